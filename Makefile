@@ -1,0 +1,38 @@
+# Two commands set everything up on a fresh machine:
+#   make run   - create .venv, install the pinned dependencies, run every stage on its default.yaml
+#   make test  - the same set-up, then the whole test suite
+PY ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+JOBS ?= 1
+
+.PHONY: setup run test lab lock clean-outputs benchmarks
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps -e .
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+run: setup
+	$(BIN)/hw batch --defaults -j $(JOBS)
+	@echo "Index of runs: $(CURDIR)/outputs/index.html"
+
+test: setup
+	$(BIN)/python -m pytest
+
+lab: setup
+	$(BIN)/jupyter lab notebooks
+
+# Regenerate the lock file and environment.yml after editing pyproject.toml.
+lock:
+	$(BIN)/python -m pip install -q uv
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 \
+		--python-platform x86_64-manylinux_2_28 --no-header -o requirements.lock
+	$(BIN)/python -m hwutils.envfile requirements.lock environment.yml
+
+benchmarks: setup
+	for f in benchmarks/bench_*.py; do $(BIN)/python $$f || exit 1; done

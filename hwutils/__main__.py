@@ -1,0 +1,5 @@
+"""``python -m hwutils`` is the ``hw`` command."""
+
+from hwutils.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,83 @@
+"""Reproducibility: one call seeds everything; environment capture for manifests."""
+
+from __future__ import annotations
+
+import os
+import platform
+import random
+import sys
+from importlib import metadata
+
+KEY_PACKAGES = ("tensorflow", "keras", "numpy", "pillow", "albumentations", "bezier", "matplotlib",
+                "scikit-learn", "papermill", "hwutils")
+
+
+def seed_everything(seed: int, deterministic: bool = True) -> int:
+    """Seed Python, NumPy and TensorFlow (and Keras) with ``seed``.
+
+    With ``deterministic`` TensorFlow's op determinism is turned on, so the
+    same params on the same machine give the same numbers. Stateful random
+    ops inside ``tf.data`` maps then run serially; the project's pipelines
+    use stateless ops seeded per element instead. Returns the seed.
+    """
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    os.environ["PYTHONHASHSEED"] = str(seed)
+    random.seed(seed)
+    import numpy as np
+
+    np.random.seed(seed % (2**32))
+    import tensorflow as tf
+
+    tf.keras.utils.set_random_seed(seed)
+    if deterministic:
+        tf.config.experimental.enable_op_determinism()
+    _record_environment(seed)
+    return seed
+
+
+def package_versions(names=KEY_PACKAGES) -> dict[str, str | None]:
+    """Installed versions of the key packages (None where absent)."""
+    out = {}
+    for name in names:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def tensorflow_devices() -> list[str]:
+    """Devices TensorFlow sees, e.g. ``['CPU:0', 'GPU:0']``."""
+    import tensorflow as tf
+
+    return [f"{d.device_type}:{d.name.rsplit(':', 1)[-1]}" for d in tf.config.list_logical_devices()]
+
+
+def environment(include_devices: bool = True) -> dict:
+    """Python, platform, package versions and (optionally) TensorFlow devices."""
+    env = {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "packages": package_versions(),
+    }
+    if include_devices:
+        try:
+            env["devices"] = tensorflow_devices()
+        except Exception as exc:  # TensorFlow missing or broken: record, don't fail the run
+            env["devices"] = [f"unavailable: {exc}"]
+    return env
+
+
+def _record_environment(seed: int) -> None:
+    """Inside a ``hw run``, write the kernel's environment for the manifest."""
+    from hwutils import report
+
+    run_dir = report.current_run_dir(create=False)
+    if run_dir is None:
+        return
+    env = environment()
+    env["seed"] = seed
+    report.write_json_atomic(run_dir / "environment.json", env)

@@ -1,0 +1,94 @@
+"""Training-loop settings shared by the stages: distribution strategy, compact
+progress, early stopping with best-weight restore, checkpoints, saving."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+
+from hwutils.errors import ParamsError
+
+STRATEGIES = ("default", "mirrored")
+
+
+def get_strategy(name: str = "default") -> tf.distribute.Strategy:
+    """``default``: one device (TensorFlow's default strategy).
+    ``mirrored``: every GPU of this machine (``MirroredStrategy``); on a
+    machine without GPUs it runs on the CPU alone."""
+    if name == "default":
+        return tf.distribute.get_strategy()
+    if name == "mirrored":
+        gpus = tf.config.list_logical_devices("GPU")
+        return tf.distribute.MirroredStrategy() if gpus else tf.distribute.MirroredStrategy(["/cpu:0"])
+    raise ParamsError(f"strategy: unknown value {name!r}; choose one of {', '.join(STRATEGIES)}")
+
+
+class EpochLog(keras.callbacks.Callback):
+    """One short line per epoch (instead of Keras' per-batch progress bar,
+    which floods notebooks and papermill logs)."""
+
+    def __init__(self, every: int = 1):
+        super().__init__()
+        self.every = max(1, every)
+        self._t0 = 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._t0 = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        total = self.params.get("epochs", "?")
+        if (epoch + 1) % self.every and epoch + 1 != total:
+            return
+        parts = [f"{k} {v:.4g}" for k, v in (logs or {}).items() if isinstance(v, (int, float))]
+        print(f"epoch {epoch + 1}/{total}  " + "  ".join(parts) + f"  ({time.perf_counter() - self._t0:.1f}s)",
+              flush=True)
+
+
+def fit(model: keras.Model, train, validation=None, *, epochs: int, steps_per_epoch: int | None = None,
+        validation_steps: int | None = None, patience: int = 5, monitor: str = "val_loss",
+        checkpoint: str | Path | None = None, callbacks: list | None = None, log_every: int = 1) -> dict:
+    """Fit with early stopping (best weights restored) and a compact log.
+
+    ``monitor`` falls back to the training loss when there is no validation
+    data. ``checkpoint`` saves the best model as ``.keras`` while training.
+    Returns the history dict (``{metric: [value per epoch]}``).
+    """
+    if validation is None and monitor.startswith("val_"):
+        monitor = monitor[4:]
+    mode = "max" if any(w in monitor for w in ("acc", "auc", "precision", "recall")) else "min"
+    cbs = [EpochLog(log_every),
+           keras.callbacks.EarlyStopping(monitor=monitor, mode=mode, patience=patience, restore_best_weights=True)]
+    if checkpoint is not None:
+        Path(checkpoint).parent.mkdir(parents=True, exist_ok=True)
+        cbs.append(keras.callbacks.ModelCheckpoint(str(checkpoint), monitor=monitor, mode=mode, save_best_only=True))
+    cbs += list(callbacks or [])
+    history = model.fit(train, validation_data=validation, epochs=epochs, steps_per_epoch=steps_per_epoch,
+                        validation_steps=validation_steps, callbacks=cbs, verbose=0)
+    return {k: [float(v) for v in vals] for k, vals in history.history.items()}
+
+
+def save_model(model: keras.Model, path: str | Path) -> Path:
+    """Save as a ``.keras`` file (parents created)."""
+    path = Path(path)
+    if path.suffix != ".keras":
+        raise ValueError(f"{path}: models are saved as .keras files")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    model.save(path)
+    return path
+
+
+def load_model(path: str | Path, custom_objects: dict | None = None) -> keras.Model:
+    """Load a ``.keras`` model with ``safe_mode=True`` (no Lambda layers, no pickled code).
+
+    Custom layers must be registered with
+    ``keras.saving.register_keras_serializable(package="hwutils")``.
+    """
+    from hwutils.errors import HwError
+
+    path = Path(path)
+    if not path.is_file():
+        raise HwError(f"{path}: no such model file")
+    return keras.saving.load_model(path, custom_objects=custom_objects, safe_mode=True, compile=False)
