@@ -54,6 +54,7 @@ def fit(model: keras.Model, train, validation=None, *, epochs: int, steps_per_ep
 
     ``monitor`` falls back to the training loss when there is no validation
     data. ``checkpoint`` saves the best model as ``.keras`` while training.
+    ``train`` and ``validation`` are datasets or ``(x, y)`` array tuples.
     Returns the history dict (``{metric: [value per epoch]}``).
     """
     if validation is None and monitor.startswith("val_"):
@@ -65,7 +66,8 @@ def fit(model: keras.Model, train, validation=None, *, epochs: int, steps_per_ep
         Path(checkpoint).parent.mkdir(parents=True, exist_ok=True)
         cbs.append(keras.callbacks.ModelCheckpoint(str(checkpoint), monitor=monitor, mode=mode, save_best_only=True))
     cbs += list(callbacks or [])
-    history = model.fit(train, validation_data=validation, epochs=epochs, steps_per_epoch=steps_per_epoch,
+    x, y = train if isinstance(train, tuple) else (train, None)
+    history = model.fit(x, y, validation_data=validation, epochs=epochs, steps_per_epoch=steps_per_epoch,
                         validation_steps=validation_steps, callbacks=cbs, verbose=0)
     return {k: [float(v) for v in vals] for k, vals in history.history.items()}
 

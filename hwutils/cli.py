@@ -1,0 +1,126 @@
+"""The ``hw`` command (thin: parses arguments, calls :mod:`hwutils.runs`).
+
+Exit status: 0 ok; 1 a run failed; 2 bad input (one line on stderr, nothing
+run, no existing run touched); 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from hwutils.errors import HwError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit 2, like every other bad input
+        print(f"hw: error: {message} (see hw {self.prog.split()[-1] if ' ' in self.prog else ''} --help)".replace("  ", " "),
+              file=sys.stderr)
+        raise SystemExit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="hw", description="Run the handwriting-analysis stage notebooks reproducibly.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    sub.add_parser("stages", help="list the stages, their notebooks and params files")
+
+    sp = sub.add_parser("params", help="the parameters of a stage: name, type, default, help")
+    sp.add_argument("stage")
+
+    sr = sub.add_parser("run", help="validate parameters, then execute a stage into outputs/STAGE/RUN_ID/")
+    sr.add_argument("stage")
+    sr.add_argument("-f", "--file", action="append", default=[], metavar="FILE",
+                    help="YAML params file (a path or a name in params/STAGE/); repeatable, later wins")
+    sr.add_argument("-p", "--param", action="append", nargs=2, default=[], metavar=("NAME", "VALUE"),
+                    help="override one parameter (VALUE read as YAML, kept as text for str parameters)")
+    sr.add_argument("--label", help="a label for the run (default: the params file names)")
+    sr.add_argument("--show-code", action="store_true", help="keep code cells in the HTML report")
+
+    sl = sub.add_parser("runs", help="table of runs, newest first")
+    sl.add_argument("stage", nargs="?")
+
+    sc = sub.add_parser("compare", help="two runs' parameters and metrics side by side")
+    sc.add_argument("run_a")
+    sc.add_argument("run_b")
+
+    sb = sub.add_parser("batch", help="several runs, N at a time, each in its own process")
+    sb.add_argument("items", nargs="*", help="params/STAGE/FILE.yaml or STAGE:FILE")
+    sb.add_argument("-j", "--jobs", type=int, default=1, help="runs at a time (default 1)")
+    sb.add_argument("--defaults", action="store_true", help="every stage on its params/STAGE/default.yaml")
+    sb.add_argument("--show-code", action="store_true", help="keep code cells in the HTML reports")
+
+    si = sub.add_parser("index", help="rebuild outputs/index.html and print its path")
+    del si
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(args, argv)
+    except HwError as exc:
+        print(f"hw: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("hw: interrupted", file=sys.stderr)
+        return 130
+
+
+def _dispatch(args, argv) -> int:
+    from hwutils.runs import project
+
+    if args.command == "stages":
+        from hwutils.runs.index import text_table
+
+        rows = [[s.name, str(s.notebook.relative_to(project.project_root())),
+                 ", ".join(p.name for p in s.params_files()) or "-"] for s in project.list_stages()]
+        print(text_table(rows, ["stage", "notebook", "params files"]) if rows else "no stages (no notebooks/*.ipynb)")
+        return 0
+    if args.command == "params":
+        from hwutils.runs.index import text_table
+        from hwutils.runs.params import notebook_parameters
+
+        stage = project.get_stage(args.stage)
+        rows = [[s.name, s.type_name, s.default_source, s.help] for s in notebook_parameters(stage.notebook).values()]
+        print(text_table(rows, ["name", "type", "default", "help"]))
+        return 0
+    if args.command == "run":
+        from hwutils.runs.execute import RunRequest, execute
+
+        result = execute(RunRequest(args.stage, args.file, [tuple(p) for p in args.param], args.label,
+                                    args.show_code, ["hw", *argv]))
+        print(f"hw: {result.message}", file=sys.stderr if result.exit_code else sys.stdout)
+        return result.exit_code
+    if args.command == "runs":
+        from hwutils.runs.index import runs_table
+
+        if args.stage:
+            project.get_stage(args.stage)
+        print(runs_table(project.outputs_root(), args.stage))
+        return 0
+    if args.command == "compare":
+        from hwutils.runs.compare import compare_runs
+        from hwutils.runs.index import find_run
+
+        out = project.outputs_root()
+        print(compare_runs(find_run(out, args.run_a), find_run(out, args.run_b)))
+        return 0
+    if args.command == "batch":
+        from hwutils.runs.batch import default_items, parse_item, run_batch
+
+        items = (default_items() if args.defaults else []) + [parse_item(i) for i in args.items]
+        if not items:
+            raise HwError("batch: give params files (params/STAGE/FILE.yaml or STAGE:FILE) or --defaults")
+        return run_batch(items, args.jobs, ["--show-code"] if args.show_code else [])
+    if args.command == "index":
+        from hwutils.runs.index import rebuild_index
+
+        print(rebuild_index(project.outputs_root()))
+        return 0
+    raise HwError(f"unknown command {args.command}")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
