@@ -82,6 +82,7 @@ class _Terminated(KeyboardInterrupt):
 
 
 def _on_sigterm(signum, frame):
+    _kill_children()  # stop the kernel first, so it does not print socket errors as it loses us
     raise _Terminated()
 
 

@@ -1,0 +1,69 @@
+"""Project-wide conventions: clean notebooks with a proper parameters cell,
+pinned environment files in step, every stage with its params files."""
+
+import ast
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from hwutils.envfile import read_environment_pins, read_lock, normalise
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted((ROOT / "tests" / "project" / "notebooks").glob("*.ipynb"))
+STAGE_NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+PARAM_LINE = re.compile(r"^(\w+)\s*:\s*([^=]+?)\s*=\s*(.+?)\s+#\s*(\S.*)$")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_committed_clean(path):
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert not cell.get("outputs"), f"{path.name}: a code cell has outputs"
+            assert cell.get("execution_count") is None, f"{path.name}: a code cell has an execution count"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_first_code_cell_is_annotated_parameters(path):
+    nb = nbformat.read(path, as_version=4)
+    first = next(c for c in nb.cells if c.cell_type == "code")
+    assert "parameters" in first.metadata.get("tags", []), f"{path.name}: first code cell not tagged 'parameters'"
+    lines = [l for l in first.source.splitlines() if l.strip() and not l.lstrip().startswith("#")]
+    assert lines
+    for line in lines:
+        m = PARAM_LINE.match(line)
+        assert m, f"{path.name}: parameter line needs 'name: type = default  # help': {line!r}"
+        ast.literal_eval(m.group(3))
+
+
+@pytest.mark.parametrize("path", STAGE_NOTEBOOKS, ids=lambda p: p.name)
+def test_stage_has_default_and_smoke_params_and_calls_seed(path):
+    params = ROOT / "params" / path.stem
+    assert (params / "default.yaml").is_file() and (params / "smoke.yaml").is_file()
+    nb = nbformat.read(path, as_version=4)
+    source = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert "seed_everything(seed" in source
+
+
+def test_environment_yml_matches_lock_file():
+    lock = read_lock(ROOT / "requirements.lock")
+    python, pins = read_environment_pins(ROOT / "environment.yml")
+    assert python == "3.11"
+    assert pins == lock, "environment.yml is out of step: run `make lock`"
+
+
+def test_every_direct_dependency_is_pinned():
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    lock = read_lock(ROOT / "requirements.lock")
+    deps = project["dependencies"] + project["optional-dependencies"]["dev"]
+    for dep in deps:
+        name = normalise(re.split(r"[<>=!~;\[ ]", dep, maxsplit=1)[0])
+        assert name in lock, f"{name} is not pinned in requirements.lock"
+    for pkg in ("jupyterlab", "papermill", "tensorflow", "keras", "numpy", "pillow", "albumentations", "bezier",
+                "matplotlib", "scikit-learn"):
+        assert pkg in lock
