@@ -44,3 +44,38 @@ def load_idx_pair(images_path, labels_path) -> tuple[np.ndarray, np.ndarray]:
     if len(images) != len(labels):
         raise DataError(f"{images_path} has {len(images)} images but {labels_path} has {len(labels)} labels")
     return images, labels.astype(np.int64)
+
+
+def read_emnist_mapping(path) -> dict[int, str]:
+    """An EMNIST mapping file (``emnist-<split>-mapping.txt``: lines of
+    ``label ascii_code``) as ``{label: character}``."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such EMNIST mapping file")
+    mapping = {}
+    with open(path) as fh:
+        for line_no, line in enumerate(fh, start=1):
+            parts = line.split()
+            if not parts:
+                continue
+            try:
+                label, code = int(parts[0]), int(parts[1])
+            except (ValueError, IndexError):
+                raise DataError(f"{path}:{line_no}: expected 'label ascii_code', got {line.strip()!r}") from None
+            mapping[label] = chr(code)
+    if not mapping:
+        raise DataError(f"{path}: empty EMNIST mapping file")
+    return mapping
+
+
+def load_emnist(images_path, labels_path, mapping_path) -> tuple[np.ndarray, np.ndarray]:
+    """EMNIST IDX files (stored transposed) as upright images ``(n, 28, 28)``
+    uint8 (ink bright) and labels as characters (``<U1`` array) through the
+    split's mapping file. Raises :class:`DataError` on a label the mapping lacks."""
+    images, labels = load_idx_pair(images_path, labels_path)
+    mapping = read_emnist_mapping(mapping_path)
+    missing = sorted(set(np.unique(labels).tolist()) - set(mapping))
+    if missing:
+        raise DataError(f"{mapping_path}: no character for labels {missing[:10]} found in {labels_path}")
+    chars = np.array([mapping[int(v)] for v in labels])
+    return np.ascontiguousarray(images.transpose(0, 2, 1)), chars

@@ -83,3 +83,24 @@ def shear_scale_rotate(scale: float = 1.0, slant: float = 0.0, rotate: float = 0
     shear = np.array([[aspect, slant], [0.0, 1.0]])
     c, s = np.cos(rotate), np.sin(rotate)
     return scale * np.array([[c, -s], [s, c]]) @ shear
+
+
+def render_glyph(char: str, font: str | Path, matrix: np.ndarray | None = None, height: int = 64,
+                 margin: float = 0.15, supersample: int = 2) -> np.ndarray:
+    """One character as a float ink mask in [0, 1] (ink = 1), transformed by the
+    2x2 ``matrix`` (e.g. from :func:`shear_scale_rotate`) and fitted, aspect
+    kept, into a square of side ``height`` with ``margin`` (share of the side)
+    left empty around it. A character the font lacks gives an empty mask."""
+    polys, _ = glyph_outline(char, font)
+    if not polys:
+        return np.zeros((height, height), np.float32)
+    m = np.eye(2) if matrix is None else np.asarray(matrix, np.float64)
+    # y up (font units) -> y down (pixels)
+    polys = [p @ (m @ np.diag([1.0, -1.0])).T for p in polys]
+    pts = np.concatenate(polys)
+    lo, hi = pts.min(0), pts.max(0)
+    inner = height * (1 - 2 * margin)
+    scale = inner / max(float((hi - lo).max()), 1e-6)
+    offset = (height - (hi - lo) * scale) / 2 - lo * scale
+    placed = [p * scale + offset for p in polys]
+    return rasterize(placed, height, height, supersample=supersample)

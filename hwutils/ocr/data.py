@@ -1,0 +1,213 @@
+"""Building the character training set from any mix of sources.
+
+Every source ends as a :class:`CharSet`: ``32x32`` uint8 characters (paper
+white) normalised by :func:`hwutils.ocr.segment.normalize_char` -- the same
+normalisation the word reader applies to segmented characters -- with class
+indices into :data:`hwutils.ocr.CLASSES` and the name of the source of each
+sample (so the report can say which classes are real and which synthetic).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from hwutils.errors import DataError
+from hwutils.ocr import CHAR_SIZE, CLASSES
+from hwutils.ocr.segment import normalize_char, normalize_ink_bright, segment_word
+
+
+@dataclass
+class CharSet:
+    """``images (n, 32, 32)`` uint8, ``labels (n,)`` class indices, ``sources (n,)`` names."""
+
+    images: np.ndarray
+    labels: np.ndarray
+    sources: np.ndarray
+
+    def __len__(self):
+        return len(self.labels)
+
+    def subset(self, index) -> "CharSet":
+        return CharSet(self.images[index], self.labels[index], self.sources[index])
+
+
+def empty_set() -> CharSet:
+    return CharSet(np.zeros((0, CHAR_SIZE, CHAR_SIZE), np.uint8), np.zeros((0,), np.int64), np.zeros((0,), "<U16"))
+
+
+def from_chars(images: np.ndarray, chars, source: str) -> CharSet:
+    """Normalised images and their characters (any case) -> :class:`CharSet`.
+    Characters outside the 36 classes are dropped."""
+    chars = [str(c).upper() for c in chars]
+    keep = [i for i, c in enumerate(chars) if len(c) == 1 and c in CLASSES]
+    if not keep:
+        return empty_set()
+    keep = np.asarray(keep)
+    labels = np.array([CLASSES.index(chars[i]) for i in keep], np.int64)
+    return CharSet(np.asarray(images)[keep].astype(np.uint8), labels, np.full(len(keep), source, "<U16"))
+
+
+def concat(*sets: CharSet) -> CharSet:
+    sets = [s for s in sets if len(s)]
+    if not sets:
+        return empty_set()
+    return CharSet(np.concatenate([s.images for s in sets]), np.concatenate([s.labels for s in sets]),
+                   np.concatenate([s.sources for s in sets]).astype("<U16"))
+
+
+# ------------------------------------------------------------------- sources
+def sklearn_digits() -> CharSet:
+    """scikit-learn's 1797 real 8x8 digit scans (upscaled MNIST-like first)."""
+    from hwutils.datasets.digits import load_sklearn_digits
+
+    images, labels = load_sklearn_digits()
+    return from_chars(normalize_ink_bright(images), [str(v) for v in labels], "sklearn-digits")
+
+
+def idx_digits(images_path, labels_path, source: str = "mnist") -> CharSet:
+    """MNIST-format IDX digits (``.gz`` or not)."""
+    from hwutils.datasets.idx import load_idx_pair
+
+    images, labels = load_idx_pair(images_path, labels_path)
+    if labels.min() < 0 or labels.max() > 9:
+        raise DataError(f"{labels_path}: digit labels must be 0-9, found {labels.min()}..{labels.max()}")
+    return from_chars(normalize_ink_bright(images), [str(v) for v in labels], source)
+
+
+def emnist_chars(images_path, labels_path, mapping_path) -> CharSet:
+    """EMNIST (any split); lower-case letters are folded into the capitals."""
+    from hwutils.datasets.idx import load_emnist
+
+    images, chars = load_emnist(images_path, labels_path, mapping_path)
+    return from_chars(normalize_ink_bright(images), chars, "emnist")
+
+
+def az_csv_letters(path, per_class: int | None = None, seed: int = 0) -> CharSet:
+    """The Kaggle A-Z CSV letters."""
+    from hwutils.datasets.az_csv import load_az_csv
+
+    images, chars = load_az_csv(path, per_class=per_class, seed=seed)
+    return from_chars(normalize_ink_bright(images), chars, "kaggle-az")
+
+
+def folder_chars(root, cap: int | None = None, seed: int = 0) -> CharSet:
+    """A folder per class (``root/A/*.png``, ``root/7/*.png``; the seed's layout)."""
+    from hwutils.datasets.folders import load_folder_per_class
+    from hwutils.images import read_gray
+
+    records = load_folder_per_class(root, cap=cap, seed=seed)
+    records = [(p, lab) for p, lab in records if lab.upper() in CLASSES and len(lab) == 1]
+    if not records:
+        raise DataError(f"{root}: no sub-folder named after one of the 36 classes (0-9, A-Z)")
+    images = np.stack([normalize_char(read_gray(p)) for p, _ in records])
+    return from_chars(images, [lab for _, lab in records], "folders")
+
+
+def synthetic_chars(chars: str, per_class: int, seed: int) -> CharSet:
+    """Font-based synthetic characters (:mod:`hwutils.synth.characters`)."""
+    from hwutils.synth.characters import make_characters
+
+    if per_class <= 0 or not chars:
+        return empty_set()
+    images, labels = make_characters(chars, per_class, seed=seed)
+    return from_chars(np.stack([normalize_char(im) for im in images]), [chars[i] for i in labels], "synthetic")
+
+
+def harvest_word_letters(records, limit: int | None = None, **segment_kwargs) -> tuple[CharSet, dict]:
+    """Labelled characters from labelled word images whose segmentation
+    agrees with the label: as many character boxes as the label has
+    characters (spaces ignored) and hyphens where the label has them.
+
+    Returns the characters (source ``"harvested"``) and counts
+    (``words_used``, ``words_skipped``, ``unreadable_files``).
+    """
+    from hwutils.errors import ImageError
+
+    images, chars = [], []
+    stats = {"words_used": 0, "words_skipped": 0, "unreadable_files": 0}
+    for rec in records[:limit] if limit else records:
+        label = rec.label.strip().upper().replace(" ", "")
+        if not label or any(c not in CLASSES + "-" for c in label):
+            stats["words_skipped"] += 1
+            continue
+        try:
+            segments = segment_word(rec.path, **segment_kwargs)
+        except ImageError:
+            stats["unreadable_files"] += 1
+            continue
+        kinds = "".join("-" if s.kind == "-" else "*" for s in segments)
+        if kinds != "".join("-" if c == "-" else "*" for c in label):
+            stats["words_skipped"] += 1
+            continue
+        stats["words_used"] += 1
+        for seg, c in zip(segments, label):
+            if c != "-":
+                images.append(seg.image)
+                chars.append(c)
+    if not images:
+        return empty_set(), stats
+    return from_chars(np.stack(images), chars, "harvested"), stats
+
+
+# ------------------------------------------------------------------- splits
+def split(charset: CharSet, fractions: dict[str, float], seed: int = 0) -> dict[str, CharSet]:
+    """Stratified random split per class: ``{"val": 0.1, "test": 0.1}`` ->
+    ``{"train", "val", "test"}`` (train gets the rest)."""
+    rng = np.random.default_rng(seed)
+    parts = {name: [] for name in ["train", *fractions]}
+    for c in np.unique(charset.labels):
+        idx = rng.permutation(np.flatnonzero(charset.labels == c))
+        start = 0
+        for name, frac in fractions.items():
+            n = int(round(len(idx) * frac))
+            if frac > 0 and len(idx) >= 3:
+                n = max(1, n)
+            parts[name].append(idx[start: start + n])
+            start += n
+        parts["train"].append(idx[start:])
+    return {name: charset.subset(np.sort(np.concatenate(ix)) if ix else np.zeros(0, int))
+            for name, ix in parts.items()}
+
+
+def class_sources(charset: CharSet) -> dict[str, list[str]]:
+    """``{source: [classes it provides]}``, e.g. which classes are real, which synthetic."""
+    out = {}
+    for src in np.unique(charset.sources):
+        labels = np.unique(charset.labels[charset.sources == src])
+        out[str(src)] = [CLASSES[i] for i in labels]
+    return out
+
+
+def compose_words(charset: CharSet, n_words: int, seed: int = 0, min_len: int = 3,
+                  max_len: int = 8, height: int = 40) -> tuple[list[np.ndarray], list[str]]:
+    """Word images made by writing characters of ``charset`` side by side with
+    random gaps, size and vertical jitter (a synthetic stand-in for labelled
+    word images when none are given). Returns images and their labels."""
+    rng = np.random.default_rng(seed)
+    images, labels = [], []
+    for _ in range(n_words):
+        n = int(rng.integers(min_len, max_len + 1))
+        picks = rng.integers(0, len(charset), n)
+        char_h = int(rng.integers(int(height * 0.55), int(height * 0.8)))
+        pieces, x = [], int(rng.integers(4, 12))
+        for i in picks:
+            ink = 255 - charset.images[i].astype(np.int32)
+            rows, cols = np.flatnonzero(ink.max(1) > 60), np.flatnonzero(ink.max(0) > 60)
+            ink = ink[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1] if rows.size else ink[:1, :1]
+            scale = char_h / ink.shape[0]
+            from hwutils.images import resize
+
+            w = max(2, int(round(ink.shape[1] * scale)))
+            pieces.append((x, int(rng.integers(-2, 3)), resize(255 - ink.astype(np.uint8), char_h, w)))
+            x += w + int(rng.integers(max(2, char_h // 6), char_h // 2 + 3))
+        canvas = np.full((height, x + int(rng.integers(4, 12))), 255, np.uint8)
+        top0 = (height - char_h) // 2
+        for px, dy, img in pieces:
+            t = int(np.clip(top0 + dy, 0, height - img.shape[0]))
+            region = canvas[t: t + img.shape[0], px: px + img.shape[1]]
+            np.minimum(region, img, out=region)
+        images.append(canvas)
+        labels.append("".join(CLASSES[charset.labels[i]] for i in picks))
+    return images, labels

@@ -1,0 +1,206 @@
+"""Public API: read words with a trained run's classifier, and score readings.
+
+    from hwutils.ocr.read import load_reader
+    reader = load_reader("outputs/char_ocr/<RUN_ID>")
+    reading = reader.read_word("word.png")
+    reading.text, [(c.char, c.box, c.confidence) for c in reading.chars]
+
+A run folder holds ``artifacts/ocr_classifier.keras`` and
+``artifacts/reader.json`` (classes and segmentation settings), written by
+:func:`save_reader`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from hwutils import images as I
+from hwutils import metrics
+from hwutils.errors import HwError, ImageError
+from hwutils.ocr import CLASSES
+from hwutils.ocr.model import predict_probs
+from hwutils.ocr.segment import segment_word
+
+MODEL_FILE = "ocr_classifier.keras"
+READER_FILE = "reader.json"
+NON_WORD_LABELS = ("EMPTY", "UNREADABLE")
+
+
+@dataclass
+class CharReading:
+    """One read character: its text (a class, or ``-``), box ``(left, top,
+    width, height)`` in the input image and the classifier's confidence."""
+
+    char: str
+    box: tuple[int, int, int, int]
+    confidence: float
+    space_before: bool = False
+
+
+@dataclass
+class WordReading:
+    """The text of a word image and its characters (empty for a blank image)."""
+
+    text: str
+    chars: list[CharReading] = field(default_factory=list)
+
+    @property
+    def boxes(self):
+        return [c.box for c in self.chars]
+
+
+class Reader:
+    """Segment a word image, classify each character, join them into text."""
+
+    def __init__(self, model, classes: str = CLASSES, segment_kwargs: dict | None = None, max_side: int = 2000):
+        self.model = model
+        self.classes = classes
+        self.segment_kwargs = dict(segment_kwargs or {})
+        self.max_side = max_side
+
+    def read_word(self, image) -> WordReading:
+        """``image``: a path, PIL image or array. Raises :class:`ImageError`
+        (one line naming the file) when it cannot be read. Images larger than
+        ``max_side`` are scaled down to segment; boxes are given in the
+        original image's pixels."""
+        return self.read_words([image])[0]
+
+    def read_words(self, images) -> list[WordReading]:
+        """Read many words, classifying all their characters in one batch."""
+        all_segments, scales = [], []
+        for image in images:
+            gray = I.as_gray(image)
+            scale = 1.0
+            if max(gray.shape) > self.max_side:
+                scale = max(gray.shape) / self.max_side
+                gray = I.resize_keep_aspect(gray, max_side=self.max_side)
+            all_segments.append(segment_word(gray, **self.segment_kwargs))
+            scales.append(scale)
+        chars = [s.image for segs in all_segments for s in segs if s.kind == "char"]
+        probs = predict_probs(self.model, np.stack(chars)) if chars else np.zeros((0, len(self.classes)))
+        k = 0
+        readings = []
+        for segs, scale in zip(all_segments, scales):
+            out = []
+            for s in segs:
+                box = tuple(int(round(v * scale)) for v in s.box)
+                if s.kind == "char":
+                    p = probs[k]
+                    k += 1
+                    out.append(CharReading(self.classes[int(np.argmax(p))], box, float(np.max(p)), s.space_before))
+                else:
+                    out.append(CharReading(s.kind, box, 1.0, s.space_before))
+            text = "".join((" " if c.space_before else "") + c.char for c in out)
+            readings.append(WordReading(text, out))
+        return readings
+
+
+def save_reader(model, artifacts_dir, segment_kwargs: dict | None = None) -> Path:
+    """Write the model and the reader settings into a run's ``artifacts/``."""
+    from hwutils import training
+    from hwutils.report import write_json_atomic
+
+    artifacts_dir = Path(artifacts_dir)
+    training.save_model(model, artifacts_dir / MODEL_FILE)
+    write_json_atomic(artifacts_dir / READER_FILE, {"classes": CLASSES, "segment": dict(segment_kwargs or {})})
+    return artifacts_dir
+
+
+def load_reader(run_dir) -> Reader:
+    """The reader of a finished ``char_ocr`` run, from its run folder (or its
+    ``artifacts/`` folder). Raises :class:`HwError` naming what is missing."""
+    from hwutils import training
+
+    run_dir = Path(run_dir)
+    art = run_dir if (run_dir / MODEL_FILE).is_file() else run_dir / "artifacts"
+    if not (art / MODEL_FILE).is_file():
+        raise HwError(f"{run_dir}: not a char_ocr run folder (no artifacts/{MODEL_FILE})")
+    settings = {}
+    if (art / READER_FILE).is_file():
+        try:
+            settings = json.loads((art / READER_FILE).read_text())
+        except json.JSONDecodeError as exc:
+            raise HwError(f"{art / READER_FILE}: not valid JSON ({exc})") from None
+    return Reader(training.load_model(art / MODEL_FILE), settings.get("classes", CLASSES),
+                  settings.get("segment", {}))
+
+
+# ------------------------------------------------------------------ evaluation
+def label_kind(label: str, alphabet: str = CLASSES + "- ", non_word_labels=NON_WORD_LABELS) -> str:
+    """How a word label is scored: ``"word"`` (compared with the reading),
+    ``"empty"`` (label ``EMPTY``: correct when nothing is read), ``"no_label"``
+    (blank or ``UNREADABLE``-like labels: not scored) or ``"outside_alphabet"``
+    (characters the 36 classes, hyphen and space cannot express: not scored)."""
+    text = label.strip().upper()
+    if text == "EMPTY":
+        return "empty"
+    if not text or text in {n.upper() for n in non_word_labels}:
+        return "no_label"
+    if any(c not in alphabet for c in text):
+        return "outside_alphabet"
+    return "word"
+
+
+def letters_only(text: str) -> str:
+    """The text without spaces, hyphens and anything outside the 36 classes."""
+    return "".join(c for c in text.upper() if c in CLASSES)
+
+
+def evaluate_words(reader: Reader, items, non_word_labels=NON_WORD_LABELS, batch: int = 64) -> tuple[dict, list[dict]]:
+    """Read labelled words and score them.
+
+    ``items``: ``(image_or_path, label)`` pairs (or records with ``path`` and
+    ``label``). Returns ``(metrics, rows)``: ``cer`` (edit distance over
+    reference length, spaces and hyphens included), ``word_accuracy``,
+    ``cer_letters``/``word_accuracy_letters`` (spaces and hyphens ignored),
+    and counts of every kind of label and of unreadable files; one row per item.
+    """
+    items = [(getattr(it, "path", None) or it[0], getattr(it, "label", None) if hasattr(it, "label") else it[1])
+             for it in items]
+    rows, refs, hyps = [], [], []
+    counts = {"word": 0, "empty": 0, "no_label": 0, "outside_alphabet": 0, "unreadable_file": 0}
+    empty_ok = 0
+    for start in range(0, len(items), batch):
+        chunk = items[start: start + batch]
+        good, imgs = [], []
+        for image, label in chunk:
+            try:
+                imgs.append(I.as_gray(image))
+                good.append((image, label))
+            except ImageError as exc:
+                counts["unreadable_file"] += 1
+                rows.append({"file": str(image), "label": label, "kind": "unreadable_file", "read": "",
+                             "error": str(exc)})
+        for (image, label), reading in zip(good, reader.read_words(imgs)):
+            kind = label_kind(label, non_word_labels=non_word_labels)
+            counts[kind] += 1
+            row = {"file": Path(str(image)).name if isinstance(image, (str, Path)) else "", "label": label,
+                   "kind": kind, "read": reading.text}
+            if kind == "word":
+                ref = label.strip().upper()
+                refs.append(ref)
+                hyps.append(reading.text)
+                row["edit_distance"] = metrics.edit_distance(ref, reading.text)
+                row["correct"] = ref == reading.text
+            elif kind == "empty":
+                row["correct"] = reading.text == ""
+                empty_ok += row["correct"]
+            rows.append(row)
+    out = {
+        "cer": metrics.cer(refs, hyps),
+        "word_accuracy": metrics.word_accuracy(refs, hyps),
+        "cer_letters": metrics.cer([letters_only(r) for r in refs], [letters_only(h) for h in hyps]),
+        "word_accuracy_letters": metrics.word_accuracy([letters_only(r) for r in refs],
+                                                       [letters_only(h) for h in hyps]),
+        "words_scored": counts["word"],
+        "labels_empty": counts["empty"],
+        "empty_read_as_empty": empty_ok,
+        "labels_not_words": counts["no_label"],
+        "labels_outside_alphabet": counts["outside_alphabet"],
+        "unreadable_files": counts["unreadable_file"],
+    }
+    return out, rows

@@ -1,0 +1,96 @@
+"""Loaders (A-Z CSV, words CSV, EMNIST) and the character set builder."""
+
+import gzip
+import struct
+
+import numpy as np
+import pytest
+
+from hwutils.datasets.az_csv import load_az_csv
+from hwutils.datasets.idx import load_emnist
+from hwutils.datasets.words import load_word_labels, split_by_file
+from hwutils.errors import DataError
+from hwutils.ocr import CLASSES
+from hwutils.ocr import data as D
+
+
+def _write_idx(path, arr):
+    arr = np.asarray(arr, np.uint8)
+    head = bytes([0, 0, 8, arr.ndim]) + struct.pack(f">{arr.ndim}I", *arr.shape)
+    with gzip.open(path, "wb") as fh:
+        fh.write(head + arr.tobytes())
+
+
+def test_az_csv(tmp_path):
+    rows = []
+    for label in (0, 1, 25, 0):
+        px = np.zeros(784, int)
+        px[100:110] = 255
+        rows.append(",".join(map(str, [label, *px])))
+    p = tmp_path / "az.csv"
+    p.write_text("\n".join(rows) + "\n")
+    images, chars = load_az_csv(p)
+    assert images.shape == (4, 28, 28) and list(chars) == ["A", "B", "Z", "A"]
+    images, chars = load_az_csv(p, per_class=1)
+    assert sorted(chars) == ["A", "B", "Z"]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("3,1,2\n")
+    with pytest.raises(DataError, match="bad.csv:1"):
+        load_az_csv(bad)
+    with pytest.raises(DataError, match="no such"):
+        load_az_csv(tmp_path / "missing.csv")
+
+
+def test_emnist_transposed_with_mapping(tmp_path):
+    img = np.zeros((1, 28, 28), np.uint8)
+    img[0, 2, 10] = 255                      # stored transposed: row 2 col 10 -> row 10 col 2
+    _write_idx(tmp_path / "i.gz", img)
+    _write_idx(tmp_path / "l.gz", np.array([1]))
+    (tmp_path / "map.txt").write_text("0 48\n1 97\n")
+    images, chars = load_emnist(tmp_path / "i.gz", tmp_path / "l.gz", tmp_path / "map.txt")
+    assert images[0, 10, 2] == 255 and chars[0] == "a"
+    cs = D.emnist_chars(tmp_path / "i.gz", tmp_path / "l.gz", tmp_path / "map.txt")
+    assert CLASSES[cs.labels[0]] == "A"      # lower case folded into capitals
+    (tmp_path / "map2.txt").write_text("0 48\n")
+    with pytest.raises(DataError, match="map2.txt"):
+        load_emnist(tmp_path / "i.gz", tmp_path / "l.gz", tmp_path / "map2.txt")
+
+
+def test_word_labels_and_split(tmp_path):
+    (tmp_path / "labels.csv").write_text("FILENAME,IDENTITY\na.jpg,BOB\r\nb.jpg,EMPTY\r\nc.jpg,\r\n")
+    recs = load_word_labels(tmp_path / "labels.csv")
+    assert [r.label for r in recs] == ["BOB", "EMPTY", ""]
+    assert recs[0].path == tmp_path / "a.jpg"
+    a, b = split_by_file(recs * 50, 0.5)
+    assert len(a) + len(b) == 150
+    assert split_by_file(recs, 0.5) == split_by_file(recs, 0.5)
+    (tmp_path / "x.csv").write_text("NAME,TEXT\n")
+    with pytest.raises(DataError, match="FILENAME"):
+        load_word_labels(tmp_path / "x.csv")
+
+
+def test_char_set_sources_and_split():
+    syn = D.synthetic_chars("AB", 6, seed=0)
+    assert syn.images.shape == (12, 32, 32) and set(syn.sources) == {"synthetic"}
+    digits = D.sklearn_digits()
+    assert len(digits) == 1797 and set(np.unique(digits.labels)) == set(range(10))
+    both = D.concat(digits.subset(np.arange(50)), syn)
+    assert D.class_sources(both)["synthetic"] == ["A", "B"]
+    parts = D.split(both, {"val": 0.2, "test": 0.2}, seed=0)
+    assert sum(len(p) for p in parts.values()) == len(both)
+    # labels outside the 36 classes are dropped, not mislabelled
+    odd = D.from_chars(np.zeros((3, 32, 32), np.uint8), ["a", "é", "?"], "x")
+    assert [CLASSES[i] for i in odd.labels] == ["A"]
+
+
+def test_synthetic_is_reproducible():
+    a = D.synthetic_chars("Q", 3, seed=4)
+    b = D.synthetic_chars("Q", 3, seed=4)
+    assert np.array_equal(a.images, b.images)
+
+
+def test_compose_words():
+    syn = D.synthetic_chars("ABC", 4, seed=0)
+    images, labels = D.compose_words(syn, 3, seed=0, min_len=3, max_len=4)
+    assert len(images) == 3 and all(3 <= len(l) <= 4 for l in labels)
+    assert all(im.dtype == np.uint8 and im.ndim == 2 for im in images)

@@ -1,0 +1,27 @@
+"""Real data (skipped without HW_DATA): loaders and segmentation on a few files."""
+
+import numpy as np
+
+from hwutils.datasets.words import load_word_labels, split_by_file
+from hwutils.ocr import data as D
+from hwutils.ocr.read import label_kind
+from hwutils.ocr.segment import segment_word
+
+
+def test_mnist_digits_load(real_data):
+    cs = D.idx_digits(real_data / "mnist/mnist-images-idx3-ubyte.gz", real_data / "mnist/mnist-labels-idx1-ubyte.gz")
+    assert len(cs) == 5000 and cs.images.shape[1:] == (32, 32)
+    assert set(np.unique(cs.labels)) == set(range(10))
+
+
+def test_names_labels_and_segmentation(real_data):
+    recs = load_word_labels(real_data / "names/labels.csv")
+    assert len(recs) == 750
+    kinds = [label_kind(r.label) for r in recs]
+    assert kinds.count("empty") >= 1 and kinds.count("no_label") >= 1
+    harvest, evaluation = split_by_file(recs, 0.5)
+    assert not {r.path for r in harvest} & {r.path for r in evaluation}
+    words = [r for r in recs[:20] if label_kind(r.label) == "word"]
+    agree = sum(len([s for s in segment_word(r.path) if s.kind == "char"])
+                == len([c for c in r.label if c.isalnum()]) for r in words)
+    assert agree >= len(words) // 2
