@@ -1,0 +1,53 @@
+"""hwutils.metrics against hand-computed values and scikit-learn."""
+
+import numpy as np
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from hwutils import metrics as M
+
+
+def test_top_k_and_confusion():
+    probs = np.array([[0.6, 0.3, 0.1], [0.2, 0.3, 0.5], [0.1, 0.5, 0.4]])
+    y = np.array([0, 1, 2])
+    assert M.top_k_accuracy(y, probs, 1) == pytest.approx(1 / 3)
+    assert M.top_k_accuracy(y, probs, 2) == pytest.approx(1.0)
+    cm = M.confusion_matrix(y, probs.argmax(1), 3)
+    assert cm.tolist() == [[1, 0, 0], [0, 0, 1], [0, 1, 0]]
+    assert M.per_class_accuracy(cm).tolist() == [1.0, 0.0, 0.0]
+    pairs = M.most_confused_pairs(cm, labels=["a", "b", "c"])
+    assert {(p["true"], p["predicted"]) for p in pairs} == {("b", "c"), ("c", "b")}
+
+
+def test_auroc_matches_sklearn_with_ties():
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 2, 200)
+    scores = np.round(rng.normal(labels * 0.8, 1.0), 1)
+    assert M.auroc(labels, scores) == pytest.approx(roc_auc_score(labels, scores))
+
+
+def test_eer_far_frr():
+    labels = np.array([1] * 100 + [0] * 100)
+    scores = np.r_[np.linspace(0.2, 1.0, 100), np.linspace(0.0, 0.8, 100)]
+    e, t = M.eer(labels, scores)
+    far, frr = M.far_frr(labels, scores, t)
+    # FRR = (t - 0.2) / 0.8 and FAR = (0.8 - t) / 0.8 meet at t = 0.5: EER = 0.375
+    assert abs(far - frr) <= 0.02 and e == pytest.approx(0.375, abs=0.01) and t == pytest.approx(0.5, abs=0.01)
+    assert M.eer([1, 1, 0, 0], [0.9, 0.8, 0.2, 0.1])[0] == 0.0
+    users = np.array([0, 1] * 100)
+    assert 0 <= M.per_user_eer(labels, scores, users) <= 0.5
+
+
+def test_text_metrics():
+    assert M.edit_distance("kitten", "sitting") == 3
+    assert M.cer(["ABC", "DE"], ["ABD", "DE"]) == pytest.approx(1 / 5)
+    assert M.word_accuracy(["ABC", "DE"], ["ABD", "DE"]) == 0.5
+
+
+def test_frechet_and_diversity():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(500, 3))
+    assert M.frechet_distance(a, a) == pytest.approx(0.0, abs=1e-6)
+    assert M.frechet_distance(a, a + 2.0) == pytest.approx(12.0, rel=0.05)
+    assert M.mean_pairwise_distance(np.zeros((5, 4))) == 0.0
+    assert M.mean_pairwise_distance(np.array([[0.0, 0.0], [3.0, 4.0]])) == pytest.approx(5.0)
