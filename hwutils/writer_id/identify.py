@@ -1,0 +1,137 @@
+"""Public API: load a trained writer-identification run and name the writer
+of a line or page image.
+
+    >>> from hwutils.writer_id.identify import WriterIdentifier
+    >>> wid = WriterIdentifier.load("outputs/writer_id/<RUN_ID>")
+    >>> result = wid.identify_line("some_line.png")
+    >>> result.ranking[:3]          # [(writer, mean softmax score), ...]
+    >>> result.known                # False when the writing looks like no known writer
+
+A run folder holds, under ``artifacts/``: ``model.keras`` (the classifier),
+``writer_id.json`` (writer names in class order, line height, window width,
+stride, new-writer threshold) and ``gallery.npz`` (embedding centroids of the
+known writers plus any enrolled ones).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from hwutils.errors import DataError, HwError
+from hwutils.writer_id import scan
+from hwutils.writer_id.data import prepare_line, to_ink
+from hwutils.writer_id.enrol import Gallery
+
+MODEL_FILE, CONFIG_FILE, GALLERY_FILE = "model.keras", "writer_id.json", "gallery.npz"
+
+
+@dataclass
+class Identification:
+    """``ranking``: classifier writers with mean softmax scores, best first;
+    ``similarity``: cosine similarity to the nearest gallery centroid;
+    ``known``: similarity >= the run's calibrated threshold;
+    ``gallery_ranking``: gallery writers (known and enrolled) by similarity;
+    ``n_lines``/``n_windows``: how much writing was scored."""
+
+    ranking: list
+    similarity: float
+    known: bool
+    gallery_ranking: list
+    n_lines: int
+    n_windows: int
+
+
+def save_for_identification(folder, model, writers, height: int, window: int, stride: int,
+                            threshold: float, gallery: Gallery, model_name: str = "") -> Path:
+    """Write the three files :meth:`WriterIdentifier.load` reads into ``folder`` (a run's ``artifacts/``)."""
+    from hwutils import report, training
+
+    folder = Path(folder)
+    training.save_model(model, folder / MODEL_FILE)
+    gallery.save(folder / GALLERY_FILE)
+    report.write_json_atomic(folder / CONFIG_FILE, {
+        "writers": list(map(str, writers)), "height": int(height), "window": int(window),
+        "stride": int(stride), "threshold": float(threshold), "model": model_name})
+    return folder
+
+
+class WriterIdentifier:
+    """A trained model with its writers, gallery and threshold."""
+
+    def __init__(self, model, config: dict, gallery: Gallery):
+        from hwutils.writer_id.models import with_embedding
+
+        self.model = model
+        self.two_heads = with_embedding(model)
+        self.config = config
+        self.writers = config["writers"]
+        self.gallery = gallery
+
+    @classmethod
+    def load(cls, run_dir) -> "WriterIdentifier":
+        """Load from a run folder (``outputs/writer_id/<RUN_ID>``) or its ``artifacts/`` folder."""
+        from hwutils import training
+
+        run_dir = Path(run_dir)
+        art = run_dir / "artifacts" if (run_dir / "artifacts").is_dir() else run_dir
+        cfg_path = art / CONFIG_FILE
+        if not cfg_path.is_file():
+            raise DataError(f"{cfg_path}: not found; is {run_dir} a finished writer_id run folder?")
+        config = json.loads(cfg_path.read_text())
+        return cls(training.load_model(art / MODEL_FILE), config, Gallery.load(art / GALLERY_FILE))
+
+    def _score(self, images) -> Identification:
+        lines = to_ink([prepare_line(im, self.config["height"]) for im in images])
+        probs, emb, (_, _), owner = scan.scan_lines(self.two_heads, lines, self.config["window"],
+                                                    self.config["stride"] or None)
+        p = probs.mean(axis=0)
+        e = emb.mean(axis=0, keepdims=True)
+        order = np.argsort(-p)
+        g_order, g_sims = self.gallery.rank(e)
+        sim = float(g_sims[0, 0])
+        return Identification(
+            ranking=[(self.writers[i], float(p[i])) for i in order],
+            similarity=sim, known=sim >= self.config["threshold"],
+            gallery_ranking=[(self.gallery.names[i], float(s)) for i, s in zip(g_order[0], g_sims[0])],
+            n_lines=len(lines), n_windows=len(owner))
+
+    def identify_line(self, image) -> Identification:
+        """Score one line image (path, array or PIL image; paper white)."""
+        return self._score([image])
+
+    def identify_lines(self, images) -> Identification:
+        """Score several lines of one writer together (their scores are averaged)."""
+        images = list(images)
+        if not images:
+            raise DataError("identify_lines: no line images given")
+        return self._score(images)
+
+    def identify_page(self, image) -> Identification:
+        """Cut a whole page into lines (projection profile) and score them together."""
+        from hwutils.datasets.pages import segment_lines
+        from hwutils.images import as_gray
+
+        lines = segment_lines(as_gray(image))
+        if not lines:
+            name = image if isinstance(image, (str, Path)) else "page image"
+            raise DataError(f"{name}: no text lines detected on this page")
+        return self._score([lb.image for lb in lines])
+
+    def line_embeddings(self, images) -> np.ndarray:
+        """One embedding per line image (mean over its windows)."""
+        lines = to_ink([prepare_line(im, self.config["height"]) for im in images])
+        _, emb, _, _ = scan.scan_lines(self.two_heads, lines, self.config["window"], self.config["stride"] or None)
+        return emb
+
+    def enrol(self, name: str, images) -> Gallery:
+        """Add writer ``name`` from a few of their line images (no retraining).
+        Save with ``self.gallery.save(path)`` to keep it."""
+        self.gallery = self.gallery.enrol(name, self.line_embeddings(list(images)))
+        return self.gallery
+
+
+__all__ = ["WriterIdentifier", "Identification", "save_for_identification", "HwError"]

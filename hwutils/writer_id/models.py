@@ -1,0 +1,103 @@
+"""Writer-identification CNNs, chosen by name.
+
+* ``seed_cnn``: the seed notebook's network (conv 32/64/128 with pooling,
+  dense 512/256, softmax).
+* ``half_deepwriter``: one DeepWriter stream on a ``height`` x ``height`` patch
+  (Xing and Qiao 2016: conv 96 5x5/2, pool, conv 256, pool, conv 384, 384, 256,
+  pool, fc 1024, fc 1024, softmax), with batch normalisation.
+* ``deepwriter``: two adjacent patches (``height`` x 2*``height``) read by two
+  streams that share every weight; their fc6 features are averaged, then
+  fc7 and softmax.
+
+``width`` scales every layer's size (1.0 = the paper's sizes); small values
+train in minutes on a CPU. The layer named ``embedding`` (the last hidden
+layer) gives the features used for new-writer detection and enrolment.
+No Lambda layers: models save as ``.keras`` and load with ``safe_mode``.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+from hwutils.errors import ParamsError
+
+MODELS = ("seed_cnn", "half_deepwriter", "deepwriter")
+
+
+def input_width(name: str, height: int) -> int:
+    """Width of the model's input window: ``2 * height`` for DeepWriter, else ``height``."""
+    return 2 * height if name == "deepwriter" else height
+
+
+def _n(base: int, width: float) -> int:
+    return max(4, int(round(base * width)))
+
+
+def _conv(x, filters, kernel, strides=1):
+    x = layers.Conv2D(filters, kernel, strides=strides, padding="same", use_bias=False)(x)
+    x = layers.BatchNormalization(momentum=0.9)(x)
+    return layers.ReLU()(x)
+
+
+def _deepwriter_stream(height: int, width: float, dropout: float, name: str) -> keras.Model:
+    """conv1..conv5 and fc6 of DeepWriter for a ``height`` x ``height`` patch."""
+    inp = keras.Input((height, height, 1))
+    x = _conv(inp, _n(96, width), 5, strides=2)
+    x = layers.MaxPooling2D(3, 2, padding="same")(x)
+    x = _conv(x, _n(256, width), 3)
+    x = layers.MaxPooling2D(3, 2, padding="same")(x)
+    x = _conv(x, _n(384, width), 3)
+    x = _conv(x, _n(384, width), 3)
+    x = _conv(x, _n(256, width), 3)
+    x = layers.MaxPooling2D(3, 2, padding="same")(x)
+    x = layers.Flatten()(x)
+    x = layers.Dropout(dropout)(x)
+    x = layers.Dense(_n(1024, width), activation="relu", name="fc6")(x)
+    return keras.Model(inp, x, name=name)
+
+
+def build_model(name: str, n_writers: int, height: int = 113, width: float = 1.0,
+                dropout: float = 0.5) -> keras.Model:
+    """A Keras model from a ``height`` x ``input_width`` x 1 ink patch (ink = 1)
+    to ``n_writers`` softmax scores."""
+    if name not in MODELS:
+        raise ParamsError(f"model: unknown value {name!r}; choose one of {', '.join(MODELS)}")
+    if n_writers < 2:
+        raise ParamsError(f"need at least 2 writers to train, got {n_writers}")
+    inp = keras.Input((height, input_width(name, height), 1), name="patch")
+    if name == "seed_cnn":
+        x = inp
+        for f in (32, 64, 128):
+            x = layers.Conv2D(_n(f, width), 3, padding="same", activation="relu")(x)
+            x = layers.MaxPooling2D(2)(x)
+        x = layers.Flatten()(x)
+        x = layers.Dropout(dropout)(x)
+        x = layers.Dense(_n(512, width), activation="relu")(x)
+        x = layers.Dense(_n(256, width), activation="relu", name="embedding")(x)
+    else:
+        stream = _deepwriter_stream(height, width, dropout, name="stream")
+        if name == "half_deepwriter":
+            x = stream(inp)
+        else:
+            left = layers.Cropping2D(((0, 0), (0, height)), name="left_patch")(inp)
+            right = layers.Cropping2D(((0, 0), (height, 0)), name="right_patch")(inp)
+            x = layers.Average(name="combine_streams")([stream(left), stream(right)])
+        x = layers.Dropout(dropout)(x)
+        x = layers.Dense(_n(1024, width), activation="relu", name="embedding")(x)
+    x = layers.Dropout(dropout)(x)
+    out = layers.Dense(n_writers, activation="softmax", name="writer")(x)
+    return keras.Model(inp, out, name=name)
+
+
+def with_embedding(model: keras.Model) -> keras.Model:
+    """The same network with two outputs: softmax scores and the ``embedding`` layer."""
+    return keras.Model(model.inputs, [model.output, model.get_layer("embedding").output])
+
+
+def compile_model(model: keras.Model, learning_rate: float = 1e-3) -> keras.Model:
+    """Adam, sparse categorical cross-entropy, accuracy and top-5 accuracy."""
+    k = min(5, model.output.shape[-1])
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy", keras.metrics.SparseTopKCategoricalAccuracy(k, name="top5")])
+    return model
