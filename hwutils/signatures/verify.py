@@ -1,0 +1,211 @@
+"""Verification of a questioned signature against K genuine references, the
+writer-independent evaluation protocol, and the public API.
+
+Score: the distance between the questioned embedding and each reference
+embedding, reduced by ``mean`` or ``min`` over the K references. Lower is
+more genuine; the decision is *genuine* when the score is at most the
+threshold. The threshold is calibrated on validation persons (the distance
+at the equal error rate of genuine vs skilled forgeries there), never on the
+persons that are measured.
+
+Public API::
+
+    from hwutils.signatures.verify import load_verifier
+    v = load_verifier("outputs/signatures/<RUN_ID>")
+    result = v.verify(["ref1.png", "ref2.png", ...], "questioned.png")
+    result["decision"], result["score"], result["threshold"], result["details"]
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from hwutils import metrics
+from hwutils.datasets.sign_data import GENUINE, SKILLED, SignatureRecord
+from hwutils.errors import HwError, ParamsError
+from hwutils.signatures import siamese
+from hwutils.signatures.preprocess import preprocess
+
+REDUCERS = ("mean", "min")
+VERIFIER_DIR = "verifier"
+
+
+# ------------------------------------------------------------------ protocol
+def make_trials(records: list[SignatureRecord], persons, n_references: int = 5, seed: int = 0,
+                random_per_person: int = 1) -> dict:
+    """The evaluation protocol for ``persons`` (indices into ``records``).
+
+    For each person: ``n_references`` genuine signatures (seeded choice) are
+    the references; the remaining genuine ones are questioned genuine; every
+    skilled forgery is questioned skilled; ``random_per_person`` non-reference
+    genuine signatures of each other person are random forgeries.
+    Returns ``{"references": {person: [idx]}, "trials": [(person, idx, type)]}``;
+    persons with no questioned genuine signature left are skipped.
+    """
+    rng = np.random.default_rng(seed)
+    keep = set(persons)
+    genuine, skilled = {}, {}
+    for i, r in enumerate(records):
+        if r.person in keep:
+            (genuine if r.kind == GENUINE else skilled).setdefault(r.person, []).append(i)
+    refs, questioned = {}, {}
+    for p in sorted(genuine):
+        g = list(rng.permutation(genuine[p]))
+        if len(g) <= n_references:
+            continue
+        refs[p] = [int(i) for i in g[:n_references]]
+        questioned[p] = [int(i) for i in g[n_references:]]
+    trials = []
+    for p in sorted(refs):
+        trials += [(p, i, "genuine") for i in questioned[p]]
+        trials += [(p, int(i), "skilled") for i in skilled.get(p, [])]
+        for q in sorted(refs):
+            if q != p:
+                trials += [(p, int(i), "random") for i in questioned[q][:random_per_person]]
+    return {"references": refs, "trials": trials}
+
+
+def reference_distances(emb_q: np.ndarray, emb_refs: np.ndarray) -> np.ndarray:
+    """Euclidean distances of one questioned embedding to each reference."""
+    return np.sqrt(np.maximum(np.sum((emb_refs - emb_q[None]) ** 2, axis=1), 0.0))
+
+
+def reduce_distances(d: np.ndarray, reducer: str = "mean") -> float:
+    """``mean`` or ``min`` of the distances to the references."""
+    if reducer not in REDUCERS:
+        raise ParamsError(f"reducer: unknown value {reducer!r}; choose one of {', '.join(REDUCERS)}")
+    return float(np.mean(d) if reducer == "mean" else np.min(d))
+
+
+def score_trials(embeddings: np.ndarray, protocol: dict, reducer: str = "mean") -> dict:
+    """Distance score per trial: arrays ``person``, ``index``, ``type``, ``distance``."""
+    persons, idx, types, dist = [], [], [], []
+    for p, i, t in protocol["trials"]:
+        refs = embeddings[protocol["references"][p]]
+        persons.append(p)
+        idx.append(i)
+        types.append(t)
+        dist.append(reduce_distances(reference_distances(embeddings[i], refs), reducer))
+    return {"person": np.array(persons), "index": np.array(idx, int), "type": np.array(types),
+            "distance": np.array(dist, np.float64)}
+
+
+def calibrate_threshold(scores: dict) -> float:
+    """Distance threshold at the EER of genuine vs skilled forgeries (vs random
+    forgeries when there are no skilled ones) on the given (validation) scores."""
+    neg_type = "skilled" if np.any(scores["type"] == "skilled") else "random"
+    m = (scores["type"] == "genuine") | (scores["type"] == neg_type)
+    if not np.any(scores["type"][m] == "genuine") or not np.any(scores["type"][m] == neg_type):
+        raise HwError("cannot calibrate a threshold: the validation persons need genuine and forged trials")
+    labels = scores["type"][m] == "genuine"
+    _, thr = metrics.eer(labels, -scores["distance"][m])
+    return float(-thr)
+
+
+def evaluate(scores: dict, threshold: float) -> dict:
+    """The sigver-style figures of a set of scored trials at a distance threshold.
+
+    EER (global threshold) and mean per-user EER, genuine vs skilled and vs
+    random; AUROC; FRR, FAR on skilled and FAR on random forgeries at
+    ``threshold`` (accept when distance <= threshold).
+    """
+    t, d, users = scores["type"], scores["distance"], scores["person"]
+    out = {}
+    for neg in ("skilled", "random"):
+        m = (t == "genuine") | (t == neg)
+        if np.any(t == neg) and np.any(t == "genuine"):
+            labels, s = t[m] == "genuine", -d[m]
+            out[f"eer_{neg}"] = metrics.eer(labels, s)[0]
+            out[f"eer_{neg}_per_user"] = metrics.per_user_eer(labels, s, users[m])
+            out[f"auroc_{neg}"] = metrics.auroc(labels, s)
+    accepted = d <= threshold
+    out["frr"] = float(np.mean(~accepted[t == "genuine"])) if np.any(t == "genuine") else float("nan")
+    for neg in ("skilled", "random"):
+        out[f"far_{neg}"] = float(np.mean(accepted[t == neg])) if np.any(t == neg) else float("nan")
+    out["threshold"] = float(threshold)
+    out["n_persons"] = int(len(np.unique(users)))
+    out["n_genuine"], out["n_skilled"], out["n_random"] = (int(np.sum(t == k)) for k in ("genuine", "skilled", "random"))
+    return out
+
+
+def per_user_table(scores: dict, threshold: float) -> list[dict]:
+    """One row per person: EER vs skilled, FRR and FAR skilled at ``threshold``."""
+    rows = []
+    for p in np.unique(scores["person"]):
+        m = scores["person"] == p
+        t, d = scores["type"][m], scores["distance"][m]
+        gm, sm = t == "genuine", t == "skilled"
+        row = {"person": str(p), "n_genuine": int(gm.sum()), "n_skilled": int(sm.sum())}
+        if gm.any() and sm.any():
+            sel = gm | sm
+            row["eer_skilled"] = metrics.eer(gm[sel], -d[sel])[0]
+        row["frr"] = float(np.mean(d[gm] > threshold)) if gm.any() else float("nan")
+        row["far_skilled"] = float(np.mean(d[sm] <= threshold)) if sm.any() else float("nan")
+        rows.append(row)
+    return rows
+
+
+# ------------------------------------------------------------------ public API
+class Verifier:
+    """A trained tower, the preprocessing size, the reducer and the calibrated threshold."""
+
+    def __init__(self, tower, threshold: float, height: int, width: int, reducer: str = "mean"):
+        if reducer not in REDUCERS:
+            raise ParamsError(f"reducer: unknown value {reducer!r}; choose one of {', '.join(REDUCERS)}")
+        self.tower, self.threshold, self.height, self.width, self.reducer = tower, float(threshold), height, width, reducer
+
+    def embed(self, images) -> np.ndarray:
+        """Embeddings of images given as paths, PIL images or arrays (any mode)."""
+        batch = np.stack([preprocess(im, self.height, self.width) for im in images])
+        return siamese.embed(self.tower, batch)
+
+    def verify(self, references, questioned) -> dict:
+        """Is ``questioned`` a genuine signature of the person who wrote ``references``?
+
+        Returns ``{"decision": "genuine"|"forgery", "genuine": bool, "score":
+        distance, "threshold": float, "details": {...}}``; lower score = more genuine.
+        """
+        if isinstance(references, (str, Path)) or (hasattr(references, "ndim") and references.ndim == 2):
+            references = [references]
+        references = list(references)
+        if not references:
+            raise ParamsError("references: give at least one genuine reference signature")
+        emb = self.embed(references + [questioned])
+        d = reference_distances(emb[-1], emb[:-1])
+        score = reduce_distances(d, self.reducer)
+        genuine = bool(score <= self.threshold)
+        return {"decision": "genuine" if genuine else "forgery", "genuine": genuine, "score": score,
+                "threshold": self.threshold,
+                "details": {"distances": [float(x) for x in d], "reducer": self.reducer,
+                            "n_references": len(references), "margin": float(self.threshold - score)}}
+
+    def save(self, folder) -> Path:
+        """Write ``tower.keras`` and ``verifier.json`` into ``folder``."""
+        from hwutils import report, training
+
+        folder = Path(folder)
+        training.save_model(self.tower, folder / "tower.keras")
+        report.write_json_atomic(folder / "verifier.json", {"threshold": self.threshold, "height": self.height,
+                                                            "width": self.width, "reducer": self.reducer})
+        return folder
+
+
+def load_verifier(run_dir) -> Verifier:
+    """Load the verifier of a run: ``run_dir`` is a run folder (reads
+    ``artifacts/verifier/``) or that verifier folder itself."""
+    from hwutils import training
+
+    run_dir = Path(run_dir)
+    folder = run_dir if (run_dir / "verifier.json").is_file() else run_dir / "artifacts" / VERIFIER_DIR
+    cfg_path = folder / "verifier.json"
+    if not cfg_path.is_file():
+        raise HwError(f"{run_dir}: no verifier found (expected {cfg_path})")
+    try:
+        cfg = json.loads(cfg_path.read_text())
+    except json.JSONDecodeError as exc:
+        raise HwError(f"{cfg_path}: not valid JSON ({exc})") from None
+    tower = training.load_model(folder / "tower.keras")
+    return Verifier(tower, cfg["threshold"], int(cfg["height"]), int(cfg["width"]), cfg.get("reducer", "mean"))

@@ -1,0 +1,207 @@
+"""Writes notebooks/signatures.ipynb (no outputs). Run: .venv/bin/python notebooks/build_signatures_notebook.py"""
+
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+PARAMS = '''\
+seed: int = 0  # random seed for Python, NumPy and TensorFlow
+strategy: str = "default"  # distribution strategy: default or mirrored
+data_dir: str = ""  # signatures in the sign_data layout (or CEDAR, or a folder per person); empty = synthetic persons
+layout: str = "auto"  # dataset layout: auto, sign_data or cedar
+test_dir: str = ""  # a separate folder of OTHER persons (same layout) to measure on; empty = hold out test_persons
+test_persons: int = 8  # persons of data_dir held out for the test when test_dir is empty
+val_persons: int = 6  # persons of data_dir used for early stopping and threshold calibration
+synth_persons: int = 40  # synthetic persons written when data_dir is empty
+synth_genuine: int = 12  # genuine signatures per synthetic person
+synth_forgeries: int = 8  # skilled forgeries per synthetic person
+height: int = 64  # preprocessed signature height (pixels)
+width: int = 128  # preprocessed signature width (pixels)
+embedding_dim: int = 128  # size of the signature embedding
+base_filters: int = 32  # filters of the first conv block of the tower (doubled per block)
+loss: str = "contrastive"  # contrastive (pairs) or triplet
+margin: float = 1.0  # margin of the contrastive or triplet loss (embeddings have unit length)
+pairs_per_person: int = 40  # genuine-genuine pairs per training person (as many negatives)
+skilled_share: float = 0.5  # share of negatives that are skilled forgeries (the rest: other persons)
+epochs: int = 10  # passes over the training pairs
+batch_size: int = 32  # pairs per batch
+learning_rate: float = 0.001  # Adam learning rate
+patience: int = 3  # early-stopping patience (epochs without validation improvement)
+augment_strength: float = 1.0  # scale of random shift/zoom/rotation (0 = none; never flips)
+n_references: int = 5  # genuine references per person in the evaluation
+reducer: str = "mean"  # mean or min distance over the references
+screening: bool = True  # train and evaluate the validity screener
+screen_epochs: int = 8  # epochs of the screening autoencoder and classifier
+screen_invalid: int = 300  # synthetic invalid images for screening (split 60/20/20)
+'''
+
+cells = [
+    new_markdown_cell("""# Signatures: synthesis, validity screening and writer-independent verification
+
+Given a few genuine reference signatures of a person, is a questioned
+signature genuine or a forgery? This notebook
+
+1. makes (or loads) signature data: synthetic persons drawn with Bezier strokes,
+   written in the `sign_data` layout so real data uses the same loader;
+2. preprocesses signatures the `sigver` way (Otsu, crop to ink, centre, invert, resize);
+3. trains a Siamese CNN on distances with a contrastive (or triplet) loss, on
+   persons split so the test persons are never seen;
+4. calibrates a distance threshold on validation persons and reports EER
+   (global and per-user thresholds), FRR and FAR for skilled and random forgeries;
+5. trains a validity screener (autoencoder + IsolationForest + CNN classifier)
+   that tells signatures from scribbles and shapes."""),
+    new_code_cell(PARAMS, metadata={"tags": ["parameters"]}),
+    new_code_cell("""import time
+from pathlib import Path
+
+import numpy as np
+
+from hwutils import augment, metrics, plots, report, repro, training
+from hwutils.datasets.sign_data import GENUINE, persons, select
+from hwutils.images import read_gray
+from hwutils.signatures import data, siamese, verify
+from hwutils.signatures.screening import Screener
+from hwutils.synth import invalid as invalid_synth
+from hwutils.synth import signatures as sig_synth
+
+repro.seed_everything(seed)
+strategy_obj = training.get_strategy(strategy)
+t_start = time.perf_counter()"""),
+    new_markdown_cell("""## Data
+Without `data_dir` we write synthetic persons into the run's artifacts: each person
+has a name-like Bezier template; genuine signatures are that template by the person's
+own hand, skilled forgeries the same template copied by another hand."""),
+    new_code_cell("""if data_dir:
+    root = Path(data_dir)
+else:
+    root = sig_synth.write_dataset(report.artifacts_dir("synthetic_signatures"), n_persons=synth_persons,
+                                   n_genuine=synth_genuine, n_forgeries=synth_forgeries, seed=seed)
+records = data.load_records(root, layout)
+test_records = data.load_records(test_dir, layout) if test_dir else None
+print(root, data.summary(records))"""),
+    new_code_cell("""some = persons(records)[:3]
+show = [r for p in some for r in (select(records, [p])[:3] + [x for x in select(records, [p]) if x.kind != GENUINE][:2])]
+fig = plots.gallery([read_gray(r.path) for r in show], [f"{r.person} {r.kind}" for r in show], cols=5, size=2.2)
+report.save_figure(fig, "signatures_genuine_and_skilled")"""),
+    new_markdown_cell("""## Augmentations and invalid images
+The seed's augmentations (grid distortion at four strengths, multiplicative noise with
+motion and median blur, optical and elastic distortion) and the generator of
+non-signatures used by the screener."""),
+    new_code_cell("""sample = read_gray(records[0].path)
+named = augment.signature_augmentations()
+aug = [sample] + [augment.apply(t, [sample], seed=seed + i)[0] for i, t in enumerate(named.values())]
+report.save_figure(plots.gallery(aug, ["original", *named], cols=4, size=2.4), "augmentations")
+inv, kinds = invalid_synth.make_invalid_set(12, seed=seed)
+report.save_figure(plots.gallery(inv, kinds, cols=6, size=1.8), "invalid_examples")"""),
+    new_markdown_cell("""## Split by person and preprocess
+Training, validation and test persons are disjoint. The validation persons stop
+training early and calibrate the threshold; the test persons (held out, or a separate
+`test_dir`) are only measured."""),
+    new_code_cell("""split = data.split_for_verification(records, val_persons, test_persons, seed, test_records)
+dev = select(records, split["train"] + split["val"])
+X = data.load_images(dev, height, width)
+X_test = data.load_images(split["test_records"], height, width)
+print({k: len(split[k]) for k in ("train", "val", "test")}, "test persons:", split["test"])
+if split["id_overlap"]:
+    print("note: test_dir reuses person ids of data_dir:", split["id_overlap"])
+report.save_figure(plots.gallery(list(X[:10]), [f"{r.person} {r.kind}" for r in dev[:10]], cols=5, size=2.0),
+                   "preprocessed")"""),
+    new_markdown_cell("""## Siamese training
+Pairs per training person: genuine-genuine (label 1) against as many negatives,
+half genuine-skilled forgery and half genuine-other person. The loss acts on the
+Euclidean distance between unit-length embeddings; no sigmoid, no flips."""),
+    new_code_cell("""with strategy_obj.scope():
+    tower = siamese.build_tower(height, width, embedding_dim, base_filters)
+t0 = time.perf_counter()
+fit = siamese.train(tower, X, dev, split["train"], split["val"], loss=loss, margin=margin,
+                    pairs_per_person=pairs_per_person, skilled_share=skilled_share, epochs=epochs,
+                    batch_size=batch_size, learning_rate=learning_rate, patience=patience,
+                    augment_strength=augment_strength, seed=seed, strategy=strategy_obj)
+train_seconds = time.perf_counter() - t0
+print(f"{fit['n_train']} training pairs, {train_seconds:.0f}s")
+report.save_figure(plots.training_curves(fit["history"]), "training_curves")"""),
+    new_markdown_cell("""## Threshold on validation persons
+Each validation person gets `n_references` genuine references; the rest of their
+genuine signatures, their skilled forgeries and other persons' signatures are
+questioned. The threshold is the distance at the validation EER (genuine vs skilled)."""),
+    new_code_cell("""emb = siamese.embed(tower, X)
+val_scores = verify.score_trials(emb, verify.make_trials(dev, split["val"], n_references, seed), reducer)
+threshold = verify.calibrate_threshold(val_scores)
+val_eval = verify.evaluate(val_scores, threshold)
+print(f"threshold {threshold:.4f}; validation EER skilled {val_eval.get('eer_skilled', float('nan')):.3f}")"""),
+    new_markdown_cell("""## Test persons, never seen
+Global-threshold EER and per-user EER, and FRR / FAR (skilled, random) at the
+validation threshold."""),
+    new_code_cell("""emb_test = siamese.embed(tower, X_test)
+test_protocol = verify.make_trials(split["test_records"], split["test"], n_references, seed)
+test_scores = verify.score_trials(emb_test, test_protocol, reducer)
+test_eval = verify.evaluate(test_scores, threshold)
+for k, v in test_eval.items():
+    print(f"{k:24s} {v:.4f}" if isinstance(v, float) else f"{k:24s} {v}")
+t = test_scores["type"]
+series = {neg: ((t[(t == "genuine") | (t == neg)] == "genuine"), -test_scores["distance"][(t == "genuine") | (t == neg)])
+          for neg in ("skilled", "random") if np.any(t == neg)}
+report.save_figure(plots.roc_det(None, None, title="(test persons)", series=series), "roc_det")
+groups = {k: test_scores["distance"][t == k] for k in ("genuine", "skilled", "random")}
+report.save_figure(plots.score_histograms(groups, threshold, xlabel=f"{reducer} distance to {n_references} references"),
+                   "score_histograms")
+report.save_table(verify.per_user_table(test_scores, threshold), "per_user_test")"""),
+    new_markdown_cell("""## Save the verifier and use the public API
+`load_verifier(run_dir)` reads `artifacts/verifier/`; `verify(references, questioned)`
+returns the decision, the score, the threshold and details."""),
+    new_code_cell("""verifier = verify.Verifier(tower, threshold, height, width, reducer)
+verifier.save(report.artifacts_dir(verify.VERIFIER_DIR))
+loaded = verify.load_verifier(report.current_run_dir())
+p0 = split["test"][0]
+refs = [split["test_records"][i].path for i in test_protocol["references"][p0]]
+questioned = [r for r in select(split["test_records"], [p0]) if r.path not in refs]
+t0 = time.perf_counter()
+results = [loaded.verify(refs, q.path) for q in questioned]
+latency_ms = (time.perf_counter() - t0) / max(1, len(results)) * 1000
+for q, res in list(zip(questioned, results))[:6]:
+    print(f"{q.path.name:24s} {q.kind:8s} -> {res['decision']:8s} score {res['score']:.3f} (threshold {res['threshold']:.3f})")
+print(f"{latency_ms:.0f} ms per verification against {len(refs)} references (includes preprocessing)")"""),
+    new_markdown_cell("""## Validity screening
+Valid = signatures of training persons (train), validation persons (threshold
+choice) and test persons (measurement); invalid = generated lines, shapes,
+text-like strokes, waves, circles and composites, split 60/20/20. Every threshold
+is chosen on the validation split."""),
+    new_code_cell("""screen_eval = {}
+if screening:
+    scr = Screener(64, 128, seed=seed)
+    def prep(recs):
+        return scr.prepare([r.path for r in recs])
+    inv_imgs, _ = invalid_synth.make_invalid_set(screen_invalid, seed=seed + 7)
+    inv = scr.prepare(inv_imgs)
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(inv))
+    a, b = int(0.6 * len(inv)), int(0.8 * len(inv))
+    with strategy_obj.scope():
+        scr.fit(prep(select(dev, split["train"])), inv[order[:a]], prep(select(dev, split["val"])), inv[order[a:b]],
+                epochs=screen_epochs, batch_size=batch_size)
+    screen_eval = scr.evaluate(prep(split["test_records"]), inv[order[b:]])
+    for k, v in screen_eval.items():
+        print(f"{k:17s} precision {v['precision']:.3f} recall {v['recall']:.3f} F1 {v['f1']:.3f}")
+    report.save_figure(plots.confusion_matrix(np.array(screen_eval["combined"]["confusion"]), ["invalid", "valid"],
+                                              normalize=False, title="Screening (combined), test"), "screening_confusion")
+    scr.save(report.artifacts_dir("screener"))
+    reloaded = Screener.load(report.current_run_dir())
+    print("reloaded screener on one test signature:", reloaded.check(split["test_records"][0].path)["valid"])"""),
+    new_markdown_cell("## Metrics"),
+    new_code_cell("""m = {f"test_{k}": v for k, v in test_eval.items()}
+m.update({f"val_{k}": v for k, v in val_eval.items() if k.startswith("eer")})
+m.update({"train_seconds": train_seconds, "train_pairs": fit["n_train"], "verify_latency_ms": latency_ms,
+          "n_references": n_references, "test_persons_ids": ",".join(split["test"]),
+          "data": str(data_dir or "synthetic"), "total_seconds": time.perf_counter() - t_start})
+for k, v in screen_eval.items():
+    m.update({f"screen_{k}_{x}": v[x] for x in ("precision", "recall", "f1")})
+report.save_metrics(m, headline=["test_eer_skilled", "test_eer_skilled_per_user", "test_far_random",
+                                 "screen_combined_f1"])"""),
+]
+
+nb = new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+                                         "language_info": {"name": "python"}})
+out = Path(__file__).with_name("signatures.ipynb")
+nbformat.write(nb, out)
+print("wrote", out)

@@ -1,0 +1,177 @@
+"""Pairs, losses, Siamese model, evaluation protocol, verifier API and screener."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hwutils.datasets.sign_data import GENUINE, SKILLED, SignatureRecord
+from hwutils.errors import HwError, ParamsError
+from hwutils.signatures import siamese, verify
+from hwutils.signatures.screening import Screener
+
+
+def _records(n_persons=4, n_gen=6, n_forg=3):
+    recs = []
+    for p in range(n_persons):
+        pid = f"{p:03d}"
+        recs += [SignatureRecord(f"{pid}/{pid}_{k}.png", pid, GENUINE) for k in range(n_gen)]
+        recs += [SignatureRecord(f"{pid}_forg/9{pid}_{k}.png", pid, SKILLED, "9") for k in range(n_forg)]
+    return recs
+
+
+def _person_images(recs, h=16, w=32):
+    """Each person a distinct bar position; forgeries shifted: learnable toy data."""
+    x = np.zeros((len(recs), h, w), np.uint8)
+    for i, r in enumerate(recs):
+        col = 4 + 6 * int(r.person)
+        x[i, 2:14, col: col + 3] = 255
+        if r.kind == SKILLED:
+            x[i, 6:9, :] = 255
+    return x
+
+
+def test_pairs_are_balanced_and_stay_within_the_persons():
+    recs = _records()
+    rows = siamese.make_pairs(recs, ["000", "001", "002"], pairs_per_person=8, seed=0)
+    assert rows.shape[1] == 3
+    assert (rows[:, 2] == 1).sum() == (rows[:, 2] == 0).sum() == 24
+    assert {recs[i].person for i in rows[:, :2].ravel()} <= {"000", "001", "002"}
+    pos = rows[rows[:, 2] == 1]
+    assert all(recs[i].person == recs[j].person and recs[i].kind == recs[j].kind == GENUINE for i, j, _ in pos)
+    neg = rows[rows[:, 2] == 0]
+    skilled = [recs[j].kind == SKILLED for _, j, _ in neg]
+    other = [recs[i].person != recs[j].person for i, j, _ in neg]
+    assert sum(skilled) == 12 and sum(other) == 12
+    assert all(recs[i].kind == GENUINE for i, _, _ in neg)
+
+
+def test_triplets_anchor_positive_same_person():
+    recs = _records()
+    rows = siamese.make_triplets(recs, ["000", "001"], 5, seed=0)
+    assert len(rows) == 10
+    for a, p, n in rows:
+        assert recs[a].person == recs[p].person
+        assert recs[n].kind == SKILLED or recs[n].person != recs[a].person
+
+
+def test_contrastive_loss_values():
+    loss = siamese.contrastive_loss(margin=1.0)
+    d = np.array([[0.0], [0.5], [2.0]], np.float32)
+    same = float(loss(np.ones(3, np.float32), d))
+    diff = float(loss(np.zeros(3, np.float32), d))
+    assert same == pytest.approx((0 + 0.25 + 4.0) / 3 / 2, rel=1e-5)
+    assert diff == pytest.approx((1.0 + 0.25 + 0.0) / 3 / 2, rel=1e-5)
+
+
+def test_siamese_outputs_a_distance_without_sigmoid():
+    tower = siamese.build_tower(16, 32, embedding_dim=8, base_filters=8)
+    model = siamese.build_siamese(tower)
+    x = np.random.default_rng(0).random((4, 16, 32, 1)).astype(np.float32)
+    d = np.asarray(model([x, x[::-1]]))
+    assert d.shape == (4, 1)
+    assert np.allclose(d[:, 0], d[::-1, 0], atol=1e-5)  # symmetric
+    assert np.all(d >= 0) and np.all(d <= 2 + 1e-5)  # unit-length embeddings
+    assert float(np.asarray(model([x, x])).max()) < 1e-3
+    assert not any("sigmoid" in str(getattr(l, "activation", "")) for l in model.layers)
+    with pytest.raises(ParamsError, match="loss"):
+        siamese.compile_model(tower, loss="hinge")
+
+
+def test_training_separates_toy_persons_and_round_trips(tmp_path):
+    recs = _records(n_persons=4, n_gen=6, n_forg=3)
+    x = _person_images(recs)
+    tower = siamese.build_tower(16, 32, embedding_dim=16, base_filters=8)
+    out = siamese.train(tower, x, recs, ["000", "001", "002"], ["003"], pairs_per_person=10, epochs=3,
+                        batch_size=16, learning_rate=3e-3, augment_strength=0.0, patience=5)
+    assert out["n_train"] == 60
+    assert out["history"]["loss"][-1] < out["history"]["loss"][0]
+    emb = siamese.embed(tower, x)
+    scores = verify.score_trials(emb, verify.make_trials(recs, ["000", "001", "002"], 3, seed=0))
+    thr = verify.calibrate_threshold(scores)
+    verifier = verify.Verifier(tower, thr, 16, 32, "min")
+    verifier.save(tmp_path / "run" / "artifacts" / "verifier")
+    loaded = verify.load_verifier(tmp_path / "run")
+    img = (255 - x[0]).astype(np.uint8)  # paper-white image
+    refs = [(255 - x[k]).astype(np.uint8) for k in (1, 2, 3)]
+    a, b = verifier.verify(refs, img), loaded.verify(refs, img)
+    assert set(a) == {"decision", "genuine", "score", "threshold", "details"}
+    assert a["decision"] in ("genuine", "forgery")
+    assert a["score"] == pytest.approx(b["score"], abs=1e-5)
+    assert a["details"]["n_references"] == 3 and len(a["details"]["distances"]) == 3
+    assert a["score"] == pytest.approx(min(a["details"]["distances"]))
+
+
+def test_protocol_keeps_references_out_of_the_questioned():
+    recs = _records(n_persons=3, n_gen=7, n_forg=2)
+    prot = verify.make_trials(recs, ["000", "001", "002"], n_references=5, seed=1)
+    for p, refs in prot["references"].items():
+        assert len(refs) == 5 and all(recs[i].person == p and recs[i].kind == GENUINE for i in refs)
+    for p, i, t in prot["trials"]:
+        assert i not in prot["references"][p]
+        if t == "genuine":
+            assert recs[i].person == p and recs[i].kind == GENUINE
+        elif t == "skilled":
+            assert recs[i].person == p and recs[i].kind == SKILLED
+        else:
+            assert recs[i].person != p and recs[i].kind == GENUINE
+    types = [t for _, _, t in prot["trials"]]
+    assert types.count("genuine") == 6 and types.count("skilled") == 6 and types.count("random") == 6
+
+
+def test_evaluate_and_calibrate_on_known_scores():
+    scores = {"person": np.array(["a"] * 6 + ["b"] * 6),
+              "type": np.array(["genuine", "genuine", "skilled", "skilled", "random", "random"] * 2),
+              "distance": np.array([0.1, 0.2, 0.5, 0.6, 0.9, 1.0, 0.1, 0.3, 0.35, 0.7, 0.8, 0.9])}
+    thr = verify.calibrate_threshold(scores)
+    ev = verify.evaluate(scores, thr)
+    assert 0 <= ev["eer_skilled"] <= 0.5 and ev["eer_random"] == 0.0
+    assert ev["eer_skilled_per_user"] == pytest.approx(0.0)  # each person separable on their own
+    assert ev["far_random"] == 0.0
+    fixed = verify.evaluate(scores, 0.35)
+    assert fixed["frr"] == 0.0 and fixed["far_skilled"] == 0.25
+    rows = verify.per_user_table(scores, 0.35)
+    assert [r["person"] for r in rows] == ["a", "b"] and rows[1]["far_skilled"] == 0.5
+
+
+def test_verifier_bad_input(tmp_path):
+    with pytest.raises(HwError, match="no verifier found"):
+        verify.load_verifier(tmp_path)
+    tower = siamese.build_tower(16, 32, embedding_dim=8, base_filters=8)
+    v = verify.Verifier(tower, 0.5, 16, 32)
+    with pytest.raises(ParamsError, match="references"):
+        v.verify([], np.zeros((10, 10), np.uint8))
+    with pytest.raises(ParamsError, match="reducer"):
+        verify.Verifier(tower, 0.5, 16, 32, reducer="median")
+
+
+def test_screener_fits_thresholds_on_validation_and_round_trips(tmp_path):
+    rng = np.random.default_rng(0)
+    def valid(n):  # horizontal strokes
+        x = np.zeros((n, 16, 32, 1), np.float32)
+        for i in range(n):
+            r = rng.integers(4, 12)
+            x[i, r: r + 2, 4:28] = 1
+        return x
+    def invalid(n):  # vertical strokes
+        x = np.zeros((n, 16, 32, 1), np.float32)
+        for i in range(n):
+            c = rng.integers(4, 28)
+            x[i, 2:14, c: c + 2] = 1
+        return x
+    scr = Screener(16, 32, latent_dim=8, seed=0)
+    scr.fit(valid(40), invalid(40), valid(20), invalid(20), epochs=1, batch_size=16)
+    assert set(scr.thresholds) == {"reconstruction_error", "isolation_score", "classifier_probability"}
+    ev = scr.evaluate(valid(20), invalid(20))
+    for k in ("autoencoder", "isolation_forest", "classifier", "combined"):
+        assert 0 <= ev[k]["f1"] <= 1 and np.sum(ev[k]["confusion"]) == 40
+    scr.save(tmp_path / "screener")
+    back = Screener.load(tmp_path / "screener")
+    x = valid(5)
+    s1, s2 = scr.scores(x), back.scores(x)
+    for k in s1:
+        assert np.allclose(s1[k], s2[k], atol=1e-5), k
+    with pytest.raises(HwError, match="no screener"):
+        Screener.load(tmp_path / "nothing")
+    with pytest.raises(HwError, match="multiples of 8"):
+        Screener(20, 30)

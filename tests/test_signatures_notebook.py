@@ -1,0 +1,32 @@
+"""End-to-end: the signatures notebook on smoke params through ``hw run``."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import only_run_dir
+
+
+@pytest.mark.slow
+def test_smoke_run(hw):
+    proc = hw("run", "signatures", "-f", "params/signatures/smoke.yaml")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    run = only_run_dir(hw.outputs, "signatures")
+    m = json.loads((run / "metrics.json").read_text())
+    for key in ("test_eer_skilled", "test_eer_skilled_per_user", "test_frr", "test_far_skilled", "test_far_random",
+                "screen_combined_f1"):
+        assert key in m and 0.0 <= m[key] <= 1.0, key
+    train_ids = set()  # test persons are never training persons: checked through the split in the notebook
+    assert m["test_persons_ids"] and not train_ids & set(m["test_persons_ids"].split(","))
+    art = run / "artifacts"
+    for fig in ("roc_det", "score_histograms", "augmentations", "screening_confusion", "training_curves"):
+        assert (art / "figures" / f"{fig}.png").is_file(), fig
+    from hwutils.signatures.verify import load_verifier
+    from hwutils.signatures.screening import Screener
+    v = load_verifier(run)
+    refs = sorted((art / "synthetic_signatures" / "001").glob("*.png"))
+    out = v.verify(refs[:3], refs[3])
+    assert out["decision"] in ("genuine", "forgery") and out["threshold"] == v.threshold
+    assert Screener.load(run).check(refs[0])["valid"] in (True, False)

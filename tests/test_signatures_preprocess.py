@@ -1,0 +1,49 @@
+"""sigver-style preprocessing."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from hwutils.signatures.preprocess import normalize_ink, preprocess, preprocess_many
+
+
+def _sig(ink_level=30, paper=245, offset=(10, 20), shape=(120, 300)):
+    img = np.full(shape, paper, np.uint8)
+    r, c = offset
+    img[r + 10: r + 14, c: c + 150] = ink_level
+    img[r: r + 40, c + 60: c + 64] = ink_level
+    return img
+
+
+def test_output_is_ink_one_centred_and_sized():
+    out = preprocess(_sig(), 48, 96)
+    assert out.shape == (48, 96) and out.dtype == np.float32
+    assert 0.0 <= out.min() and out.max() <= 1.0 and out.max() > 0.9
+    assert out[0].max() == 0 and out[:, 0].max() == 0  # margins are empty paper
+    rows, cols = np.nonzero(out > 0.5)
+    assert abs(rows.mean() - 24) < 8 and abs(cols.mean() - 48) < 12
+
+
+def test_position_on_the_page_does_not_matter():
+    a = preprocess(_sig(offset=(5, 5)), 48, 96)
+    b = preprocess(_sig(offset=(60, 120)), 48, 96)
+    assert np.abs(a - b).max() < 1e-6
+
+
+def test_pen_darkness_is_normalised():
+    light = preprocess(_sig(ink_level=120), 48, 96)
+    dark = preprocess(_sig(ink_level=10), 48, 96)
+    assert np.abs(light - dark).mean() < 0.02
+
+
+def test_normalize_ink_removes_background_noise():
+    rng = np.random.default_rng(0)
+    img = np.clip(_sig().astype(int) + rng.integers(-5, 6, (120, 300)), 0, 255).astype(np.uint8)
+    ink = normalize_ink(img)
+    assert (ink > 0).mean() < 0.05
+    assert ink[20:24, 40:100].min() > 0.8
+
+
+def test_preprocess_many_batches():
+    batch = preprocess_many([_sig(), _sig(ink_level=90)], 32, 64)
+    assert batch.shape == (2, 32, 64, 1)
