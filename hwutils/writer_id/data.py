@@ -71,41 +71,54 @@ def to_ink(lines) -> list[np.ndarray]:
     return [(255.0 - np.asarray(l, np.float32)) / 255.0 for l in lines]
 
 
+def _columns_dataset(lines_ink, labels) -> tf.data.Dataset:
+    """``(columns, label)``: each line as a W x H uint8 ink tensor (transposed, so a
+    crop is a cheap slice of rows), all held as one ragged tensor in memory."""
+    if not len(lines_ink):
+        raise DataError("no lines to build a dataset from")
+    cols = [np.ascontiguousarray(np.round(np.clip(l, 0, 1) * 255).astype(np.uint8).T) for l in lines_ink]
+    ragged = tf.RaggedTensor.from_row_lengths(np.concatenate(cols, axis=0), [c.shape[0] for c in cols])
+    return tf.data.Dataset.from_tensor_slices((ragged, np.asarray(labels, np.int32)))
+
+
 def lines_dataset(lines_ink, labels) -> tf.data.Dataset:
     """``(line, label)`` elements, ``line`` a ``height`` x W x 1 float ink tensor (ink = 1).
 
     ``lines_ink`` are float ink lines (see :func:`to_ink`). They are held as one
     ragged uint8 tensor in memory (this is the cache: decoding and resizing
     happened once, in :func:`load_lines`) and turned back into floats per element."""
-    if not len(lines_ink):
-        raise DataError("no lines to build a dataset from")
-    cols = [np.ascontiguousarray(np.round(np.clip(l, 0, 1) * 255).astype(np.uint8).T) for l in lines_ink]  # W_i x H
-    ragged = tf.RaggedTensor.from_row_lengths(np.concatenate(cols, axis=0), [c.shape[0] for c in cols])
-    ds = tf.data.Dataset.from_tensor_slices((ragged, np.asarray(labels, np.int32)))
 
     def _to_image(cols_t, label):
         return tf.transpose(tf.cast(cols_t, tf.float32))[..., None] / 255.0, label
 
-    return ds.map(_to_image, num_parallel_calls=pipelines.AUTOTUNE)
+    return _columns_dataset(lines_ink, labels).map(_to_image, num_parallel_calls=pipelines.AUTOTUNE)
 
 
 def patch_augment(height: int, crop_width: int, ink_jitter: float = 0.15):
-    """The per-element augmentation: a random ``height`` x ``crop_width`` crop
-    (padded with paper when the line is narrower) and a random ink strength."""
+    """The per-element augmentation on a W x H uint8 column tensor: a random
+    ``crop_width`` slice (padded with paper, centred, when the line is
+    narrower), turned into a ``height`` x ``crop_width`` x 1 float patch with a
+    random ink strength."""
 
-    def _augment(seed, image, label):
+    def _augment(seed, cols, label):
         s1, s2 = tf.unstack(tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 2))
-        patch = pipelines.stateless_random_crop(image, height, crop_width, s1, fill=0.0)
+        w = tf.shape(cols)[0]
+        x0 = tf.random.stateless_uniform([], s1, 0, tf.maximum(w - crop_width, 0) + 1, dtype=tf.int32)
+        piece = cols[x0:x0 + crop_width]
+        pad = crop_width - tf.shape(piece)[0]
+        piece = tf.pad(piece, [[pad // 2, pad - pad // 2], [0, 0]])
+        patch = tf.transpose(tf.cast(piece, tf.float32))[..., None] / 255.0
+        patch = tf.ensure_shape(patch, [height, crop_width, 1])
         gain = tf.random.stateless_uniform([], s2, 1.0 - ink_jitter, 1.0 + ink_jitter)
         return tf.clip_by_value(patch * gain, 0.0, 1.0), label
 
     return _augment
 
 
-def training_patches(lines, labels, height: int, crop_width: int, batch_size: int, seed: int) -> tf.data.Dataset:
+def training_patches(lines_ink, labels, height: int, crop_width: int, batch_size: int, seed: int) -> tf.data.Dataset:
     """Infinite batches of random patches for ``fit`` (pass ``steps_per_epoch``).
 
     Decoded lines are already in memory, so the dataset is not cached a second time."""
-    return pipelines.training_dataset(lines_dataset(lines, labels), batch_size, seed,
+    return pipelines.training_dataset(_columns_dataset(lines_ink, labels), batch_size, seed,
                                       augment=patch_augment(height, crop_width),
-                                      shuffle_buffer=max(1, len(lines)), cache=False)
+                                      shuffle_buffer=max(1, len(lines_ink)), cache=False)

@@ -1,0 +1,145 @@
+"""Writer-id benchmarks; prints figures and saves them to benchmarks/results/writer_id.json.
+
+1. Patches per second: the tf.data pipeline (decode and resize once, random
+   crops as TensorFlow ops) against a faithful re-implementation of the seed
+   notebook's generator (PIL open, LANCZOS resize to height 113 and random
+   crops of every image, every batch), on the same synthetic IAM-layout images.
+2. Training throughput of the same model fed by the real pipeline and by
+   in-memory tensors (patches materialised beforehand).
+3. Latency to identify the writer of one IAM-sized line (about 1700 x 120 px).
+
+Usage: .venv/bin/python benchmarks/bench_writer_id.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from hwutils import report, repro  # noqa: E402
+from hwutils.datasets import iam  # noqa: E402
+from hwutils.synth import handwriting  # noqa: E402
+from hwutils.writer_id import data, enrol, identify, models  # noqa: E402
+
+CROP = 113
+
+
+def seed_generator(files, labels, batch_size=16, sample_ratio=0.1, rng=random.Random(0)):
+    """The seed's approach: every batch re-opens images with PIL, resizes them
+    to height 113 (LANCZOS) and takes ``sample_ratio`` of all crop positions."""
+    order = list(range(len(files)))
+    while True:
+        rng.shuffle(order)
+        xs, ys = [], []
+        for i in order:
+            img = Image.open(files[i])
+            w, h = img.size
+            img = img.resize((int(w * CROP / h), CROP), Image.LANCZOS)
+            xs_all = list(range(0, img.size[0] - CROP))
+            for x in rng.sample(xs_all, int(len(xs_all) * sample_ratio)):
+                xs.append(np.asarray(img.crop((x, 0, x + CROP, CROP))))
+                ys.append(labels[i])
+                if len(xs) == batch_size:
+                    yield np.stack(xs)[..., None] / 255.0, np.array(ys)
+                    xs, ys = [], []
+
+
+def rate(batches, n_batches):
+    """Patches per second over ``n_batches`` (after one warm-up batch)."""
+    next(batches)
+    t0 = time.perf_counter()
+    n = 0
+    for _ in range(n_batches):
+        x, _ = next(batches)
+        n += len(x)
+    return n / (time.perf_counter() - t0)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="fewer batches and steps")
+    args = ap.parse_args()
+    repro.seed_everything(0)
+    out: dict = {"note": "2 shared CPU cores, measured while other jobs ran"}
+    tmp = Path(tempfile.mkdtemp(prefix="bench_writer_id_"))
+    root = handwriting.write_iam_dataset(tmp, n_writers=10, forms_per_writer=3, lines_per_form=6,
+                                         chars_per_line=48, seed=0)
+    recs = iam.load_iam(root)
+    files = [str(r.path) for r in recs]
+    writers = sorted({r.writer for r in recs})
+    labels = [writers.index(r.writer) for r in recs]
+    n_batches = 20 if args.quick else 60
+
+    # 1. patches per second
+    seed_rate = rate(seed_generator(files, labels, batch_size=64), n_batches)
+    t0 = time.perf_counter()
+    lines = data.load_lines(recs, CROP)
+    decode_s = time.perf_counter() - t0
+    ink = data.to_ink(lines.lines)
+    ds = data.training_patches(ink, labels, CROP, CROP, batch_size=64, seed=0)
+    tf_rate = rate(iter(ds), n_batches)
+    out.update({"images": len(files), "seed_generator_patches_per_s": seed_rate,
+                "tfdata_patches_per_s": tf_rate, "speedup": tf_rate / seed_rate,
+                "tfdata_one_time_decode_s": decode_s})
+    print(f"patches/s: seed generator {seed_rate:.0f}, tf.data {tf_rate:.0f} -> {tf_rate / seed_rate:.1f}x "
+          f"(one-time decode+resize of {len(files)} images: {decode_s:.1f}s)")
+
+    # 2. training throughput: pipeline vs in-memory tensors, same model and batch
+    steps = 15 if args.quick else 40
+    net = models.compile_model(models.build_model("half_deepwriter", len(writers), CROP, width=0.25))
+    mem_x, mem_y = [], []
+    it = iter(ds)
+    for _ in range(steps):
+        x, y = next(it)
+        mem_x.append(x.numpy())
+        mem_y.append(y.numpy())
+    mem_x, mem_y = np.concatenate(mem_x), np.concatenate(mem_y)
+    net.fit(ds, steps_per_epoch=3, epochs=1, verbose=0)  # build and warm up
+    net.fit(mem_x[:192], mem_y[:192], batch_size=64, epochs=1, verbose=0)
+    t0 = time.perf_counter()
+    net.fit(ds, steps_per_epoch=steps, epochs=1, verbose=0)
+    pipe_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    net.fit(mem_x, mem_y, batch_size=64, epochs=1, verbose=0, shuffle=False)
+    mem_s = time.perf_counter() - t0
+    out.update({"train_pipeline_patches_per_s": steps * 64 / pipe_s, "train_in_memory_patches_per_s": steps * 64 / mem_s,
+                "train_pipeline_vs_memory": mem_s / pipe_s})
+    print(f"training patches/s: pipeline {steps * 64 / pipe_s:.0f}, in-memory {steps * 64 / mem_s:.0f} "
+          f"-> {100 * mem_s / pipe_s:.0f}% of in-memory")
+
+    # 3. latency to identify one IAM-sized line (iam.yaml's model: DeepWriter, width 0.5, height 113)
+    m = models.build_model("deepwriter", 50, CROP, width=0.5)
+    gal = enrol.Gallery.from_embeddings(np.random.default_rng(0).random((50, m.get_layer("embedding").units)),
+                                        [f"{i:03d}" for i in range(50)])
+    identify.save_for_identification(tmp / "run" / "artifacts", m, gal.names, CROP, 2 * CROP, 0, 0.5, gal)
+    wid = identify.WriterIdentifier.load(tmp / "run")
+    style = handwriting.random_style(np.random.default_rng(1))
+    line = handwriting.render_line(handwriting.random_text(np.random.default_rng(2), 60), style, np.random.default_rng(3))
+    line = np.asarray(Image.fromarray(line).resize((1700, int(1700 * line.shape[0] / line.shape[1]))))
+    wid.identify_line(line)
+    times = []
+    for _ in range(5 if args.quick else 15):
+        t0 = time.perf_counter()
+        wid.identify_line(line)
+        times.append(time.perf_counter() - t0)
+    out.update({"identify_line_ms_median": 1000 * float(np.median(times)), "identify_line_shape": list(line.shape)})
+    print(f"identify one {line.shape[1]}x{line.shape[0]} line: median {1000 * np.median(times):.0f} ms")
+
+    path = Path(__file__).resolve().parent / "results" / "writer_id.json"
+    report.write_json_atomic(path, out)
+    print(f"saved {path}")
+
+
+if __name__ == "__main__":
+    main()
