@@ -82,3 +82,11 @@ def test_save_and_load_reader(tmp_path, reader):
     assert np.allclose(predict_probs(loaded.model, x), predict_probs(reader.model, x), atol=1e-5)
     with pytest.raises(HwError, match="not a char_ocr run"):
         R.load_reader(tmp_path)
+
+
+def test_allowed_characters_restrict_the_reading():
+    model = build_classifier(width=4)
+    letters = R.Reader(model, allowed="AB")
+    assert set(letters.read_word(_word(3)).text) <= set("AB")
+    with pytest.raises(HwError, match="allowed"):
+        R.Reader(model, allowed="a?")

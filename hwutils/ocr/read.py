@@ -56,9 +56,16 @@ class WordReading:
 class Reader:
     """Segment a word image, classify each character, join them into text."""
 
-    def __init__(self, model, classes: str = CLASSES, segment_kwargs: dict | None = None, max_side: int = 2000):
+    def __init__(self, model, classes: str = CLASSES, segment_kwargs: dict | None = None, max_side: int = 2000,
+                 allowed: str = ""):
+        """``allowed``: the classes a reading may use (e.g. only letters for a
+        names field); empty = all classes."""
         self.model = model
         self.classes = classes
+        bad = sorted(set(allowed) - set(classes))
+        if bad:
+            raise HwError(f"allowed characters {''.join(bad)!r} are not classes of the model ({classes})")
+        self.allowed_mask = np.array([c in allowed for c in classes]) if allowed else None
         self.segment_kwargs = dict(segment_kwargs or {})
         self.max_side = max_side
 
@@ -91,6 +98,8 @@ class Reader:
                 if s.kind == "char":
                     p = probs[k]
                     k += 1
+                    if self.allowed_mask is not None:
+                        p = np.where(self.allowed_mask, p, 0.0)
                     out.append(CharReading(self.classes[int(np.argmax(p))], box, float(np.max(p)), s.space_before))
                 else:
                     out.append(CharReading(s.kind, box, 1.0, s.space_before))
@@ -110,9 +119,10 @@ def save_reader(model, artifacts_dir, segment_kwargs: dict | None = None) -> Pat
     return artifacts_dir
 
 
-def load_reader(run_dir) -> Reader:
+def load_reader(run_dir, allowed: str = "") -> Reader:
     """The reader of a finished ``char_ocr`` run, from its run folder (or its
-    ``artifacts/`` folder). Raises :class:`HwError` naming what is missing."""
+    ``artifacts/`` folder); ``allowed`` restricts the classes a reading may
+    use (empty = all 36). Raises :class:`HwError` naming what is missing."""
     from hwutils import training
 
     run_dir = Path(run_dir)
@@ -126,7 +136,7 @@ def load_reader(run_dir) -> Reader:
         except json.JSONDecodeError as exc:
             raise HwError(f"{art / READER_FILE}: not valid JSON ({exc})") from None
     return Reader(training.load_model(art / MODEL_FILE), settings.get("classes", CLASSES),
-                  settings.get("segment", {}))
+                  settings.get("segment", {}), allowed=allowed)
 
 
 # ------------------------------------------------------------------ evaluation

@@ -1,0 +1,79 @@
+"""Reading speed of the char_ocr reader: characters per second (classifier
+alone, batched) and words per second (segmentation + classification).
+
+    python benchmarks/bench_char_ocr.py [RUN_DIR]
+
+With a run folder its trained model is timed; without one an untrained
+model of the default size (same cost). Words: the labelled names in
+``$HW_DATA/names`` when present, else synthetic words. Results are printed
+and saved to ``benchmarks/results/char_ocr.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+from hwutils.ocr import data as D  # noqa: E402
+from hwutils.ocr import read as R  # noqa: E402
+from hwutils.ocr.model import build_classifier, predict_probs  # noqa: E402
+from hwutils.ocr.segment import segment_word  # noqa: E402
+
+
+def best_of(fn, repeats=3):
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def main(argv):
+    reader = R.load_reader(argv[0]) if argv else R.Reader(build_classifier())
+    chars = D.synthetic_chars(D.CLASSES, 30, seed=0).images  # 1080 characters
+    predict_probs(reader.model, chars[:64])  # warm up
+    t_chars = best_of(lambda: predict_probs(reader.model, chars))
+    data = os.environ.get("HW_DATA")
+    if data and (Path(data) / "names/labels.csv").is_file():
+        from hwutils.datasets.words import load_word_labels
+        from hwutils.images import read_gray
+        words = [read_gray(r.path) for r in load_word_labels(Path(data) / "names/labels.csv", limit=200)]
+        source = "HW_DATA/names (first 200)"
+    else:
+        words, _ = D.compose_words(D.synthetic_chars(D.CLASSES, 5, seed=1), 200, seed=0)
+        source = "synthetic words (200)"
+    t_seg = best_of(lambda: [segment_word(w) for w in words], repeats=2)
+    t_one = best_of(lambda: [reader.read_word(w) for w in words[:50]], repeats=2)
+    t_batch = best_of(lambda: reader.read_words(words), repeats=2)
+    n_chars_in_words = sum(len(r.chars) for r in reader.read_words(words))
+    result = {
+        "model": argv[0] if argv else "untrained, default size",
+        "classifier_chars_per_s": len(chars) / t_chars,
+        "words": source,
+        "segmentation_words_per_s": len(words) / t_seg,
+        "read_word_words_per_s": 50 / t_one,
+        "read_words_batched_words_per_s": len(words) / t_batch,
+        "read_words_batched_chars_per_s": n_chars_in_words / t_batch,
+        "cpu_count": os.cpu_count(),
+        "note": "wall-clock, best of repeats; the machine may be shared",
+    }
+    for k, v in result.items():
+        print(f"{k:34s} {v:.1f}" if isinstance(v, float) else f"{k:34s} {v}")
+    out = ROOT / "benchmarks/results/char_ocr.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
