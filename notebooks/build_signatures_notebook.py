@@ -18,6 +18,7 @@ synth_genuine: int = 12  # genuine signatures per synthetic person
 synth_forgeries: int = 8  # skilled forgeries per synthetic person
 height: int = 64  # preprocessed signature height (pixels)
 width: int = 128  # preprocessed signature width (pixels)
+ink: str = "normalize"  # ink grey levels: normalize (pen darkness removed) or keep (as sigver)
 embedding_dim: int = 128  # size of the signature embedding
 base_filters: int = 32  # filters of the first conv block of the tower (doubled per block)
 loss: str = "contrastive"  # contrastive (pairs) or triplet
@@ -100,9 +101,10 @@ training early and calibrate the threshold; the test persons (held out, or a sep
 `test_dir`) are only measured."""),
     new_code_cell("""split = data.split_for_verification(records, val_persons, test_persons, seed, test_records)
 dev = select(records, split["train"] + split["val"])
-X = data.load_images(dev, height, width)
-X_test = data.load_images(split["test_records"], height, width)
+X = data.load_images(dev, height, width, ink)
+X_test = data.load_images(split["test_records"], height, width, ink)
 print({k: len(split[k]) for k in ("train", "val", "test")}, "test persons:", split["test"])
+report.write_json_atomic(report.artifact_path("split.json"), {k: split[k] for k in ("train", "val", "test")})
 if split["id_overlap"]:
     print("note: test_dir reuses person ids of data_dir:", split["id_overlap"])
 report.save_figure(plots.gallery(list(X[:10]), [f"{r.person} {r.kind}" for r in dev[:10]], cols=5, size=2.0),
@@ -150,7 +152,7 @@ report.save_table(verify.per_user_table(test_scores, threshold), "per_user_test"
     new_markdown_cell("""## Save the verifier and use the public API
 `load_verifier(run_dir)` reads `artifacts/verifier/`; `verify(references, questioned)`
 returns the decision, the score, the threshold and details."""),
-    new_code_cell("""verifier = verify.Verifier(tower, threshold, height, width, reducer)
+    new_code_cell("""verifier = verify.Verifier(tower, threshold, height, width, reducer, ink)
 verifier.save(report.artifacts_dir(verify.VERIFIER_DIR))
 loaded = verify.load_verifier(report.current_run_dir())
 p0 = split["test"][0]

@@ -18,9 +18,11 @@ def test_smoke_run(hw):
     for key in ("test_eer_skilled", "test_eer_skilled_per_user", "test_frr", "test_far_skilled", "test_far_random",
                 "screen_combined_f1"):
         assert key in m and 0.0 <= m[key] <= 1.0, key
-    train_ids = set()  # test persons are never training persons: checked through the split in the notebook
-    assert m["test_persons_ids"] and not train_ids & set(m["test_persons_ids"].split(","))
     art = run / "artifacts"
+    split = json.loads((art / "split.json").read_text())
+    assert split["test"] == m["test_persons_ids"].split(",")
+    assert not set(split["test"]) & set(split["train"] + split["val"])
+    assert not set(split["train"]) & set(split["val"])
     for fig in ("roc_det", "score_histograms", "augmentations", "screening_confusion", "training_curves"):
         assert (art / "figures" / f"{fig}.png").is_file(), fig
     from hwutils.signatures.verify import load_verifier

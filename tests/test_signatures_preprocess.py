@@ -47,3 +47,13 @@ def test_normalize_ink_removes_background_noise():
 def test_preprocess_many_batches():
     batch = preprocess_many([_sig(), _sig(ink_level=90)], 32, 64)
     assert batch.shape == (2, 32, 64, 1)
+
+
+def test_keep_ink_mode_keeps_pen_darkness_like_sigver():
+    light = preprocess(_sig(ink_level=120), 48, 96, ink="keep")
+    dark = preprocess(_sig(ink_level=10), 48, 96, ink="keep")
+    assert dark.max() > light.max() + 0.3
+    import pytest
+    from hwutils.errors import ParamsError
+    with pytest.raises(ParamsError, match="ink"):
+        preprocess(_sig(), 48, 96, ink="bold")

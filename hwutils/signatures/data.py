@@ -31,7 +31,7 @@ def load_records(root, layout: str = "auto", min_genuine: int = 2) -> list[Signa
     return load_sign_data(root, min_genuine)
 
 
-def load_images(records: list[SignatureRecord], height: int, width: int) -> np.ndarray:
+def load_images(records: list[SignatureRecord], height: int, width: int, ink: str = "normalize") -> np.ndarray:
     """Preprocess every record -> ``(n, height, width)`` uint8 ink maps (ink = 255).
 
     Stored as uint8 to keep whole datasets small in memory; divide by 255 for
@@ -39,7 +39,7 @@ def load_images(records: list[SignatureRecord], height: int, width: int) -> np.n
     """
     out = np.zeros((len(records), height, width), np.uint8)
     for i, r in enumerate(records):
-        out[i] = np.round(preprocess(r.path, height, width) * 255.0).astype(np.uint8)
+        out[i] = np.round(preprocess(r.path, height, width, ink=ink) * 255.0).astype(np.uint8)
     return out
 
 

@@ -152,14 +152,16 @@ def per_user_table(scores: dict, threshold: float) -> list[dict]:
 class Verifier:
     """A trained tower, the preprocessing size, the reducer and the calibrated threshold."""
 
-    def __init__(self, tower, threshold: float, height: int, width: int, reducer: str = "mean"):
+    def __init__(self, tower, threshold: float, height: int, width: int, reducer: str = "mean",
+                 ink: str = "normalize"):
         if reducer not in REDUCERS:
             raise ParamsError(f"reducer: unknown value {reducer!r}; choose one of {', '.join(REDUCERS)}")
         self.tower, self.threshold, self.height, self.width, self.reducer = tower, float(threshold), height, width, reducer
+        self.ink = ink
 
     def embed(self, images) -> np.ndarray:
         """Embeddings of images given as paths, PIL images or arrays (any mode)."""
-        batch = np.stack([preprocess(im, self.height, self.width) for im in images])
+        batch = np.stack([preprocess(im, self.height, self.width, ink=self.ink) for im in images])
         return siamese.embed(self.tower, batch)
 
     def verify(self, references, questioned) -> dict:
@@ -189,7 +191,8 @@ class Verifier:
         folder = Path(folder)
         training.save_model(self.tower, folder / "tower.keras")
         report.write_json_atomic(folder / "verifier.json", {"threshold": self.threshold, "height": self.height,
-                                                            "width": self.width, "reducer": self.reducer})
+                                                            "width": self.width, "reducer": self.reducer,
+                                                            "ink": self.ink})
         return folder
 
 
@@ -208,4 +211,5 @@ def load_verifier(run_dir) -> Verifier:
     except json.JSONDecodeError as exc:
         raise HwError(f"{cfg_path}: not valid JSON ({exc})") from None
     tower = training.load_model(folder / "tower.keras")
-    return Verifier(tower, cfg["threshold"], int(cfg["height"]), int(cfg["width"]), cfg.get("reducer", "mean"))
+    return Verifier(tower, cfg["threshold"], int(cfg["height"]), int(cfg["width"]), cfg.get("reducer", "mean"),
+                    cfg.get("ink", "normalize"))

@@ -1,0 +1,102 @@
+"""Signature benchmarks: verification latency (one questioned signature
+against 5 references, preprocessing included, and the model part alone) and
+Siamese training throughput (pairs per second), at the default (64x128) and
+the real-data (96x192) input sizes.
+
+    .venv/bin/python benchmarks/bench_signatures.py [--run RUN_DIR] [--repeats 20] [--steps 10]
+
+With ``--run`` the latency is measured with that run's saved verifier;
+otherwise with freshly built towers (latency does not depend on the weights).
+Results are printed and written to ``benchmarks/results/signatures.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+
+from hwutils import repro  # noqa: E402
+from hwutils.datasets.sign_data import load_sign_data, persons  # noqa: E402
+from hwutils.images import read_gray  # noqa: E402
+from hwutils.signatures import data, siamese, verify  # noqa: E402
+from hwutils.signatures.preprocess import preprocess  # noqa: E402
+from hwutils.synth.signatures import write_dataset  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def latency(verifier, refs, questioned, repeats: int) -> dict:
+    verifier.verify(refs, questioned)  # warm-up (tracing)
+    full = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        verifier.verify(refs, questioned)
+        full.append((time.perf_counter() - t0) * 1000)
+    batch = np.stack([preprocess(im, verifier.height, verifier.width) for im in refs + [questioned]])
+    model = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        siamese.embed(verifier.tower, batch)
+        model.append((time.perf_counter() - t0) * 1000)
+    return {"verify_ms_median": statistics.median(full), "verify_ms_p90": float(np.percentile(full, 90)),
+            "model_only_ms_median": statistics.median(model)}
+
+
+def throughput(images, recs, size, steps: int, batch_size: int = 32) -> float:
+    tower = siamese.build_tower(*size, embedding_dim=128, base_filters=32)
+    model = siamese.compile_model(tower)
+    rows = siamese.make_pairs(recs, persons(recs), 40, seed=0)
+    ds = siamese.pair_dataset(images, rows, batch_size, seed=0)
+    return siamese.training_throughput(model, ds, batch_size, steps)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--run", default="", help="run folder whose verifier to time")
+    ap.add_argument("--repeats", type=int, default=20)
+    ap.add_argument("--steps", type=int, default=10, help="training batches timed per size")
+    args = ap.parse_args()
+    repro.seed_everything(0)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = write_dataset(Path(tmp) / "sig", n_persons=12, n_genuine=8, n_forgeries=4, seed=0)
+        recs = load_sign_data(root)
+        raw = [read_gray(r.path) for r in recs[:6]]
+    results = {"machine": platform.platform(), "cpu_count": os.cpu_count(),
+               "note": "CPU timings; the development machine is shared with other jobs (contention)",
+               "latency": {}, "training_pairs_per_second": {}}
+    sizes = {"64x128": (64, 128), "96x192": (96, 192)}
+    if args.run:
+        v = verify.load_verifier(args.run)
+        results["latency"][f"run {v.height}x{v.width}"] = latency(v, raw[:5], raw[5], args.repeats)
+    for name, size in sizes.items():
+        tower = siamese.build_tower(*size, embedding_dim=128, base_filters=32)
+        results["latency"][name] = latency(verify.Verifier(tower, 0.5, *size), raw[:5], raw[5], args.repeats)
+    for name, size in sizes.items():
+        with tempfile.TemporaryDirectory() as tmp:
+            root = write_dataset(Path(tmp) / "sig", n_persons=12, n_genuine=8, n_forgeries=4, seed=0)
+            recs = load_sign_data(root)
+            images = data.load_images(recs, *size)
+        results["training_pairs_per_second"][name] = throughput(images, recs, size, args.steps)
+    for k, v in results["latency"].items():
+        print(f"latency {k:14s} verify 1 vs 5 refs: median {v['verify_ms_median']:.1f} ms "
+              f"(p90 {v['verify_ms_p90']:.1f}); model only {v['model_only_ms_median']:.1f} ms")
+    for k, v in results["training_pairs_per_second"].items():
+        print(f"training {k:8s} {v:.0f} pairs/s (batch 32, contrastive, augmentation on)")
+    out = ROOT / "benchmarks" / "results" / "signatures.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print("wrote", out)
+
+
+if __name__ == "__main__":
+    main()
