@@ -109,3 +109,18 @@ def test_unknown_stage_and_missing_params_file():
     with pytest.raises(ParamsError, match="params file not found"):
         project.resolve_params_file(project.get_stage("tiny"), "nope.yaml")
     assert project.resolve_params_file(project.get_stage("tiny"), "smoke").name == "smoke.yaml"
+
+
+def test_parameters_parser_keeps_any_help_text_and_plain_assignments():
+    source = (
+        "seed: int = 0  # seed; uses x = y (not parsed as code)\n"
+        "sizes: list[int] = [1, 2]  # widths, e.g. [a=1]\n"
+        "ratio = 0.5  # no annotation: type from the default\n"
+        'name: str = "a # not a comment"\n'
+    )
+    specs = P.parse_parameters_source(source)
+    assert list(specs) == ["seed", "sizes", "ratio", "name"]
+    assert specs["seed"].help == "seed; uses x = y (not parsed as code)"
+    assert specs["sizes"].type_name == "list[int]" and specs["sizes"].default == [1, 2]
+    assert specs["ratio"].type_name == "float" and specs["name"].default == "a # not a comment"
+    assert specs["name"].help == ""

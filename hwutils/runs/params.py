@@ -38,33 +38,50 @@ class ParamSpec:
 
 def notebook_parameters(notebook: Path) -> dict[str, ParamSpec]:
     """The parameters declared in a notebook's ``parameters`` cell, in order."""
-    import papermill
-
-    try:
-        raw = papermill.inspect_notebook(str(notebook))
-    except Exception as exc:
-        raise StageError(f"{notebook}: cannot read its parameters cell ({exc})") from None
-    if not raw and not _has_parameters_cell(notebook):
-        raise StageError(f"{notebook}: no code cell tagged 'parameters'")
-    specs = {}
-    for name, info in raw.items():
-        source = info.get("default") or ""
-        try:
-            default = ast.literal_eval(source)
-        except (ValueError, SyntaxError):
-            default = source
-        type_name = info.get("inferred_type_name") or "None"
-        if type_name == "None" and default is not None:
-            type_name = type(default).__name__
-        specs[name] = ParamSpec(name, type_name, default, source, (info.get("help") or "").strip())
-    return specs
-
-
-def _has_parameters_cell(notebook: Path) -> bool:
     import nbformat
 
-    nb = nbformat.read(notebook, as_version=4)
-    return any("parameters" in c.get("metadata", {}).get("tags", []) for c in nb.cells)
+    try:
+        nb = nbformat.read(notebook, as_version=4)
+    except Exception as exc:
+        raise StageError(f"{notebook}: cannot read notebook ({exc})") from None
+    cell = next((c for c in nb.cells if c.cell_type == "code" and "parameters" in c.metadata.get("tags", [])), None)
+    if cell is None:
+        raise StageError(f"{notebook}: no code cell tagged 'parameters'")
+    try:
+        return parse_parameters_source(cell.source)
+    except SyntaxError as exc:
+        raise StageError(f"{notebook}: parameters cell line {exc.lineno}: {exc.msg}") from None
+
+
+def parse_parameters_source(source: str) -> dict[str, ParamSpec]:
+    """Read ``name: type = default  # help`` lines (plain ``name = default``
+    too, its type taken from the default) with Python's own parser, so any
+    text may follow the ``#``."""
+    import io
+    import tokenize
+
+    tree = ast.parse(source)
+    comments = {}
+    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+        if tok.type == tokenize.COMMENT:
+            comments[tok.start[0]] = tok.string.lstrip("#").strip()
+    specs = {}
+    for node in tree.body:
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+            name, type_name = node.target.id, ast.get_source_segment(source, node.annotation)
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            name, type_name = node.targets[0].id, None
+        else:
+            continue
+        default_source = ast.get_source_segment(source, node.value)
+        try:
+            default = ast.literal_eval(default_source)
+        except (ValueError, SyntaxError):
+            default = default_source
+        if type_name is None:
+            type_name = type(default).__name__ if default is not None else "Any"
+        specs[name] = ParamSpec(name, type_name, default, default_source, comments.get(node.end_lineno, ""))
+    return specs
 
 
 def read_params_file(path: Path) -> dict:
