@@ -205,7 +205,7 @@ def frechet_distance(feats_a, feats_b, eps: float = 1e-6) -> float:
     mu_a, mu_b = a.mean(0), b.mean(0)
     s_a, s_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
     s_a, s_b = np.atleast_2d(s_a), np.atleast_2d(s_b)
-    covmean, _ = linalg.sqrtm(s_a @ s_b, disp=False)
+    covmean = linalg.sqrtm(s_a @ s_b)
     if not np.isfinite(covmean).all():
         off = np.eye(s_a.shape[0]) * eps
         covmean = linalg.sqrtm((s_a + off) @ (s_b + off))
