@@ -56,11 +56,13 @@ def build_autoencoder(height: int, width: int, latent_dim: int = 32, filters: in
 
 
 def build_classifier(height: int, width: int, filters: int = 16, dropout: float = 0.3) -> keras.Model:
-    """Small CNN: valid (1) vs invalid (0) probability."""
+    """Small CNN: three conv-BN-ReLU-pool blocks, global average pooling, valid (1) vs invalid (0) probability."""
     inp = keras.Input((height, width, 1))
-    x = layers.Conv2D(filters, 3, strides=2, padding="same", activation="relu")(inp)
-    for f in (filters * 2, filters * 4):
-        x = layers.Conv2D(f, 3, padding="same", activation="relu")(x)
+    x = inp
+    for f in (filters, filters * 2, filters * 4):
+        x = layers.Conv2D(f, 3, padding="same", use_bias=False)(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.ReLU()(x)
         x = layers.MaxPooling2D()(x)
     x = layers.GlobalAveragePooling2D()(x)
     x = layers.Dropout(dropout)(x)
