@@ -1,7 +1,8 @@
 """Writer-id benchmarks; prints figures and saves them to benchmarks/results/writer_id.json.
 
-1. Patches per second: the tf.data pipeline (decode and resize once, random
-   crops as TensorFlow ops) against a faithful re-implementation of the seed
+1. Patches per second: the tf.data pipeline (decode and resize once, the
+   random crops of a whole batch gathered in one TensorFlow op; also with the
+   zoom/slant/shift augmentation) against a faithful re-implementation of the seed
    notebook's generator (PIL open, LANCZOS resize to height 113 and random
    crops of every image, every batch), on the same synthetic IAM-layout images.
 2. Training throughput of the same model fed by the real pipeline and by
@@ -88,11 +89,14 @@ def main():
     decode_s = time.perf_counter() - t0
     ink = data.to_ink(lines.lines)
     ds = data.training_patches(ink, labels, CROP, CROP, batch_size=64, seed=0)
-    tf_rate = rate(iter(ds), n_batches)
+    tf_rate = rate(iter(ds), 5 * n_batches)
+    aug_rate = rate(iter(data.training_patches(ink, labels, CROP, CROP, batch_size=64, seed=0, augment=True)), n_batches)
     out.update({"images": len(files), "seed_generator_patches_per_s": seed_rate,
                 "tfdata_patches_per_s": tf_rate, "speedup": tf_rate / seed_rate,
+                "tfdata_augmented_patches_per_s": aug_rate, "augmented_speedup": aug_rate / seed_rate,
                 "tfdata_one_time_decode_s": decode_s})
-    print(f"patches/s: seed generator {seed_rate:.0f}, tf.data {tf_rate:.0f} -> {tf_rate / seed_rate:.1f}x "
+    print(f"patches/s: seed generator {seed_rate:.0f}, tf.data {tf_rate:.0f} -> {tf_rate / seed_rate:.1f}x; "
+          f"with zoom/slant/shift augmentation {aug_rate:.0f} -> {aug_rate / seed_rate:.1f}x "
           f"(one-time decode+resize of {len(files)} images: {decode_s:.1f}s)")
 
     # 2. training throughput: pipeline vs in-memory tensors, same model and batch

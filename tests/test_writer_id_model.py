@@ -39,6 +39,25 @@ def test_training_patches_shape_and_small_images():
     # same seed, same patches
     x2, _ = next(iter(data.training_patches(data.to_ink(lines), [0, 1], 20, 40, batch_size=8, seed=1)))
     np.testing.assert_array_equal(x.numpy(), x2.numpy())
+    xa, _ = next(iter(data.training_patches(data.to_ink(lines), [0, 1], 20, 40, batch_size=8, seed=1, augment=True)))
+    assert xa.shape == x.shape and 0 <= float(xa.numpy().min()) and float(xa.numpy().max()) <= 1.0
+
+
+def test_training_patches_are_exact_crops_of_their_own_line():
+    rng = np.random.default_rng(0)
+    lines = [rng.random((10, w)).astype(np.float32) for w in (7, 30, 55)]
+    q = [np.round(line * 255) / 255 for line in lines]
+    x, y = next(iter(data.training_patches(lines, [0, 1, 2], 10, 20, batch_size=32, seed=3, ink_jitter=0)))
+    for patch, label in zip(x.numpy()[..., 0], y.numpy()):
+        if label == 0:  # narrower than the crop: centred, padded with paper, nothing lost
+            np.testing.assert_allclose(patch[:, 6:13], q[0], atol=1e-5)
+            assert patch[:, :6].sum() == 0 and patch[:, 13:].sum() == 0
+        else:
+            line = q[label]
+            assert any(np.allclose(patch, line[:, i:i + 20], atol=1e-5) for i in range(line.shape[1] - 19))
+    assert set(y.numpy()) == {0, 1, 2}
+    with pytest.raises(DataError, match="height"):
+        data.training_patches(lines, [0, 1, 2], 12, 20, batch_size=4, seed=0)
 
 
 @pytest.mark.parametrize("name", models.MODELS)
@@ -55,6 +74,8 @@ def test_models_save_and_load_safe_mode(tmp_path, name):
 def test_bad_model_name():
     with pytest.raises(ParamsError, match="model"):
         models.build_model("resnet", 5)
+    with pytest.raises(ParamsError, match="pooling"):
+        models.build_model("half_deepwriter", 5, pooling="max")
 
 
 def test_openset_threshold_and_evaluation():

@@ -3,9 +3,9 @@ random crops.
 
 Every line is read once, cropped to its ink, resized to ``height`` keeping its
 aspect ratio and kept in memory as ink floats (ink = 1). The training pipeline
-slices random ``height`` x ``crop_width`` patches out of those lines with
-stateless random ops (one seed per element), so no file is reopened and no
-Python generator runs per batch. Lines narrower than a crop are padded with
+cuts random ``height`` x ``crop_width`` patches out of those lines with
+stateless random ops (one seed per batch), gathering the crops of a whole
+batch in one op, so no file is reopened and no Python runs per batch. Lines narrower than a crop are padded with
 paper, never dropped.
 """
 
@@ -94,31 +94,89 @@ def lines_dataset(lines_ink, labels) -> tf.data.Dataset:
     return _columns_dataset(lines_ink, labels).map(_to_image, num_parallel_calls=pipelines.AUTOTUNE)
 
 
-def patch_augment(height: int, crop_width: int, ink_jitter: float = 0.15):
-    """The per-element augmentation on a W x H uint8 column tensor: a random
-    ``crop_width`` slice (padded with paper, centred, when the line is
-    narrower), turned into a ``height`` x ``crop_width`` x 1 float patch with a
-    random ink strength."""
+def pack_columns(lines_ink, crop_width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """All lines side by side as one ``(total_width, height)`` uint8 ink array
+    (lines transposed, so a crop is a run of rows), with each line's first row
+    and its number of crop positions (``width - crop_width + 1``). Lines
+    narrower than ``crop_width`` are padded with paper (centred) to that width,
+    so every line offers at least one crop and none is dropped."""
+    if not len(lines_ink):
+        raise DataError("no lines to build a dataset from")
+    cols = []
+    for line in lines_ink:
+        c = np.round(np.clip(np.asarray(line, np.float32), 0, 1) * 255).astype(np.uint8).T
+        if c.shape[0] < crop_width:
+            pad = crop_width - c.shape[0]
+            c = np.pad(c, ((pad // 2, pad - pad // 2), (0, 0)))
+        cols.append(c)
+    widths = np.array([c.shape[0] for c in cols], np.int64)
+    starts = np.concatenate([[0], np.cumsum(widths)[:-1]]).astype(np.int64)
+    return np.ascontiguousarray(np.concatenate(cols, axis=0)), starts, widths - crop_width + 1
 
-    def _augment(seed, cols, label):
-        s1, s2 = tf.unstack(tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 2))
-        w = tf.shape(cols)[0]
-        x0 = tf.random.stateless_uniform([], s1, 0, tf.maximum(w - crop_width, 0) + 1, dtype=tf.int32)
-        piece = cols[x0:x0 + crop_width]
-        pad = crop_width - tf.shape(piece)[0]
-        piece = tf.pad(piece, [[pad // 2, pad - pad // 2], [0, 0]])
-        patch = tf.transpose(tf.cast(piece, tf.float32))[..., None] / 255.0
-        patch = tf.ensure_shape(patch, [height, crop_width, 1])
-        gain = tf.random.stateless_uniform([], s2, 1.0 - ink_jitter, 1.0 + ink_jitter)
-        return tf.clip_by_value(patch * gain, 0.0, 1.0), label
 
-    return _augment
+def batch_affine(patches: tf.Tensor, seed, max_scale: float = 0.1, max_shear: float = 0.2,
+                 max_shift: float = 0.05) -> tf.Tensor:
+    """A random zoom, horizontal shear (slant) and shift per patch of a
+    ``(B, H, W, 1)`` ink batch, as one projective-transform op (empty areas = paper)."""
+    b = tf.shape(patches)[0]
+    h = tf.cast(tf.shape(patches)[1], tf.float32)
+    w = tf.cast(tf.shape(patches)[2], tf.float32)
+    s1, s2, s3, s4 = tf.unstack(tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 4))
+    inv = 1.0 / (1.0 + tf.random.stateless_uniform([b], s1, -max_scale, max_scale))
+    k = tf.random.stateless_uniform([b], s2, -max_shear, max_shear)
+    dx = tf.random.stateless_uniform([b], s3, -max_shift, max_shift) * w
+    dy = tf.random.stateless_uniform([b], s4, -max_shift, max_shift) * h
+    cx, cy = (w - 1) / 2, (h - 1) / 2
+    # output (x, y) samples input (inv * (x - cx + k * (y - cy)) + cx + dx, inv * (y - cy) + cy + dy)
+    zeros = tf.zeros([b])
+    transforms = tf.stack([inv, inv * k, cx + dx - inv * (cx + k * cy), zeros, inv, cy + dy - inv * cy,
+                           zeros, zeros], axis=1)
+    return tf.raw_ops.ImageProjectiveTransformV3(
+        images=patches, transforms=transforms, output_shape=tf.shape(patches)[1:3], fill_value=0.0,
+        interpolation="BILINEAR", fill_mode="CONSTANT")
 
 
-def training_patches(lines_ink, labels, height: int, crop_width: int, batch_size: int, seed: int) -> tf.data.Dataset:
-    """Infinite batches of random patches for ``fit`` (pass ``steps_per_epoch``).
+def training_patches(lines_ink, labels, height: int, crop_width: int, batch_size: int, seed: int,
+                     augment: bool = False, ink_jitter: float = 0.15, max_scale: float = 0.1,
+                     max_shear: float = 0.2) -> tf.data.Dataset:
+    """Infinite batches ``(patches, labels)`` of random ``height`` x ``crop_width`` x 1
+    ink patches (ink = 1) for ``fit`` (pass ``steps_per_epoch``).
 
-    Decoded lines are already in memory, so the dataset is not cached a second time."""
-    return pipelines.training_dataset(_columns_dataset(lines_ink, labels), batch_size, seed,
-                                      augment=patch_augment(height, crop_width),
-                                      shuffle_buffer=max(1, len(lines_ink)), cache=False)
+    The decoded lines stay in memory as one uint8 tensor (see
+    :func:`pack_columns`: decoding and resizing happened once, in
+    :func:`load_lines`). Each batch is made in one step: crop positions are
+    drawn uniformly over every position of every line with stateless random
+    ops seeded by ``(seed, batch number)``, and all ``batch_size`` crops are
+    gathered at once (no per-patch work, no Python). Each patch gets a random
+    ink strength (``ink_jitter``) and, with ``augment``, a random zoom
+    (``max_scale``), slant (``max_shear``) and small shift."""
+    cols_np, starts_np, spans_np = pack_columns(lines_ink, crop_width)
+    if cols_np.shape[1] != height:
+        raise DataError(f"lines are {cols_np.shape[1]} px high, expected height={height}")
+    labels_np = np.asarray(labels, np.int32)
+    if len(labels_np) != len(starts_np):
+        raise DataError(f"{len(starts_np)} lines but {len(labels_np)} labels")
+    cols = tf.constant(cols_np)
+    starts = tf.constant(starts_np)
+    ends = tf.constant(np.cumsum(spans_np))  # positions of lines 0..i
+    before = tf.constant(np.cumsum(spans_np) - spans_np)
+    lab = tf.constant(labels_np)
+    total = int(spans_np.sum())
+    offsets = tf.range(crop_width, dtype=tf.int64)[None]
+    base = tf.constant(seed, tf.int64)
+
+    def _batch(step):
+        s1, s2, s3 = tf.unstack(tf.random.experimental.stateless_split(tf.stack([base, step]), 3))
+        pos = tf.random.stateless_uniform([batch_size], s1, 0, total, dtype=tf.int64)
+        line = tf.searchsorted(ends, pos, side="right")
+        first = tf.gather(starts, line) + pos - tf.gather(before, line)
+        crops = tf.gather(cols, first[:, None] + offsets)  # (B, crop_width, height)
+        x = tf.transpose(tf.cast(crops, tf.float32), [0, 2, 1])[..., None] * (1.0 / 255.0)
+        if augment:
+            x = batch_affine(x, s3, max_scale, max_shear)
+        gain = tf.random.stateless_uniform([batch_size, 1, 1, 1], s2, 1.0 - ink_jitter, 1.0 + ink_jitter)
+        x = tf.ensure_shape(tf.clip_by_value(x * gain, 0.0, 1.0), [batch_size, height, crop_width, 1])
+        return x, tf.gather(lab, line)
+
+    return (tf.data.Dataset.counter().map(_batch, num_parallel_calls=pipelines.AUTOTUNE, deterministic=True)
+            .prefetch(pipelines.AUTOTUNE))

@@ -23,6 +23,7 @@ from keras import layers
 from hwutils.errors import ParamsError
 
 MODELS = ("seed_cnn", "half_deepwriter", "deepwriter")
+POOLINGS = ("flatten", "average")
 
 
 def input_width(name: str, height: int) -> int:
@@ -40,8 +41,10 @@ def _conv(x, filters, kernel, strides=1):
     return layers.ReLU()(x)
 
 
-def _deepwriter_stream(height: int, width: float, dropout: float, name: str) -> keras.Model:
-    """conv1..conv5 and fc6 of DeepWriter for a ``height`` x ``height`` patch."""
+def _deepwriter_stream(height: int, width: float, dropout: float, name: str, pooling: str = "flatten") -> keras.Model:
+    """conv1..conv5 and fc6 of DeepWriter for a ``height`` x ``height`` patch
+    (``pooling``: ``flatten`` as in the paper, or ``average`` = global average
+    pooling of conv5, fewer weights and less overfitting on small data)."""
     inp = keras.Input((height, height, 1))
     x = _conv(inp, _n(96, width), 5, strides=2)
     x = layers.MaxPooling2D(3, 2, padding="same")(x)
@@ -50,19 +53,24 @@ def _deepwriter_stream(height: int, width: float, dropout: float, name: str) -> 
     x = _conv(x, _n(384, width), 3)
     x = _conv(x, _n(384, width), 3)
     x = _conv(x, _n(256, width), 3)
-    x = layers.MaxPooling2D(3, 2, padding="same")(x)
-    x = layers.Flatten()(x)
+    if pooling == "average":
+        x = layers.GlobalAveragePooling2D()(x)
+    else:
+        x = layers.MaxPooling2D(3, 2, padding="same")(x)
+        x = layers.Flatten()(x)
     x = layers.Dropout(dropout)(x)
     x = layers.Dense(_n(1024, width), activation="relu", name="fc6")(x)
     return keras.Model(inp, x, name=name)
 
 
 def build_model(name: str, n_writers: int, height: int = 113, width: float = 1.0,
-                dropout: float = 0.5) -> keras.Model:
+                dropout: float = 0.5, pooling: str = "flatten") -> keras.Model:
     """A Keras model from a ``height`` x ``input_width`` x 1 ink patch (ink = 1)
     to ``n_writers`` softmax scores."""
     if name not in MODELS:
         raise ParamsError(f"model: unknown value {name!r}; choose one of {', '.join(MODELS)}")
+    if pooling not in POOLINGS:
+        raise ParamsError(f"pooling: unknown value {pooling!r}; choose one of {', '.join(POOLINGS)}")
     if n_writers < 2:
         raise ParamsError(f"need at least 2 writers to train, got {n_writers}")
     inp = keras.Input((height, input_width(name, height), 1), name="patch")
@@ -76,7 +84,7 @@ def build_model(name: str, n_writers: int, height: int = 113, width: float = 1.0
         x = layers.Dense(_n(512, width), activation="relu")(x)
         x = layers.Dense(_n(256, width), activation="relu", name="embedding")(x)
     else:
-        stream = _deepwriter_stream(height, width, dropout, name="stream")
+        stream = _deepwriter_stream(height, width, dropout, name="stream", pooling=pooling)
         if name == "half_deepwriter":
             x = stream(inp)
         else:
@@ -95,9 +103,14 @@ def with_embedding(model: keras.Model) -> keras.Model:
     return keras.Model(model.inputs, [model.output, model.get_layer("embedding").output])
 
 
-def compile_model(model: keras.Model, learning_rate: float = 1e-3) -> keras.Model:
-    """Adam, sparse categorical cross-entropy, accuracy and top-5 accuracy."""
+def compile_model(model: keras.Model, learning_rate: float = 1e-3, decay_steps: int = 0) -> keras.Model:
+    """Adam, sparse categorical cross-entropy, accuracy and top-5 accuracy.
+
+    ``decay_steps`` > 0: the learning rate follows a cosine from
+    ``learning_rate`` down to 1% of it over that many training steps."""
     k = min(5, model.output.shape[-1])
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy",
+    lr = (keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps, alpha=0.01) if decay_steps > 0
+          else learning_rate)
+    model.compile(optimizer=keras.optimizers.Adam(lr), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy", keras.metrics.SparseTopKCategoricalAccuracy(k, name="top5")])
     return model
