@@ -170,12 +170,12 @@ def training_patches(lines_ink, labels, height: int, crop_width: int, batch_size
         pos = tf.random.stateless_uniform([batch_size], s1, 0, total, dtype=tf.int64)
         line = tf.searchsorted(ends, pos, side="right")
         first = tf.gather(starts, line) + pos - tf.gather(before, line)
-        crops = tf.gather(cols, first[:, None] + offsets)  # (B, crop_width, height)
-        x = tf.transpose(tf.cast(crops, tf.float32), [0, 2, 1])[..., None] * (1.0 / 255.0)
+        crops = tf.transpose(tf.gather(cols, first[:, None] + offsets), [0, 2, 1])  # (B, height, crop_width) uint8
+        gain = tf.random.stateless_uniform([batch_size, 1, 1, 1], s2, 1.0 - ink_jitter, 1.0 + ink_jitter) / 255.0
+        x = tf.cast(crops[..., None], tf.float32) * gain  # ink strength varies per patch
         if augment:
             x = batch_affine(x, s3, max_scale, max_shear)
-        gain = tf.random.stateless_uniform([batch_size, 1, 1, 1], s2, 1.0 - ink_jitter, 1.0 + ink_jitter)
-        x = tf.ensure_shape(tf.clip_by_value(x * gain, 0.0, 1.0), [batch_size, height, crop_width, 1])
+        x = tf.ensure_shape(tf.minimum(x, 1.0), [batch_size, height, crop_width, 1])
         return x, tf.gather(lab, line)
 
     return (tf.data.Dataset.counter().map(_batch, num_parallel_calls=pipelines.AUTOTUNE, deterministic=True)
