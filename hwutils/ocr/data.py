@@ -115,30 +115,76 @@ def synthetic_chars(chars: str, per_class: int, seed: int) -> CharSet:
     return from_chars(np.stack([normalize_char(im) for im in images]), [chars[i] for i in labels], "synthetic")
 
 
-def harvest_word_letters(records, limit: int | None = None, **segment_kwargs) -> tuple[CharSet, dict]:
+def forced_segments(image, n_chars: int, hyphens: str = "", max_ratio: float = 1.6, **segment_kwargs):
+    """Cut a word image into exactly ``n_chars`` characters from geometry
+    alone (for harvesting letters from labelled words): pieces of
+    :func:`hwutils.ocr.segment.over_segment` grouped by the search of
+    :mod:`hwutils.ocr.search` with every classifier score set to zero, so
+    natural component boundaries are preferred over cuts through ink.
+    ``hyphens``: the label's pattern (``"*"`` a character, ``"-"`` a hyphen).
+
+    Returns the segments, or None when no plausible cover exists (a segment
+    wider than ``max_ratio`` typical widths, a gap inside one, or hyphens
+    that do not match the label).
+    """
+    from hwutils.ocr.search import SearchSettings, best_cover, candidate_runs, run_scores
+    from hwutils.ocr.segment import over_segment
+
+    pieces = over_segment(image, **segment_kwargs)
+    if pieces is None or len(pieces) < n_chars:
+        return None
+    settings = SearchSettings(max_width=max_ratio, max_pieces=4)
+    runs = candidate_runs(pieces, settings)
+    scores = run_scores(pieces, runs, np.zeros(len(runs)), settings)
+    cover = best_cover(len(pieces), runs, scores, n_chars=n_chars)
+    if not cover:
+        return None
+    for i, j in cover:
+        g = pieces.group(i, j)
+        if g.width > max_ratio * pieces.w_ref or pieces.inner_gap(i, j) > 0.15 * pieces.w_ref:
+            return None
+    kinds = "".join("-" if j - i == 1 and pieces.is_hyphen(i) else "*" for i, j in cover)
+    if hyphens and kinds != hyphens:
+        return None
+    return [pieces.segment(i, j) for i, j in cover]
+
+
+def harvest_word_letters(records, limit: int | None = None, forced: bool = True,
+                         **segment_kwargs) -> tuple[CharSet, dict]:
     """Labelled characters from labelled word images whose segmentation
     agrees with the label: as many character boxes as the label has
-    characters (spaces ignored) and hyphens where the label has them.
+    characters (spaces ignored) and hyphens where the label has them. With
+    ``forced``, a word whose plain segmentation disagrees is cut into
+    exactly the label's count by :func:`forced_segments` when that gives a
+    plausible cover.
 
     Returns the characters (source ``"harvested"``) and counts
-    (``words_used``, ``words_skipped``, ``unreadable_files``).
+    (``words_used``, ``words_forced`` (among them), ``words_skipped``,
+    ``unreadable_files``).
     """
     from hwutils.errors import ImageError
 
     images, chars = [], []
-    stats = {"words_used": 0, "words_skipped": 0, "unreadable_files": 0}
+    stats = {"words_used": 0, "words_forced": 0, "words_skipped": 0, "unreadable_files": 0}
     for rec in records[:limit] if limit else records:
         label = rec.label.strip().upper().replace(" ", "")
         if not label or any(c not in CLASSES + "-" for c in label):
             stats["words_skipped"] += 1
             continue
+        pattern = "".join("-" if c == "-" else "*" for c in label)
         try:
             segments = segment_word(rec.path, **segment_kwargs)
+            kinds = "".join("-" if s.kind == "-" else "*" for s in segments)
+            if kinds != pattern and forced:
+                keys = ("min_speck", "drop_label", "faint")
+                segments = forced_segments(rec.path, len(label), pattern,
+                                           **{k: v for k, v in segment_kwargs.items() if k in keys})
+                kinds = pattern if segments else ""
+                stats["words_forced"] += bool(segments)
         except ImageError:
             stats["unreadable_files"] += 1
             continue
-        kinds = "".join("-" if s.kind == "-" else "*" for s in segments)
-        if kinds != "".join("-" if c == "-" else "*" for c in label):
+        if kinds != pattern:
             stats["words_skipped"] += 1
             continue
         stats["words_used"] += 1

@@ -3,7 +3,8 @@
 The seed's network was three plain conv layers and a dense layer. This one
 uses pairs of 3x3 convolutions with batch normalisation in three stages
 (the "VGG-style" blocks that reach about 99.5% on MNIST), dropout, and
-training-time shift/scale/rotation augmentation. Input: ``32x32x1`` floats
+training-time augmentation (shift, zoom, aspect, rotation, slant and stroke
+width, all stateless and seeded per element). Input: ``32x32x1`` floats
 with ink = 1 (:func:`hwutils.images.to_ink_float`); output: softmax over 36.
 """
 
@@ -49,8 +50,44 @@ def to_model_input(images: np.ndarray) -> np.ndarray:
     return ((255.0 - np.asarray(images, np.float32)) / 255.0)[..., None]
 
 
+def _affine(image, seed, max_shift=0.08, max_scale=0.12, max_aspect=0.12, max_rotate=0.15, max_shear=0.3):
+    """Random shift, zoom, aspect change, rotation and shear (slant) of an
+    ``HxWx1`` ink-bright image as one stateless affine warp about the centre."""
+    s = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 6)
+    size = tf.cast(tf.shape(image)[0], tf.float32)
+    u = [tf.random.stateless_uniform([], s[k], -1.0, 1.0) for k in range(6)]
+    zoom = 1.0 + max_scale * u[0]
+    sx, sy = zoom * (1.0 + max_aspect * u[1]), zoom
+    a, shear = max_rotate * u[2], max_shear * u[3]
+    dx, dy = max_shift * size * u[4], max_shift * size * u[5]
+    # forward map: rotate(a) @ shear @ scale; the warp needs its inverse
+    m00, m01 = tf.cos(a) * sx, (tf.cos(a) * shear - tf.sin(a)) * sy
+    m10, m11 = tf.sin(a) * sx, (tf.sin(a) * shear + tf.cos(a)) * sy
+    det = m00 * m11 - m01 * m10
+    i00, i01, i10, i11 = m11 / det, -m01 / det, -m10 / det, m00 / det
+    c = (size - 1) / 2
+    tx = c - i00 * (c + dx) - i01 * (c + dy)
+    ty = c - i10 * (c + dx) - i11 * (c + dy)
+    transform = tf.stack([i00, i01, tx, i10, i11, ty, 0.0, 0.0])[None]
+    out = tf.raw_ops.ImageProjectiveTransformV3(images=image[None], transforms=transform,
+                                                output_shape=tf.shape(image)[:2], fill_value=0.0,
+                                                interpolation="BILINEAR", fill_mode="CONSTANT")
+    return out[0]
+
+
+def _stroke(image, seed, p_thick: float = 0.25, p_thin: float = 0.15):
+    """Thicker (3x3 max filter) or thinner (3x3 min filter) strokes, at random."""
+    r = tf.random.stateless_uniform([], seed, 0.0, 1.0)
+    thick = tf.nn.max_pool2d(image[None], 3, 1, "SAME")[0]
+    thin = -tf.nn.max_pool2d(-image[None], 3, 1, "SAME")[0]
+    thin = tf.where(tf.reduce_sum(thin) >= 0.35 * tf.reduce_sum(image), thin, image)  # never erase a stroke
+    return tf.where(r < p_thick, thick, tf.where(r < p_thick + p_thin, thin, image))
+
+
 def _augment(seed, image, label):
-    image = pipelines.stateless_shift_scale(image, seed, max_shift=0.08, max_scale=0.12, max_rotate=0.15)
+    seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 2)
+    image = _affine(image, seeds[0])
+    image = _stroke(image, seeds[1])
     return image, label
 
 

@@ -23,7 +23,8 @@ from hwutils import metrics
 from hwutils.errors import HwError, ImageError
 from hwutils.ocr import CLASSES
 from hwutils.ocr.model import predict_probs
-from hwutils.ocr.segment import segment_word
+from hwutils.ocr.search import SearchSettings, best_cover, candidate_runs, run_scores
+from hwutils.ocr.segment import _spaces, over_segment, segment_word
 
 MODEL_FILE = "ocr_classifier.keras"
 READER_FILE = "reader.json"
@@ -57,9 +58,12 @@ class Reader:
     """Segment a word image, classify each character, join them into text."""
 
     def __init__(self, model, classes: str = CLASSES, segment_kwargs: dict | None = None, max_side: int = 2000,
-                 allowed: str = ""):
+                 allowed: str = "", search: dict | bool | None = True):
         """``allowed``: the classes a reading may use (e.g. only letters for a
-        names field); empty = all classes."""
+        names field); empty = all classes. ``search``: settings of the
+        segmentation by recognition (:class:`hwutils.ocr.search.SearchSettings`
+        fields; True or ``{}`` = its defaults); None or False = segment from geometry alone
+        (:func:`hwutils.ocr.segment.segment_word`)."""
         self.model = model
         self.classes = classes
         bad = sorted(set(allowed) - set(classes))
@@ -68,6 +72,8 @@ class Reader:
         self.allowed_mask = np.array([c in allowed for c in classes]) if allowed else None
         self.segment_kwargs = dict(segment_kwargs or {})
         self.max_side = max_side
+        self.search = (None if search is None or search is False
+                       else SearchSettings.from_dict({} if search is True else search))
 
     def read_word(self, image) -> WordReading:
         """``image``: a path, PIL image or array. Raises :class:`ImageError`
@@ -78,17 +84,21 @@ class Reader:
 
     def read_words(self, images) -> list[WordReading]:
         """Read many words, classifying all their characters in one batch."""
-        all_segments, scales = [], []
+        grays, scales = [], []
         for image in images:
             gray = I.as_gray(image)
             scale = 1.0
             if max(gray.shape) > self.max_side:
                 scale = max(gray.shape) / self.max_side
                 gray = I.resize_keep_aspect(gray, max_side=self.max_side)
-            all_segments.append(segment_word(gray, **self.segment_kwargs))
+            grays.append(gray)
             scales.append(scale)
+        if self.search is None:
+            all_segments = [segment_word(gray, **self.segment_kwargs) for gray in grays]
+        else:
+            all_segments = self._search_segments(grays)
         chars = [s.image for segs in all_segments for s in segs if s.kind == "char"]
-        probs = predict_probs(self.model, np.stack(chars)) if chars else np.zeros((0, len(self.classes)))
+        probs = self._probs(np.stack(chars)) if chars else np.zeros((0, len(self.classes)))
         k = 0
         readings = []
         for segs, scale in zip(all_segments, scales):
@@ -98,8 +108,6 @@ class Reader:
                 if s.kind == "char":
                     p = probs[k]
                     k += 1
-                    if self.allowed_mask is not None:
-                        p = np.where(self.allowed_mask, p, 0.0)
                     out.append(CharReading(self.classes[int(np.argmax(p))], box, float(np.max(p)), s.space_before))
                 else:
                     out.append(CharReading(s.kind, box, 1.0, s.space_before))
@@ -108,14 +116,46 @@ class Reader:
         return readings
 
 
-def save_reader(model, artifacts_dir, segment_kwargs: dict | None = None) -> Path:
-    """Write the model and the reader settings into a run's ``artifacts/``."""
+    def _probs(self, images: np.ndarray) -> np.ndarray:
+        probs = predict_probs(self.model, images) if len(images) else np.zeros((0, len(self.classes)))
+        return probs if self.allowed_mask is None else np.where(self.allowed_mask, probs, 0.0)
+
+    def _search_segments(self, grays) -> list:
+        """Segmentation by recognition (:mod:`hwutils.ocr.search`): every
+        candidate character of every word classified in one batch."""
+        keys = ("min_speck", "drop_label", "faint")
+        words = [over_segment(g, **{k: v for k, v in self.segment_kwargs.items() if k in keys}) for g in grays]
+        runs = [candidate_runs(w, self.search) if w is not None else [] for w in words]
+        images = [w.segment(i, j).image for w, rs in zip(words, runs) for i, j in rs]
+        probs = self._probs(np.stack(images)) if images else np.zeros((0, len(self.classes)))
+        log_best = np.log(np.maximum(probs.max(1), 1e-6)) if len(probs) else np.zeros(0)
+        out, k = [], 0
+        for w, rs in zip(words, runs):
+            if w is None:
+                out.append([])
+                continue
+            scores = run_scores(w, rs, log_best[k: k + len(rs)], self.search)
+            k += len(rs)
+            cover = best_cover(len(w), rs, scores)
+            groups = [w.group(i, j) for i, j in cover]
+            spaces = (_spaces(groups, self.segment_kwargs.get("space_gap", 1.2))
+                      if self.segment_kwargs.get("detect_spaces", True) else [False] * len(groups))
+            out.append([w.segment(i, j) for i, j in cover])
+            for seg, space in zip(out[-1], spaces):
+                seg.space_before = space
+        return out
+
+
+def save_reader(model, artifacts_dir, segment_kwargs: dict | None = None, search: dict | None = None) -> Path:
+    """Write the model and the reader settings into a run's ``artifacts/``
+    (``search``: settings of the segmentation by recognition, None = off)."""
     from hwutils import training
     from hwutils.report import write_json_atomic
 
     artifacts_dir = Path(artifacts_dir)
     training.save_model(model, artifacts_dir / MODEL_FILE)
-    write_json_atomic(artifacts_dir / READER_FILE, {"classes": CLASSES, "segment": dict(segment_kwargs or {})})
+    write_json_atomic(artifacts_dir / READER_FILE, {"classes": CLASSES, "segment": dict(segment_kwargs or {}),
+                                                      "search": None if search is None else dict(search)})
     return artifacts_dir
 
 
@@ -136,7 +176,7 @@ def load_reader(run_dir, allowed: str = "") -> Reader:
         except json.JSONDecodeError as exc:
             raise HwError(f"{art / READER_FILE}: not valid JSON ({exc})") from None
     return Reader(training.load_model(art / MODEL_FILE), settings.get("classes", CLASSES),
-                  settings.get("segment", {}), allowed=allowed)
+                  settings.get("segment", {}), allowed=allowed, search=settings.get("search", {}))
 
 
 # ------------------------------------------------------------------ evaluation

@@ -250,75 +250,273 @@ def _split_wide(g: _Group, labels, w_ref: float, max_ratio: float) -> list[_Grou
     return pieces or [g]
 
 
-# ------------------------------------------------------------------- the word
-def segment_word(image, *, min_speck: float = 0.02, max_width_ratio: float = 1.7,
-                 drop_label: bool = True, detect_spaces: bool = True,
-                 size: int = CHAR_SIZE) -> list[Segment]:
-    """Cut a word image (path, array or PIL image) into characters, left to right.
+# ------------------------------------------------------------------- the line
+def _text_lines(groups, h_ref):
+    """Cluster groups into text lines by their vertical centres: a group
+    joins the line whose centre is within ``0.6 h_ref`` (tall groups first,
+    so small marks join the line they sit in)."""
+    lines: list[list[_Group]] = []
+    for g in sorted(groups, key=lambda g: -g.height):
+        best, dist = None, 0.6 * h_ref
+        for line in lines:
+            tall = [m for m in line if m.height >= 0.5 * h_ref] or line
+            cy = float(np.average([m.cy for m in tall], weights=[m.area for m in tall]))
+            d = abs(g.cy - cy)
+            if d <= dist or (line[0].top <= g.cy <= line[0].bottom and d <= 0.9 * h_ref):
+                best, dist = line, d
+        if best is None:
+            lines.append([g])
+        else:
+            best.append(g)
+    return lines
 
-    Returns :class:`Segment` objects; an image without ink (blank, all white,
-    uniform) gives ``[]``. ``min_speck`` is the smallest ink area kept, as a
-    share of the squared text height; boxes wider than ``max_width_ratio``
-    times the typical character width are split.
+
+def _main_line(groups, h_ref, shape) -> list[_Group]:
+    """The handwritten line among the text lines of a crop.
+
+    Crops of forms often show a cut-off printed line above or below the
+    field and printed labels (``NOM``, ``PRENOM``, ``DATE DE NAISSANCE``).
+    Each line is scored by the square root of its ink (so a bold printed line
+    does not win on ink alone), times a weight that falls with its distance
+    from the image's vertical centre, times 0.3 when it is cut off by the top
+    or bottom border, times 0.5 when it is a single small mark.
     """
+    height = shape[0]
+    lines = _text_lines(groups, h_ref)
+    if len(lines) == 1:
+        return lines[0]
+    best, best_score = lines[0], -1.0
+    for line in lines:
+        tall = [g for g in line if g.height >= 0.5 * h_ref]
+        if not tall:
+            continue
+        top, bottom = min(g.top for g in tall), max(g.bottom for g in tall)
+        mass = sum(g.area for g in line)
+        cy = float(np.average([g.cy for g in tall], weights=[g.area for g in tall]))
+        centrality = 1.0 - 0.7 * min(1.0, abs(cy - height / 2) / (height / 2))
+        cut = 0.3 if (top <= 1 or bottom >= height - 1) else 1.0
+        single = 0.5 if len(tall) == 1 else 1.0
+        score = np.sqrt(mass) * centrality * cut * single
+        if score > best_score:
+            best, best_score = line, score
+    return best
+
+
+# ------------------------------------------------------------------- the word
+@dataclass
+class WordPieces:
+    """A word cut into small pieces (components, and parts of wide
+    components cut at ink minima) for segmentation by recognition: a
+    character is one or a few consecutive pieces.
+
+    ``pieces`` are ordered left to right; a piece with ``meta["hyphen"]`` is
+    a hyphen and is never joined to others, one with ``meta["cut_left"]``
+    was cut from the piece on its left. ``h_ref``/``w_ref`` are the
+    typical character height and width in pixels."""
+
+    gray: np.ndarray
+    labels: np.ndarray
+    pieces: list
+    h_ref: float
+    w_ref: float
+
+    def __len__(self):
+        return len(self.pieces)
+
+    def is_hyphen(self, i: int) -> bool:
+        return bool(self.pieces[i].meta.get("hyphen"))
+
+    def group(self, i: int, j: int) -> _Group:
+        """Pieces ``i..j-1`` as one group (its box, area and pieces)."""
+        ps = self.pieces[i:j]
+        g = _Group(sorted({c for p in ps for c in p.comps}), min(p.top for p in ps), max(p.bottom for p in ps),
+                   min(p.left for p in ps), max(p.right for p in ps), sum(p.area for p in ps))
+        g.meta["pieces"] = ps
+        return g
+
+    def inner_gap(self, i: int, j: int) -> float:
+        """The widest empty column run between pieces ``i..j-1`` (pixels)."""
+        if j - i < 2:
+            return 0.0
+        spans = sorted((p.left, p.right) for p in self.pieces[i:j])
+        gap, reach = 0, spans[0][1]
+        for left, right in spans[1:]:
+            gap = max(gap, left - reach)
+            reach = max(reach, right)
+        return float(gap)
+
+    def segment(self, i: int, j: int, size: int = CHAR_SIZE) -> Segment:
+        return _to_segment(self.gray, self.labels, self.group(i, j), False, size)
+
+
+def _ink_mask(gray, faint: float) -> np.ndarray:
+    """Otsu's mask, with the threshold moved ``faint`` of the way from Otsu's
+    level towards the paper level (so a light pen next to dark print keeps
+    its strokes whole)."""
+    mask = I.binarize(gray)
+    if faint <= 0 or not mask.any():
+        return mask
+    paper = float(np.percentile(gray, 75))
+    otsu = float(I.otsu_threshold(gray))
+    if paper <= otsu:
+        return mask
+    return I.binarize(gray, int(otsu + faint * (paper - otsu)))
+
+
+def _prepare(image, min_speck: float, drop_label: bool, faint: float = 0.0):
+    """Binarize, find components, keep the main line. Returns ``(gray,
+    labels, groups, h_ref, centre)`` or None for an image without ink."""
     gray = I.as_gray(image)
     if gray.size == 0 or min(gray.shape) < 2:
-        return []
-    mask = I.binarize(gray)
+        return None
+    mask = _ink_mask(gray, faint)
     if not mask.any() or mask.mean() > 0.6:
-        return []
+        return None
     labels, groups = _components(mask)
     h_ref = _text_height(groups)
     groups = _drop_rules(groups, h_ref)
     if not groups:
-        return []
+        return None
     h_ref = _text_height(groups)
     groups = _merge_stacked(groups, h_ref)
     if drop_label:
         groups = _drop_label_prefix(groups, labels, h_ref, gray.shape[1])
-    centre = _line_centre(groups, h_ref)
-    groups = _in_line(groups, centre, h_ref)
+    speck = [g for g in groups if g.area >= min_speck * h_ref ** 2 and max(g.height, g.width) >= 0.2 * h_ref]
+    if not speck:
+        return None
+    line = _main_line(speck, _text_height(speck), gray.shape)
+    centre = _line_centre(line, _text_height(line))
+    groups = _in_line(groups, centre, _text_height(line))
     groups = [g for g in groups if g.area >= min_speck * h_ref ** 2 and max(g.height, g.width) >= 0.2 * h_ref]
     if not groups:
-        return []
-    h_ref = _text_height(groups)
+        return None
+    return gray, labels, groups, _text_height(groups), centre
 
-    def is_hyphen(g):
-        return g.height <= 0.3 * h_ref and g.width >= 1.5 * g.height and abs(g.cy - centre) <= 0.35 * h_ref
 
-    chars = [g for g in groups if not is_hyphen(g)]
+def _char_width(chars, h_ref) -> float:
     widths = np.array([g.width for g in chars if g.height >= 0.5 * h_ref], float)
-    w_ref = float(np.clip(np.median(widths) if widths.size else 0.7 * h_ref, 0.5 * h_ref, 0.9 * h_ref))
+    return float(np.clip(np.median(widths) if widths.size else 0.7 * h_ref, 0.5 * h_ref, 0.9 * h_ref))
+
+
+def _flag_hyphens(groups, h_ref, centre):
+    for g in groups:
+        if g.height <= 0.3 * h_ref and g.width >= 1.5 * g.height and abs(g.cy - centre) <= 0.35 * h_ref:
+            g.meta["hyphen"] = True
+    return groups
+
+
+def _to_segment(gray, labels, g, space, size) -> Segment:
+    box_labels = labels[g.top: g.bottom, g.left: g.right]
+    if "pieces" in g.meta:  # a union of pieces, each limited to its own columns
+        sub = np.zeros(box_labels.shape, bool)
+        for p in g.meta["pieces"]:
+            cols = slice(p.left - g.left, p.right - g.left)
+            sub[:, cols] |= np.isin(box_labels[:, cols], p.comps)
+    else:
+        sub = np.isin(box_labels, g.comps)
+    others = (box_labels > 0) & ~sub
+    sub = ndimage.binary_dilation(sub, iterations=1) & ~others  # keep the anti-aliased rim
+    crop = gray[g.top: g.bottom, g.left: g.right]
+    kind = "-" if g.meta.get("hyphen") else "char"
+    return Segment((int(g.left), int(g.top), int(g.width), int(g.height)), normalize_char(crop, sub, size=size),
+                   kind, space, len(g.comps))
+
+
+def segment_word(image, *, min_speck: float = 0.02, max_width_ratio: float = 1.7,
+                 drop_label: bool = True, detect_spaces: bool = True, space_gap: float = 1.2,
+                 faint: float = 0.3, size: int = CHAR_SIZE) -> list[Segment]:
+    """Cut a word image (path, array or PIL image) into characters, left to
+    right, from its geometry alone (no classifier; see :func:`over_segment`
+    for segmentation by recognition).
+
+    Returns :class:`Segment` objects; an image without ink (blank, all white,
+    uniform) gives ``[]``. ``min_speck`` is the smallest ink area kept, as a
+    share of the squared text height; boxes wider than ``max_width_ratio``
+    times the typical character width are split; a space is marked where the
+    gap exceeds the median gap plus ``space_gap`` typical widths; ``faint``
+    lowers the ink threshold for light pens (:func:`_ink_mask`).
+    """
+    prepared = _prepare(image, min_speck, drop_label, faint)
+    if prepared is None:
+        return []
+    gray, labels, groups, h_ref, centre = prepared
+    groups = _flag_hyphens(groups, h_ref, centre)
+    w_ref = _char_width([g for g in groups if not g.meta.get("hyphen")], h_ref)
     out: list[_Group] = []
     for g in groups:
-        if is_hyphen(g):
-            g.meta["hyphen"] = True
-            out.append(g)
-        else:
-            out += _split_wide(g, labels, w_ref, max_width_ratio)
+        out += [g] if g.meta.get("hyphen") else _split_wide(g, labels, w_ref, max_width_ratio)
     out.sort(key=lambda g: g.cx)
-    spaces = _spaces(out) if detect_spaces else [False] * len(out)
-    segments = []
-    for g, space in zip(out, spaces):
+    spaces = _spaces(out, space_gap) if detect_spaces else [False] * len(out)
+    return [_to_segment(gray, labels, g, space, size) for g, space in zip(out, spaces)]
+
+
+def _cut_columns(g: _Group, labels, w_ref: float, min_piece: float) -> list[int]:
+    """Candidate cut columns (relative to ``g.left``) inside a component:
+    local minima of its column ink profile, at least ``min_piece * w_ref``
+    from each other and from the edges, lowest ink first."""
+    sub = np.isin(labels[g.top: g.bottom, g.left: g.right], g.comps)
+    profile = ndimage.uniform_filter1d(sub.sum(0).astype(float), 3)
+    gap = max(2, int(round(min_piece * w_ref)))
+    if g.width < 2 * gap:
+        return []
+    inner = np.arange(gap, g.width - gap + 1)
+    is_min = (profile[inner] <= profile[inner - 1]) & (profile[inner] <= profile[np.minimum(inner + 1, g.width - 1)])
+    # a cut through a thick vertical stroke is never a character boundary
+    stroke = max(1.0, float(np.median(profile[profile > 0])) if (profile > 0).any() else 1.0)
+    def valley(x):  # clearly lower than the ink on both sides (not a flat stretch of one stroke)
+        return profile[x] <= 0.7 * min(profile[:x].max(), profile[x + 1:].max())
+
+    candidates = [int(x) for x in inner[is_min] if profile[x] <= 1.2 * stroke and valley(int(x))]
+    cuts: list[int] = []
+    for x in sorted(candidates, key=lambda x: profile[x]):
+        if all(abs(x - c) >= gap for c in cuts):
+            cuts.append(x)
+    return sorted(cuts)
+
+
+def over_segment(image, *, min_speck: float = 0.02, drop_label: bool = True, split_ratio: float = 1.1,
+                 min_piece: float = 0.35, faint: float = 0.3) -> WordPieces | None:
+    """Cut a word image into pieces no wider than about one character:
+    components (dots and broken strokes already joined when stacked) and
+    parts of components wider than ``split_ratio`` typical widths, cut at
+    ink minima. None for an image without ink.
+
+    A search (:mod:`hwutils.ocr.search`) then groups consecutive pieces
+    into characters, scoring every candidate grouping with the classifier."""
+    prepared = _prepare(image, min_speck, drop_label, faint)
+    if prepared is None:
+        return None
+    gray, labels, groups, h_ref, centre = prepared
+    groups = _flag_hyphens(groups, h_ref, centre)
+    w_ref = _char_width([g for g in groups if not g.meta.get("hyphen")], h_ref)
+    pieces = []
+    for g in groups:
+        cuts = [] if g.meta.get("hyphen") or g.width <= split_ratio * w_ref else _cut_columns(g, labels, w_ref,
+                                                                                            min_piece)
+        if not cuts:
+            pieces.append(g)
+            continue
         sub = np.isin(labels[g.top: g.bottom, g.left: g.right], g.comps)
-        others = (labels[g.top: g.bottom, g.left: g.right] > 0) & ~sub
-        sub = ndimage.binary_dilation(sub, iterations=1) & ~others  # keep the anti-aliased rim
-        crop = gray[g.top: g.bottom, g.left: g.right]
-        kind = "-" if g.meta.get("hyphen") else "char"
-        segments.append(Segment((int(g.left), int(g.top), int(g.width), int(g.height)),
-                                normalize_char(crop, sub, size=size), kind, space, len(g.comps)))
-    return segments
+        for a, b in zip([0] + cuts, cuts + [g.width]):
+            rows = np.flatnonzero(sub[:, a:b].any(1))
+            if rows.size:
+                piece = _Group(g.comps, g.top + int(rows[0]), g.top + int(rows[-1]) + 1, g.left + a,
+                               g.left + b, int(sub[:, a:b].sum()))
+                piece.meta["cut_left"] = a > 0  # its left edge cuts through ink
+                pieces.append(piece)
+    pieces.sort(key=lambda p: p.cx)
+    return WordPieces(gray, labels, pieces, h_ref, w_ref)
 
 
-def _spaces(groups) -> list[bool]:
+def _spaces(groups, space_gap: float = 1.2) -> list[bool]:
     """A space precedes a character when the gap before it exceeds the
-    median gap plus 0.8 typical character widths."""
+    median gap plus ``space_gap`` typical character widths."""
     flags = [False] * len(groups)
     if len(groups) < 3:
         return flags
     gaps = np.array([b.left - a.right for a, b in zip(groups, groups[1:])], float)
     w_med = float(np.median([g.width for g in groups]))
-    limit = max(np.median(gaps), 0) + 0.8 * w_med
+    limit = max(np.median(gaps), 0) + space_gap * w_med
     for i, gap in enumerate(gaps, start=1):
         flags[i] = bool(gap > limit)
     return flags
