@@ -1,5 +1,6 @@
 """Reading speed of the char_ocr reader: characters per second (classifier
-alone, batched) and words per second (segmentation + classification).
+alone, batched) and words per second (segmentation + classification), with
+segmentation by recognition and, as the baseline, from geometry alone.
 
     python benchmarks/bench_char_ocr.py [RUN_DIR]
 
@@ -55,6 +56,8 @@ def main(argv):
     t_seg = best_of(lambda: [segment_word(w) for w in words], repeats=2)
     t_one = best_of(lambda: [reader.read_word(w) for w in words[:50]], repeats=2)
     t_batch = best_of(lambda: reader.read_words(words), repeats=2)
+    geometry = R.Reader(reader.model, allowed="", search=False)  # baseline: segmentation from geometry alone
+    t_geometry = best_of(lambda: geometry.read_words(words), repeats=2)
     n_chars_in_words = sum(len(r.chars) for r in reader.read_words(words))
     result = {
         "model": argv[0] if argv else "untrained, default size",
@@ -64,6 +67,7 @@ def main(argv):
         "read_word_words_per_s": 50 / t_one,
         "read_words_batched_words_per_s": len(words) / t_batch,
         "read_words_batched_chars_per_s": n_chars_in_words / t_batch,
+        "read_words_geometry_only_words_per_s": len(words) / t_geometry,
         "cpu_count": os.cpu_count(),
         "note": "wall-clock, best of repeats; the machine may be shared",
     }
