@@ -31,9 +31,14 @@ learning_rate: float = 0.001  # Adam learning rate
 patience: int = 3  # early-stopping patience (epochs without validation improvement)
 augment_strength: float = 1.0  # scale of random shift/zoom/rotation (0 = none; never flips)
 n_references: int = 5  # genuine references per person in the evaluation
-reducer: str = "mean"  # mean or min distance over the references
+reducer: str = "mean"  # mean or min distance over the references (decision = distance)
+decision: str = "wd"  # wd (writer-dependent SVMs on the features, fused) or distance (to the references)
+features: str = "cnn+hog"  # features of the wd decision: cnn (embeddings), hog, or cnn+hog
+wd_C: float = 1.0  # C of the per-person RBF SVMs (references vs other persons' signatures)
 screening: bool = True  # train and evaluate the validity screener
 screen_epochs: int = 8  # epochs of the screening autoencoder and classifier
+screen_height: int = 64  # screener input height (multiple of 8)
+screen_width: int = 128  # screener input width (multiple of 8)
 screen_invalid: int = 300  # synthetic invalid images for screening (split 60/20/20)
 '''
 
@@ -48,9 +53,13 @@ signature genuine or a forgery? This notebook
 2. preprocesses signatures the `sigver` way (Otsu, crop to ink, centre, invert, resize);
 3. trains a Siamese CNN on distances with a contrastive (or triplet) loss, on
    persons split so the test persons are never seen;
-4. calibrates a distance threshold on validation persons and reports EER
+4. scores a questioned signature against the K references of the claimed person, either
+   by the embedding distance or (default) writer-dependently: per person, RBF SVMs on the
+   CNN embedding and on HOG features, trained on the references against other persons'
+   signatures, their scores fused;
+5. calibrates the threshold on validation persons and reports EER
    (global and per-user thresholds), FRR and FAR for skilled and random forgeries;
-5. trains a validity screener (autoencoder + IsolationForest + CNN classifier)
+6. trains a validity screener (autoencoder + IsolationForest + CNN classifier)
    that tells signatures from scribbles and shapes."""),
     new_code_cell(PARAMS, metadata={"tags": ["parameters"]}),
     new_code_cell("""import time
@@ -60,8 +69,10 @@ import numpy as np
 
 from hwutils import augment, metrics, plots, report, repro, training
 from hwutils.datasets.sign_data import GENUINE, persons, select
+from hwutils.errors import ParamsError
 from hwutils.images import read_gray
 from hwutils.signatures import data, siamese, verify
+from hwutils.signatures import writer_dependent as wd
 from hwutils.signatures.screening import Screener
 from hwutils.synth import invalid as invalid_synth
 from hwutils.synth import signatures as sig_synth
@@ -123,22 +134,49 @@ fit = siamese.train(tower, X, dev, split["train"], split["val"], loss=loss, marg
 train_seconds = time.perf_counter() - t0
 print(f"{fit['n_train']} training pairs, {train_seconds:.0f}s")
 report.save_figure(plots.training_curves(fit["history"]), "training_curves")"""),
+    new_markdown_cell("""## Scores against K references
+Each validation and test person gets `n_references` genuine references; the rest of
+their genuine signatures, their skilled forgeries and one signature of each other
+person (random forgery) are questioned. The writer-*independent* score is the mean
+embedding distance to the references. The writer-*dependent* score (`decision: wd`,
+the sigver protocol) trains, per claimed person, an RBF SVM on the references against
+genuine signatures of the training persons, once on the CNN embeddings and once on HOG
+features of the preprocessed image; the two decision values are divided by their spread
+on validation trials and summed."""),
+    new_code_cell("""emb, emb_test = siamese.embed(tower, X), siamese.embed(tower, X_test)
+val_protocol = verify.make_trials(dev, split["val"], n_references, seed)
+test_protocol = verify.make_trials(split["test_records"], split["test"], n_references, seed)
+dist_val = verify.score_trials(emb, val_protocol, reducer)
+dist_test = verify.score_trials(emb_test, test_protocol, reducer)
+dist_eval = verify.evaluate(dist_test, verify.calibrate_threshold(dist_val))
+if decision == "wd":
+    train_set = set(split["train"])
+    neg_idx = [i for i, r in enumerate(dev) if r.person in train_set and r.kind == GENUINE]
+    sets, sets_test = wd.feature_sets(features, emb, X), wd.feature_sets(features, emb_test, X_test)
+    negatives = {k: v[neg_idx] for k, v in sets.items()}
+    raw_val = wd.score_trials(sets, val_protocol, negatives, wd_C)
+    scales = wd.fit_scales(raw_val, sets)
+    raw_test = wd.score_trials(sets_test, test_protocol, negatives, wd_C)
+    val_scores, test_scores = wd.as_distance_scores(raw_val, scales), wd.as_distance_scores(raw_test, scales)
+    for k in sets:  # each feature set alone, for comparison (threshold from its validation scores)
+        alone_test = wd.as_distance_scores(raw_test, {k: scales[k]})
+        print(f"wd {k:4s} alone: test EER skilled {verify.evaluate(alone_test, 0.0)['eer_skilled']:.3f}")
+elif decision == "distance":
+    negatives, scales = {}, {}
+    val_scores, test_scores = dist_val, dist_test
+else:
+    raise ParamsError(f"decision: unknown value {decision!r}; choose wd or distance")
+print(f"distance to references: test EER skilled {dist_eval.get('eer_skilled', float('nan')):.3f}")"""),
     new_markdown_cell("""## Threshold on validation persons
-Each validation person gets `n_references` genuine references; the rest of their
-genuine signatures, their skilled forgeries and other persons' signatures are
-questioned. The threshold is the distance at the validation EER (genuine vs skilled)."""),
-    new_code_cell("""emb = siamese.embed(tower, X)
-val_scores = verify.score_trials(emb, verify.make_trials(dev, split["val"], n_references, seed), reducer)
-threshold = verify.calibrate_threshold(val_scores)
+The threshold is the score at the validation EER (genuine vs skilled); the test
+persons never influence it."""),
+    new_code_cell("""threshold = verify.calibrate_threshold(val_scores)
 val_eval = verify.evaluate(val_scores, threshold)
 print(f"threshold {threshold:.4f}; validation EER skilled {val_eval.get('eer_skilled', float('nan')):.3f}")"""),
     new_markdown_cell("""## Test persons, never seen
 Global-threshold EER and per-user EER, and FRR / FAR (skilled, random) at the
 validation threshold."""),
-    new_code_cell("""emb_test = siamese.embed(tower, X_test)
-test_protocol = verify.make_trials(split["test_records"], split["test"], n_references, seed)
-test_scores = verify.score_trials(emb_test, test_protocol, reducer)
-test_eval = verify.evaluate(test_scores, threshold)
+    new_code_cell("""test_eval = verify.evaluate(test_scores, threshold)
 for k, v in test_eval.items():
     print(f"{k:24s} {v:.4f}" if isinstance(v, float) else f"{k:24s} {v}")
 t = test_scores["type"]
@@ -146,13 +184,14 @@ series = {neg: ((t[(t == "genuine") | (t == neg)] == "genuine"), -test_scores["d
           for neg in ("skilled", "random") if np.any(t == neg)}
 report.save_figure(plots.roc_det(None, None, title="(test persons)", series=series), "roc_det")
 groups = {k: test_scores["distance"][t == k] for k in ("genuine", "skilled", "random")}
-report.save_figure(plots.score_histograms(groups, threshold, xlabel=f"{reducer} distance to {n_references} references"),
-                   "score_histograms")
+xlabel = (f"{reducer} distance to {n_references} references" if decision == "distance"
+          else f"minus fused writer-dependent score ({n_references} references)")
+report.save_figure(plots.score_histograms(groups, threshold, xlabel=xlabel), "score_histograms")
 report.save_table(verify.per_user_table(test_scores, threshold), "per_user_test")"""),
     new_markdown_cell("""## Save the verifier and use the public API
 `load_verifier(run_dir)` reads `artifacts/verifier/`; `verify(references, questioned)`
 returns the decision, the score, the threshold and details."""),
-    new_code_cell("""verifier = verify.Verifier(tower, threshold, height, width, reducer, ink)
+    new_code_cell("""verifier = verify.Verifier(tower, threshold, height, width, reducer, ink, decision, features, negatives, scales, wd_C)
 verifier.save(report.artifacts_dir(verify.VERIFIER_DIR))
 loaded = verify.load_verifier(report.current_run_dir())
 p0 = split["test"][0]
@@ -171,7 +210,7 @@ text-like strokes, waves, circles and composites, split 60/20/20. Every threshol
 is chosen on the validation split."""),
     new_code_cell("""screen_eval = {}
 if screening:
-    scr = Screener(64, 128, seed=seed)
+    scr = Screener(screen_height, screen_width, seed=seed)
     def prep(recs):
         return scr.prepare([r.path for r in recs])
     inv_imgs, _ = invalid_synth.make_invalid_set(screen_invalid, seed=seed + 7)
@@ -193,6 +232,8 @@ if screening:
     new_markdown_cell("## Metrics"),
     new_code_cell("""m = {f"test_{k}": v for k, v in test_eval.items()}
 m.update({f"val_{k}": v for k, v in val_eval.items() if k.startswith("eer")})
+m.update({f"test_distance_{k}": v for k, v in dist_eval.items() if k.startswith("eer")})
+m.update({"decision": decision, "features": features if decision == "wd" else "cnn"})
 m.update({"train_seconds": train_seconds, "train_pairs": fit["n_train"], "verify_latency_ms": latency_ms,
           "n_references": n_references, "test_persons_ids": ",".join(split["test"]),
           "data": str(data_dir or "synthetic"), "total_seconds": time.perf_counter() - t_start})

@@ -8,6 +8,7 @@ import pytest
 from hwutils.datasets.sign_data import GENUINE, SKILLED, SignatureRecord
 from hwutils.errors import HwError, ParamsError
 from hwutils.signatures import siamese, verify
+from hwutils.signatures import writer_dependent as wd
 from hwutils.signatures.screening import Screener
 
 
@@ -101,6 +102,53 @@ def test_training_separates_toy_persons_and_round_trips(tmp_path):
     assert a["details"]["n_references"] == 3 and len(a["details"]["distances"]) == 3
     assert a["score"] == pytest.approx(min(a["details"]["distances"]))
 
+    # writer-dependent decision on the same tower: SVMs on embeddings + HOG, fused, saved and reloaded
+    sets = wd.feature_sets("cnn+hog", emb, x)
+    neg_idx = [i for i, r in enumerate(recs) if r.person in ("001", "002") and r.kind == GENUINE]
+    negatives = {k: v[neg_idx] for k, v in sets.items()}
+    prot = verify.make_trials(recs, ["000", "003"], 3, seed=0)
+    raw = wd.score_trials(sets, prot, negatives)
+    scales = wd.fit_scales(raw, sets)
+    ws = wd.as_distance_scores(raw, scales)
+    assert verify.evaluate(ws, verify.calibrate_threshold(ws))["eer_random"] == 0.0
+    v = verify.Verifier(tower, verify.calibrate_threshold(ws), 16, 32, decision="wd", features="cnn+hog",
+                        negatives=negatives, scales=scales)
+    v.save(tmp_path / "wd" / "artifacts" / "verifier")
+    back = verify.load_verifier(tmp_path / "wd")
+    a, b = v.verify(refs, img), back.verify(refs, img)
+    assert back.decision == "wd" and set(a["details"]["wd_scores"]) == {"cnn", "hog"}
+    assert a["score"] == pytest.approx(b["score"], abs=1e-5)
+    assert a["score"] == pytest.approx(-sum(a["details"]["wd_scores"][k] / scales[k] for k in scales))
+    (tmp_path / "wd" / "artifacts" / "verifier" / "negatives_hog.npy").unlink()
+    with pytest.raises(HwError, match="negatives_hog.npy"):
+        verify.load_verifier(tmp_path / "wd")
+
+
+def test_hog_features_shape_and_orientation():
+    x = np.zeros((2, 32, 64), np.uint8)
+    x[0, 8:24, 30:33] = 255  # vertical stroke -> horizontal gradients
+    x[1, 15:18, 10:54] = 255  # horizontal stroke -> vertical gradients
+    f = wd.hog_features(x, cell=8, bins=9)
+    assert f.shape == (2, 3 * 7 * 4 * 9) and np.all(f >= 0)
+    hist = lambda k: f[k].reshape(-1, 9).sum(0)
+    assert np.argmax(hist(0)) == 0 and np.argmax(hist(1)) == 4  # 0 rad vs pi/2
+    assert np.allclose(wd.hog_features(x.astype(np.float32) / 255, cell=8), f, atol=1e-5)
+    with pytest.raises(ParamsError, match="hog cell"):
+        wd.hog_features(np.zeros((1, 16, 16), np.uint8), cell=16)
+    with pytest.raises(ParamsError, match="features"):
+        wd.feature_sets("pixels", None, x)
+
+
+def test_person_scorer_prefers_the_references():
+    rng = np.random.default_rng(0)
+    refs = rng.normal(3.0, 0.3, (5, 4))
+    others = rng.normal(0.0, 1.0, (60, 4))
+    score = wd.person_scorer(refs, others)
+    assert score(rng.normal(3.0, 0.3, (1, 4)))[0] > score(rng.normal(0.0, 1.0, (1, 4)))[0]
+    raw = {"a": np.array([1.0, 3.0]), "b": np.array([10.0, 30.0])}
+    scales = wd.fit_scales(raw, ["a", "b"])
+    assert np.allclose(wd.fuse(raw, scales), raw["a"] / 1.0 + raw["b"] / 10.0)
+
 
 def test_protocol_keeps_references_out_of_the_questioned():
     recs = _records(n_persons=3, n_gen=7, n_forg=2)
@@ -143,6 +191,10 @@ def test_verifier_bad_input(tmp_path):
         v.verify([], np.zeros((10, 10), np.uint8))
     with pytest.raises(ParamsError, match="reducer"):
         verify.Verifier(tower, 0.5, 16, 32, reducer="median")
+    with pytest.raises(ParamsError, match="decision"):
+        verify.Verifier(tower, 0.5, 16, 32, decision="svm")
+    with pytest.raises(ParamsError, match="negatives"):
+        verify.Verifier(tower, 0.5, 16, 32, decision="wd")
 
 
 def test_screener_fits_thresholds_on_validation_and_round_trips(tmp_path):

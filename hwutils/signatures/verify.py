@@ -1,10 +1,12 @@
 """Verification of a questioned signature against K genuine references, the
 writer-independent evaluation protocol, and the public API.
 
-Score: the distance between the questioned embedding and each reference
-embedding, reduced by ``mean`` or ``min`` over the K references. Lower is
-more genuine; the decision is *genuine* when the score is at most the
-threshold. The threshold is calibrated on validation persons (the distance
+Score (``decision = "distance"``): the distance between the questioned
+embedding and each reference embedding, reduced by ``mean`` or ``min`` over
+the K references. Score (``decision = "wd"``): minus the fused decision value
+of writer-dependent SVMs (see :mod:`hwutils.signatures.writer_dependent`).
+Lower is more genuine; the decision is *genuine* when the score is at most
+the threshold. The threshold is calibrated on validation persons (the distance
 at the equal error rate of genuine vs skilled forgeries there), never on the
 persons that are measured.
 
@@ -26,10 +28,11 @@ import numpy as np
 from hwutils import metrics
 from hwutils.datasets.sign_data import GENUINE, SKILLED, SignatureRecord
 from hwutils.errors import HwError, ParamsError
-from hwutils.signatures import siamese
+from hwutils.signatures import siamese, writer_dependent
 from hwutils.signatures.preprocess import preprocess
 
 REDUCERS = ("mean", "min")
+DECISIONS = ("distance", "wd")
 VERIFIER_DIR = "verifier"
 
 
@@ -150,49 +153,77 @@ def per_user_table(scores: dict, threshold: float) -> list[dict]:
 
 # ------------------------------------------------------------------ public API
 class Verifier:
-    """A trained tower, the preprocessing size, the reducer and the calibrated threshold."""
+    """A trained tower, the preprocessing size, the decision rule and the calibrated threshold.
+
+    ``decision = "distance"``: score = mean (or min) embedding distance to the
+    references. ``decision = "wd"``: writer-dependent SVMs (one per feature set
+    of ``features``) of the references against ``negatives`` (other persons'
+    genuine signatures, a dict name -> ``(m, d)`` array), fused with ``scales``;
+    the score is minus the fused value. Either way lower = more genuine.
+    """
 
     def __init__(self, tower, threshold: float, height: int, width: int, reducer: str = "mean",
-                 ink: str = "normalize"):
+                 ink: str = "normalize", decision: str = "distance", features: str = "cnn+hog",
+                 negatives: dict | None = None, scales: dict | None = None, C: float = 1.0):
         if reducer not in REDUCERS:
             raise ParamsError(f"reducer: unknown value {reducer!r}; choose one of {', '.join(REDUCERS)}")
+        if decision not in DECISIONS:
+            raise ParamsError(f"decision: unknown value {decision!r}; choose one of {', '.join(DECISIONS)}")
+        if decision == "wd" and (not negatives or not scales):
+            raise ParamsError("decision: 'wd' needs the negatives and the fusion scales")
         self.tower, self.threshold, self.height, self.width, self.reducer = tower, float(threshold), height, width, reducer
-        self.ink = ink
+        self.ink, self.decision, self.features, self.C = ink, decision, features, float(C)
+        self.negatives, self.scales = negatives or {}, scales or {}
 
     def embed(self, images) -> np.ndarray:
         """Embeddings of images given as paths, PIL images or arrays (any mode)."""
-        batch = np.stack([preprocess(im, self.height, self.width, ink=self.ink) for im in images])
-        return siamese.embed(self.tower, batch)
+        return siamese.embed(self.tower, self._prepare(images))
+
+    def _prepare(self, images) -> np.ndarray:
+        return np.stack([preprocess(im, self.height, self.width, ink=self.ink) for im in images])
 
     def verify(self, references, questioned) -> dict:
         """Is ``questioned`` a genuine signature of the person who wrote ``references``?
 
         Returns ``{"decision": "genuine"|"forgery", "genuine": bool, "score":
-        distance, "threshold": float, "details": {...}}``; lower score = more genuine.
+        float, "threshold": float, "details": {...}}``; lower score = more genuine.
         """
         if isinstance(references, (str, Path)) or (hasattr(references, "ndim") and references.ndim == 2):
             references = [references]
         references = list(references)
         if not references:
             raise ParamsError("references: give at least one genuine reference signature")
-        emb = self.embed(references + [questioned])
+        batch = self._prepare(references + [questioned])
+        emb = siamese.embed(self.tower, batch)
         d = reference_distances(emb[-1], emb[:-1])
-        score = reduce_distances(d, self.reducer)
+        details = {"distances": [float(x) for x in d], "reducer": self.reducer, "n_references": len(references),
+                   "rule": self.decision}
+        if self.decision == "wd":
+            sets = writer_dependent.feature_sets(self.features, emb, batch)
+            per_set = {k: float(writer_dependent.person_scorer(f[:-1], self.negatives[k], self.C)(f[-1])[0])
+                       for k, f in sets.items()}
+            score = -float(writer_dependent.fuse(per_set, self.scales))
+            details["wd_scores"] = per_set
+        else:
+            score = reduce_distances(d, self.reducer)
         genuine = bool(score <= self.threshold)
+        details["margin"] = float(self.threshold - score)
         return {"decision": "genuine" if genuine else "forgery", "genuine": genuine, "score": score,
-                "threshold": self.threshold,
-                "details": {"distances": [float(x) for x in d], "reducer": self.reducer,
-                            "n_references": len(references), "margin": float(self.threshold - score)}}
+                "threshold": self.threshold, "details": details}
 
     def save(self, folder) -> Path:
-        """Write ``tower.keras`` and ``verifier.json`` into ``folder``."""
+        """Write ``tower.keras``, ``verifier.json`` and (``wd``) ``negatives_<set>.npy`` into ``folder``."""
         from hwutils import report, training
 
         folder = Path(folder)
         training.save_model(self.tower, folder / "tower.keras")
+        for k, arr in self.negatives.items():
+            np.save(folder / f"negatives_{k}.npy", np.asarray(arr, np.float32))
         report.write_json_atomic(folder / "verifier.json", {"threshold": self.threshold, "height": self.height,
                                                             "width": self.width, "reducer": self.reducer,
-                                                            "ink": self.ink})
+                                                            "ink": self.ink, "decision": self.decision,
+                                                            "features": self.features, "scales": self.scales,
+                                                            "C": self.C})
         return folder
 
 
@@ -211,5 +242,13 @@ def load_verifier(run_dir) -> Verifier:
     except json.JSONDecodeError as exc:
         raise HwError(f"{cfg_path}: not valid JSON ({exc})") from None
     tower = training.load_model(folder / "tower.keras")
+    scales = cfg.get("scales") or {}
+    negatives = {}
+    for k in scales:
+        path = folder / f"negatives_{k}.npy"
+        if not path.is_file():
+            raise HwError(f"{path}: missing (the writer-dependent verifier needs its negatives)")
+        negatives[k] = np.load(path, allow_pickle=False)
     return Verifier(tower, cfg["threshold"], int(cfg["height"]), int(cfg["width"]), cfg.get("reducer", "mean"),
-                    cfg.get("ink", "normalize"))
+                    cfg.get("ink", "normalize"), cfg.get("decision", "distance"), cfg.get("features", "cnn+hog"),
+                    negatives, scales, cfg.get("C", 1.0))
