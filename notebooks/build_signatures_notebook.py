@@ -33,7 +33,7 @@ augment_strength: float = 1.0  # scale of random shift/zoom/rotation (0 = none; 
 n_references: int = 5  # genuine references per person in the evaluation
 reducer: str = "mean"  # mean or min distance over the references (decision = distance)
 decision: str = "wd"  # wd (writer-dependent SVMs on the features, fused) or distance (to the references)
-features: str = "cnn+hog"  # features of the wd decision: cnn (embeddings), hog, or cnn+hog
+features: str = "cnn+hog"  # features of the wd decision: cnn (pooled conv features), hog, or cnn+hog
 wd_C: float = 1.0  # C of the per-person RBF SVMs (references vs other persons' signatures)
 screening: bool = True  # train and evaluate the validity screener
 screen_epochs: int = 8  # epochs of the screening autoencoder and classifier
@@ -55,7 +55,7 @@ signature genuine or a forgery? This notebook
    persons split so the test persons are never seen;
 4. scores a questioned signature against the K references of the claimed person, either
    by the embedding distance or (default) writer-dependently: per person, RBF SVMs on the
-   CNN embedding and on HOG features, trained on the references against other persons'
+   CNN's pooled features and on HOG features, trained on the references against other persons'
    signatures, their scores fused;
 5. calibrates the threshold on validation persons and reports EER
    (global and per-user thresholds), FRR and FAR for skilled and random forgeries;
@@ -140,7 +140,8 @@ their genuine signatures, their skilled forgeries and one signature of each othe
 person (random forgery) are questioned. The writer-*independent* score is the mean
 embedding distance to the references. The writer-*dependent* score (`decision: wd`,
 the sigver protocol) trains, per claimed person, an RBF SVM on the references against
-genuine signatures of the training persons, once on the CNN embeddings and once on HOG
+genuine signatures of the training persons, once on the CNN's pooled conv features (the
+layer before the embedding) and once on HOG
 features of the preprocessed image; the two decision values are divided by their spread
 on validation trials and summed."""),
     new_code_cell("""emb, emb_test = siamese.embed(tower, X), siamese.embed(tower, X_test)
@@ -152,7 +153,8 @@ dist_eval = verify.evaluate(dist_test, verify.calibrate_threshold(dist_val))
 if decision == "wd":
     train_set = set(split["train"])
     neg_idx = [i for i, r in enumerate(dev) if r.person in train_set and r.kind == GENUINE]
-    sets, sets_test = wd.feature_sets(features, emb, X), wd.feature_sets(features, emb_test, X_test)
+    pooled, pooled_test = siamese.pooled_features(tower, X), siamese.pooled_features(tower, X_test)
+    sets, sets_test = wd.feature_sets(features, pooled, X), wd.feature_sets(features, pooled_test, X_test)
     negatives = {k: v[neg_idx] for k, v in sets.items()}
     raw_val = wd.score_trials(sets, val_protocol, negatives, wd_C)
     scales = wd.fit_scales(raw_val, sets)

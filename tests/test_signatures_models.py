@@ -103,7 +103,9 @@ def test_training_separates_toy_persons_and_round_trips(tmp_path):
     assert a["score"] == pytest.approx(min(a["details"]["distances"]))
 
     # writer-dependent decision on the same tower: SVMs on embeddings + HOG, fused, saved and reloaded
-    sets = wd.feature_sets("cnn+hog", emb, x)
+    pooled = siamese.pooled_features(tower, x)
+    assert pooled.shape == (len(x), 2 * 4 * 8)
+    sets = wd.feature_sets("cnn+hog", pooled, x)
     neg_idx = [i for i, r in enumerate(recs) if r.person in ("001", "002") and r.kind == GENUINE]
     negatives = {k: v[neg_idx] for k, v in sets.items()}
     prot = verify.make_trials(recs, ["000", "003"], 3, seed=0)

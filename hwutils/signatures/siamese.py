@@ -52,7 +52,7 @@ def build_tower(height: int, width: int, embedding_dim: int = 128, base_filters:
         x = layers.BatchNormalization()(x)
         x = layers.ReLU()(x)
         x = layers.MaxPooling2D()(x)
-    x = layers.Concatenate()([layers.GlobalAveragePooling2D()(x), layers.GlobalMaxPooling2D()(x)])
+    x = layers.Concatenate(name="pooled")([layers.GlobalAveragePooling2D()(x), layers.GlobalMaxPooling2D()(x)])
     x = layers.Dropout(dropout)(x)
     x = layers.Dense(embedding_dim)(x)
     out = layers.UnitNormalization(name="embedding")(x)
@@ -217,6 +217,19 @@ def embed(tower: keras.Model, images, batch_size: int = 64) -> np.ndarray:
     for start in range(0, len(x), batch_size):
         out.append(np.asarray(tower(x[start: start + batch_size], training=False)))
     return np.concatenate(out) if out else np.zeros((0, tower.output_shape[-1]), np.float32)
+
+
+def pooled_model(tower: keras.Model) -> keras.Model:
+    """The tower up to its pooled conv features (the layer before dropout and the
+    embedding; sigver's writer-dependent classifiers use such penultimate features)."""
+    layer = next((l for l in tower.layers if l.name == "pooled"), None) or next(
+        l for l in tower.layers if isinstance(l, layers.Concatenate))
+    return keras.Model(tower.input, layer.output, name="pooled_features")
+
+
+def pooled_features(tower: keras.Model, images, batch_size: int = 64) -> np.ndarray:
+    """Pooled conv features ``(n, 2 * 4 * base_filters)`` of preprocessed images (see :func:`embed`)."""
+    return embed(pooled_model(tower), images, batch_size)
 
 
 def training_throughput(model: keras.Model, dataset: tf.data.Dataset, batch_size: int, steps: int = 10) -> float:

@@ -199,7 +199,8 @@ class Verifier:
         details = {"distances": [float(x) for x in d], "reducer": self.reducer, "n_references": len(references),
                    "rule": self.decision}
         if self.decision == "wd":
-            sets = writer_dependent.feature_sets(self.features, emb, batch)
+            cnn = siamese.pooled_features(self.tower, batch) if "cnn" in self.features else None
+            sets = writer_dependent.feature_sets(self.features, cnn, batch)
             per_set = {k: float(writer_dependent.person_scorer(f[:-1], self.negatives[k], self.C)(f[-1])[0])
                        for k, f in sets.items()}
             score = -float(writer_dependent.fuse(per_set, self.scales))

@@ -1,7 +1,8 @@
 """Writer-dependent decision on top of writer-independent features.
 
 The standard ``sigver`` protocol (Hafemann et al.): a writer-independent
-feature extractor (here the Siamese tower's embedding, plus classic HOG
+feature extractor (here the Siamese tower's pooled conv features, the layer
+before its embedding, plus classic HOG
 features of the preprocessed image) and, per claimed person, a small
 classifier trained on that person's K genuine references (positives) against
 genuine signatures of *other* persons from the development set (random
@@ -61,13 +62,14 @@ def hog_features(images, cell: int = 16, bins: int = 9) -> np.ndarray:
     return blocks.reshape(n, -1).astype(np.float32)
 
 
-def feature_sets(features: str, embeddings: np.ndarray | None, images) -> dict:
-    """``{"cnn": embeddings, "hog": hog_features(images, hog_cell(h))}`` restricted to ``features``."""
+def feature_sets(features: str, cnn_features: np.ndarray | None, images) -> dict:
+    """``{"cnn": cnn_features, "hog": hog_features(images, hog_cell(h))}`` restricted to ``features``
+    (``cnn_features``: e.g. :func:`siamese.pooled_features` of the same images)."""
     if features not in FEATURES:
         raise ParamsError(f"features: unknown value {features!r}; choose one of {', '.join(FEATURES)}")
     out = {}
     if "cnn" in features.split("+"):
-        out["cnn"] = np.asarray(embeddings, np.float32)
+        out["cnn"] = np.asarray(cnn_features, np.float32)
     if "hog" in features.split("+"):
         out["hog"] = hog_features(images, hog_cell(np.shape(images)[1]))
     return out
