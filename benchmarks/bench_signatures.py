@@ -5,7 +5,8 @@ the real-data (96x192) input sizes.
 
     .venv/bin/python benchmarks/bench_signatures.py [--run RUN_DIR] [--repeats 20] [--steps 10]
 
-With ``--run`` the latency is measured with that run's saved verifier;
+With ``--run`` the latency is measured with that run's saved verifier (and,
+for a writer-dependent ``wd`` verifier, the same tower with the distance rule);
 otherwise with freshly built towers (latency does not depend on the weights).
 Results are printed and written to ``benchmarks/results/signatures.json``.
 """
@@ -77,7 +78,10 @@ def main():
     sizes = {"64x128": (64, 128), "96x192": (96, 192)}
     if args.run:
         v = verify.load_verifier(args.run)
-        results["latency"][f"run {v.height}x{v.width}"] = latency(v, raw[:5], raw[5], args.repeats)
+        results["latency"][f"run {v.height}x{v.width} {v.decision}"] = latency(v, raw[:5], raw[5], args.repeats)
+        if v.decision == "wd":  # the same run's tower with the plain distance rule, as a baseline
+            plain = verify.Verifier(v.tower, v.threshold, v.height, v.width, v.reducer, v.ink)
+            results["latency"][f"run {v.height}x{v.width} distance"] = latency(plain, raw[:5], raw[5], args.repeats)
     for name, size in sizes.items():
         tower = siamese.build_tower(*size, embedding_dim=128, base_filters=32)
         results["latency"][name] = latency(verify.Verifier(tower, 0.5, *size), raw[:5], raw[5], args.repeats)
