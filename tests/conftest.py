@@ -65,3 +65,14 @@ def only_run_dir(outputs: Path, stage: str) -> Path:
     runs = [p for p in (outputs / stage).iterdir() if p.is_dir()]
     assert len(runs) == 1, runs
     return runs[0]
+
+
+def run_smoke(hw, stage: str) -> tuple[Path, dict]:
+    """Run ``stage`` on ``params/<stage>/smoke.yaml`` through ``hw run``; assert it
+    succeeded and return its run folder and metrics."""
+    import json
+
+    proc = hw("run", stage, "-f", f"params/{stage}/smoke.yaml")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    run = only_run_dir(hw.outputs, stage)
+    return run, json.loads((run / "metrics.json").read_text())

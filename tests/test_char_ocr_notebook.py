@@ -4,15 +4,12 @@ import json
 
 import pytest
 
-from conftest import only_run_dir
+from conftest import run_smoke
 
 
 @pytest.mark.slow
 def test_smoke_run(hw):
-    proc = hw("run", "char_ocr", "-f", "params/char_ocr/smoke.yaml")
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    run = only_run_dir(hw.outputs, "char_ocr")
-    metrics = json.loads((run / "metrics.json").read_text())
+    run, metrics = run_smoke(hw, "char_ocr")
     for key in ("char_accuracy", "cer", "word_accuracy", "classes_real", "classes_synthetic_only"):
         assert key in metrics
     assert metrics["classes_real"] == "0123456789"

@@ -6,15 +6,12 @@ import json
 
 import pytest
 
-from conftest import only_run_dir
+from conftest import run_smoke
 
 
 @pytest.mark.slow
 def test_smoke_run(hw):
-    proc = hw("run", "signatures", "-f", "params/signatures/smoke.yaml")
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    run = only_run_dir(hw.outputs, "signatures")
-    m = json.loads((run / "metrics.json").read_text())
+    run, m = run_smoke(hw, "signatures")
     for key in ("test_eer_skilled", "test_eer_skilled_per_user", "test_frr", "test_far_skilled", "test_far_random",
                 "screen_combined_f1"):
         assert key in m and 0.0 <= m[key] <= 1.0, key

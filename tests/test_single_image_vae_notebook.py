@@ -6,15 +6,12 @@ import json
 
 import pytest
 
-from conftest import only_run_dir
+from conftest import run_smoke
 
 
 @pytest.mark.slow
 def test_smoke_run(hw):
-    proc = hw("run", "single_image_vae", "-f", "params/single_image_vae/smoke.yaml")
-    assert proc.returncode == 0, proc.stderr
-    run = only_run_dir(hw.outputs, "single_image_vae")
-    metrics = json.loads((run / "metrics.json").read_text())
+    run, metrics = run_smoke(hw, "single_image_vae")
     for key in ("recognized_share", "threeway_accuracy", "frechet_distance", "diversity_ratio"):
         assert key in metrics and metrics[key] is not None
     assert 0.0 <= metrics["recognized_share"] <= 1.0

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from conftest import only_run_dir
+from conftest import run_smoke
 from hwutils.datasets import pages
 
 
@@ -25,10 +25,7 @@ def test_csafe_page_segmentation(real_data):
 
 @pytest.mark.slow
 def test_notebook_smoke(hw):
-    proc = hw("run", "writer_id", "-f", "params/writer_id/smoke.yaml")
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    run = only_run_dir(hw.outputs, "writer_id")
-    m = json.loads((run / "metrics.json").read_text())
+    run, m = run_smoke(hw, "writer_id")
     for key in ("patch_top1", "line_top1", "page_top1", "line_top5", "newwriter_auroc", "enrolled_top1"):
         assert key in m and (m[key] is None or 0 <= m[key] <= 1)
     art = run / "artifacts"
