@@ -1,12 +1,18 @@
 """Writer-id benchmarks; prints figures and saves them to benchmarks/results/writer_id.json.
 
-1. Patches per second: the tf.data pipeline (decode and resize once, the
-   random crops of a whole batch gathered in one TensorFlow op; also with the
-   zoom/slant/shift augmentation) against a faithful re-implementation of the seed
-   notebook's generator (PIL open, LANCZOS resize to height 113 and random
-   crops of every image, every batch), on the same synthetic IAM-layout images.
-2. Training throughput of the same model fed by the real pipeline and by
-   in-memory tensors (patches materialised beforehand).
+1. Patches per second: the tf.data pipeline the notebook trains with
+   (``data.raw_patches``: decode and resize once, the random crops of a whole
+   batch gathered in one TensorFlow op, handed over as uint8 in the gather's
+   layout; the model's first layer does cast, rescale, transpose and ink
+   jitter) against a faithful re-implementation of the seed notebook's
+   generator (PIL open, LANCZOS resize to height 113 and random crops of
+   every image, every batch, float patches), on the same synthetic IAM-layout
+   images, same batch size. Also the float variant (``data.training_patches``:
+   the conversion and ink jitter done in the pipeline, float patches out like
+   the seed's) and, with it, the zoom/slant/shift augmentation.
+2. Training throughput of the notebook's training model (``models.training_model``)
+   fed by the real pipeline and by the same uint8 batches held in memory; and
+   of the bare network fed float patches held in memory.
 3. Latency to identify the writer of one IAM-sized line (about 1700 x 120 px).
 
 Usage: .venv/bin/python benchmarks/bench_writer_id.py [--quick]
@@ -88,20 +94,26 @@ def main():
     lines = data.load_lines(recs, CROP)
     decode_s = time.perf_counter() - t0
     ink = data.to_ink(lines.lines)
-    ds = data.training_patches(ink, labels, CROP, CROP, batch_size=64, seed=0)
-    tf_rate = rate(iter(ds), 5 * n_batches)
+    ds = data.raw_patches(ink, labels, CROP, CROP, batch_size=64, seed=0)
+    tf_rate = rate(iter(ds), 20 * n_batches)
+    tf_rate_256 = rate(iter(data.raw_patches(ink, labels, CROP, CROP, batch_size=256, seed=0)), 5 * n_batches)
+    float_rate = rate(iter(data.training_patches(ink, labels, CROP, CROP, batch_size=64, seed=0)), 5 * n_batches)
     aug_rate = rate(iter(data.training_patches(ink, labels, CROP, CROP, batch_size=64, seed=0, augment=True)), n_batches)
-    out.update({"images": len(files), "seed_generator_patches_per_s": seed_rate,
+    out.update({"images": len(files), "batch_size": 64, "seed_generator_patches_per_s": seed_rate,
                 "tfdata_patches_per_s": tf_rate, "speedup": tf_rate / seed_rate,
-                "tfdata_augmented_patches_per_s": aug_rate, "augmented_speedup": aug_rate / seed_rate,
+                "tfdata_patches_per_s_batch256": tf_rate_256,
+                "tfdata_float_patches_per_s": float_rate, "float_speedup": float_rate / seed_rate,
+                "tfdata_float_augmented_patches_per_s": aug_rate, "float_augmented_speedup": aug_rate / seed_rate,
                 "tfdata_one_time_decode_s": decode_s})
-    print(f"patches/s: seed generator {seed_rate:.0f}, tf.data {tf_rate:.0f} -> {tf_rate / seed_rate:.1f}x; "
-          f"with zoom/slant/shift augmentation {aug_rate:.0f} -> {aug_rate / seed_rate:.1f}x "
-          f"(one-time decode+resize of {len(files)} images: {decode_s:.1f}s)")
+    print(f"patches/s at batch 64: seed generator {seed_rate:.0f}; tf.data uint8 (the training pipeline) {tf_rate:.0f} "
+          f"-> {tf_rate / seed_rate:.1f}x (batch 256: {tf_rate_256:.0f}); float patches from the pipeline "
+          f"{float_rate:.0f} -> {float_rate / seed_rate:.1f}x, with zoom/slant/shift {aug_rate:.0f} -> "
+          f"{aug_rate / seed_rate:.1f}x (one-time decode+resize of {len(files)} images: {decode_s:.1f}s)")
 
     # 2. training throughput: pipeline vs in-memory tensors, same model and batch
     steps = 15 if args.quick else 40
-    net = models.compile_model(models.build_model("half_deepwriter", len(writers), CROP, width=0.25))
+    net = models.build_model("half_deepwriter", len(writers), CROP, width=0.25)
+    trainer = models.compile_model(models.training_model(net, seed=0))
     mem_x, mem_y = [], []
     it = iter(ds)
     for _ in range(steps):
@@ -109,18 +121,28 @@ def main():
         mem_x.append(x.numpy())
         mem_y.append(y.numpy())
     mem_x, mem_y = np.concatenate(mem_x), np.concatenate(mem_y)
-    net.fit(ds, steps_per_epoch=3, epochs=1, verbose=0)  # build and warm up
-    net.fit(mem_x[:192], mem_y[:192], batch_size=64, epochs=1, verbose=0)
-    t0 = time.perf_counter()
-    net.fit(ds, steps_per_epoch=steps, epochs=1, verbose=0)
-    pipe_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    net.fit(mem_x, mem_y, batch_size=64, epochs=1, verbose=0, shuffle=False)
-    mem_s = time.perf_counter() - t0
-    out.update({"train_pipeline_patches_per_s": steps * 64 / pipe_s, "train_in_memory_patches_per_s": steps * 64 / mem_s,
-                "train_pipeline_vs_memory": mem_s / pipe_s})
-    print(f"training patches/s: pipeline {steps * 64 / pipe_s:.0f}, in-memory {steps * 64 / mem_s:.0f} "
-          f"-> {100 * mem_s / pipe_s:.0f}% of in-memory")
+    mem_f = mem_x.transpose(0, 2, 1)[..., None].astype(np.float32) / 255.0  # the same patches as float (B, H, W, 1)
+
+    def timed_fit(model, x, y=None):
+        t0 = time.perf_counter()
+        if y is None:
+            model.fit(x, steps_per_epoch=steps, epochs=1, verbose=0)
+        else:
+            model.fit(x, y, batch_size=64, epochs=1, verbose=0, shuffle=False)
+        return steps * 64 / (time.perf_counter() - t0)
+
+    trainer.fit(ds, steps_per_epoch=3, epochs=1, verbose=0)  # build and warm up
+    trainer.fit(mem_x[:192], mem_y[:192], batch_size=64, epochs=1, verbose=0)
+    pipe_rate, mem_rate = timed_fit(trainer, ds), timed_fit(trainer, mem_x, mem_y)
+    bare = models.compile_model(models.build_model("half_deepwriter", len(writers), CROP, width=0.25))
+    bare.fit(mem_f[:192], mem_y[:192], batch_size=64, epochs=1, verbose=0)
+    bare_rate = timed_fit(bare, mem_f, mem_y)
+    out.update({"train_pipeline_patches_per_s": pipe_rate, "train_in_memory_patches_per_s": mem_rate,
+                "train_pipeline_vs_memory": pipe_rate / mem_rate, "train_bare_network_float_in_memory_patches_per_s": bare_rate,
+                "train_pipeline_vs_bare_float_in_memory": pipe_rate / bare_rate})
+    print(f"training patches/s: pipeline {pipe_rate:.0f}, same uint8 batches in memory {mem_rate:.0f} "
+          f"-> {100 * pipe_rate / mem_rate:.0f}% of in-memory; bare network fed float patches in memory "
+          f"{bare_rate:.0f} -> pipeline at {100 * pipe_rate / bare_rate:.0f}% of it")
 
     # 3. latency to identify one IAM-sized line (iam.yaml's model: DeepWriter, width 0.5, height 113)
     m = models.build_model("deepwriter", 50, CROP, width=0.5)

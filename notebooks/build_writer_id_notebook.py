@@ -14,8 +14,10 @@ manner of DeepWriter (Xing and Qiao 2016, arXiv 1606.06472): lines resized to
 a fixed height, random square patches for training, and at test time each line
 scanned window by window with the softmax outputs averaged over windows
 (line level) and over the lines of a page or form (page level).
-It then flags writers never seen in training and enrols new writers from a few
-lines without retraining.
+Contour-hinge texture features (Bulacu and Schomaker 2007) with a linear
+classifier are fused with the CNN's scores, the weight chosen on validation
+lines. It then flags writers never seen in training and enrols new writers
+from a few lines without retraining.
 
 With the default parameters it runs on synthetic writers generated on the fly
 (IAM layout); point `data_dir` at the IAM Handwriting Database
@@ -47,6 +49,9 @@ dropout: float = 0.25  # dropout before the fully connected layers
 epochs: int = 12  # maximum passes (early stopping on validation loss)
 patches_per_epoch: int = 2048  # random patches drawn per epoch
 augment: bool = False  # random zoom, slant and shift of training patches (ink strength always varies); slant and size are writer traits, so off by default
+texture: bool = True  # fuse contour-hinge texture features (linear classifier) with the CNN, weight chosen on validation lines
+hinge_leg: int = 10  # texture: contour fragment length in pixels of the unresized line (10 at 300 dpi)
+hinge_bins: int = 16  # texture: direction bins over the full circle
 batch_size: int = 64  # patches per batch
 learning_rate: float = 0.002  # Adam learning rate (start of the cosine decay)
 lr_decay: bool = True  # cosine decay of the learning rate over all epochs
@@ -68,6 +73,7 @@ from hwutils.errors import ParamsError
 from hwutils.datasets import iam, pages, splits
 from hwutils.synth import handwriting
 from hwutils.writer_id import data, models, scan, openset, evaluate, identify
+from hwutils.writer_id import texture as hinge
 from hwutils.writer_id.enrol import Gallery
 
 repro.seed_everything(seed)
@@ -135,19 +141,23 @@ report.save_figure(fig, "example_lines")
     ("md", r'''
 ## The training pipeline
 
-A `tf.data` pipeline keeps the decoded lines in memory as one tensor and
-makes each batch in one step: crop positions drawn uniformly over every
+A `tf.data` pipeline keeps the decoded lines in memory as one uint8 tensor
+and makes each batch in one step: crop positions drawn uniformly over every
 position of every training line with stateless random ops (seeded per
-batch), all crops gathered at once, a random ink strength per patch and,
-with `augment`, a random zoom, slant and shift; batches are prefetched.
-DeepWriter's window is two patches wide.
+batch) and all crops gathered at once; batches are prefetched. The pipeline
+hands over the uint8 crops as gathered: the model's first layer
+(`PatchInput`, in a training wrapper that shares the network's weights)
+converts them to float patches and gives each a random ink strength and,
+with `augment`, a random zoom, slant and shift. DeepWriter's window is two
+patches wide.
 '''),
     ("code", r'''
 window = models.input_width(model, height)
-train_ds = data.training_patches(ink["train"], y["train"], height, window, batch_size, seed, augment=augment)
+train_ds = data.raw_patches(ink["train"], y["train"], height, window, batch_size, seed)
 val_windows, val_owner = scan.all_windows(ink["val"], window)
-val_ds = pipelines.eval_dataset(pipelines.from_arrays(val_windows, y["val"][val_owner]), batch_size)
-patches, _ = next(iter(train_ds))
+val_ds = pipelines.eval_dataset(pipelines.from_arrays(data.to_columns(val_windows), y["val"][val_owner]), batch_size)
+columns, _ = next(iter(train_ds))
+patches = models.PatchInput(augment=augment, seed=seed)(columns, training=True)  # what the network sees
 fig = plots.gallery([p[..., 0] for p in patches.numpy()[:16]], cols=8, size=1.2 * window / height,
                     suptitle="random training patches (ink = white)")
 report.save_figure(fig, "training_patches")
@@ -163,10 +173,11 @@ scanning windows of the validation lines); the best weights are restored.
 with training.get_strategy(strategy).scope():
     net = models.build_model(model, len(writers), height, width, dropout=dropout, pooling=pooling)
     steps_per_epoch = pipelines.steps_for(patches_per_epoch, batch_size)
-    net = models.compile_model(net, learning_rate, decay_steps=epochs * steps_per_epoch if lr_decay else 0)
+    trainer = models.compile_model(models.training_model(net, augment=augment, seed=seed), learning_rate,
+                                   decay_steps=epochs * steps_per_epoch if lr_decay else 0)
 print(f"{model}: {net.count_params():,} parameters, input {height}x{window}, {len(writers)} writers")
 t0 = time.perf_counter()
-history = training.fit(net, train_ds, val_ds, epochs=epochs, steps_per_epoch=steps_per_epoch, patience=patience)
+history = training.fit(trainer, train_ds, val_ds, epochs=epochs, steps_per_epoch=steps_per_epoch, patience=patience)
 train_seconds = time.perf_counter() - t0
 print(f"training time: {train_seconds:.0f}s for {len(history['loss'])} epochs")
 fig = plots.training_curves(history)
@@ -182,15 +193,59 @@ the held-out lines of a writer's page).
 '''),
     ("code", r'''
 two_heads = models.with_embedding(net)
-res = evaluate.evaluate_lines(two_heads, ink["test"], y["test"], [r.page for r in sets["test"].records], window, stride or None)
-m = res["metrics"]
+test_pages = [r.page for r in sets["test"].records]
+res = evaluate.evaluate_lines(two_heads, ink["test"], y["test"], test_pages, window, stride or None)
+m = dict(res["metrics"])
 chance = 1 / len(writers)
+print("CNN alone (softmax averaged over windows, then over lines):")
 for level in ("patch", "line", "page"):
     print(f"{level:5s}: top-1 {m[level + '_top1']:.3f}  top-5 {m[level + '_top5']:.3f}  (n = {m[{'patch': 'n_patches', 'line': 'n_lines', 'page': 'n_pages'}[level]]})")
 print(f"chance: {chance:.3f}")
 '''),
+    ("md", r'''
+## Texture features fused with the CNN
+
+Contour-hinge features (Bulacu and Schomaker 2007): on every ink contour of a
+line, at its own resolution, the directions of the two contour fragments of
+`hinge_leg` pixels that meet at each point, as a joint histogram, plus the
+histogram of single directions. A logistic regression on them, trained on
+the training lines, gives a second opinion per line; the two are combined
+by a weighted geometric mean whose weight is the one that fits the
+*validation* lines best (lowest log-loss). Line and page scores below are
+the fused ones; the page score is the mean over the page's test lines.
+'''),
     ("code", r'''
-pred = res["line_probs"].argmax(1)
+line_probs = res["line_probs"]
+texture_model, texture_weight, texture_metrics = None, 0.0, {}
+if texture:
+    t0 = time.perf_counter()
+    feats = {k: hinge.line_features([r.image if r.image is not None else r.path for r in s.records], hinge_leg, hinge_bins)
+             for k, s in sets.items()}
+    texture_model = hinge.TextureClassifier.fit(feats["train"], y["train"], len(writers), hinge_leg, hinge_bins)
+    val_cnn = scan.scan_lines(two_heads, ink["val"], window, stride or None)[0]
+    val_tex = texture_model.predict_proba(feats["val"])
+    texture_weight, val_nll = hinge.choose_weight(val_cnn, val_tex, y["val"])
+    test_tex = texture_model.predict_proba(feats["test"])
+    line_probs = hinge.fuse(res["line_probs"], test_tex, texture_weight)
+    for name, p in (("cnn", res["line_probs"]), ("texture", test_tex), ("fused", line_probs)):
+        for k, v in evaluate.line_page_scores(p, y["test"], test_pages)["metrics"].items():
+            if not k.startswith("n_"):
+                texture_metrics[f"{name}_{k}"] = v
+    for name, p in (("cnn", val_cnn), ("texture", val_tex), ("fused", hinge.fuse(val_cnn, val_tex, texture_weight))):
+        texture_metrics[f"val_{name}_line_top1"] = metrics.top_k_accuracy(y["val"], p, 1) if len(y["val"]) else float("nan")
+    texture_metrics.update(texture_weight=texture_weight, texture_seconds=round(time.perf_counter() - t0, 1))
+    m.update({k: v for k, v in evaluate.line_page_scores(line_probs, y["test"], test_pages)["metrics"].items()})
+    print(f"fusion weight of the texture classifier (chosen on {len(y['val'])} validation lines): {texture_weight}")
+    print("validation log-loss by weight:", {w: round(v, 3) for w, v in val_nll.items()})
+    print(f"{'':8s}{'val line':>10s}{'test line':>10s}{'line top-5':>11s}{'page':>7s}{'page top-5':>11s}")
+    for name in ("cnn", "texture", "fused"):
+        print(f"{name:8s}{texture_metrics[f'val_{name}_line_top1']:10.3f}{texture_metrics[f'{name}_line_top1']:10.3f}"
+              f"{texture_metrics[f'{name}_line_top5']:11.3f}{texture_metrics[f'{name}_page_top1']:7.3f}{texture_metrics[f'{name}_page_top5']:11.3f}")
+else:
+    print("texture = False: the CNN's scores alone")
+'''),
+    ("code", r'''
+pred = line_probs.argmax(1)
 cm = metrics.confusion_matrix(y["test"], pred, len(writers))
 fig = plots.confusion_matrix(cm, labels=writers, title="test lines: true vs predicted writer")
 report.save_figure(fig, "confusion_matrix")
@@ -269,7 +324,8 @@ back and ranks the writers of any line (or page) image.
 '''),
     ("code", r'''
 art = report.artifacts_dir()
-identify.save_for_identification(art, net, writers, height, window, stride, threshold, gallery, model_name=model)
+identify.save_for_identification(art, net, writers, height, window, stride, threshold, gallery, model_name=model,
+                                  texture_model=texture_model, texture_weight=texture_weight)
 wid = identify.WriterIdentifier.load(report.current_run_dir())
 rec = sets["test"].records[0]
 probe = rec.image if rec.image is not None else rec.path
@@ -287,7 +343,7 @@ summary = {
     "n_writers": len(writers), "n_train_lines": len(sets["train"]), "n_test_lines": len(sets["test"]),
     "chance_top1": chance, **m, "train_seconds": round(train_seconds, 1), "epochs_run": len(history["loss"]),
     "skipped_images": n_skipped, "skipped_pages": len(skipped_pages),
-    **{f"newwriter_{k}": v for k, v in open_metrics.items()}, **enrol_metrics,
+    **texture_metrics, **{f"newwriter_{k}": v for k, v in open_metrics.items()}, **enrol_metrics,
     "total_seconds": round(time.perf_counter() - t_start, 1),
 }
 report.save_metrics(summary, headline=["line_top1", "page_top1", "patch_top1", "newwriter_auroc"])

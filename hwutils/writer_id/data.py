@@ -3,10 +3,13 @@ random crops.
 
 Every line is read once, cropped to its ink, resized to ``height`` keeping its
 aspect ratio and kept in memory as ink floats (ink = 1). The training pipeline
-cuts random ``height`` x ``crop_width`` patches out of those lines with
-stateless random ops (one seed per batch), gathering the crops of a whole
-batch in one op, so no file is reopened and no Python runs per batch. Lines narrower than a crop are padded with
-paper, never dropped.
+(:func:`raw_patches`) cuts random ``height`` x ``crop_width`` patches out of
+those lines with stateless random ops (one seed per batch), gathering the
+crops of a whole batch in one op, so no file is reopened and no Python runs
+per batch; it emits them as uint8 in the layout the gather gives, and the
+model's first layer (:class:`hwutils.writer_id.models.PatchInput`) turns them
+into float patches with a random ink strength on the training device. Lines
+narrower than a crop are padded with paper, never dropped.
 """
 
 from __future__ import annotations
@@ -136,20 +139,38 @@ def batch_affine(patches: tf.Tensor, seed, max_scale: float = 0.1, max_shear: fl
         interpolation="BILINEAR", fill_mode="CONSTANT")
 
 
-def training_patches(lines_ink, labels, height: int, crop_width: int, batch_size: int, seed: int,
-                     augment: bool = False, ink_jitter: float = 0.15, max_scale: float = 0.1,
-                     max_shear: float = 0.2) -> tf.data.Dataset:
-    """Infinite batches ``(patches, labels)`` of random ``height`` x ``crop_width`` x 1
-    ink patches (ink = 1) for ``fit`` (pass ``steps_per_epoch``).
+def columns_to_patches(columns: tf.Tensor, seed=None, ink_jitter: float = 0.15, augment: bool = False,
+                       max_scale: float = 0.1, max_shear: float = 0.2, max_shift: float = 0.05) -> tf.Tensor:
+    """``(B, crop_width, height)`` uint8 ink columns (the layout :func:`raw_patches`
+    gathers) -> ``(B, height, crop_width, 1)`` float ink patches (ink = 1).
 
-    The decoded lines stay in memory as one uint8 tensor (see
-    :func:`pack_columns`: decoding and resizing happened once, in
-    :func:`load_lines`). Each batch is made in one step: crop positions are
-    drawn uniformly over every position of every line with stateless random
-    ops seeded by ``(seed, batch number)``, and all ``batch_size`` crops are
-    gathered at once (no per-patch work, no Python). Each patch gets a random
-    ink strength (``ink_jitter``) and, with ``augment``, a random zoom
-    (``max_scale``), slant (``max_shear``) and small shift."""
+    With a ``seed`` (a stateless seed pair), each patch gets a random ink
+    strength (``ink_jitter``) and, with ``augment``, a random zoom
+    (``max_scale``), slant (``max_shear``) and shift (``max_shift``); without
+    one the pixels are only rescaled (evaluation)."""
+    x = tf.transpose(tf.cast(columns, tf.float32), [0, 2, 1])[..., None] * (1.0 / 255.0)
+    if seed is None:
+        return x
+    s_gain, s_affine = tf.unstack(tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 2))
+    if ink_jitter:
+        x = x * tf.random.stateless_uniform([tf.shape(x)[0], 1, 1, 1], s_gain, 1.0 - ink_jitter, 1.0 + ink_jitter)
+    if augment:
+        x = batch_affine(x, s_affine, max_scale, max_shear, max_shift)
+    return tf.minimum(x, 1.0)
+
+
+def to_columns(windows) -> np.ndarray:
+    """``(N, height, width[, 1])`` float ink windows -> ``(N, width, height)`` uint8
+    columns, the input layout of :func:`hwutils.writer_id.models.training_model`."""
+    w = np.asarray(windows, np.float32)
+    w = w[..., 0] if w.ndim == 4 else w
+    return np.ascontiguousarray(np.round(np.clip(w, 0, 1) * 255).astype(np.uint8).transpose(0, 2, 1))
+
+
+def _patch_sampler(lines_ink, labels, height: int, crop_width: int, batch_size: int):
+    """A TF function ``seed pair -> (columns, labels)``: ``batch_size`` random crops,
+    positions drawn uniformly over every crop position of every line, gathered
+    in one op from the packed uint8 columns (see :func:`pack_columns`)."""
     cols_np, starts_np, spans_np = pack_columns(lines_ink, crop_width)
     if cols_np.shape[1] != height:
         raise DataError(f"lines are {cols_np.shape[1]} px high, expected height={height}")
@@ -163,20 +184,53 @@ def training_patches(lines_ink, labels, height: int, crop_width: int, batch_size
     lab = tf.constant(labels_np)
     total = int(spans_np.sum())
     offsets = tf.range(crop_width, dtype=tf.int64)[None]
-    base = tf.constant(seed, tf.int64)
 
-    def _batch(step):
-        s1, s2, s3 = tf.unstack(tf.random.experimental.stateless_split(tf.stack([base, step]), 3))
-        pos = tf.random.stateless_uniform([batch_size], s1, 0, total, dtype=tf.int64)
+    def sample(seed):
+        pos = tf.random.stateless_uniform([batch_size], seed, 0, total, dtype=tf.int64)
         line = tf.searchsorted(ends, pos, side="right")
         first = tf.gather(starts, line) + pos - tf.gather(before, line)
-        crops = tf.transpose(tf.gather(cols, first[:, None] + offsets), [0, 2, 1])  # (B, height, crop_width) uint8
-        gain = tf.random.stateless_uniform([batch_size, 1, 1, 1], s2, 1.0 - ink_jitter, 1.0 + ink_jitter) / 255.0
-        x = tf.cast(crops[..., None], tf.float32) * gain  # ink strength varies per patch
-        if augment:
-            x = batch_affine(x, s3, max_scale, max_shear)
-        x = tf.ensure_shape(tf.minimum(x, 1.0), [batch_size, height, crop_width, 1])
-        return x, tf.gather(lab, line)
+        crops = tf.gather(cols, first[:, None] + offsets)  # rows of the column store: (B, crop_width, height)
+        return tf.ensure_shape(crops, [batch_size, crop_width, height]), tf.gather(lab, line)
 
-    return (tf.data.Dataset.counter().map(_batch, num_parallel_calls=pipelines.AUTOTUNE, deterministic=True)
-            .prefetch(pipelines.AUTOTUNE))
+    return sample
+
+
+def _batches(make_batch, seed: int) -> tf.data.Dataset:
+    base = tf.constant(seed, tf.int64)
+    seeds = tf.data.Dataset.counter().map(
+        lambda step: tf.unstack(tf.random.experimental.stateless_split(tf.stack([base, step]), 2)))
+    return seeds.map(make_batch, num_parallel_calls=pipelines.AUTOTUNE, deterministic=True).prefetch(pipelines.AUTOTUNE)
+
+
+def raw_patches(lines_ink, labels, height: int, crop_width: int, batch_size: int, seed: int) -> tf.data.Dataset:
+    """Infinite batches ``(columns, labels)`` for training through
+    :func:`hwutils.writer_id.models.training_model` (the fast path).
+
+    ``columns`` is ``(batch_size, crop_width, height)`` uint8 ink, each patch
+    transposed, exactly as the one gather makes it: the cast, rescale,
+    transpose and per-patch ink jitter (and augmentation) are done by the
+    model's first layer on the training device, so the pipeline only draws
+    positions (stateless random ops seeded by ``(seed, batch number)``) and
+    gathers. The decoded lines stay in memory as one uint8 tensor (decoding
+    and resizing happened once, in :func:`load_lines`)."""
+    sample = _patch_sampler(lines_ink, labels, height, crop_width, batch_size)
+    return _batches(lambda s1, s2: sample(s1), seed)
+
+
+def training_patches(lines_ink, labels, height: int, crop_width: int, batch_size: int, seed: int,
+                     augment: bool = False, ink_jitter: float = 0.15, max_scale: float = 0.1,
+                     max_shear: float = 0.2) -> tf.data.Dataset:
+    """Infinite batches ``(patches, labels)`` of random ``height`` x ``crop_width`` x 1
+    float ink patches (ink = 1): :func:`raw_patches` with the conversion of
+    :func:`columns_to_patches` (random ink strength ``ink_jitter`` and, with
+    ``augment``, zoom/slant/shift) done inside the pipeline on the CPU. For
+    looking at patches and for models with float inputs; training in the
+    notebook uses :func:`raw_patches`, which is several times faster."""
+    sample = _patch_sampler(lines_ink, labels, height, crop_width, batch_size)
+
+    def _batch(s1, s2):
+        cols, lab = sample(s1)
+        x = columns_to_patches(cols, s2, ink_jitter, augment, max_scale, max_shear)
+        return tf.ensure_shape(x, [batch_size, height, crop_width, 1]), lab
+
+    return _batches(_batch, seed)

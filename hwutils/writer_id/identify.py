@@ -9,8 +9,10 @@ of a line or page image.
 
 A run folder holds, under ``artifacts/``: ``model.keras`` (the classifier),
 ``writer_id.json`` (writer names in class order, line height, window width,
-stride, new-writer threshold) and ``gallery.npz`` (embedding centroids of the
-known writers plus any enrolled ones).
+stride, new-writer threshold, texture fusion weight), ``gallery.npz``
+(embedding centroids of the known writers plus any enrolled ones) and, when
+the run fused texture features, ``texture.npz`` (the contour-hinge classifier
+of :mod:`hwutils.writer_id.texture`).
 """
 
 from __future__ import annotations
@@ -26,12 +28,13 @@ from hwutils.writer_id import scan
 from hwutils.writer_id.data import prepare_line, to_ink
 from hwutils.writer_id.enrol import Gallery
 
-MODEL_FILE, CONFIG_FILE, GALLERY_FILE = "model.keras", "writer_id.json", "gallery.npz"
+MODEL_FILE, CONFIG_FILE, GALLERY_FILE, TEXTURE_FILE = "model.keras", "writer_id.json", "gallery.npz", "texture.npz"
 
 
 @dataclass
 class Identification:
-    """``ranking``: classifier writers with mean softmax scores, best first;
+    """``ranking``: classifier writers with mean scores (softmax, fused with the
+    texture classifier's when the run has one), best first;
     ``similarity``: cosine similarity to the nearest gallery centroid;
     ``known``: similarity >= the run's calibrated threshold;
     ``gallery_ranking``: gallery writers (known and enrolled) by similarity;
@@ -46,23 +49,29 @@ class Identification:
 
 
 def save_for_identification(folder, model, writers, height: int, window: int, stride: int,
-                            threshold: float, gallery: Gallery, model_name: str = "") -> Path:
-    """Write the three files :meth:`WriterIdentifier.load` reads into ``folder`` (a run's ``artifacts/``)."""
+                            threshold: float, gallery: Gallery, model_name: str = "", texture_model=None,
+                            texture_weight: float = 0.0) -> Path:
+    """Write the files :meth:`WriterIdentifier.load` reads into ``folder`` (a run's ``artifacts/``);
+    ``texture_model`` (a :class:`~hwutils.writer_id.texture.TextureClassifier`) is fused
+    with the CNN's scores with ``texture_weight``."""
     from hwutils import report, training
 
     folder = Path(folder)
     training.save_model(model, folder / MODEL_FILE)
     gallery.save(folder / GALLERY_FILE)
+    if texture_model is not None:
+        texture_model.save(folder / TEXTURE_FILE)
     report.write_json_atomic(folder / CONFIG_FILE, {
         "writers": list(map(str, writers)), "height": int(height), "window": int(window),
-        "stride": int(stride), "threshold": float(threshold), "model": model_name})
+        "stride": int(stride), "threshold": float(threshold), "model": model_name,
+        "texture_weight": float(texture_weight) if texture_model is not None else 0.0})
     return folder
 
 
 class WriterIdentifier:
     """A trained model with its writers, gallery and threshold."""
 
-    def __init__(self, model, config: dict, gallery: Gallery):
+    def __init__(self, model, config: dict, gallery: Gallery, texture_model=None):
         from hwutils.writer_id.models import with_embedding
 
         self.model = model
@@ -70,6 +79,7 @@ class WriterIdentifier:
         self.config = config
         self.writers = config["writers"]
         self.gallery = gallery
+        self.texture = texture_model
 
     @classmethod
     def load(cls, run_dir) -> "WriterIdentifier":
@@ -82,12 +92,19 @@ class WriterIdentifier:
         if not cfg_path.is_file():
             raise DataError(f"{cfg_path}: not found; is {run_dir} a finished writer_id run folder?")
         config = json.loads(cfg_path.read_text())
-        return cls(training.load_model(art / MODEL_FILE), config, Gallery.load(art / GALLERY_FILE))
+        from hwutils.writer_id.texture import TextureClassifier
+
+        tex = TextureClassifier.load(art / TEXTURE_FILE) if (art / TEXTURE_FILE).is_file() else None
+        return cls(training.load_model(art / MODEL_FILE), config, Gallery.load(art / GALLERY_FILE), tex)
 
     def _score(self, images) -> Identification:
         lines = to_ink([prepare_line(im, self.config["height"]) for im in images])
         probs, emb, (_, _), owner = scan.scan_lines(self.two_heads, lines, self.config["window"],
                                                     self.config["stride"] or None)
+        if self.texture is not None:
+            from hwutils.writer_id.texture import fuse
+
+            probs = fuse(probs, self.texture.predict_images(images), self.config.get("texture_weight", 0.0))
         p = probs.mean(axis=0)
         e = emb.mean(axis=0, keepdims=True)
         order = np.argsort(-p)

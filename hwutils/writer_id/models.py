@@ -13,14 +13,23 @@
 train in minutes on a CPU. The layer named ``embedding`` (the last hidden
 layer) gives the features used for new-writer detection and enrolment.
 No Lambda layers: models save as ``.keras`` and load with ``safe_mode``.
+
+Training goes through :func:`training_model`: the same network (shared
+weights) behind a :class:`PatchInput` layer that takes the uint8 patch columns
+of :func:`hwutils.writer_id.data.raw_patches` and does the cast, rescale,
+transpose, ink jitter and augmentation on the training device. The saved
+model is the network itself (float ink patches in), as
+:mod:`hwutils.writer_id.identify` expects.
 """
 
 from __future__ import annotations
 
 import keras
+import tensorflow as tf
 from keras import layers
 
 from hwutils.errors import ParamsError
+from hwutils.writer_id.data import columns_to_patches
 
 MODELS = ("seed_cnn", "half_deepwriter", "deepwriter")
 POOLINGS = ("flatten", "average")
@@ -114,3 +123,40 @@ def compile_model(model: keras.Model, learning_rate: float = 1e-3, decay_steps: 
     model.compile(optimizer=keras.optimizers.Adam(lr), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy", keras.metrics.SparseTopKCategoricalAccuracy(k, name="top5")])
     return model
+
+
+@keras.saving.register_keras_serializable(package="hwutils")
+class PatchInput(layers.Layer):
+    """``(B, crop_width, height)`` uint8 ink columns -> ``(B, height, crop_width, 1)``
+    float ink patches (ink = 1). In training each patch gets a random ink
+    strength (``ink_jitter``) and, with ``augment``, a random zoom, slant and
+    shift (see :func:`hwutils.writer_id.data.columns_to_patches`); the random
+    numbers are stateless ops fed from a seeded :class:`keras.random.SeedGenerator`,
+    so a run is repeatable. At inference the pixels are only rescaled."""
+
+    def __init__(self, ink_jitter: float = 0.15, augment: bool = False, seed: int = 0, **kwargs):
+        super().__init__(**kwargs)
+        self.ink_jitter = float(ink_jitter)
+        self.augment = bool(augment)
+        self.seed = int(seed)
+        self.seed_generator = keras.random.SeedGenerator(self.seed)
+
+    def call(self, inputs, training=None):
+        seed = self.seed_generator.next() if training and (self.ink_jitter or self.augment) else None
+        return columns_to_patches(inputs, seed, self.ink_jitter, self.augment)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[2], input_shape[1], 1)
+
+    def get_config(self):
+        return {**super().get_config(), "ink_jitter": self.ink_jitter, "augment": self.augment, "seed": self.seed}
+
+
+def training_model(net: keras.Model, ink_jitter: float = 0.15, augment: bool = False, seed: int = 0) -> keras.Model:
+    """``net`` (float ink patches in) behind a :class:`PatchInput` layer: a model
+    that trains on the uint8 columns of :func:`hwutils.writer_id.data.raw_patches`
+    and shares every weight with ``net`` (train this one, save ``net``)."""
+    height, width = net.input_shape[1:3]
+    inp = keras.Input((width, height), dtype="uint8", name="columns")
+    x = PatchInput(ink_jitter, augment, seed, name="patch_input")(inp)
+    return keras.Model(inp, net(x), name=f"{net.name}_training")
