@@ -33,8 +33,9 @@ augment_strength: float = 1.0  # scale of random shift/zoom/rotation (0 = none; 
 n_references: int = 5  # genuine references per person in the evaluation
 reducer: str = "mean"  # mean or min distance over the references (decision = distance)
 decision: str = "wd"  # wd (writer-dependent SVMs on the features, fused) or distance (to the references)
-features: str = "cnn+hog"  # features of the wd decision: cnn (pooled conv features), hog, or cnn+hog
+features: str = "cnn+hog+dir+geom"  # wd feature sets joined by +: cnn (pooled conv), hog, dir (gradient directions), geom (ink geometry)
 wd_C: float = 1.0  # C of the per-person RBF SVMs (references vs other persons' signatures)
+wd_shift: int = 3  # references shifted by this many pixels (4 ways) are extra positives for hog and dir (0 = none)
 screening: bool = True  # train and evaluate the validity screener
 screen_epochs: int = 8  # epochs of the screening autoencoder and classifier
 screen_height: int = 64  # screener input height (multiple of 8)
@@ -55,8 +56,9 @@ signature genuine or a forgery? This notebook
    persons split so the test persons are never seen;
 4. scores a questioned signature against the K references of the claimed person, either
    by the embedding distance or (default) writer-dependently: per person, RBF SVMs on the
-   CNN's pooled features and on HOG features, trained on the references against other persons'
-   signatures, their scores fused;
+   CNN's pooled features, HOG, gradient-direction histograms and the global ink geometry,
+   trained on the references (and shifted copies) against other persons' signatures, their
+   scores fused;
 5. calibrates the threshold on validation persons and reports EER
    (global and per-user thresholds), FRR and FAR for skilled and random forgeries;
 6. trains a validity screener (autoencoder + IsolationForest + CNN classifier)
@@ -73,6 +75,7 @@ from hwutils.errors import ParamsError
 from hwutils.images import read_gray
 from hwutils.signatures import data, siamese, verify
 from hwutils.signatures import writer_dependent as wd
+from hwutils.signatures.preprocess import geometry_many
 from hwutils.signatures.screening import Screener
 from hwutils.synth import invalid as invalid_synth
 from hwutils.synth import signatures as sig_synth
@@ -140,10 +143,12 @@ their genuine signatures, their skilled forgeries and one signature of each othe
 person (random forgery) are questioned. The writer-*independent* score is the mean
 embedding distance to the references. The writer-*dependent* score (`decision: wd`,
 the sigver protocol) trains, per claimed person, an RBF SVM on the references against
-genuine signatures of the training persons, once on the CNN's pooled conv features (the
-layer before the embedding) and once on HOG
-features of the preprocessed image; the two decision values are divided by their spread
-on validation trials and summed."""),
+genuine signatures of the training persons, once per feature set: the CNN's pooled conv
+features (the layer before the embedding), HOG and signed gradient-direction histograms of
+the preprocessed image (with the references shifted by `wd_shift` pixels as extra
+positives), and the global ink geometry measured before cropping (box size, aspect, ink
+area and density, stroke width, components, centroid, spread, slant); the decision values
+are divided by their spread on validation trials and summed."""),
     new_code_cell("""emb, emb_test = siamese.embed(tower, X), siamese.embed(tower, X_test)
 val_protocol = verify.make_trials(dev, split["val"], n_references, seed)
 test_protocol = verify.make_trials(split["test_records"], split["test"], n_references, seed)
@@ -153,16 +158,24 @@ dist_eval = verify.evaluate(dist_test, verify.calibrate_threshold(dist_val))
 if decision == "wd":
     train_set = set(split["train"])
     neg_idx = [i for i, r in enumerate(dev) if r.person in train_set and r.kind == GENUINE]
-    pooled, pooled_test = siamese.pooled_features(tower, X), siamese.pooled_features(tower, X_test)
-    sets, sets_test = wd.feature_sets(features, pooled, X), wd.feature_sets(features, pooled_test, X_test)
+    names = wd.parse_features(features)
+    pooled, pooled_test = (siamese.pooled_features(tower, X), siamese.pooled_features(tower, X_test)) if "cnn" in names else (None, None)
+    geom, geom_test = ((geometry_many([r.path for r in dev]), geometry_many([r.path for r in split["test_records"]]))
+                       if "geom" in names else (None, None))
+    sets, sets_test = wd.feature_sets(features, pooled, X, geom), wd.feature_sets(features, pooled_test, X_test, geom_test)
     negatives = {k: v[neg_idx] for k, v in sets.items()}
-    raw_val = wd.score_trials(sets, val_protocol, negatives, wd_C)
+    raw_val = wd.score_trials(sets, val_protocol, negatives, wd_C, wd.shifted_copies(names, X, wd_shift))
     scales = wd.fit_scales(raw_val, sets)
-    raw_test = wd.score_trials(sets_test, test_protocol, negatives, wd_C)
+    raw_test = wd.score_trials(sets_test, test_protocol, negatives, wd_C, wd.shifted_copies(names, X_test, wd_shift))
     val_scores, test_scores = wd.as_distance_scores(raw_val, scales), wd.as_distance_scores(raw_test, scales)
-    for k in sets:  # each feature set alone, for comparison (threshold from its validation scores)
-        alone_test = wd.as_distance_scores(raw_test, {k: scales[k]})
-        print(f"wd {k:4s} alone: test EER skilled {verify.evaluate(alone_test, 0.0)['eer_skilled']:.3f}")
+    for k in sets:  # each feature set alone, and the fusion without it, for comparison
+        alone_val, alone_test = (wd.as_distance_scores(r, {k: scales[k]}) for r in (raw_val, raw_test))
+        rest = {j: scales[j] for j in scales if j != k}
+        line = f"wd {k:4s} alone: EER skilled val {verify.evaluate(alone_val, 0.0)['eer_skilled']:.3f} test {verify.evaluate(alone_test, 0.0)['eer_skilled']:.3f}"
+        if rest:
+            without = [verify.evaluate(wd.as_distance_scores(r, rest), 0.0)["eer_skilled"] for r in (raw_val, raw_test)]
+            line += f"; fusion without it: val {without[0]:.3f} test {without[1]:.3f}"
+        print(line)
 elif decision == "distance":
     negatives, scales = {}, {}
     val_scores, test_scores = dist_val, dist_test
@@ -193,7 +206,8 @@ report.save_table(verify.per_user_table(test_scores, threshold), "per_user_test"
     new_markdown_cell("""## Save the verifier and use the public API
 `load_verifier(run_dir)` reads `artifacts/verifier/`; `verify(references, questioned)`
 returns the decision, the score, the threshold and details."""),
-    new_code_cell("""verifier = verify.Verifier(tower, threshold, height, width, reducer, ink, decision, features, negatives, scales, wd_C)
+    new_code_cell("""verifier = verify.Verifier(tower, threshold, height, width, reducer, ink, decision, features, negatives, scales, wd_C,
+                           wd_shift)
 verifier.save(report.artifacts_dir(verify.VERIFIER_DIR))
 loaded = verify.load_verifier(report.current_run_dir())
 p0 = split["test"][0]

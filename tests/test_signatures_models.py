@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from hwutils.datasets.sign_data import GENUINE, SKILLED, SignatureRecord
-from hwutils.errors import HwError, ParamsError
+from hwutils.errors import HwError, ImageError, ParamsError
 from hwutils.signatures import siamese, verify
 from hwutils.signatures import writer_dependent as wd
+from hwutils.signatures.preprocess import geometry_many, ink_geometry
 from hwutils.signatures.screening import Screener
 
 
@@ -102,23 +103,28 @@ def test_training_separates_toy_persons_and_round_trips(tmp_path):
     assert a["details"]["n_references"] == 3 and len(a["details"]["distances"]) == 3
     assert a["score"] == pytest.approx(min(a["details"]["distances"]))
 
-    # writer-dependent decision on the same tower: SVMs on embeddings + HOG, fused, saved and reloaded
+    # writer-dependent decision on the same tower: SVMs on pooled CNN features, HOG, directions and
+    # ink geometry (references shifted by 1 px as extra positives), fused, saved and reloaded
     pooled = siamese.pooled_features(tower, x)
     assert pooled.shape == (len(x), 2 * 4 * 8)
-    sets = wd.feature_sets("cnn+hog", pooled, x)
+    geom = geometry_many([(255 - im).astype(np.uint8) for im in x])
+    features = "cnn+hog+dir+geom"
+    sets = wd.feature_sets(features, pooled, x, geom)
     neg_idx = [i for i, r in enumerate(recs) if r.person in ("001", "002") and r.kind == GENUINE]
     negatives = {k: v[neg_idx] for k, v in sets.items()}
     prot = verify.make_trials(recs, ["000", "003"], 3, seed=0)
-    raw = wd.score_trials(sets, prot, negatives)
+    extra = wd.shifted_copies(wd.parse_features(features), x, 1)
+    assert set(extra) == {"hog", "dir"} and extra["hog"].shape == (4, *sets["hog"].shape)
+    raw = wd.score_trials(sets, prot, negatives, extra=extra)
     scales = wd.fit_scales(raw, sets)
     ws = wd.as_distance_scores(raw, scales)
     assert verify.evaluate(ws, verify.calibrate_threshold(ws))["eer_random"] == 0.0
-    v = verify.Verifier(tower, verify.calibrate_threshold(ws), 16, 32, decision="wd", features="cnn+hog",
-                        negatives=negatives, scales=scales)
+    v = verify.Verifier(tower, verify.calibrate_threshold(ws), 16, 32, decision="wd", features=features,
+                        negatives=negatives, scales=scales, shift=1)
     v.save(tmp_path / "wd" / "artifacts" / "verifier")
     back = verify.load_verifier(tmp_path / "wd")
     a, b = v.verify(refs, img), back.verify(refs, img)
-    assert back.decision == "wd" and set(a["details"]["wd_scores"]) == {"cnn", "hog"}
+    assert back.decision == "wd" and back.shift == 1 and set(a["details"]["wd_scores"]) == {"cnn", "hog", "dir", "geom"}
     assert a["score"] == pytest.approx(b["score"], abs=1e-5)
     assert a["score"] == pytest.approx(-sum(a["details"]["wd_scores"][k] / scales[k] for k in scales))
     (tmp_path / "wd" / "artifacts" / "verifier" / "negatives_hog.npy").unlink()
@@ -139,6 +145,42 @@ def test_hog_features_shape_and_orientation():
         wd.hog_features(np.zeros((1, 16, 16), np.uint8), cell=16)
     with pytest.raises(ParamsError, match="features"):
         wd.feature_sets("pixels", None, x)
+    with pytest.raises(ParamsError, match="features"):
+        wd.parse_features("hog+hog")
+    with pytest.raises(ParamsError, match="geom"):
+        wd.feature_sets("hog+geom", None, x)
+    with pytest.raises(ParamsError, match="decision|features"):
+        verify.Verifier(None, 0.0, 32, 64, decision="wd", features="hog+lbp", negatives={"hog": f}, scales={"hog": 1})
+
+
+def test_direction_features_tell_stroke_directions_apart():
+    x = np.zeros((2, 32, 64), np.float32)
+    x[0, 4:28, 20:24] = 1.0  # vertical bar: gradients point right (left edge) and left (right edge)
+    x[1, 14:18, 8:56] = 1.0  # horizontal bar: gradients point down and up
+    f = wd.direction_features(x, bins=8, grid=(1, 1))
+    assert f.shape == (2, 8) and np.allclose((f ** 2).sum(1), 1.0, atol=1e-4)
+    assert set(np.argsort(f[0])[-2:]) == {0, 4} and set(np.argsort(f[1])[-2:]) == {2, 6}
+    assert wd.direction_features(x).shape == (2, 2 * 4 * 16)
+    moved = wd.shifted_copies(["dir", "geom"], x, 2)
+    assert set(moved) == {"dir"} and moved["dir"].shape == (4, 2, 128)
+    assert wd.shifted_copies(["hog"], x, 0) == {}
+
+
+def test_ink_geometry_measures_the_uncropped_ink():
+    page = np.full((100, 300), 255, np.uint8)
+    page[20:40, 50:250] = 0  # a 20 x 200 block of ink
+    g = dict(zip(("log_height", "log_width", "log_aspect", "log_ink_area", "ink_density", "stroke_width"),
+                 ink_geometry(page)))
+    assert np.exp(g["log_height"]) == pytest.approx(20, abs=1) and np.exp(g["log_width"]) == pytest.approx(200, abs=1)
+    assert g["ink_density"] == pytest.approx(1.0, abs=0.05)
+    thin = np.full((100, 300), 255, np.uint8)
+    for c in range(50, 250, 10):
+        thin[20:40, c:c + 2] = 0  # vertical strokes 2 px wide (the median denoise removes 1 px lines)
+    assert ink_geometry(thin)[5] < g["stroke_width"]
+    rgb = np.stack([page] * 3, -1)
+    assert np.allclose(ink_geometry(rgb), ink_geometry(page))
+    with pytest.raises(ImageError, match="no ink"):
+        ink_geometry(np.full((50, 50), 255, np.uint8))
 
 
 def test_person_scorer_prefers_the_references():

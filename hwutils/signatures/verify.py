@@ -29,7 +29,7 @@ from hwutils import metrics
 from hwutils.datasets.sign_data import GENUINE, SKILLED, SignatureRecord
 from hwutils.errors import HwError, ParamsError
 from hwutils.signatures import siamese, writer_dependent
-from hwutils.signatures.preprocess import preprocess
+from hwutils.signatures.preprocess import geometry_many, preprocess
 
 REDUCERS = ("mean", "min")
 DECISIONS = ("distance", "wd")
@@ -159,12 +159,13 @@ class Verifier:
     references. ``decision = "wd"``: writer-dependent SVMs (one per feature set
     of ``features``) of the references against ``negatives`` (other persons'
     genuine signatures, a dict name -> ``(m, d)`` array), fused with ``scales``;
-    the score is minus the fused value. Either way lower = more genuine.
+    the score is minus the fused value; ``shift`` > 0 adds the references shifted
+    by that many pixels as positives of the image sets. Either way lower = more genuine.
     """
 
     def __init__(self, tower, threshold: float, height: int, width: int, reducer: str = "mean",
                  ink: str = "normalize", decision: str = "distance", features: str = "cnn+hog",
-                 negatives: dict | None = None, scales: dict | None = None, C: float = 1.0):
+                 negatives: dict | None = None, scales: dict | None = None, C: float = 1.0, shift: int = 0):
         if reducer not in REDUCERS:
             raise ParamsError(f"reducer: unknown value {reducer!r}; choose one of {', '.join(REDUCERS)}")
         if decision not in DECISIONS:
@@ -173,7 +174,9 @@ class Verifier:
             raise ParamsError("decision: 'wd' needs the negatives and the fusion scales")
         self.tower, self.threshold, self.height, self.width, self.reducer = tower, float(threshold), height, width, reducer
         self.ink, self.decision, self.features, self.C = ink, decision, features, float(C)
-        self.negatives, self.scales = negatives or {}, scales or {}
+        self.negatives, self.scales, self.shift = negatives or {}, scales or {}, int(shift)
+        if decision == "wd":
+            writer_dependent.parse_features(features)
 
     def embed(self, images) -> np.ndarray:
         """Embeddings of images given as paths, PIL images or arrays (any mode)."""
@@ -199,10 +202,15 @@ class Verifier:
         details = {"distances": [float(x) for x in d], "reducer": self.reducer, "n_references": len(references),
                    "rule": self.decision}
         if self.decision == "wd":
-            cnn = siamese.pooled_features(self.tower, batch) if "cnn" in self.features else None
-            sets = writer_dependent.feature_sets(self.features, cnn, batch)
-            per_set = {k: float(writer_dependent.person_scorer(f[:-1], self.negatives[k], self.C)(f[-1])[0])
-                       for k, f in sets.items()}
+            names = writer_dependent.parse_features(self.features)
+            cnn = siamese.pooled_features(self.tower, batch) if "cnn" in names else None
+            geom = geometry_many(references + [questioned]) if "geom" in names else None
+            sets = writer_dependent.feature_sets(self.features, cnn, batch, geom)
+            extra = writer_dependent.shifted_copies(names, batch[:-1], self.shift)
+            per_set = {}
+            for k, f in sets.items():
+                pos = np.concatenate([f[:-1], *extra[k]]) if k in extra else f[:-1]
+                per_set[k] = float(writer_dependent.person_scorer(pos, self.negatives[k], self.C)(f[-1])[0])
             score = -float(writer_dependent.fuse(per_set, self.scales))
             details["wd_scores"] = per_set
         else:
@@ -224,7 +232,7 @@ class Verifier:
                                                             "width": self.width, "reducer": self.reducer,
                                                             "ink": self.ink, "decision": self.decision,
                                                             "features": self.features, "scales": self.scales,
-                                                            "C": self.C})
+                                                            "C": self.C, "shift": self.shift})
         return folder
 
 
@@ -252,4 +260,4 @@ def load_verifier(run_dir) -> Verifier:
         negatives[k] = np.load(path, allow_pickle=False)
     return Verifier(tower, cfg["threshold"], int(cfg["height"]), int(cfg["width"]), cfg.get("reducer", "mean"),
                     cfg.get("ink", "normalize"), cfg.get("decision", "distance"), cfg.get("features", "cnn+hog"),
-                    negatives, scales, cfg.get("C", 1.0))
+                    negatives, scales, cfg.get("C", 1.0), cfg.get("shift", 0))

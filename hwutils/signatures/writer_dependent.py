@@ -1,13 +1,17 @@
 """Writer-dependent decision on top of writer-independent features.
 
-The standard ``sigver`` protocol (Hafemann et al.): a writer-independent
-feature extractor (here the Siamese tower's pooled conv features, the layer
-before its embedding, plus classic HOG
-features of the preprocessed image) and, per claimed person, a small
+The standard ``sigver`` protocol (Hafemann et al.): writer-independent
+feature sets (the Siamese tower's pooled conv features, the layer before its
+embedding, ``cnn``; HOG of the preprocessed image, ``hog``; signed gradient
+direction histograms on a coarse grid, ``dir``; global ink geometry measured
+before cropping, ``geom``, see :func:`preprocess.ink_geometry`) and, per claimed person, a small
 classifier trained on that person's K genuine references (positives) against
 genuine signatures of *other* persons from the development set (random
-forgeries, negatives). The questioned signature's score is the classifier's
-decision value (higher = more genuine).
+forgeries, negatives). Shifted copies of each reference (``shift`` pixels
+left, right, up and down) are extra positives for the image sets (``hog``,
+``dir``), so a few pixels of placement do not count against a genuine
+signature. The questioned signature's score is the classifier's decision
+value (higher = more genuine).
 
 With several feature sets the per-set decision values are fused by a
 weighted sum, each divided by a scale (the spread of that set's scores on
@@ -26,7 +30,8 @@ from sklearn.svm import SVC
 
 from hwutils.errors import ParamsError
 
-FEATURES = ("cnn", "hog", "cnn+hog")
+SETS = ("cnn", "hog", "dir", "geom")
+IMAGE_SETS = ("hog", "dir")
 
 
 def hog_features(images, cell: int = 16, bins: int = 9) -> np.ndarray:
@@ -62,17 +67,80 @@ def hog_features(images, cell: int = 16, bins: int = 9) -> np.ndarray:
     return blocks.reshape(n, -1).astype(np.float32)
 
 
-def feature_sets(features: str, cnn_features: np.ndarray | None, images) -> dict:
-    """``{"cnn": cnn_features, "hog": hog_features(images, hog_cell(h))}`` restricted to ``features``
-    (``cnn_features``: e.g. :func:`siamese.pooled_features` of the same images)."""
-    if features not in FEATURES:
-        raise ParamsError(f"features: unknown value {features!r}; choose one of {', '.join(FEATURES)}")
+def parse_features(features: str) -> list[str]:
+    """``"cnn+hog+dir+geom"`` -> ``["cnn", "hog", "dir", "geom"]`` (each known, none twice)."""
+    names = [x.strip() for x in str(features).split("+")]
+    bad = [x for x in names if x not in SETS]
+    if bad or not names or len(set(names)) != len(names):
+        raise ParamsError(f"features: unknown or repeated set in {features!r}; join some of {', '.join(SETS)} with '+'")
+    return names
+
+
+def direction_features(images, bins: int = 16, grid: tuple = (2, 4)) -> np.ndarray:
+    """Signed gradient-direction histograms (``bins`` over 360 degrees, magnitude
+    weighted) on a coarse ``grid`` of cells, each normalised to sum 1, square-rooted
+    (Hellinger). ``images`` as for :func:`hog_features`; returns ``(n, gh*gw*bins)``."""
+    x = np.asarray(images)
+    x = x.astype(np.float32) / 255.0 if x.dtype == np.uint8 else x.astype(np.float32)
+    if x.ndim == 4:
+        x = x[..., 0]
+    n, h, w = x.shape
+    gh, gw = grid
+    ch, cw = h // gh, w // gw
+    if ch < 2 or cw < 2:
+        raise ParamsError(f"direction grid {gh}x{gw}: images of {h}x{w} are too small")
+    gy = np.zeros_like(x)
+    gx = np.zeros_like(x)
+    gy[:, 1:-1] = x[:, 2:] - x[:, :-2]
+    gx[:, :, 1:-1] = x[:, :, 2:] - x[:, :, :-2]
+    mag = np.hypot(gx, gy)[:, : ch * gh, : cw * gw]
+    ang = np.mod(np.arctan2(gy, gx), 2 * np.pi)[:, : ch * gh, : cw * gw]
+    b = np.minimum((ang / (2 * np.pi) * bins).astype(np.int64), bins - 1)
+    hist = np.zeros((n, gh, gw, bins), np.float32)
+    for k in range(bins):
+        hist[..., k] = (mag * (b == k)).reshape(n, gh, ch, gw, cw).sum((2, 4))
+    hist = hist / (hist.sum(-1, keepdims=True) + 1e-6)
+    return np.sqrt(hist).reshape(n, -1).astype(np.float32)
+
+
+def feature_sets(features: str, cnn_features: np.ndarray | None, images, geometry: np.ndarray | None = None) -> dict:
+    """The feature sets named in ``features`` (``+``-joined, see :data:`SETS`):
+    ``cnn`` = ``cnn_features`` (e.g. :func:`siamese.pooled_features` of the same
+    images), ``hog`` / ``dir`` computed from the preprocessed ``images``, ``geom`` =
+    ``geometry`` (:func:`preprocess.geometry_many` of the original images)."""
+    names = parse_features(features)
     out = {}
-    if "cnn" in features.split("+"):
-        out["cnn"] = np.asarray(cnn_features, np.float32)
-    if "hog" in features.split("+"):
-        out["hog"] = hog_features(images, hog_cell(np.shape(images)[1]))
+    for name in names:
+        if name == "cnn":
+            if cnn_features is None:
+                raise ParamsError("features: 'cnn' needs the tower's pooled features")
+            out["cnn"] = np.asarray(cnn_features, np.float32)
+        elif name == "geom":
+            if geometry is None:
+                raise ParamsError("features: 'geom' needs the ink geometry of the original images")
+            out["geom"] = np.asarray(geometry, np.float32)
+        else:
+            out[name] = image_features(name, images)
     return out
+
+
+def image_features(name: str, images) -> np.ndarray:
+    """``hog`` (cells of :func:`hog_cell`) or ``dir`` features of preprocessed images."""
+    if name == "hog":
+        return hog_features(images, hog_cell(np.shape(images)[1]))
+    return direction_features(images)
+
+
+def shifted_copies(names, images, shift: int) -> dict:
+    """Image-set features of ``images`` shifted by ``shift`` pixels right, left, down
+    and up: ``{name: (4, n, d)}`` for the names among :data:`IMAGE_SETS` ({} when
+    ``shift`` is 0). Used as extra positives of the references."""
+    if shift <= 0:
+        return {}
+    x = np.asarray(images)
+    moves = [(0, shift), (0, -shift), (shift, 0), (-shift, 0)]
+    moved = [np.roll(np.roll(x, dy, 1), dx, 2) for dy, dx in moves]
+    return {k: np.stack([image_features(k, m) for m in moved]) for k in names if k in IMAGE_SETS}
 
 
 def hog_cell(height: int) -> int:
@@ -90,14 +158,16 @@ def person_scorer(references: np.ndarray, negatives: np.ndarray, C: float = 1.0)
     return lambda q: clf.decision_function(scaler.transform(np.atleast_2d(q)))
 
 
-def score_trials(sets: dict, protocol: dict, negatives: dict, C: float = 1.0) -> dict:
+def score_trials(sets: dict, protocol: dict, negatives: dict, C: float = 1.0, extra: dict | None = None) -> dict:
     """Raw per-set WD scores of the trials of a :func:`verify.make_trials` protocol.
 
     ``sets``: name -> ``(n, d)`` features of the protocol's records;
     ``negatives``: name -> ``(m, d)`` features of other persons' genuine
-    signatures (e.g. the training persons). Returns ``{"person", "index",
-    "type", name: scores...}`` (higher = more genuine).
+    signatures (e.g. the training persons); ``extra``: name -> ``(c, n, d)``
+    copies (:func:`shifted_copies`) whose reference rows are added as positives.
+    Returns ``{"person", "index", "type", name: scores...}`` (higher = more genuine).
     """
+    extra = extra or {}
     by_person: dict = {}
     for k, (p, i, t) in enumerate(protocol["trials"]):
         by_person.setdefault(p, []).append(k)
@@ -108,7 +178,9 @@ def score_trials(sets: dict, protocol: dict, negatives: dict, C: float = 1.0) ->
     for name, feats in sets.items():
         s = np.zeros(n, np.float64)
         for p, ks in by_person.items():
-            score = person_scorer(feats[protocol["references"][p]], negatives[name], C)
+            refs = protocol["references"][p]
+            pos = feats[refs] if name not in extra else np.concatenate([feats[refs], *extra[name][:, refs]])
+            score = person_scorer(pos, negatives[name], C)
             s[ks] = score(feats[out["index"][ks]])
         out[name] = s
     return out
