@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hwutils.signatures.preprocess import normalize_ink, preprocess, preprocess_many
+from hwutils.signatures.preprocess import ink_geometry, normalize_ink, preprocess, preprocess_many, preprocess_with_geometry
 
 
 def _sig(ink_level=30, paper=245, offset=(10, 20), shape=(120, 300)):
@@ -57,3 +57,16 @@ def test_keep_ink_mode_keeps_pen_darkness_like_sigver():
     from hwutils.errors import ParamsError
     with pytest.raises(ParamsError, match="ink"):
         preprocess(_sig(), 48, 96, ink="bold")
+
+
+def test_preprocess_with_geometry_matches_the_two_separate_calls():
+    for ink in ("normalize", "keep"):
+        img, geom = preprocess_with_geometry(_sig(), 48, 96, ink=ink)
+        assert np.array_equal(img, preprocess(_sig(), 48, 96, ink=ink))
+        assert np.allclose(geom, ink_geometry(_sig()))
+    # the geometry keeps what cropping and resizing discard: a signature twice as large differs
+    big = np.full((240, 600), 245, np.uint8)
+    big[40:48, 40:340] = 30
+    big[20:100, 160:168] = 30
+    assert np.allclose(preprocess(big, 48, 96), preprocess(_sig(), 48, 96), atol=0.35)
+    assert ink_geometry(big)[1] - ink_geometry(_sig())[1] > 0.5  # log width grows by about log 2

@@ -29,7 +29,7 @@ from hwutils import metrics
 from hwutils.datasets.sign_data import GENUINE, SKILLED, SignatureRecord
 from hwutils.errors import HwError, ParamsError
 from hwutils.signatures import siamese, writer_dependent
-from hwutils.signatures.preprocess import geometry_many, preprocess
+from hwutils.signatures.preprocess import preprocess, preprocess_with_geometry
 
 REDUCERS = ("mean", "min")
 DECISIONS = ("distance", "wd")
@@ -196,15 +196,18 @@ class Verifier:
         references = list(references)
         if not references:
             raise ParamsError("references: give at least one genuine reference signature")
-        batch = self._prepare(references + [questioned])
+        names = writer_dependent.parse_features(self.features) if self.decision == "wd" else []
+        if "geom" in names:
+            pairs = [preprocess_with_geometry(im, self.height, self.width, self.ink) for im in references + [questioned]]
+            batch, geom = np.stack([a for a, _ in pairs]), np.stack([g for _, g in pairs])
+        else:
+            batch, geom = self._prepare(references + [questioned]), None
         emb = siamese.embed(self.tower, batch)
         d = reference_distances(emb[-1], emb[:-1])
         details = {"distances": [float(x) for x in d], "reducer": self.reducer, "n_references": len(references),
                    "rule": self.decision}
         if self.decision == "wd":
-            names = writer_dependent.parse_features(self.features)
             cnn = siamese.pooled_features(self.tower, batch) if "cnn" in names else None
-            geom = geometry_many(references + [questioned]) if "geom" in names else None
             sets = writer_dependent.feature_sets(self.features, cnn, batch, geom)
             extra = writer_dependent.shifted_copies(names, batch[:-1], self.shift)
             per_set = {}
