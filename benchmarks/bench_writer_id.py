@@ -10,9 +10,12 @@
    images, same batch size. Also the float variant (``data.training_patches``:
    the conversion and ink jitter done in the pipeline, float patches out like
    the seed's) and, with it, the zoom/slant/shift augmentation.
+   Each generator is timed on a fresh iterator in every round (no background
+   prefetching while another one is timed), in interleaved rounds; medians
+   are reported, because the machine is shared and its load changes.
 2. Training throughput of the notebook's training model (``models.training_model``)
    fed by the real pipeline and by the same uint8 batches held in memory; and
-   of the bare network fed float patches held in memory.
+   of the bare network fed float patches held in memory (interleaved rounds, medians).
 3. Latency to identify the writer of one IAM-sized line (about 1700 x 120 px).
 
 Usage: .venv/bin/python benchmarks/bench_writer_id.py [--quick]
@@ -88,30 +91,43 @@ def main():
     labels = [writers.index(r.writer) for r in recs]
     n_batches = 20 if args.quick else 60
 
-    # 1. patches per second
-    seed_rate = rate(seed_generator(files, labels, batch_size=64), n_batches)
+    # 1. patches per second, measured in interleaved rounds (the machine is shared: each round
+    #    times every generator back to back, and the medians over rounds are reported)
     t0 = time.perf_counter()
     lines = data.load_lines(recs, CROP)
     decode_s = time.perf_counter() - t0
     ink = data.to_ink(lines.lines)
     ds = data.raw_patches(ink, labels, CROP, CROP, batch_size=64, seed=0)
-    tf_rate = rate(iter(ds), 20 * n_batches)
-    tf_rate_256 = rate(iter(data.raw_patches(ink, labels, CROP, CROP, batch_size=256, seed=0)), 5 * n_batches)
-    float_rate = rate(iter(data.training_patches(ink, labels, CROP, CROP, batch_size=64, seed=0)), 5 * n_batches)
-    aug_rate = rate(iter(data.training_patches(ink, labels, CROP, CROP, batch_size=64, seed=0, augment=True)), n_batches)
-    out.update({"images": len(files), "batch_size": 64, "seed_generator_patches_per_s": seed_rate,
-                "tfdata_patches_per_s": tf_rate, "speedup": tf_rate / seed_rate,
-                "tfdata_patches_per_s_batch256": tf_rate_256,
-                "tfdata_float_patches_per_s": float_rate, "float_speedup": float_rate / seed_rate,
-                "tfdata_float_augmented_patches_per_s": aug_rate, "float_augmented_speedup": aug_rate / seed_rate,
+    gens = {"seed_generator": (lambda: seed_generator(files, labels, batch_size=64), n_batches),
+            "tfdata": (lambda: iter(ds), 10 * n_batches),
+            "tfdata_batch256": (lambda: iter(data.raw_patches(ink, labels, CROP, CROP, batch_size=256, seed=0)), 3 * n_batches),
+            "tfdata_float": (lambda: iter(data.training_patches(ink, labels, CROP, CROP, batch_size=64, seed=0)), 3 * n_batches),
+            "tfdata_float_augmented": (lambda: iter(data.training_patches(ink, labels, CROP, CROP, batch_size=64, seed=0,
+                                                                          augment=True)), n_batches)}
+    rounds = {k: [] for k in gens}
+    for _ in range(3 if args.quick else 5):
+        for k, (make, n) in gens.items():
+            it = make()  # a fresh iterator, dropped after timing: no prefetching in the background of the others
+            rounds[k].append(rate(it, n))
+            del it
+    med = {k: float(np.median(v)) for k, v in rounds.items()}
+    seed_rate, tf_rate = med["seed_generator"], med["tfdata"]
+    out.update({"images": len(files), "batch_size": 64, "rounds": len(rounds["tfdata"]),
+                "seed_generator_patches_per_s": seed_rate, "tfdata_patches_per_s": tf_rate, "speedup": tf_rate / seed_rate,
+                "speedup_per_round": [a / b for a, b in zip(rounds["tfdata"], rounds["seed_generator"])],
+                "tfdata_patches_per_s_batch256": med["tfdata_batch256"],
+                "tfdata_float_patches_per_s": med["tfdata_float"], "float_speedup": med["tfdata_float"] / seed_rate,
+                "tfdata_float_augmented_patches_per_s": med["tfdata_float_augmented"],
+                "float_augmented_speedup": med["tfdata_float_augmented"] / seed_rate,
                 "tfdata_one_time_decode_s": decode_s})
-    print(f"patches/s at batch 64: seed generator {seed_rate:.0f}; tf.data uint8 (the training pipeline) {tf_rate:.0f} "
-          f"-> {tf_rate / seed_rate:.1f}x (batch 256: {tf_rate_256:.0f}); float patches from the pipeline "
-          f"{float_rate:.0f} -> {float_rate / seed_rate:.1f}x, with zoom/slant/shift {aug_rate:.0f} -> "
-          f"{aug_rate / seed_rate:.1f}x (one-time decode+resize of {len(files)} images: {decode_s:.1f}s)")
+    print(f"patches/s at batch 64 (median of {len(rounds['tfdata'])} rounds): seed generator {seed_rate:.0f}; tf.data "
+          f"uint8 (the training pipeline) {tf_rate:.0f} -> {tf_rate / seed_rate:.1f}x (batch 256: "
+          f"{med['tfdata_batch256']:.0f}); float patches from the pipeline {med['tfdata_float']:.0f} -> "
+          f"{med['tfdata_float'] / seed_rate:.1f}x, with zoom/slant/shift {med['tfdata_float_augmented']:.0f} -> "
+          f"{med['tfdata_float_augmented'] / seed_rate:.1f}x (one-time decode+resize of {len(files)} images: {decode_s:.1f}s)")
 
     # 2. training throughput: pipeline vs in-memory tensors, same model and batch
-    steps = 15 if args.quick else 40
+    steps = 10 if args.quick else 30
     net = models.build_model("half_deepwriter", len(writers), CROP, width=0.25)
     trainer = models.compile_model(models.training_model(net, seed=0))
     mem_x, mem_y = [], []
@@ -133,10 +149,14 @@ def main():
 
     trainer.fit(ds, steps_per_epoch=3, epochs=1, verbose=0)  # build and warm up
     trainer.fit(mem_x[:192], mem_y[:192], batch_size=64, epochs=1, verbose=0)
-    pipe_rate, mem_rate = timed_fit(trainer, ds), timed_fit(trainer, mem_x, mem_y)
     bare = models.compile_model(models.build_model("half_deepwriter", len(writers), CROP, width=0.25))
     bare.fit(mem_f[:192], mem_y[:192], batch_size=64, epochs=1, verbose=0)
-    bare_rate = timed_fit(bare, mem_f, mem_y)
+    fits = {"pipe": [], "mem": [], "bare": []}
+    for _ in range(3):  # interleaved rounds, medians (shared machine)
+        fits["pipe"].append(timed_fit(trainer, ds))
+        fits["mem"].append(timed_fit(trainer, mem_x, mem_y))
+        fits["bare"].append(timed_fit(bare, mem_f, mem_y))
+    pipe_rate, mem_rate, bare_rate = (float(np.median(fits[k])) for k in ("pipe", "mem", "bare"))
     out.update({"train_pipeline_patches_per_s": pipe_rate, "train_in_memory_patches_per_s": mem_rate,
                 "train_pipeline_vs_memory": pipe_rate / mem_rate, "train_bare_network_float_in_memory_patches_per_s": bare_rate,
                 "train_pipeline_vs_bare_float_in_memory": pipe_rate / bare_rate})

@@ -1,2 +1,3 @@
 """Writer identification (DeepWriter): data pipeline, models, window scanning,
-open-set detection, enrolment and the public :mod:`identify` API."""
+contour-hinge texture features fused with the CNN, open-set detection,
+enrolment and the public :mod:`identify` API."""

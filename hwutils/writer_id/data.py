@@ -195,42 +195,46 @@ def _patch_sampler(lines_ink, labels, height: int, crop_width: int, batch_size: 
     return sample
 
 
-def _batches(make_batch, seed: int) -> tf.data.Dataset:
-    base = tf.constant(seed, tf.int64)
-    seeds = tf.data.Dataset.counter().map(
-        lambda step: tf.unstack(tf.random.experimental.stateless_split(tf.stack([base, step]), 2)))
-    return seeds.map(make_batch, num_parallel_calls=pipelines.AUTOTUNE, deterministic=True).prefetch(pipelines.AUTOTUNE)
-
-
-def raw_patches(lines_ink, labels, height: int, crop_width: int, batch_size: int, seed: int) -> tf.data.Dataset:
+def raw_patches(lines_ink, labels, height: int, crop_width: int, batch_size: int, seed: int,
+                block: int = 8) -> tf.data.Dataset:
     """Infinite batches ``(columns, labels)`` for training through
     :func:`hwutils.writer_id.models.training_model` (the fast path).
 
     ``columns`` is ``(batch_size, crop_width, height)`` uint8 ink, each patch
-    transposed, exactly as the one gather makes it: the cast, rescale,
-    transpose and per-patch ink jitter (and augmentation) are done by the
-    model's first layer on the training device, so the pipeline only draws
-    positions (stateless random ops seeded by ``(seed, batch number)``) and
-    gathers. The decoded lines stay in memory as one uint8 tensor (decoding
-    and resizing happened once, in :func:`load_lines`)."""
-    sample = _patch_sampler(lines_ink, labels, height, crop_width, batch_size)
-    return _batches(lambda s1, s2: sample(s1), seed)
+    transposed, exactly as the gather makes it: the cast, rescale, transpose
+    and per-patch ink jitter (and augmentation) are done by the model's first
+    layer on the training device, so the pipeline only draws positions
+    (stateless random ops seeded by ``(seed, block number)``) and gathers,
+    ``block`` batches per step (one op each, to spread tf.data's per-step
+    cost). The decoded lines stay in memory as one uint8 tensor (decoding and
+    resizing happened once, in :func:`load_lines`)."""
+    sample = _patch_sampler(lines_ink, labels, height, crop_width, batch_size * block)
+    base = tf.constant(seed, tf.int64)
+
+    def _block(step):
+        cols, lab = sample(tf.stack([base, step]))
+        return tf.reshape(cols, [block, batch_size, crop_width, height]), tf.reshape(lab, [block, batch_size])
+
+    return (tf.data.Dataset.counter().map(_block, num_parallel_calls=pipelines.AUTOTUNE, deterministic=True)
+            .unbatch().prefetch(pipelines.AUTOTUNE))
 
 
 def training_patches(lines_ink, labels, height: int, crop_width: int, batch_size: int, seed: int,
                      augment: bool = False, ink_jitter: float = 0.15, max_scale: float = 0.1,
                      max_shear: float = 0.2) -> tf.data.Dataset:
     """Infinite batches ``(patches, labels)`` of random ``height`` x ``crop_width`` x 1
-    float ink patches (ink = 1): :func:`raw_patches` with the conversion of
+    float ink patches (ink = 1): the batches of :func:`raw_patches` converted by
     :func:`columns_to_patches` (random ink strength ``ink_jitter`` and, with
-    ``augment``, zoom/slant/shift) done inside the pipeline on the CPU. For
-    looking at patches and for models with float inputs; training in the
-    notebook uses :func:`raw_patches`, which is several times faster."""
-    sample = _patch_sampler(lines_ink, labels, height, crop_width, batch_size)
+    ``augment``, zoom/slant/shift; seeded per batch) inside the pipeline, on
+    the CPU. For looking at patches and for models with float inputs; the
+    notebook trains on :func:`raw_patches`, which is several times faster."""
+    base = tf.constant(seed, tf.int64)
 
-    def _batch(s1, s2):
-        cols, lab = sample(s1)
-        x = columns_to_patches(cols, s2, ink_jitter, augment, max_scale, max_shear)
+    def _convert(batch, step):
+        cols, lab = batch
+        x = columns_to_patches(cols, tf.stack([base + 1, step]), ink_jitter, augment, max_scale, max_shear)
         return tf.ensure_shape(x, [batch_size, height, crop_width, 1]), lab
 
-    return _batches(_batch, seed)
+    raw = raw_patches(lines_ink, labels, height, crop_width, batch_size, seed)
+    return (tf.data.Dataset.zip((raw, tf.data.Dataset.counter()))
+            .map(_convert, num_parallel_calls=pipelines.AUTOTUNE, deterministic=True).prefetch(pipelines.AUTOTUNE))

@@ -27,7 +27,7 @@ from hwutils.errors import DataError
 from hwutils.images import as_gray, binarize, crop_to_ink
 
 
-def hinge_features(image, leg: int = 10, bins: int = 16) -> np.ndarray:
+def hinge_features(image, leg: int = 12, bins: int = 16) -> np.ndarray:
     """Contour-hinge (``bins * bins``) and contour-direction (``2 * bins``)
     histograms of a line image (path, array or PIL image; paper white),
     each normalised to sum 1 (zeros when the line has no contour long enough)."""
@@ -53,7 +53,7 @@ def hinge_features(image, leg: int = 10, bins: int = 16) -> np.ndarray:
     return np.concatenate([hinge.ravel() / max(hinge.sum(), 1.0), direction / max(direction.sum(), 1.0)])
 
 
-def line_features(images, leg: int = 10, bins: int = 16) -> np.ndarray:
+def line_features(images, leg: int = 12, bins: int = 16) -> np.ndarray:
     """``(n, bins * bins + 2 * bins)`` features of ``n`` line images."""
     images = list(images)
     if not images:
@@ -73,7 +73,7 @@ class TextureClassifier:
         self.leg, self.bins = int(leg), int(bins)
 
     @classmethod
-    def fit(cls, features, labels, n_classes: int, leg: int = 10, bins: int = 16, C: float = 1.0) -> "TextureClassifier":
+    def fit(cls, features, labels, n_classes: int, leg: int = 12, bins: int = 16, C: float = 1.0) -> "TextureClassifier":
         """Fit on ``features`` (from :func:`line_features` with the same ``leg``
         and ``bins``) of lines labelled ``0 .. n_classes - 1``; every class needs
         at least one line."""
