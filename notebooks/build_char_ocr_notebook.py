@@ -24,6 +24,7 @@ strategy: str = "default"  # distribution strategy: default | mirrored
 model_width: int = 16  # filters of the first conv block, then x2 and x4
 patience: int = 4  # epochs without validation gain before stopping
 lr_patience: int = 2  # epochs without validation gain before the learning rate halves
+ensemble: int = 1  # independently seeded classifiers trained and averaged (mean softmax)
 val_fraction: float = 0.1  # share of each class held out for early stopping
 test_fraction: float = 0.15  # share of each class held out as the character test set
 digits: str = "sklearn"  # digit source: sklearn is bundled real 8x8 scans, idx is MNIST-format files below
@@ -52,9 +53,8 @@ n_sample_words: int = 8  # words drawn with their boxes in the report""")
 params.metadata["tags"] = ["parameters"]
 cells.append(params)
 cells.append(code("""import time
-import keras
 import numpy as np
-from hwutils import metrics, plots, report, repro, training
+from hwutils import metrics, plots, report, repro
 from hwutils.errors import ParamsError
 from hwutils.ocr import CLASSES, data, model as ocr_model, read as ocr_read
 
@@ -137,19 +137,17 @@ cells.append(md("""## Training
 Three blocks of paired 3x3 convolutions with batch normalisation, a dense head,
 random shift, zoom, aspect, rotation, slant and stroke width of every training
 character (stateless, seeded per element), the learning rate halved when the
-validation accuracy stalls, early stopping with the best weights kept."""))
-cells.append(code("""with training.get_strategy(strategy).scope():
-    model = ocr_model.build_classifier(width=model_width)
-train_ds = ocr_model.train_dataset(train.images, train.labels, batch_size, seed)
-val_ds = ocr_model.eval_dataset(val.images, val.labels) if len(val) else None
-t0 = time.perf_counter()
-history = training.fit(model, train_ds, val_ds, epochs=epochs, steps_per_epoch=max(1, len(train) // batch_size),
-                       patience=patience, monitor="val_accuracy",
-                       callbacks=[keras.callbacks.ReduceLROnPlateau(monitor="val_accuracy" if val_ds else "accuracy",
-                                                                    mode="max", factor=0.5, patience=lr_patience,
-                                                                    min_lr=1e-5)])
+validation accuracy stalls, early stopping with the best weights kept. With
+`ensemble` > 1, that many classifiers are trained with seeds `seed`, `seed + 1`,
+... and saved as one model averaging their softmax outputs (the curves show the
+first)."""))
+cells.append(code("""t0 = time.perf_counter()
+model, histories = ocr_model.fit_classifiers(
+    train.images, train.labels, val.images, val.labels, members=ensemble, width=model_width, epochs=epochs,
+    batch_size=batch_size, seed=seed, patience=patience, lr_patience=lr_patience, strategy=strategy)
 train_seconds = time.perf_counter() - t0
-print(f"trained {len(history['loss'])} epochs in {train_seconds:.0f}s")
+history = histories[0]
+print(f"trained {[len(h['loss']) for h in histories]} epochs in {train_seconds:.0f}s")
 report.save_figure(plots.training_curves(history), "training_curves")"""))
 cells.append(md("""## Character accuracy
 
@@ -162,7 +160,8 @@ char_accuracy = metrics.accuracy(test.labels, pred)
 cm = metrics.confusion_matrix(test.labels, pred, len(CLASSES))
 per_class = metrics.per_class_accuracy(cm)
 result = {"char_accuracy": char_accuracy, "char_top3_accuracy": metrics.top_k_accuracy(test.labels, probs, 3),
-          "n_train_chars": len(train), "n_test_chars": len(test), "epochs_run": len(history["loss"]),
+          "n_train_chars": len(train), "n_test_chars": len(test), "epochs_run": sum(len(h["loss"]) for h in histories),
+          "ensemble": ensemble,
           "train_seconds": train_seconds, "classes_real": "".join(real), "classes_synthetic_only": "".join(synthetic_only)}
 is_digit = test.labels < 10
 result["digit_accuracy_test_split"] = metrics.accuracy(test.labels[is_digit], pred[is_digit])

@@ -28,7 +28,7 @@ def _block(x, filters: int, dropout: float, name: str):
 
 
 def build_classifier(n_classes: int = len(CLASSES), size: int = CHAR_SIZE, width: int = 16,
-                     dropout: float = 0.3, learning_rate: float = 2e-3) -> keras.Model:
+                     dropout: float = 0.3, learning_rate: float = 2e-3, name: str = "char_classifier") -> keras.Model:
     """Three conv blocks (``width``, ``2*width``, ``4*width`` filters), global
     average + dense head; compiled with Adam and sparse cross-entropy."""
     inputs = keras.Input((size, size, 1), name="char")
@@ -39,10 +39,26 @@ def build_classifier(n_classes: int = len(CLASSES), size: int = CHAR_SIZE, width
     x = keras.layers.Dense(256, activation="relu", name="dense")(x)
     x = keras.layers.Dropout(dropout, name="head_drop")(x)
     outputs = keras.layers.Dense(n_classes, activation="softmax", name="probs")(x)
-    model = keras.Model(inputs, outputs, name="char_classifier")
+    model = keras.Model(inputs, outputs, name=name)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return model
+
+
+def average_models(models: list[keras.Model], name: str = "char_ensemble") -> keras.Model:
+    """One model whose output is the mean softmax of ``models`` (an ensemble
+    of independently seeded classifiers); a single model is returned as is.
+    Saved and loaded like any model (``.keras``, safe_mode: no Lambda)."""
+    if len(models) == 1:
+        return models[0]
+    members = []
+    for m in models:  # uncompiled copies: the ensemble carries no optimizer state
+        copy = keras.models.clone_model(m)
+        copy.set_weights(m.get_weights())
+        members.append(copy)
+    inputs = keras.Input(models[0].input_shape[1:], name="char")
+    outputs = keras.layers.Average(name="mean_probs")([m(inputs) for m in members])
+    return keras.Model(inputs, outputs, name=name)
 
 
 def to_model_input(images: np.ndarray) -> np.ndarray:
@@ -111,3 +127,39 @@ def predict_probs(model: keras.Model, images: np.ndarray, batch_size: int = 512)
     x = to_model_input(images)
     out = [np.asarray(model(x[i: i + batch_size], training=False)) for i in range(0, len(x), batch_size)]
     return np.concatenate(out)
+
+
+def fit_classifiers(train_images, train_labels, val_images=None, val_labels=None, *, members: int = 1,
+                    width: int = 16, epochs: int = 15, batch_size: int = 128, seed: int = 0,
+                    patience: int = 4, lr_patience: int = 2, strategy: str = "default"):
+    """Train ``members`` independently seeded classifiers on the same data
+    (seeds ``seed``, ``seed + 1``, ...: other initial weights, batch order and
+    augmentations) and return ``(model, histories)``: one model, or with
+    ``members > 1`` their softmax average (:func:`average_models`).
+
+    Each halves its learning rate after ``lr_patience`` epochs without
+    validation gain and stops after ``patience``, keeping the weights of its
+    best validation epoch.
+    """
+    from hwutils import training
+    from hwutils.errors import ParamsError
+
+    if members < 1:
+        raise ParamsError(f"ensemble: must be at least 1, got {members}")
+    has_val = val_labels is not None and len(val_labels) > 0
+    val_ds = eval_dataset(val_images, val_labels) if has_val else None
+    models, histories = [], []
+    for k in range(members):
+        keras.utils.set_random_seed(seed + k)
+        with training.get_strategy(strategy).scope():
+            model = build_classifier(width=width, name="char_classifier" if members == 1 else f"char_classifier_{k}")
+        train_ds = train_dataset(train_images, train_labels, batch_size, seed + k)
+        lr_cb = keras.callbacks.ReduceLROnPlateau(monitor="val_accuracy" if has_val else "accuracy", mode="max",
+                                                  factor=0.5, patience=lr_patience, min_lr=1e-5)
+        if members > 1:
+            print(f"ensemble member {k + 1}/{members}", flush=True)
+        histories.append(training.fit(model, train_ds, val_ds, epochs=epochs,
+                                      steps_per_epoch=max(1, len(train_labels) // batch_size),
+                                      patience=patience, monitor="val_accuracy", callbacks=[lr_cb]))
+        models.append(model)
+    return average_models(models), histories

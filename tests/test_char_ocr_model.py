@@ -1,0 +1,32 @@
+"""The classifier: seeded ensembles and their saving (tiny models)."""
+
+import numpy as np
+import pytest
+
+from hwutils.errors import ParamsError
+from hwutils.ocr import model as M
+from hwutils.ocr import read as R
+
+
+def test_average_models_is_the_mean_softmax_and_saves(tmp_path):
+    members = [M.build_classifier(width=4, name=f"char_classifier_{k}") for k in range(2)]
+    ensemble = M.average_models(members)
+    x = np.random.default_rng(0).integers(0, 256, (3, 32, 32)).astype(np.uint8)
+    mean = np.mean([M.predict_probs(m, x) for m in members], axis=0)
+    assert np.allclose(M.predict_probs(ensemble, x), mean, atol=1e-6)
+    assert M.average_models(members[:1]) is members[0]
+    R.save_reader(ensemble, tmp_path / "artifacts")
+    reader = R.load_reader(tmp_path)  # safe_mode loading of the nested models
+    assert np.allclose(M.predict_probs(reader.model, x), mean, atol=1e-5)
+
+
+def test_fit_classifiers_trains_seeded_members():
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (40, 32, 32)).astype(np.uint8)
+    labels = rng.integers(0, 36, 40)
+    model, histories = M.fit_classifiers(images, labels, images[:8], labels[:8], members=2, width=4, epochs=1,
+                                         batch_size=16, patience=1)
+    assert len(histories) == 2 and model.output_shape == (None, 36)
+    assert len(model.layers) > 2  # an averaging ensemble, not a single member
+    with pytest.raises(ParamsError, match="ensemble"):
+        M.fit_classifiers(images, labels, members=0)
