@@ -34,6 +34,22 @@ SETS = ("cnn", "hog", "dir", "geom")
 IMAGE_SETS = ("hog", "dir")
 
 
+def _ink_float(images) -> np.ndarray:
+    """``(n, h, w)`` or ``(n, h, w, 1)`` uint8 (ink = 255) or float ink maps -> float32 ``(n, h, w)``."""
+    x = np.asarray(images)
+    x = x.astype(np.float32) / 255.0 if x.dtype == np.uint8 else x.astype(np.float32)
+    return x[..., 0] if x.ndim == 4 else x
+
+
+def _gradients(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Central differences ``(gx, gy)`` of ``(n, h, w)`` images (zero on the border)."""
+    gy = np.zeros_like(x)
+    gx = np.zeros_like(x)
+    gy[:, 1:-1] = x[:, 2:] - x[:, :-2]
+    gx[:, :, 1:-1] = x[:, :, 2:] - x[:, :, :-2]
+    return gx, gy
+
+
 def hog_features(images, cell: int = 16, bins: int = 9) -> np.ndarray:
     """Histograms of oriented gradients of preprocessed signatures.
 
@@ -42,18 +58,12 @@ def hog_features(images, cell: int = 16, bins: int = 9) -> np.ndarray:
     cell, 2x2-cell blocks L2-Hys normalised (clipped at 0.2). Returns ``(n, d)``
     float32, ``d = (h // cell - 1) * (w // cell - 1) * 4 * bins``.
     """
-    x = np.asarray(images)
-    x = x.astype(np.float32) / 255.0 if x.dtype == np.uint8 else x.astype(np.float32)
-    if x.ndim == 4:
-        x = x[..., 0]
+    x = _ink_float(images)
     n, h, w = x.shape
     ch, cw = h // cell, w // cell
     if ch < 2 or cw < 2:
         raise ParamsError(f"hog cell {cell}: images of {h}x{w} need at least 2x2 cells")
-    gy = np.zeros_like(x)
-    gx = np.zeros_like(x)
-    gy[:, 1:-1] = x[:, 2:] - x[:, :-2]
-    gx[:, :, 1:-1] = x[:, :, 2:] - x[:, :, :-2]
+    gx, gy = _gradients(x)
     mag = np.hypot(gx, gy)[:, : ch * cell, : cw * cell]
     ang = np.mod(np.arctan2(gy, gx), np.pi)[:, : ch * cell, : cw * cell]
     b = np.minimum((ang / np.pi * bins).astype(np.int64), bins - 1)
@@ -80,19 +90,13 @@ def direction_features(images, bins: int = 16, grid: tuple = (2, 4)) -> np.ndarr
     """Signed gradient-direction histograms (``bins`` over 360 degrees, magnitude
     weighted) on a coarse ``grid`` of cells, each normalised to sum 1, square-rooted
     (Hellinger). ``images`` as for :func:`hog_features`; returns ``(n, gh*gw*bins)``."""
-    x = np.asarray(images)
-    x = x.astype(np.float32) / 255.0 if x.dtype == np.uint8 else x.astype(np.float32)
-    if x.ndim == 4:
-        x = x[..., 0]
+    x = _ink_float(images)
     n, h, w = x.shape
     gh, gw = grid
     ch, cw = h // gh, w // gw
     if ch < 2 or cw < 2:
         raise ParamsError(f"direction grid {gh}x{gw}: images of {h}x{w} are too small")
-    gy = np.zeros_like(x)
-    gx = np.zeros_like(x)
-    gy[:, 1:-1] = x[:, 2:] - x[:, :-2]
-    gx[:, :, 1:-1] = x[:, :, 2:] - x[:, :, :-2]
+    gx, gy = _gradients(x)
     mag = np.hypot(gx, gy)[:, : ch * gh, : cw * gw]
     ang = np.mod(np.arctan2(gy, gx), 2 * np.pi)[:, : ch * gh, : cw * gw]
     b = np.minimum((ang / (2 * np.pi) * bins).astype(np.int64), bins - 1)
