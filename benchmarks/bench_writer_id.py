@@ -81,7 +81,7 @@ def main():
     ap.add_argument("--quick", action="store_true", help="fewer batches and steps")
     args = ap.parse_args()
     repro.seed_everything(0)
-    out: dict = {"note": "2 shared CPU cores, measured while other jobs ran"}
+    out: dict = {"note": "2 shared CPU cores, measured while other jobs ran", "load_average_at_start": os.getloadavg()[0]}
     tmp = Path(tempfile.mkdtemp(prefix="bench_writer_id_"))
     root = handwriting.write_iam_dataset(tmp, n_writers=10, forms_per_writer=3, lines_per_form=6,
                                          chars_per_line=48, seed=0)
@@ -105,7 +105,7 @@ def main():
             "tfdata_float_augmented": (lambda: iter(data.training_patches(ink, labels, CROP, CROP, batch_size=64, seed=0,
                                                                           augment=True)), n_batches)}
     rounds = {k: [] for k in gens}
-    for _ in range(3 if args.quick else 5):
+    for _ in range(3 if args.quick else 7):
         for k, (make, n) in gens.items():
             it = make()  # a fresh iterator, dropped after timing: no prefetching in the background of the others
             rounds[k].append(rate(it, n))
@@ -139,12 +139,15 @@ def main():
     mem_x, mem_y = np.concatenate(mem_x), np.concatenate(mem_y)
     mem_f = mem_x.transpose(0, 2, 1)[..., None].astype(np.float32) / 255.0  # the same patches as float (B, H, W, 1)
 
-    def timed_fit(model, x, y=None):
-        t0 = time.perf_counter()
+    cpu = {"pipe": [], "mem": [], "bare": []}  # patches per CPU-second of this process (all its threads)
+
+    def timed_fit(model, x, y=None, key="pipe"):
+        t0, c0 = time.perf_counter(), time.process_time()
         if y is None:
             model.fit(x, steps_per_epoch=steps, epochs=1, verbose=0)
         else:
             model.fit(x, y, batch_size=64, epochs=1, verbose=0, shuffle=False)
+        cpu[key].append(steps * 64 / (time.process_time() - c0))
         return steps * 64 / (time.perf_counter() - t0)
 
     trainer.fit(ds, steps_per_epoch=3, epochs=1, verbose=0)  # build and warm up
@@ -152,17 +155,22 @@ def main():
     bare = models.compile_model(models.build_model("half_deepwriter", len(writers), CROP, width=0.25))
     bare.fit(mem_f[:192], mem_y[:192], batch_size=64, epochs=1, verbose=0)
     fits = {"pipe": [], "mem": [], "bare": []}
-    for _ in range(3):  # interleaved rounds, medians (shared machine)
-        fits["pipe"].append(timed_fit(trainer, ds))
-        fits["mem"].append(timed_fit(trainer, mem_x, mem_y))
-        fits["bare"].append(timed_fit(bare, mem_f, mem_y))
+    for _ in range(3 if args.quick else 5):  # interleaved rounds, medians (shared machine)
+        fits["pipe"].append(timed_fit(trainer, ds, key="pipe"))
+        fits["mem"].append(timed_fit(trainer, mem_x, mem_y, key="mem"))
+        fits["bare"].append(timed_fit(bare, mem_f, mem_y, key="bare"))
     pipe_rate, mem_rate, bare_rate = (float(np.median(fits[k])) for k in ("pipe", "mem", "bare"))
     out.update({"train_pipeline_patches_per_s": pipe_rate, "train_in_memory_patches_per_s": mem_rate,
                 "train_pipeline_vs_memory": pipe_rate / mem_rate, "train_bare_network_float_in_memory_patches_per_s": bare_rate,
-                "train_pipeline_vs_bare_float_in_memory": pipe_rate / bare_rate})
+                "train_pipeline_vs_bare_float_in_memory": pipe_rate / bare_rate,
+                "train_patches_per_s_per_round": fits,
+                "train_patches_per_cpu_s": {k: float(np.median(v)) for k, v in cpu.items()},
+                "train_pipeline_vs_memory_cpu": float(np.median(cpu["pipe"]) / np.median(cpu["mem"]))})
     print(f"training patches/s: pipeline {pipe_rate:.0f}, same uint8 batches in memory {mem_rate:.0f} "
           f"-> {100 * pipe_rate / mem_rate:.0f}% of in-memory; bare network fed float patches in memory "
-          f"{bare_rate:.0f} -> pipeline at {100 * pipe_rate / bare_rate:.0f}% of it")
+          f"{bare_rate:.0f} -> pipeline at {100 * pipe_rate / bare_rate:.0f}% of it; per CPU-second of this process: "
+          f"pipeline {np.median(cpu['pipe']):.0f}, in memory {np.median(cpu['mem']):.0f} "
+          f"({100 * np.median(cpu['pipe']) / np.median(cpu['mem']):.0f}%)")
 
     # 3. latency to identify one IAM-sized line (iam.yaml's model: DeepWriter, width 0.5, height 113)
     m = models.build_model("deepwriter", 50, CROP, width=0.5)
@@ -182,6 +190,7 @@ def main():
     out.update({"identify_line_ms_median": 1000 * float(np.median(times)), "identify_line_shape": list(line.shape)})
     print(f"identify one {line.shape[1]}x{line.shape[0]} line: median {1000 * np.median(times):.0f} ms")
 
+    out["load_average_at_end"] = os.getloadavg()[0]
     path = Path(__file__).resolve().parent / "results" / "writer_id.json"
     report.write_json_atomic(path, out)
     print(f"saved {path}")

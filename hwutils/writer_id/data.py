@@ -4,9 +4,9 @@ random crops.
 Every line is read once, cropped to its ink, resized to ``height`` keeping its
 aspect ratio and kept in memory as ink floats (ink = 1). The training pipeline
 (:func:`raw_patches`) cuts random ``height`` x ``crop_width`` patches out of
-those lines with stateless random ops (one seed per batch), gathering the
-crops of a whole batch in one op, so no file is reopened and no Python runs
-per batch; it emits them as uint8 in the layout the gather gives, and the
+those lines with stateless random ops (one seed per block of batches),
+gathering the crops of several batches in one op, so no file is reopened and
+no Python runs per batch; it emits them as uint8 in the layout the gather gives, and the
 model's first layer (:class:`hwutils.writer_id.models.PatchInput`) turns them
 into float patches with a random ink strength on the training device. Lines
 narrower than a crop are padded with paper, never dropped.
@@ -204,9 +204,9 @@ def raw_patches(lines_ink, labels, height: int, crop_width: int, batch_size: int
     transposed, exactly as the gather makes it: the cast, rescale, transpose
     and per-patch ink jitter (and augmentation) are done by the model's first
     layer on the training device, so the pipeline only draws positions
-    (stateless random ops seeded by ``(seed, block number)``) and gathers,
-    ``block`` batches per step (one op each, to spread tf.data's per-step
-    cost). The decoded lines stay in memory as one uint8 tensor (decoding and
+    (stateless random ops seeded by ``(seed, block number)``) and gathers
+    the crops of ``block`` batches in one op per step (which spreads
+    tf.data's per-step cost over several batches). The decoded lines stay in memory as one uint8 tensor (decoding and
     resizing happened once, in :func:`load_lines`)."""
     sample = _patch_sampler(lines_ink, labels, height, crop_width, batch_size * block)
     base = tf.constant(seed, tf.int64)
