@@ -215,8 +215,13 @@ def raw_patches(lines_ink, labels, height: int, crop_width: int, batch_size: int
         cols, lab = sample(tf.stack([base, step]))
         return tf.reshape(cols, [block, batch_size, crop_width, height]), tf.reshape(lab, [block, batch_size])
 
-    return (tf.data.Dataset.counter().map(_block, num_parallel_calls=pipelines.AUTOTUNE, deterministic=True)
-            .unbatch().prefetch(pipelines.AUTOTUNE))
+    # The autotuner is off: its background tuning competes with the training
+    # step for the CPU cores (on 2 cores, training fed with it on ran at ~78%
+    # of its speed in about half of the benchmark rounds; with it off, never).
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return (tf.data.Dataset.counter().map(_block, num_parallel_calls=2, deterministic=True)
+            .unbatch().prefetch(2 * block).with_options(options))
 
 
 def training_patches(lines_ink, labels, height: int, crop_width: int, batch_size: int, seed: int,
