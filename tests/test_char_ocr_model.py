@@ -30,3 +30,21 @@ def test_fit_classifiers_trains_seeded_members():
     assert len(model.layers) > 2  # an averaging ensemble, not a single member
     with pytest.raises(ParamsError, match="ensemble"):
         M.fit_classifiers(images, labels, members=0)
+
+
+def test_shift_paper_moves_ink_and_fills_with_paper():
+    img = np.full((1, 5, 5), 255, np.uint8)
+    img[0, 2, 4] = 0  # ink at the right edge
+    right = M.shift_paper(img, 0, 1)
+    assert right.shape == img.shape and (right == 255).all()  # pushed out, paper fills
+    down = M.shift_paper(img, 1, 0)
+    assert down[0, 3, 4] == 0 and (down == 0).sum() == 1 and (down[:, 0] == 255).all()
+
+
+def test_tta_is_the_mean_over_the_shifted_characters():
+    model = M.build_classifier(width=4)
+    x = np.random.default_rng(1).integers(0, 256, (4, 32, 32)).astype(np.uint8)
+    expected = np.mean([M.predict_probs(model, M.shift_paper(x, dy, dx)) for dy, dx in M.TTA_SHIFTS], axis=0)
+    got = M.predict_probs(model, x, tta=True)
+    assert np.allclose(got, expected, atol=1e-6) and not np.allclose(got, M.predict_probs(model, x), atol=1e-6)
+    assert M.predict_probs(model, x[:0], tta=True).shape == (0, 36)

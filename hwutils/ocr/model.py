@@ -120,10 +120,27 @@ def eval_dataset(images, labels, batch_size: int = 256) -> tf.data.Dataset:
     return pipelines.eval_dataset(ds, batch_size)
 
 
-def predict_probs(model: keras.Model, images: np.ndarray, batch_size: int = 512) -> np.ndarray:
-    """Softmax scores ``(n, 36)`` of uint8 characters ``(n, 32, 32)``."""
+def shift_paper(images: np.ndarray, dy: int, dx: int) -> np.ndarray:
+    """uint8 paper-white characters ``(n, h, w)`` moved by ``dy`` rows and
+    ``dx`` columns; the uncovered border is paper (255)."""
+    out = np.full_like(images, 255)
+    h, w = images.shape[1:3]
+    out[:, max(dy, 0): h + min(dy, 0), max(dx, 0): w + min(dx, 0)] = \
+        images[:, max(-dy, 0): h + min(-dy, 0), max(-dx, 0): w + min(-dx, 0)]
+    return out
+
+
+TTA_SHIFTS = ((0, 0), (1, 0), (-1, 0), (0, 1), (0, -1))
+
+
+def predict_probs(model: keras.Model, images: np.ndarray, batch_size: int = 512, tta: bool = False) -> np.ndarray:
+    """Softmax scores ``(n, 36)`` of uint8 characters ``(n, 32, 32)``. With
+    ``tta`` (test-time augmentation), the mean of the scores of each character
+    and its four 1-pixel shifts (5x the cost)."""
     if len(images) == 0:
         return np.zeros((0, model.output_shape[-1]), np.float32)
+    if tta:
+        return np.mean([predict_probs(model, shift_paper(images, dy, dx), batch_size) for dy, dx in TTA_SHIFTS], axis=0)
     x = to_model_input(images)
     out = [np.asarray(model(x[i: i + batch_size], training=False)) for i in range(0, len(x), batch_size)]
     return np.concatenate(out)
