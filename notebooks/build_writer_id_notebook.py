@@ -73,7 +73,6 @@ from hwutils.errors import ParamsError
 from hwutils.datasets import iam, pages, splits
 from hwutils.synth import handwriting
 from hwutils.writer_id import data, models, scan, openset, evaluate, identify
-from hwutils.writer_id import texture as hinge
 from hwutils.writer_id.enrol import Gallery
 
 repro.seed_everything(seed)
@@ -195,6 +194,7 @@ the held-out lines of a writer's page).
 two_heads = models.with_embedding(net)
 test_pages = [r.page for r in sets["test"].records]
 res = evaluate.evaluate_lines(two_heads, ink["test"], y["test"], test_pages, window, stride or None)
+val_probs, emb_val, _, _ = scan.scan_lines(two_heads, ink["val"], window, stride or None)  # for fusion and new writers
 m = dict(res["metrics"])
 chance = 1 / len(writers)
 print("CNN alone (softmax averaged over windows, then over lines):")
@@ -219,22 +219,13 @@ line_probs = res["line_probs"]
 texture_model, texture_weight, texture_metrics = None, 0.0, {}
 if texture:
     t0 = time.perf_counter()
-    feats = {k: hinge.line_features([r.image if r.image is not None else r.path for r in s.records], hinge_leg, hinge_bins)
-             for k, s in sets.items()}
-    texture_model = hinge.TextureClassifier.fit(feats["train"], y["train"], len(writers), hinge_leg, hinge_bins)
-    val_cnn = scan.scan_lines(two_heads, ink["val"], window, stride or None)[0]
-    val_tex = texture_model.predict_proba(feats["val"])
-    texture_weight, val_nll = hinge.choose_weight(val_cnn, val_tex, y["val"])
-    test_tex = texture_model.predict_proba(feats["test"])
-    line_probs = hinge.fuse(res["line_probs"], test_tex, texture_weight)
-    for name, p in (("cnn", res["line_probs"]), ("texture", test_tex), ("fused", line_probs)):
-        for k, v in evaluate.line_page_scores(p, y["test"], test_pages)["metrics"].items():
-            if not k.startswith("n_"):
-                texture_metrics[f"{name}_{k}"] = v
-    for name, p in (("cnn", val_cnn), ("texture", val_tex), ("fused", hinge.fuse(val_cnn, val_tex, texture_weight))):
-        texture_metrics[f"val_{name}_line_top1"] = metrics.top_k_accuracy(y["val"], p, 1) if len(y["val"]) else float("nan")
-    texture_metrics.update(texture_weight=texture_weight, texture_seconds=round(time.perf_counter() - t0, 1))
-    m.update({k: v for k, v in evaluate.line_page_scores(line_probs, y["test"], test_pages)["metrics"].items()})
+    fusion = evaluate.texture_fusion(
+        {k: [r.image if r.image is not None else r.path for r in s.records] for k, s in sets.items()}, y,
+        val_probs, res["line_probs"], test_pages, len(writers), hinge_leg, hinge_bins)
+    texture_model, texture_weight, val_nll = fusion["model"], fusion["weight"], fusion["val_nll"]
+    line_probs, texture_metrics = fusion["line_probs"], fusion["metrics"]
+    texture_metrics["texture_seconds"] = round(time.perf_counter() - t0, 1)
+    m.update(fusion["fused_metrics"])
     print(f"fusion weight of the texture classifier (chosen on {len(y['val'])} validation lines): {texture_weight}")
     print("validation log-loss by weight:", {w: round(v, 3) for w, v in val_nll.items()})
     print(f"{'':8s}{'val line':>10s}{'test line':>10s}{'line top-5':>11s}{'page':>7s}{'page top-5':>11s}")
@@ -266,7 +257,6 @@ all lines of the writers held out of training.
 '''),
     ("code", r'''
 _, emb_train, _, _ = scan.scan_lines(two_heads, ink["train"], window, stride or None)
-_, emb_val, _, _ = scan.scan_lines(two_heads, ink["val"], window, stride or None)
 cents = openset.centroids(emb_train, y["train"], len(writers))
 threshold = openset.calibrate_threshold(openset.known_score(emb_val, cents), target_frr)
 known_scores = openset.known_score(res["line_embeddings"], cents)

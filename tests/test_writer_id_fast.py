@@ -126,3 +126,20 @@ def test_identify_fuses_the_saved_texture_classifier(tmp_path):
     res = wid.identify_line(probe)
     assert res.ranking[0][0] == "b"
     np.testing.assert_allclose(res.ranking[0][1], clf.predict_images([probe])[0, 1], atol=1e-4)
+
+
+def test_texture_fusion_fits_on_train_weighs_on_validation():
+    from hwutils.writer_id import evaluate
+
+    rng = np.random.default_rng(2)
+    styles = [(0.0, True), (0.6, False), (0.0, False)]
+    split = {"train": 2, "val": 1, "test": 2}
+    images = {k: [_writer_line(rng, *styles[w]) for w in range(3) for _ in range(n)] for k, n in split.items()}
+    labels = {k: np.repeat(np.arange(3), n) for k, n in split.items()}
+    uninformative = {k: np.full((3 * n, 3), 1 / 3, np.float32) for k, n in split.items()}
+    out = evaluate.texture_fusion(images, labels, uninformative["val"], uninformative["test"],
+                                  [f"p{w}" for w in labels["test"]], 3, leg=5, bins=8)
+    assert out["weight"] > 0.5  # the CNN scores carry nothing, the texture carries the writers
+    assert out["metrics"]["texture_line_top1"] == 1.0 and out["metrics"]["cnn_line_top1"] < 1.0
+    assert out["fused_metrics"]["line_top1"] == out["metrics"]["fused_line_top1"] == 1.0
+    assert out["fused_metrics"]["n_pages"] == 3 and out["line_probs"].shape == (6, 3)

@@ -42,3 +42,35 @@ def line_page_scores(line_probs, labels, pages) -> dict:
         out[f"{level}_top5"] = metrics.top_k_accuracy(y, p, 5)
         out[f"n_{level}s"] = int(len(y))
     return {"metrics": out, "page_probs": page_probs, "page_labels": page_labels, "page_names": page_names}
+
+
+def texture_fusion(line_images: dict, labels: dict, cnn_val, cnn_test, test_pages, n_writers: int,
+                   leg: int = 12, bins: int = 16) -> dict:
+    """Fit the contour-hinge classifier on the training lines, choose its fusion
+    weight on the validation lines and fuse it with the CNN on the test lines.
+
+    ``line_images`` and ``labels`` map ``"train"``, ``"val"`` and ``"test"`` to
+    line images (arrays or paths, unresized) and writer indices; ``cnn_val`` and
+    ``cnn_test`` are the CNN's line scores of the validation and test lines.
+    Returns ``model`` (the :class:`~hwutils.writer_id.texture.TextureClassifier`),
+    ``weight``, ``val_nll`` (log-loss per candidate weight), ``line_probs`` (fused
+    test scores), ``fused_metrics`` (line/page top-k of the fused scores, as
+    :func:`line_page_scores`) and ``metrics``: top-k of ``cnn``, ``texture`` and
+    ``fused`` scores on the test lines and pages, and their validation line top-1."""
+    from hwutils.writer_id import texture
+
+    feats = {k: texture.line_features(v, leg, bins) for k, v in line_images.items()}
+    model = texture.TextureClassifier.fit(feats["train"], labels["train"], n_writers, leg, bins)
+    val_tex, test_tex = model.predict_proba(feats["val"]), model.predict_proba(feats["test"])
+    weight, val_nll = texture.choose_weight(cnn_val, val_tex, labels["val"])
+    fused = texture.fuse(cnn_test, test_tex, weight)
+    out = {}
+    for name, p in (("cnn", cnn_test), ("texture", test_tex), ("fused", fused)):
+        for k, v in line_page_scores(p, labels["test"], test_pages)["metrics"].items():
+            if not k.startswith("n_"):
+                out[f"{name}_{k}"] = v
+    for name, p in (("cnn", cnn_val), ("texture", val_tex), ("fused", texture.fuse(cnn_val, val_tex, weight))):
+        out[f"val_{name}_line_top1"] = metrics.top_k_accuracy(labels["val"], p, 1) if len(labels["val"]) else float("nan")
+    out["texture_weight"] = weight
+    return {"model": model, "weight": weight, "val_nll": val_nll, "line_probs": fused, "metrics": out,
+            "fused_metrics": line_page_scores(fused, labels["test"], test_pages)["metrics"]}
