@@ -158,23 +158,16 @@ dist_eval = verify.evaluate(dist_test, verify.calibrate_threshold(dist_val))
 if decision == "wd":
     train_set = set(split["train"])
     neg_idx = [i for i, r in enumerate(dev) if r.person in train_set and r.kind == GENUINE]
-    names = wd.parse_features(features)
-    pooled, pooled_test = (siamese.pooled_features(tower, X), siamese.pooled_features(tower, X_test)) if "cnn" in names else (None, None)
     geom, geom_test = ((geometry_many([r.path for r in dev]), geometry_many([r.path for r in split["test_records"]]))
-                       if "geom" in names else (None, None))
-    sets, sets_test = wd.feature_sets(features, pooled, X, geom), wd.feature_sets(features, pooled_test, X_test, geom_test)
-    negatives = {k: v[neg_idx] for k, v in sets.items()}
-    raw_val = wd.score_trials(sets, val_protocol, negatives, wd_C, wd.shifted_copies(names, X, wd_shift))
-    scales = wd.fit_scales(raw_val, sets)
-    raw_test = wd.score_trials(sets_test, test_protocol, negatives, wd_C, wd.shifted_copies(names, X_test, wd_shift))
-    val_scores, test_scores = wd.as_distance_scores(raw_val, scales), wd.as_distance_scores(raw_test, scales)
-    for k in sets:  # each feature set alone, and the fusion without it, for comparison
-        alone_val, alone_test = (wd.as_distance_scores(r, {k: scales[k]}) for r in (raw_val, raw_test))
-        rest = {j: scales[j] for j in scales if j != k}
-        line = f"wd {k:4s} alone: EER skilled val {verify.evaluate(alone_val, 0.0)['eer_skilled']:.3f} test {verify.evaluate(alone_test, 0.0)['eer_skilled']:.3f}"
-        if rest:
-            without = [verify.evaluate(wd.as_distance_scores(r, rest), 0.0)["eer_skilled"] for r in (raw_val, raw_test)]
-            line += f"; fusion without it: val {without[0]:.3f} test {without[1]:.3f}"
+                       if "geom" in wd.parse_features(features) else (None, None))
+    fitted = verify.fit_writer_dependent(tower, X, geom, neg_idx, val_protocol, X_test, geom_test, test_protocol,
+                                         features, wd_C, wd_shift)
+    val_scores, test_scores = fitted["val_scores"], fitted["test_scores"]
+    negatives, scales = fitted["negatives"], fitted["scales"]
+    for row in fitted["ablation"]:  # each feature set alone, and the fusion without it, for comparison
+        line = f"wd {row['set']:4s} alone: EER skilled val {row['alone_val']:.3f} test {row['alone_test']:.3f}"
+        if len(fitted["ablation"]) > 1:
+            line += f"; fusion without it: val {row['without_val']:.3f} test {row['without_test']:.3f}"
         print(line)
 elif decision == "distance":
     negatives, scales = {}, {}

@@ -119,6 +119,11 @@ def test_training_separates_toy_persons_and_round_trips(tmp_path):
     scales = wd.fit_scales(raw, sets)
     ws = wd.as_distance_scores(raw, scales)
     assert verify.evaluate(ws, verify.calibrate_threshold(ws))["eer_random"] == 0.0
+    fitted = verify.fit_writer_dependent(tower, x, geom, neg_idx, prot, x, geom, prot, features, shift=1)
+    assert fitted["scales"] == pytest.approx(scales)
+    np.testing.assert_allclose(fitted["val_scores"]["distance"], ws["distance"], atol=1e-6)
+    np.testing.assert_allclose(fitted["test_scores"]["distance"], ws["distance"], atol=1e-6)
+    assert [r["set"] for r in fitted["ablation"]] == ["cnn", "hog", "dir", "geom"]
     v = verify.Verifier(tower, verify.calibrate_threshold(ws), 16, 32, decision="wd", features=features,
                         negatives=negatives, scales=scales, shift=1)
     v.save(tmp_path / "wd" / "artifacts" / "verifier")

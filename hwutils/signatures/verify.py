@@ -151,6 +151,51 @@ def per_user_table(scores: dict, threshold: float) -> list[dict]:
     return rows
 
 
+# ------------------------------------------------------------ writer-dependent
+def wd_feature_sets(tower, images, features: str, geometry: np.ndarray | None = None) -> dict:
+    """The writer-dependent feature sets named in ``features`` of preprocessed
+    ``images`` (the tower's pooled features when ``cnn`` is among them;
+    ``geometry``: :func:`preprocess.geometry_many` of the original images, for ``geom``)."""
+    names = writer_dependent.parse_features(features)
+    cnn = siamese.pooled_features(tower, images) if "cnn" in names else None
+    return writer_dependent.feature_sets(features, cnn, images, geometry)
+
+
+def fit_writer_dependent(tower, images, geometry, negative_idx, val_protocol, test_images, test_geometry,
+                         test_protocol, features: str, C: float = 1.0, shift: int = 0) -> dict:
+    """The writer-dependent decision fitted and scored on both protocols.
+
+    ``images``/``geometry``: the development records (``val_protocol`` indexes
+    them; ``negative_idx`` are the training persons' genuine signatures, the
+    SVM negatives); ``test_*``: the test records and their protocol. The fusion
+    scales come from the validation trials. Returns ``val_scores`` and
+    ``test_scores`` (distance-shaped, see :func:`writer_dependent.as_distance_scores`),
+    ``negatives``, ``scales`` and ``ablation``: per set, its skilled EER alone and
+    the fusion's without it, on validation and test (for the report only)."""
+    names = writer_dependent.parse_features(features)
+    sets = wd_feature_sets(tower, images, features, geometry)
+    sets_test = wd_feature_sets(tower, test_images, features, test_geometry)
+    negatives = {k: v[negative_idx] for k, v in sets.items()}
+    raw_val = writer_dependent.score_trials(sets, val_protocol, negatives, C,
+                                            writer_dependent.shifted_copies(names, images, shift))
+    scales = writer_dependent.fit_scales(raw_val, sets)
+    raw_test = writer_dependent.score_trials(sets_test, test_protocol, negatives, C,
+                                             writer_dependent.shifted_copies(names, test_images, shift))
+
+    def eer(raw, sc):
+        return evaluate(writer_dependent.as_distance_scores(raw, sc), 0.0)["eer_skilled"]
+
+    ablation = []
+    for k in sets:
+        rest = {j: scales[j] for j in scales if j != k}
+        ablation.append({"set": k, "alone_val": eer(raw_val, {k: scales[k]}), "alone_test": eer(raw_test, {k: scales[k]}),
+                         "without_val": eer(raw_val, rest) if rest else float("nan"),
+                         "without_test": eer(raw_test, rest) if rest else float("nan")})
+    return {"val_scores": writer_dependent.as_distance_scores(raw_val, scales),
+            "test_scores": writer_dependent.as_distance_scores(raw_test, scales),
+            "negatives": negatives, "scales": scales, "ablation": ablation}
+
+
 # ------------------------------------------------------------------ public API
 class Verifier:
     """A trained tower, the preprocessing size, the decision rule and the calibrated threshold.
@@ -207,8 +252,7 @@ class Verifier:
         details = {"distances": [float(x) for x in d], "reducer": self.reducer, "n_references": len(references),
                    "rule": self.decision}
         if self.decision == "wd":
-            cnn = siamese.pooled_features(self.tower, batch) if "cnn" in names else None
-            sets = writer_dependent.feature_sets(self.features, cnn, batch, geom)
+            sets = wd_feature_sets(self.tower, batch, self.features, geom)
             extra = writer_dependent.shifted_copies(names, batch[:-1], self.shift)
             per_set = {}
             for k, f in sets.items():
