@@ -157,30 +157,14 @@ when MNIST-format digits were given. Per-class accuracy, the confusion matrix
 and the misclassified characters show where the errors are. With `tta`, each
 character is scored as the mean softmax over it and its four 1-pixel shifts
 (test-time augmentation; word reading does not use it)."""))
-cells.append(code("""probs = ocr_model.predict_probs(model, test.images, tta=tta)
-pred = probs.argmax(1)
-char_accuracy = metrics.accuracy(test.labels, pred)
-cm = metrics.confusion_matrix(test.labels, pred, len(CLASSES))
-per_class = metrics.per_class_accuracy(cm)
-result = {"char_accuracy": char_accuracy, "char_top3_accuracy": metrics.top_k_accuracy(test.labels, probs, 3),
-          "n_train_chars": len(train), "n_test_chars": len(test), "epochs_run": sum(len(h["loss"]) for h in histories),
-          "ensemble": ensemble, "tta": tta,
+cells.append(code("""scored = ocr_model.evaluate_chars(model, test, digit_test, tta=tta)
+probs, pred, cm, per_class = scored["probs"], scored["pred"], scored["cm"], scored["per_class"]
+result = {**scored["metrics"], "n_train_chars": len(train), "n_test_chars": len(test),
+          "epochs_run": sum(len(h["loss"]) for h in histories), "ensemble": ensemble, "tta": tta,
           "train_seconds": train_seconds, "classes_real": "".join(real), "classes_synthetic_only": "".join(synthetic_only)}
-is_digit = test.labels < 10
-result["digit_accuracy_test_split"] = metrics.accuracy(test.labels[is_digit], pred[is_digit])
-result["letter_accuracy_test_split"] = metrics.accuracy(test.labels[~is_digit], pred[~is_digit])
-for s in np.unique(test.sources):
-    m = test.sources == s
-    result[f"accuracy_{s}"] = metrics.accuracy(test.labels[m], pred[m])
 if digit_test is not None:
-    dprobs = ocr_model.predict_probs(model, digit_test.images, tta=tta)
-    result["mnist_accuracy"] = metrics.accuracy(digit_test.labels, dprobs.argmax(1))
-    result["mnist_test_digits"] = len(digit_test)
-    # The test file holds only digits: also score the choice among the 10 digit classes
-    # (a 36-class model may read a 0 as O or a 1 as I).
-    result["mnist_accuracy_digit_classes"] = metrics.accuracy(digit_test.labels, dprobs[:, :10].argmax(1))
-    print(f"... choosing among digit classes only: {result['mnist_accuracy_digit_classes']:.4f}")
-    print(f"held-out IDX digits: {result['mnist_accuracy']:.4f} on {len(digit_test)}")
+    print(f"held-out IDX digits: {result['mnist_accuracy']:.4f} on {len(digit_test)}; "
+          f"choosing among digit classes only: {result['mnist_accuracy_digit_classes']:.4f}")
 print({k: round(v, 4) if isinstance(v, float) else v for k, v in result.items()})
 report.save_figure(plots.bar({c: float(a) for c, a in zip(CLASSES, per_class) if np.isfinite(a)},
                              "per-class accuracy (test split)", ylim=(0, 1)), "per_class_accuracy")

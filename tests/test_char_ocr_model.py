@@ -48,3 +48,22 @@ def test_tta_is_the_mean_over_the_shifted_characters():
     got = M.predict_probs(model, x, tta=True)
     assert np.allclose(got, expected, atol=1e-6) and not np.allclose(got, M.predict_probs(model, x), atol=1e-6)
     assert M.predict_probs(model, x[:0], tta=True).shape == (0, 36)
+
+
+def test_evaluate_chars_scores_the_split_and_the_digit_test_set():
+    from hwutils.ocr import data as D
+
+    model = M.build_classifier(width=4)
+    rng = np.random.default_rng(2)
+    test = D.concat(D.from_chars(rng.integers(0, 256, (6, 32, 32)).astype(np.uint8), "012ABC", "mnist"),
+                    D.from_chars(rng.integers(0, 256, (4, 32, 32)).astype(np.uint8), "XY34", "synthetic"))
+    digits = D.from_chars(rng.integers(0, 256, (5, 32, 32)).astype(np.uint8), "01234", "mnist")
+    out = M.evaluate_chars(model, test, digits)
+    pred = M.predict_probs(model, test.images).argmax(1)
+    m = out["metrics"]
+    assert m["char_accuracy"] == np.mean(pred == test.labels) and out["cm"].sum() == 10
+    assert {"accuracy_mnist", "accuracy_synthetic", "digit_accuracy_test_split"} <= set(m)
+    dprobs = M.predict_probs(model, digits.images)
+    assert m["mnist_test_digits"] == 5
+    assert m["mnist_accuracy_digit_classes"] == np.mean(dprobs[:, :10].argmax(1) == digits.labels)
+    assert "mnist_accuracy" not in M.evaluate_chars(model, test)["metrics"]

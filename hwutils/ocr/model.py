@@ -14,7 +14,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from hwutils import pipelines
+from hwutils import metrics, pipelines
 from hwutils.ocr import CHAR_SIZE, CLASSES
 
 
@@ -144,6 +144,34 @@ def predict_probs(model: keras.Model, images: np.ndarray, batch_size: int = 512,
     x = to_model_input(images)
     out = [np.asarray(model(x[i: i + batch_size], training=False)) for i in range(0, len(x), batch_size)]
     return np.concatenate(out)
+
+
+def evaluate_chars(model: keras.Model, test, digit_test=None, tta: bool = False) -> dict:
+    """Character accuracy of ``model`` on a :class:`~hwutils.ocr.data.CharSet`
+    test split (and on a digits-only test set, e.g. held-out MNIST digits).
+
+    Returns ``probs``, ``pred``, ``cm`` (36x36 confusion matrix), ``per_class``
+    accuracy and ``metrics``: accuracy, top-3, digit and letter accuracy, the
+    accuracy per source, and with ``digit_test`` its accuracy as a 36-way
+    choice and among the 10 digit classes only (a 36-class model may read a 0
+    as O or a 1 as I)."""
+    probs = predict_probs(model, test.images, tta=tta)
+    pred = probs.argmax(1)
+    cm = metrics.confusion_matrix(test.labels, pred, len(CLASSES))
+    out = {"char_accuracy": metrics.accuracy(test.labels, pred),
+           "char_top3_accuracy": metrics.top_k_accuracy(test.labels, probs, 3)}
+    is_digit = test.labels < 10
+    out["digit_accuracy_test_split"] = metrics.accuracy(test.labels[is_digit], pred[is_digit])
+    out["letter_accuracy_test_split"] = metrics.accuracy(test.labels[~is_digit], pred[~is_digit])
+    for s in np.unique(test.sources):
+        m = test.sources == s
+        out[f"accuracy_{s}"] = metrics.accuracy(test.labels[m], pred[m])
+    if digit_test is not None:
+        dprobs = predict_probs(model, digit_test.images, tta=tta)
+        out["mnist_accuracy"] = metrics.accuracy(digit_test.labels, dprobs.argmax(1))
+        out["mnist_test_digits"] = len(digit_test)
+        out["mnist_accuracy_digit_classes"] = metrics.accuracy(digit_test.labels, dprobs[:, :10].argmax(1))
+    return {"probs": probs, "pred": pred, "cm": cm, "per_class": metrics.per_class_accuracy(cm), "metrics": out}
 
 
 def fit_classifiers(train_images, train_labels, val_images=None, val_labels=None, *, members: int = 1,
