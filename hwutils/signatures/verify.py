@@ -152,12 +152,13 @@ def per_user_table(scores: dict, threshold: float) -> list[dict]:
 
 
 # ------------------------------------------------------------ writer-dependent
-def wd_feature_sets(tower, images, features: str, geometry: np.ndarray | None = None) -> dict:
+def wd_feature_sets(pooled_model, images, features: str, geometry: np.ndarray | None = None) -> dict:
     """The writer-dependent feature sets named in ``features`` of preprocessed
-    ``images`` (the tower's pooled features when ``cnn`` is among them;
-    ``geometry``: :func:`preprocess.geometry_many` of the original images, for ``geom``)."""
+    ``images`` (``pooled_model``: :func:`siamese.pooled_model` of the tower, for
+    ``cnn``; ``geometry``: :func:`preprocess.geometry_many` of the original
+    images, for ``geom``)."""
     names = writer_dependent.parse_features(features)
-    cnn = siamese.pooled_features(tower, images) if "cnn" in names else None
+    cnn = siamese.embed(pooled_model, images) if "cnn" in names else None
     return writer_dependent.feature_sets(features, cnn, images, geometry)
 
 
@@ -173,8 +174,9 @@ def fit_writer_dependent(tower, images, geometry, negative_idx, val_protocol, te
     ``negatives``, ``scales`` and ``ablation``: per set, its skilled EER alone and
     the fusion's without it, on validation and test (for the report only)."""
     names = writer_dependent.parse_features(features)
-    sets = wd_feature_sets(tower, images, features, geometry)
-    sets_test = wd_feature_sets(tower, test_images, features, test_geometry)
+    pooled = siamese.pooled_model(tower)
+    sets = wd_feature_sets(pooled, images, features, geometry)
+    sets_test = wd_feature_sets(pooled, test_images, features, test_geometry)
     negatives = {k: v[negative_idx] for k, v in sets.items()}
     raw_val = writer_dependent.score_trials(sets, val_protocol, negatives, C,
                                             writer_dependent.shifted_copies(names, images, shift))
@@ -220,8 +222,10 @@ class Verifier:
         self.tower, self.threshold, self.height, self.width, self.reducer = tower, float(threshold), height, width, reducer
         self.ink, self.decision, self.features, self.C = ink, decision, features, float(C)
         self.negatives, self.scales, self.shift = negatives or {}, scales or {}, int(shift)
-        if decision == "wd":
-            writer_dependent.parse_features(features)
+        # the pooled-feature model is built once here, not at every verify()
+        self._pooled = None
+        if decision == "wd" and "cnn" in writer_dependent.parse_features(features):
+            self._pooled = siamese.pooled_model(tower)
 
     def embed(self, images) -> np.ndarray:
         """Embeddings of images given as paths, PIL images or arrays (any mode)."""
@@ -252,7 +256,7 @@ class Verifier:
         details = {"distances": [float(x) for x in d], "reducer": self.reducer, "n_references": len(references),
                    "rule": self.decision}
         if self.decision == "wd":
-            sets = wd_feature_sets(self.tower, batch, self.features, geom)
+            sets = wd_feature_sets(self._pooled, batch, self.features, geom)
             extra = writer_dependent.shifted_copies(names, batch[:-1], self.shift)
             per_set = {}
             for k, f in sets.items():
