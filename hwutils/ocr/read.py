@@ -24,7 +24,7 @@ from hwutils.errors import HwError, ImageError
 from hwutils.ocr import CLASSES
 from hwutils.ocr.model import predict_probs
 from hwutils.ocr.search import SearchSettings, best_cover, candidate_runs, run_scores
-from hwutils.ocr.segment import _spaces, over_segment, segment_word
+from hwutils.ocr.segment import space_flags, over_segment, segment_word
 
 MODEL_FILE = "ocr_classifier.keras"
 READER_FILE = "reader.json"
@@ -138,7 +138,7 @@ class Reader:
             k += len(rs)
             cover = best_cover(len(w), rs, scores)
             groups = [w.group(i, j) for i, j in cover]
-            spaces = (_spaces(groups, self.segment_kwargs.get("space_gap", 1.2))
+            spaces = (space_flags(groups, self.segment_kwargs.get("space_gap", 1.2))
                       if self.segment_kwargs.get("detect_spaces", True) else [False] * len(groups))
             out.append([w.segment(i, j) for i, j in cover])
             for seg, space in zip(out[-1], spaces):

@@ -446,7 +446,7 @@ def segment_word(image, *, min_speck: float = 0.02, max_width_ratio: float = 1.7
     for g in groups:
         out += [g] if g.meta.get("hyphen") else _split_wide(g, labels, w_ref, max_width_ratio)
     out.sort(key=lambda g: g.cx)
-    spaces = _spaces(out, space_gap) if detect_spaces else [False] * len(out)
+    spaces = space_flags(out, space_gap) if detect_spaces else [False] * len(out)
     return [_to_segment(gray, labels, g, space, size) for g, space in zip(out, spaces)]
 
 
@@ -508,7 +508,7 @@ def over_segment(image, *, min_speck: float = 0.02, drop_label: bool = True, spl
     return WordPieces(gray, labels, pieces, h_ref, w_ref)
 
 
-def _spaces(groups, space_gap: float = 1.2) -> list[bool]:
+def space_flags(groups, space_gap: float = 1.2) -> list[bool]:
     """A space precedes a character when the gap before it exceeds the
     median gap plus ``space_gap`` typical character widths."""
     flags = [False] * len(groups)
