@@ -94,3 +94,49 @@ def test_compose_words():
     images, labels = D.compose_words(syn, 3, seed=0, min_len=3, max_len=4)
     assert len(images) == 3 and all(3 <= len(l) <= 4 for l in labels)
     assert all(im.dtype == np.uint8 and im.ndim == 2 for im in images)
+
+
+@pytest.mark.parametrize("gz", [True, False])
+def test_idx_digits_gzipped_or_not(tmp_path, gz):
+    img = np.zeros((3, 28, 28), np.uint8)
+    img[:, 8:20, 12:16] = 255  # a bar, ink bright as in MNIST
+    suffix = ".gz" if gz else ""
+    _write_idx(tmp_path / f"i.idx{suffix}", img)
+    _write_idx(tmp_path / f"l.idx{suffix}", np.array([1, 7, 1]))
+    if not gz:  # _write_idx gzips: store the plain bytes under the plain names
+        for name in ("i.idx", "l.idx"):
+            raw = gzip.open(tmp_path / name, "rb").read()
+            (tmp_path / name).write_bytes(raw)
+    cs = D.idx_digits(tmp_path / f"i.idx{suffix}", tmp_path / f"l.idx{suffix}")
+    assert len(cs) == 3 and [CLASSES[k] for k in cs.labels] == ["1", "7", "1"]
+    assert cs.images.shape == (3, 32, 32) and cs.images.min() < 128 < cs.images.max()  # ink dark on paper
+
+
+def test_idx_bad_files_name_the_file(tmp_path):
+    (tmp_path / "bad.idx").write_bytes(b"\x01\x02\x03\x04rest")
+    with pytest.raises(DataError, match="bad.idx.*magic"):
+        D.idx_digits(tmp_path / "bad.idx", tmp_path / "bad.idx")
+    _write_idx(tmp_path / "l.gz", np.array([1, 2]))
+    short = tmp_path / "short.gz"
+    with gzip.open(short, "wb") as fh:
+        fh.write(bytes([0, 0, 8, 3]) + struct.pack(">3I", 2, 28, 28) + b"\x00" * 100)
+    with pytest.raises(DataError, match="short.gz.*truncated"):
+        D.idx_digits(short, tmp_path / "l.gz")
+    with pytest.raises(DataError, match="missing.gz"):
+        D.idx_digits(tmp_path / "missing.gz", tmp_path / "l.gz")
+
+
+def test_folder_per_class_with_cap(tmp_path):
+    from PIL import Image
+
+    for label, n in (("A", 5), ("7", 2), ("notes", 1)):
+        (tmp_path / label).mkdir()
+        for k in range(n):
+            im = np.full((40, 30), 255, np.uint8)
+            im[10:30, 10 + k: 14 + k] = 0
+            Image.fromarray(im).save(tmp_path / label / f"{k}.png")
+    cs = D.folder_chars(tmp_path, cap=3, seed=0)
+    assert sorted(CLASSES[k] for k in cs.labels) == ["7", "7", "A", "A", "A"]  # "notes" is not a class
+    assert set(cs.sources) == {"folders"} and cs.images.shape[1:] == (32, 32)
+    with pytest.raises(DataError, match="no such folder"):
+        D.folder_chars(tmp_path / "absent")
