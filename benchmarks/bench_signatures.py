@@ -1,5 +1,6 @@
 """Signature benchmarks: verification latency (one questioned signature
-against 5 references, preprocessing included, and the model part alone) and
+against 5 references, preprocessing included; the model part alone; and
+enrolling the 5 references once, then one questioned signature) and
 Siamese training throughput (pairs per second), at the default (64x128) and
 the real-data (96x192) input sizes.
 
@@ -43,6 +44,15 @@ def latency(verifier, refs, questioned, repeats: int) -> dict:
         t0 = time.perf_counter()
         verifier.verify(refs, questioned)
         full.append((time.perf_counter() - t0) * 1000)
+    person = verifier.enroll(refs)
+    enrol, enrolled = [], []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        person = verifier.enroll(refs)
+        enrol.append((time.perf_counter() - t0) * 1000)
+        t0 = time.perf_counter()
+        person.verify(questioned)
+        enrolled.append((time.perf_counter() - t0) * 1000)
     batch = np.stack([preprocess(im, verifier.height, verifier.width) for im in refs + [questioned]])
     model = []
     for _ in range(repeats):
@@ -50,7 +60,8 @@ def latency(verifier, refs, questioned, repeats: int) -> dict:
         siamese.embed(verifier.tower, batch)
         model.append((time.perf_counter() - t0) * 1000)
     return {"verify_ms_median": statistics.median(full), "verify_ms_p90": float(np.percentile(full, 90)),
-            "model_only_ms_median": statistics.median(model)}
+            "model_only_ms_median": statistics.median(model), "enrol_ms_median": statistics.median(enrol),
+            "verify_enrolled_ms_median": statistics.median(enrolled)}
 
 
 def throughput(images, recs, size, steps: int, batch_size: int = 32) -> float:
@@ -93,7 +104,8 @@ def main():
         results["training_pairs_per_second"][name] = throughput(images, recs, size, args.steps)
     for k, v in results["latency"].items():
         print(f"latency {k:14s} verify 1 vs 5 refs: median {v['verify_ms_median']:.1f} ms "
-              f"(p90 {v['verify_ms_p90']:.1f}); model only {v['model_only_ms_median']:.1f} ms")
+              f"(p90 {v['verify_ms_p90']:.1f}); model only {v['model_only_ms_median']:.1f} ms; "
+              f"enrol once {v['enrol_ms_median']:.1f} ms, then {v['verify_enrolled_ms_median']:.1f} ms per signature")
     for k, v in results["training_pairs_per_second"].items():
         print(f"training {k:8s} {v:.0f} pairs/s (batch 32, contrastive, augmentation on)")
     out = ROOT / "benchmarks" / "results" / "signatures.json"

@@ -33,9 +33,10 @@ augment_strength: float = 1.0  # scale of random shift/zoom/rotation (0 = none; 
 n_references: int = 5  # genuine references per person in the evaluation
 reducer: str = "mean"  # mean or min distance over the references (decision = distance)
 decision: str = "wd"  # wd (writer-dependent SVMs on the features, fused) or distance (to the references)
-features: str = "cnn+hog+dir+geom"  # wd feature sets joined by +: cnn (pooled conv), hog, dir (gradient directions), geom (ink geometry)
+features: str = "cnn+hog+dir+geom"  # wd feature sets joined by +: cnn, hog, dir, geom; pen-sensitive: pressure, glcm (see text)
 wd_C: float = 1.0  # C of the per-person RBF SVMs (references vs other persons' signatures)
 wd_shift: int = 3  # references shifted by this many pixels (4 ways) are extra positives for hog and dir (0 = none)
+wd_norm: float = 0.5  # share of each person's leave-one-out reference score subtracted (0 = none, at most 1)
 screening: bool = True  # train and evaluate the validity screener
 screen_epochs: int = 8  # epochs of the screening autoencoder and classifier
 screen_height: int = 64  # screener input height (multiple of 8)
@@ -56,7 +57,8 @@ signature genuine or a forgery? This notebook
    persons split so the test persons are never seen;
 4. scores a questioned signature against the K references of the claimed person, either
    by the embedding distance or (default) writer-dependently: per person, RBF SVMs on the
-   CNN's pooled features, HOG, gradient-direction histograms and the global ink geometry,
+   CNN's pooled features, HOG, gradient-direction histograms, the global ink geometry and
+   two pseudo-dynamic sets (ink grey levels and stroke widths; grey-level co-occurrence),
    trained on the references (and shifted copies) against other persons' signatures, their
    scores fused;
 5. calibrates the threshold on validation persons and reports EER
@@ -75,7 +77,7 @@ from hwutils.errors import ParamsError
 from hwutils.images import read_gray
 from hwutils.signatures import data, siamese, verify
 from hwutils.signatures import writer_dependent as wd
-from hwutils.signatures.preprocess import geometry_many
+from hwutils.signatures.preprocess import scan_features_many
 from hwutils.signatures.screening import Screener
 from hwutils.synth import invalid as invalid_synth
 from hwutils.synth import signatures as sig_synth
@@ -146,9 +148,17 @@ the sigver protocol) trains, per claimed person, an RBF SVM on the references ag
 genuine signatures of the training persons, once per feature set: the CNN's pooled conv
 features (the layer before the embedding), HOG and signed gradient-direction histograms of
 the preprocessed image (with the references shifted by `wd_shift` pixels as extra
-positives), and the global ink geometry measured before cropping (box size, aspect, ink
-area and density, stroke width, components, centroid, spread, slant); the decision values
-are divided by their spread on validation trials and summed."""),
+positives), and three sets measured on the scan before cropping: the global ink geometry
+(`geom`: box size, aspect, ink area and density, stroke width, components, centroid,
+spread, slant), pseudo-dynamic "pressure" measures (`pressure`: histograms of ink grey
+levels, with the pen's darkness normalised away, and of stroke widths; the share of
+high-pressure ink; edge sharpness) and the grey-level co-occurrence of neighbouring ink
+pixels (`glcm`). A forger copying a shape slowly presses and moves differently, which
+these last two see; they also see a different pen, so watch them on data where forgers
+used the writer's pen. Each person's scores are lowered by `wd_norm` times the mean
+leave-one-out score of their own references, so persons with variable signatures are
+not all rejected by one global threshold. The decision values are divided by their spread
+on validation trials and summed."""),
     new_code_cell("""emb, emb_test = siamese.embed(tower, X), siamese.embed(tower, X_test)
 val_protocol = verify.make_trials(dev, split["val"], n_references, seed)
 test_protocol = verify.make_trials(split["test_records"], split["test"], n_references, seed)
@@ -158,14 +168,15 @@ dist_eval = verify.evaluate(dist_test, verify.calibrate_threshold(dist_val))
 if decision == "wd":
     train_set = set(split["train"])
     neg_idx = [i for i, r in enumerate(dev) if r.person in train_set and r.kind == GENUINE]
-    geom, geom_test = ((geometry_many([r.path for r in dev]), geometry_many([r.path for r in split["test_records"]]))
-                       if "geom" in wd.parse_features(features) else (None, None))
-    fitted = verify.fit_writer_dependent(tower, X, geom, neg_idx, val_protocol, X_test, geom_test, test_protocol,
-                                         features, wd_C, wd_shift)
+    scan_sets = wd.scan_names(features)
+    scan = scan_features_many([r.path for r in dev], scan_sets)
+    scan_test = scan_features_many([r.path for r in split["test_records"]], scan_sets)
+    fitted = verify.fit_writer_dependent(tower, X, scan, neg_idx, val_protocol, X_test, scan_test, test_protocol,
+                                         features, wd_C, wd_shift, wd_norm)
     val_scores, test_scores = fitted["val_scores"], fitted["test_scores"]
     negatives, scales = fitted["negatives"], fitted["scales"]
     for row in fitted["ablation"]:  # each feature set alone, and the fusion without it, for comparison
-        line = f"wd {row['set']:4s} alone: EER skilled val {row['alone_val']:.3f} test {row['alone_test']:.3f}"
+        line = f"wd {row['set']:8s} alone: EER skilled val {row['alone_val']:.3f} test {row['alone_test']:.3f}"
         if len(fitted["ablation"]) > 1:
             line += f"; fusion without it: val {row['without_val']:.3f} test {row['without_test']:.3f}"
         print(line)
@@ -198,9 +209,10 @@ report.save_figure(plots.score_histograms(groups, threshold, xlabel=xlabel), "sc
 report.save_table(verify.per_user_table(test_scores, threshold), "per_user_test")"""),
     new_markdown_cell("""## Save the verifier and use the public API
 `load_verifier(run_dir)` reads `artifacts/verifier/`; `verify(references, questioned)`
-returns the decision, the score, the threshold and details."""),
+returns the decision, the score, the threshold and details. `enroll(references)` fits
+the person's decision once; its `verify(questioned)` then checks many signatures."""),
     new_code_cell("""verifier = verify.Verifier(tower, threshold, height, width, reducer, ink, decision, features, negatives, scales, wd_C,
-                           wd_shift)
+                           wd_shift, wd_norm)
 verifier.save(report.artifacts_dir(verify.VERIFIER_DIR))
 loaded = verify.load_verifier(report.current_run_dir())
 p0 = split["test"][0]
@@ -209,9 +221,17 @@ questioned = [r for r in select(split["test_records"], [p0]) if r.path not in re
 t0 = time.perf_counter()
 results = [loaded.verify(refs, q.path) for q in questioned]
 latency_ms = (time.perf_counter() - t0) / max(1, len(results)) * 1000
+t0 = time.perf_counter()
+person = loaded.enroll(refs)  # fit the person's decision once, then check many signatures
+enrol_ms = (time.perf_counter() - t0) * 1000
+t0 = time.perf_counter()
+enrolled_results = [person.verify(q.path) for q in questioned]
+enrolled_ms = (time.perf_counter() - t0) / max(1, len(enrolled_results)) * 1000
+assert all(abs(a["score"] - b["score"]) < 1e-6 for a, b in zip(results, enrolled_results))
 for q, res in list(zip(questioned, results))[:6]:
     print(f"{q.path.name:24s} {q.kind:8s} -> {res['decision']:8s} score {res['score']:.3f} (threshold {res['threshold']:.3f})")
-print(f"{latency_ms:.0f} ms per verification against {len(refs)} references (includes preprocessing)")"""),
+print(f"{latency_ms:.0f} ms per verification against {len(refs)} references (includes preprocessing); "
+      f"enrolled once ({enrol_ms:.0f} ms): {enrolled_ms:.0f} ms per questioned signature")"""),
     new_markdown_cell("""## Validity screening
 Valid = signatures of training persons (train), validation persons (threshold
 choice) and test persons (measurement); invalid = generated lines, shapes,
@@ -244,6 +264,7 @@ m.update({f"val_{k}": v for k, v in val_eval.items() if k.startswith("eer")})
 m.update({f"test_distance_{k}": v for k, v in dist_eval.items() if k.startswith("eer")})
 m.update({"decision": decision, "features": features if decision == "wd" else "cnn"})
 m.update({"train_seconds": train_seconds, "train_pairs": fit["n_train"], "verify_latency_ms": latency_ms,
+          "enrol_ms": enrol_ms, "verify_enrolled_ms": enrolled_ms,
           "n_references": n_references, "test_persons_ids": ",".join(split["test"]),
           "data": str(data_dir or "synthetic"), "total_seconds": time.perf_counter() - t_start})
 for k, v in screen_eval.items():

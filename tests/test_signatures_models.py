@@ -9,7 +9,7 @@ from hwutils.datasets.sign_data import GENUINE, SKILLED, SignatureRecord
 from hwutils.errors import HwError, ImageError, ParamsError
 from hwutils.signatures import siamese, verify
 from hwutils.signatures import writer_dependent as wd
-from hwutils.signatures.preprocess import geometry_many, ink_geometry
+from hwutils.signatures.preprocess import ink_geometry, scan_features_many
 from hwutils.signatures.screening import Screener
 
 
@@ -107,9 +107,11 @@ def test_training_separates_toy_persons_and_round_trips(tmp_path):
     # ink geometry (references shifted by 1 px as extra positives), fused, saved and reloaded
     pooled = siamese.pooled_features(tower, x)
     assert pooled.shape == (len(x), 2 * 4 * 8)
-    geom = geometry_many([(255 - im).astype(np.uint8) for im in x])
-    features = "cnn+hog+dir+geom"
-    sets = wd.feature_sets(features, pooled, x, geom)
+    scan = scan_features_many([(255 - im).astype(np.uint8) for im in x])
+    features = "cnn+hog+dir+geom+pressure+glcm"
+    assert wd.scan_names(features) == ["geom", "pressure", "glcm"]
+    sets = wd.feature_sets(features, pooled, x, scan)
+    assert np.allclose(sets["glcm"] ** 2, scan["glcm"])  # Hellinger map
     neg_idx = [i for i, r in enumerate(recs) if r.person in ("001", "002") and r.kind == GENUINE]
     negatives = {k: v[neg_idx] for k, v in sets.items()}
     prot = verify.make_trials(recs, ["000", "003"], 3, seed=0)
@@ -119,19 +121,34 @@ def test_training_separates_toy_persons_and_round_trips(tmp_path):
     scales = wd.fit_scales(raw, sets)
     ws = wd.as_distance_scores(raw, scales)
     assert verify.evaluate(ws, verify.calibrate_threshold(ws))["eer_random"] == 0.0
-    fitted = verify.fit_writer_dependent(tower, x, geom, neg_idx, prot, x, geom, prot, features, shift=1)
+    fitted = verify.fit_writer_dependent(tower, x, scan, neg_idx, prot, x, scan, prot, features, shift=1)
     assert fitted["scales"] == pytest.approx(scales)
     np.testing.assert_allclose(fitted["val_scores"]["distance"], ws["distance"], atol=1e-6)
     np.testing.assert_allclose(fitted["test_scores"]["distance"], ws["distance"], atol=1e-6)
-    assert [r["set"] for r in fitted["ablation"]] == ["cnn", "hog", "dir", "geom"]
+    assert [r["set"] for r in fitted["ablation"]] == ["cnn", "hog", "dir", "geom", "pressure", "glcm"]
+    # the reference level: with norm, each person's scores drop by norm x the mean leave-one-out score
+    normed = wd.score_trials(sets, prot, negatives, extra=extra, norm=0.5)
+    p0 = prot["references"]["000"]
+    loo = np.mean([wd.person_scorer(np.concatenate([sets["hog"][[r for r in p0 if r != j]],
+                                                    *extra["hog"][:, [r for r in p0 if r != j]]]),
+                                    negatives["hog"])(sets["hog"][j])[0] for j in p0])
+    m = normed["person"] == "000"
+    np.testing.assert_allclose(normed["hog"][m], raw["hog"][m] - 0.5 * loo, atol=1e-9)
+    assert not np.allclose(normed["hog"][~m], raw["hog"][~m])  # the other person has its own level
+    with pytest.raises(ParamsError, match="wd_norm"):
+        verify.fit_writer_dependent(tower, x, scan, neg_idx, prot, x, scan, prot, features, norm=2.0)
     v = verify.Verifier(tower, verify.calibrate_threshold(ws), 16, 32, decision="wd", features=features,
-                        negatives=negatives, scales=scales, shift=1)
+                        negatives=negatives, scales=scales, shift=1, norm=0.5)
     v.save(tmp_path / "wd" / "artifacts" / "verifier")
     back = verify.load_verifier(tmp_path / "wd")
     a, b = v.verify(refs, img), back.verify(refs, img)
-    assert back.decision == "wd" and back.shift == 1 and set(a["details"]["wd_scores"]) == {"cnn", "hog", "dir", "geom"}
+    assert back.decision == "wd" and back.shift == 1 and back.norm == 0.5
+    assert set(a["details"]["wd_scores"]) == {"cnn", "hog", "dir", "geom", "pressure", "glcm"}
     assert a["score"] == pytest.approx(b["score"], abs=1e-5)
     assert a["score"] == pytest.approx(-sum(a["details"]["wd_scores"][k] / scales[k] for k in scales))
+    person = back.enroll(refs)  # fitted once, then several questioned signatures
+    for q in (img, (255 - x[5]).astype(np.uint8)):
+        assert person.verify(q)["score"] == pytest.approx(back.verify(refs, q)["score"], abs=1e-6)
     (tmp_path / "wd" / "artifacts" / "verifier" / "negatives_hog.npy").unlink()
     with pytest.raises(HwError, match="negatives_hog.npy"):
         verify.load_verifier(tmp_path / "wd")
@@ -154,6 +171,8 @@ def test_hog_features_shape_and_orientation():
         wd.parse_features("hog+hog")
     with pytest.raises(ParamsError, match="geom"):
         wd.feature_sets("hog+geom", None, x)
+    with pytest.raises(ParamsError, match="pressure"):
+        wd.feature_sets("hog+pressure", None, x, {"geom": np.zeros((2, 12))})
     with pytest.raises(ParamsError, match="decision|features"):
         verify.Verifier(None, 0.0, 32, 64, decision="wd", features="hog+lbp", negatives={"hog": f}, scales={"hog": 1})
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from hwutils.signatures.preprocess import ink_geometry, normalize_ink, preprocess, preprocess_many, preprocess_with_geometry
+from hwutils.signatures.preprocess import (ink_cooccurrence, ink_geometry, ink_pressure, normalize_ink, preprocess,
+                                          preprocess_many, preprocess_with_scan, scan_features, scan_features_many)
 
 
 def _sig(ink_level=30, paper=245, offset=(10, 20), shape=(120, 300)):
@@ -59,14 +60,55 @@ def test_keep_ink_mode_keeps_pen_darkness_like_sigver():
         preprocess(_sig(), 48, 96, ink="bold")
 
 
-def test_preprocess_with_geometry_matches_the_two_separate_calls():
+def test_preprocess_with_scan_matches_the_separate_calls():
     for ink in ("normalize", "keep"):
-        img, geom = preprocess_with_geometry(_sig(), 48, 96, ink=ink)
+        img, scan = preprocess_with_scan(_sig(), 48, 96, ink=ink)
         assert np.array_equal(img, preprocess(_sig(), 48, 96, ink=ink))
-        assert np.allclose(geom, ink_geometry(_sig()))
+        assert set(scan) == {"geom", "pressure", "glcm"}
+        assert np.allclose(scan["geom"], ink_geometry(_sig()))
+        assert np.allclose(scan["pressure"], ink_pressure(_sig())) and np.allclose(scan["glcm"], ink_cooccurrence(_sig()))
+    many = scan_features_many([_sig(), _sig(offset=(30, 60))], ["pressure"])
+    assert set(many) == {"pressure"} and many["pressure"].shape == (2, 21)
+    assert np.allclose(many["pressure"][0], many["pressure"][1])  # placement does not matter
+    assert scan_features_many([_sig()], []) == {}
+    import pytest
+    from hwutils.errors import ParamsError
+    with pytest.raises(ParamsError, match="lbp"):
+        scan_features(_sig(), ["lbp"])
     # the geometry keeps what cropping and resizing discard: a signature twice as large differs
     big = np.full((240, 600), 245, np.uint8)
     big[40:48, 40:340] = 30
     big[20:100, 160:168] = 30
     assert np.allclose(preprocess(big, 48, 96), preprocess(_sig(), 48, 96), atol=0.35)
     assert ink_geometry(big)[1] - ink_geometry(_sig())[1] > 0.5  # log width grows by about log 2
+
+
+def _graded_stroke(levels):
+    """A paper-white scan of a 6 px wide horizontal stroke whose ink grey levels follow ``levels`` across it."""
+    img = np.full((80, 240), 250, np.uint8)
+    for k, v in enumerate(levels):
+        img[30 + k, 20:220] = v
+    return img
+
+
+def test_pressure_and_cooccurrence_see_the_grey_levels_not_the_pen_darkness():
+    import pytest
+    from hwutils.errors import ImageError
+    even = _graded_stroke([20] * 6)  # pressed evenly
+    ridged = _graded_stroke([150, 90, 20, 20, 90, 150])  # dark centre, light edges
+    p_even, p_ridged = ink_pressure(even), ink_pressure(ridged)
+    assert p_even.shape == (21,) and np.all(np.isfinite(p_even))
+    assert abs(p_even[:8].sum() - 1) < 1e-5 and abs(p_ridged[:8].sum() - 1) < 1e-5  # grey-level histogram
+    assert p_even[16] > 0.9 and p_ridged[16] < 0.8  # share of high-pressure ink
+    assert p_ridged[15] > p_even[15] + 0.1  # spread of grey levels
+    # a uniformly lighter pen (same shape, same relative levels) gives the same measures
+    lighter = _graded_stroke([100] * 6)
+    assert np.allclose(ink_pressure(lighter)[:8], p_even[:8], atol=1e-6)
+    c_even, c_ridged = ink_cooccurrence(even), ink_cooccurrence(ridged)
+    assert c_even.shape == (36,) and abs(c_even.sum() - 1) < 1e-5 and np.all(c_even >= 0)
+    assert c_even.max() > 0.9 and c_ridged.max() < 0.8  # one grey level vs several
+    rgb = np.stack([ridged] * 3, -1)
+    assert np.allclose(ink_pressure(rgb), p_ridged) and np.allclose(ink_cooccurrence(rgb), c_ridged)
+    for f in (ink_pressure, ink_cooccurrence):
+        with pytest.raises(ImageError, match="blank.png: no ink"):
+            f(np.full((40, 40), 250, np.uint8), name="blank.png")

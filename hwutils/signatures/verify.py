@@ -16,6 +16,8 @@ Public API::
     v = load_verifier("outputs/signatures/<RUN_ID>")
     result = v.verify(["ref1.png", "ref2.png", ...], "questioned.png")
     result["decision"], result["score"], result["threshold"], result["details"]
+    person = v.enroll(["ref1.png", "ref2.png", ...])   # fit once, then check many
+    results = [person.verify(q) for q in questioned_paths]
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from hwutils import metrics
 from hwutils.datasets.sign_data import GENUINE, SKILLED, SignatureRecord
 from hwutils.errors import HwError, ParamsError
 from hwutils.signatures import siamese, writer_dependent
-from hwutils.signatures.preprocess import preprocess, preprocess_with_geometry
+from hwutils.signatures.preprocess import preprocess, preprocess_with_scan
 
 REDUCERS = ("mean", "min")
 DECISIONS = ("distance", "wd")
@@ -152,37 +154,47 @@ def per_user_table(scores: dict, threshold: float) -> list[dict]:
 
 
 # ------------------------------------------------------------ writer-dependent
-def wd_feature_sets(pooled_model, images, features: str, geometry: np.ndarray | None = None) -> dict:
+def check_norm(norm) -> float:
+    """``norm`` (share of the reference level subtracted) as a float in [0, 1], or :class:`ParamsError`."""
+    if isinstance(norm, bool) or not isinstance(norm, (int, float)) or not 0.0 <= float(norm) <= 1.0:
+        raise ParamsError(f"wd_norm: must be a number from 0 to 1, got {norm!r}")
+    return float(norm)
+
+
+def wd_feature_sets(pooled_model, images, features: str, scan: dict | None = None) -> dict:
     """The writer-dependent feature sets named in ``features`` of preprocessed
     ``images`` (``pooled_model``: :func:`siamese.pooled_model` of the tower, for
-    ``cnn``; ``geometry``: :func:`preprocess.geometry_many` of the original
-    images, for ``geom``)."""
+    ``cnn``; ``scan``: :func:`preprocess.scan_features_many` of the original
+    images, for ``geom``, ``pressure`` and ``glcm``)."""
     names = writer_dependent.parse_features(features)
     cnn = siamese.embed(pooled_model, images) if "cnn" in names else None
-    return writer_dependent.feature_sets(features, cnn, images, geometry)
+    return writer_dependent.feature_sets(features, cnn, images, scan)
 
 
-def fit_writer_dependent(tower, images, geometry, negative_idx, val_protocol, test_images, test_geometry,
-                         test_protocol, features: str, C: float = 1.0, shift: int = 0) -> dict:
+def fit_writer_dependent(tower, images, scan, negative_idx, val_protocol, test_images, test_scan,
+                         test_protocol, features: str, C: float = 1.0, shift: int = 0, norm: float = 0.0) -> dict:
     """The writer-dependent decision fitted and scored on both protocols.
 
-    ``images``/``geometry``: the development records (``val_protocol`` indexes
+    ``images``/``scan``: the development records (``val_protocol`` indexes
     them; ``negative_idx`` are the training persons' genuine signatures, the
-    SVM negatives); ``test_*``: the test records and their protocol. The fusion
+    SVM negatives); ``test_*``: the test records and their protocol; ``norm``:
+    the share of each person's reference level subtracted (see
+    :func:`writer_dependent.normalized_scorer`). The fusion
     scales come from the validation trials. Returns ``val_scores`` and
     ``test_scores`` (distance-shaped, see :func:`writer_dependent.as_distance_scores`),
     ``negatives``, ``scales`` and ``ablation``: per set, its skilled EER alone and
     the fusion's without it, on validation and test (for the report only)."""
     names = writer_dependent.parse_features(features)
+    norm = check_norm(norm)
     pooled = siamese.pooled_model(tower)
-    sets = wd_feature_sets(pooled, images, features, geometry)
-    sets_test = wd_feature_sets(pooled, test_images, features, test_geometry)
+    sets = wd_feature_sets(pooled, images, features, scan)
+    sets_test = wd_feature_sets(pooled, test_images, features, test_scan)
     negatives = {k: v[negative_idx] for k, v in sets.items()}
     raw_val = writer_dependent.score_trials(sets, val_protocol, negatives, C,
-                                            writer_dependent.shifted_copies(names, images, shift))
+                                            writer_dependent.shifted_copies(names, images, shift), norm)
     scales = writer_dependent.fit_scales(raw_val, sets)
     raw_test = writer_dependent.score_trials(sets_test, test_protocol, negatives, C,
-                                             writer_dependent.shifted_copies(names, test_images, shift))
+                                             writer_dependent.shifted_copies(names, test_images, shift), norm)
 
     def eer(raw, sc):
         return evaluate(writer_dependent.as_distance_scores(raw, sc), 0.0)["eer_skilled"]
@@ -207,12 +219,15 @@ class Verifier:
     of ``features``) of the references against ``negatives`` (other persons'
     genuine signatures, a dict name -> ``(m, d)`` array), fused with ``scales``;
     the score is minus the fused value; ``shift`` > 0 adds the references shifted
-    by that many pixels as positives of the image sets. Either way lower = more genuine.
+    by that many pixels as positives of the image sets; ``norm`` subtracts that share
+    of the person's reference level (:func:`writer_dependent.normalized_scorer`).
+    Either way lower = more genuine.
     """
 
     def __init__(self, tower, threshold: float, height: int, width: int, reducer: str = "mean",
                  ink: str = "normalize", decision: str = "distance", features: str = "cnn+hog",
-                 negatives: dict | None = None, scales: dict | None = None, C: float = 1.0, shift: int = 0):
+                 negatives: dict | None = None, scales: dict | None = None, C: float = 1.0, shift: int = 0,
+                 norm: float = 0.0):
         if reducer not in REDUCERS:
             raise ParamsError(f"reducer: unknown value {reducer!r}; choose one of {', '.join(REDUCERS)}")
         if decision not in DECISIONS:
@@ -221,7 +236,7 @@ class Verifier:
             raise ParamsError("decision: 'wd' needs the negatives and the fusion scales")
         self.tower, self.threshold, self.height, self.width, self.reducer = tower, float(threshold), height, width, reducer
         self.ink, self.decision, self.features, self.C = ink, decision, features, float(C)
-        self.negatives, self.scales, self.shift = negatives or {}, scales or {}, int(shift)
+        self.negatives, self.scales, self.shift, self.norm = negatives or {}, scales or {}, int(shift), check_norm(norm)
         # the pooled-feature model is built once here, not at every verify()
         self._pooled = None
         if decision == "wd" and "cnn" in writer_dependent.parse_features(features):
@@ -234,42 +249,46 @@ class Verifier:
     def _prepare(self, images) -> np.ndarray:
         return np.stack([preprocess(im, self.height, self.width, ink=self.ink) for im in images])
 
-    def verify(self, references, questioned) -> dict:
-        """Is ``questioned`` a genuine signature of the person who wrote ``references``?
+    def _encode(self, images) -> tuple[np.ndarray, dict, np.ndarray]:
+        """Images (paths, PIL images or arrays) -> embeddings, writer-dependent
+        feature sets (``{}`` for the distance rule) and the preprocessed batch."""
+        names = writer_dependent.parse_features(self.features) if self.decision == "wd" else []
+        scan_names = writer_dependent.scan_names(self.features) if names else []
+        if scan_names:
+            pairs = [preprocess_with_scan(im, self.height, self.width, self.ink, scan_names) for im in images]
+            batch = np.stack([a for a, _ in pairs])
+            scan = {k: np.stack([b[k] for _, b in pairs]) for k in scan_names}
+        else:
+            batch, scan = self._prepare(images), None
+        sets = wd_feature_sets(self._pooled, batch, self.features, scan) if names else {}
+        return siamese.embed(self.tower, batch), sets, batch
 
-        Returns ``{"decision": "genuine"|"forgery", "genuine": bool, "score":
-        float, "threshold": float, "details": {...}}``; lower score = more genuine.
-        """
+    def enroll(self, references) -> "Enrolment":
+        """Fit the claimed person's decision once from ``references`` (one or
+        more genuine signatures: paths, PIL images or arrays); the returned
+        :class:`Enrolment` verifies any number of questioned signatures against
+        them without refitting."""
         if isinstance(references, (str, Path)) or (hasattr(references, "ndim") and references.ndim == 2):
             references = [references]
         references = list(references)
         if not references:
             raise ParamsError("references: give at least one genuine reference signature")
-        names = writer_dependent.parse_features(self.features) if self.decision == "wd" else []
-        if "geom" in names:
-            pairs = [preprocess_with_geometry(im, self.height, self.width, self.ink) for im in references + [questioned]]
-            batch, geom = np.stack([a for a, _ in pairs]), np.stack([g for _, g in pairs])
-        else:
-            batch, geom = self._prepare(references + [questioned]), None
-        emb = siamese.embed(self.tower, batch)
-        d = reference_distances(emb[-1], emb[:-1])
-        details = {"distances": [float(x) for x in d], "reducer": self.reducer, "n_references": len(references),
-                   "rule": self.decision}
+        emb, sets, batch = self._encode(references)
+        scorers = {}
         if self.decision == "wd":
-            sets = wd_feature_sets(self._pooled, batch, self.features, geom)
-            extra = writer_dependent.shifted_copies(names, batch[:-1], self.shift)
-            per_set = {}
-            for k, f in sets.items():
-                pos = np.concatenate([f[:-1], *extra[k]]) if k in extra else f[:-1]
-                per_set[k] = float(writer_dependent.person_scorer(pos, self.negatives[k], self.C)(f[-1])[0])
-            score = -float(writer_dependent.fuse(per_set, self.scales))
-            details["wd_scores"] = per_set
-        else:
-            score = reduce_distances(d, self.reducer)
-        genuine = bool(score <= self.threshold)
-        details["margin"] = float(self.threshold - score)
-        return {"decision": "genuine" if genuine else "forgery", "genuine": genuine, "score": score,
-                "threshold": self.threshold, "details": details}
+            extra = writer_dependent.shifted_copies(list(sets), batch, self.shift)
+            scorers = {k: writer_dependent.normalized_scorer(f, self.negatives[k], self.C, extra.get(k), self.norm)
+                       for k, f in sets.items()}
+        return Enrolment(self, emb, scorers)
+
+    def verify(self, references, questioned) -> dict:
+        """Is ``questioned`` a genuine signature of the person who wrote ``references``?
+
+        Returns ``{"decision": "genuine"|"forgery", "genuine": bool, "score":
+        float, "threshold": float, "details": {...}}``; lower score = more genuine.
+        To check several signatures against the same references, :meth:`enroll` once.
+        """
+        return self.enroll(references).verify(questioned)
 
     def save(self, folder) -> Path:
         """Write ``tower.keras``, ``verifier.json`` and (``wd``) ``negatives_<set>.npy`` into ``folder``."""
@@ -283,7 +302,7 @@ class Verifier:
                                                             "width": self.width, "reducer": self.reducer,
                                                             "ink": self.ink, "decision": self.decision,
                                                             "features": self.features, "scales": self.scales,
-                                                            "C": self.C, "shift": self.shift})
+                                                            "C": self.C, "shift": self.shift, "norm": self.norm})
         return folder
 
 
@@ -311,4 +330,30 @@ def load_verifier(run_dir) -> Verifier:
         negatives[k] = np.load(path, allow_pickle=False)
     return Verifier(tower, cfg["threshold"], int(cfg["height"]), int(cfg["width"]), cfg.get("reducer", "mean"),
                     cfg.get("ink", "normalize"), cfg.get("decision", "distance"), cfg.get("features", "cnn+hog"),
-                    negatives, scales, cfg.get("C", 1.0), cfg.get("shift", 0))
+                    negatives, scales, cfg.get("C", 1.0), cfg.get("shift", 0), cfg.get("norm", 0.0))
+
+
+class Enrolment:
+    """One person's references, fitted by :meth:`Verifier.enroll`: ``verify(questioned)``."""
+
+    def __init__(self, verifier: Verifier, reference_embeddings: np.ndarray, scorers: dict):
+        self.verifier, self.reference_embeddings, self.scorers = verifier, reference_embeddings, scorers
+
+    def verify(self, questioned) -> dict:
+        """Score one questioned signature (path, PIL image or array) against the
+        enrolled references; the result is as :meth:`Verifier.verify`'s."""
+        v = self.verifier
+        emb, sets, _ = v._encode([questioned])
+        d = reference_distances(emb[0], self.reference_embeddings)
+        details = {"distances": [float(x) for x in d], "reducer": v.reducer,
+                   "n_references": len(self.reference_embeddings), "rule": v.decision}
+        if v.decision == "wd":
+            per_set = {k: float(self.scorers[k](f[0])[0]) for k, f in sets.items()}
+            score = -float(writer_dependent.fuse(per_set, v.scales))
+            details["wd_scores"] = per_set
+        else:
+            score = reduce_distances(d, v.reducer)
+        genuine = bool(score <= v.threshold)
+        details["margin"] = float(v.threshold - score)
+        return {"decision": "genuine" if genuine else "forgery", "genuine": genuine, "score": score,
+                "threshold": v.threshold, "details": details}

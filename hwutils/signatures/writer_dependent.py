@@ -3,15 +3,21 @@
 The standard ``sigver`` protocol (Hafemann et al.): writer-independent
 feature sets (the Siamese tower's pooled conv features, the layer before its
 embedding, ``cnn``; HOG of the preprocessed image, ``hog``; signed gradient
-direction histograms on a coarse grid, ``dir``; global ink geometry measured
-before cropping, ``geom``, see :func:`preprocess.ink_geometry`) and, per claimed person, a small
+direction histograms on a coarse grid, ``dir``; and three sets measured on
+the scan before cropping (:func:`preprocess.scan_features`): global ink geometry,
+``geom``; pseudo-dynamic "pressure" measures (ink grey levels, stroke widths),
+``pressure``; grey-level co-occurrence of the ink, ``glcm``) and, per claimed person, a small
 classifier trained on that person's K genuine references (positives) against
 genuine signatures of *other* persons from the development set (random
 forgeries, negatives). Shifted copies of each reference (``shift`` pixels
 left, right, up and down) are extra positives for the image sets (``hog``,
 ``dir``), so a few pixels of placement do not count against a genuine
 signature. The questioned signature's score is the classifier's decision
-value (higher = more genuine).
+value (higher = more genuine), less ``norm`` times the person's *reference
+level*: the mean decision value of each reference under the classifier fitted
+without it (leave-one-out). Persons whose signatures vary a lot get low scores
+even when genuine; subtracting part of that level puts persons on one scale,
+so a global threshold fits them more evenly.
 
 With several feature sets the per-set decision values are fused by a
 weighted sum, each divided by a scale (the spread of that set's scores on
@@ -30,8 +36,9 @@ from sklearn.svm import SVC
 
 from hwutils.errors import ParamsError
 
-SETS = ("cnn", "hog", "dir", "geom")
+SETS = ("cnn", "hog", "dir", "geom", "pressure", "glcm")
 IMAGE_SETS = ("hog", "dir")
+SCAN_SETS = ("geom", "pressure", "glcm")
 
 
 def _ink_float(images) -> np.ndarray:
@@ -107,11 +114,12 @@ def direction_features(images, bins: int = 16, grid: tuple = (2, 4)) -> np.ndarr
     return np.sqrt(hist).reshape(n, -1).astype(np.float32)
 
 
-def feature_sets(features: str, cnn_features: np.ndarray | None, images, geometry: np.ndarray | None = None) -> dict:
+def feature_sets(features: str, cnn_features: np.ndarray | None, images, scan: dict | None = None) -> dict:
     """The feature sets named in ``features`` (``+``-joined, see :data:`SETS`):
     ``cnn`` = ``cnn_features`` (e.g. :func:`siamese.pooled_features` of the same
-    images), ``hog`` / ``dir`` computed from the preprocessed ``images``, ``geom`` =
-    ``geometry`` (:func:`preprocess.geometry_many` of the original images)."""
+    images), ``hog`` / ``dir`` computed from the preprocessed ``images``, and the
+    scan sets (:data:`SCAN_SETS`) taken from ``scan`` (:func:`preprocess.scan_features_many`
+    of the original images; ``glcm`` gets the Hellinger square root)."""
     names = parse_features(features)
     out = {}
     for name in names:
@@ -119,13 +127,19 @@ def feature_sets(features: str, cnn_features: np.ndarray | None, images, geometr
             if cnn_features is None:
                 raise ParamsError("features: 'cnn' needs the tower's pooled features")
             out["cnn"] = np.asarray(cnn_features, np.float32)
-        elif name == "geom":
-            if geometry is None:
-                raise ParamsError("features: 'geom' needs the ink geometry of the original images")
-            out["geom"] = np.asarray(geometry, np.float32)
+        elif name in SCAN_SETS:
+            if scan is None or name not in scan:
+                raise ParamsError(f"features: {name!r} needs the scan features of the original images")
+            values = np.asarray(scan[name], np.float32)
+            out[name] = np.sqrt(np.maximum(values, 0.0)) if name == "glcm" else values
         else:
             out[name] = image_features(name, images)
     return out
+
+
+def scan_names(features: str) -> list[str]:
+    """The sets of ``features`` measured on the original scans (see :data:`SCAN_SETS`)."""
+    return [k for k in parse_features(features) if k in SCAN_SETS]
 
 
 def image_features(name: str, images) -> np.ndarray:
@@ -162,14 +176,39 @@ def person_scorer(references: np.ndarray, negatives: np.ndarray, C: float = 1.0)
     return lambda q: clf.decision_function(scaler.transform(np.atleast_2d(q)))
 
 
-def score_trials(sets: dict, protocol: dict, negatives: dict, C: float = 1.0, extra: dict | None = None) -> dict:
+def normalized_scorer(references: np.ndarray, negatives: np.ndarray, C: float = 1.0, extra: np.ndarray | None = None,
+                      norm: float = 0.0):
+    """Per-person scorer with optional extra positives and the reference level.
+
+    ``references``: ``(K, d)``; ``extra``: ``(c, K, d)`` copies of them (e.g.
+    shifted) added as positives; ``norm``: share of the reference level (the mean
+    leave-one-out decision value of the references, each scored by the SVM fitted
+    without it and its copies) subtracted from every score (0 = none; needs K >= 2).
+    Returns ``features (m, d) -> scores (m,)``, higher = more genuine.
+    """
+    references = np.asarray(references)
+
+    def positives(keep):
+        return references[keep] if extra is None else np.concatenate([references[keep], *extra[:, keep]])
+
+    k = len(references)
+    score = person_scorer(positives(np.arange(k)), negatives, C)
+    if norm <= 0 or k < 2:
+        return score
+    level = np.mean([person_scorer(positives(np.delete(np.arange(k), j)), negatives, C)(references[j])[0]
+                     for j in range(k)])
+    return lambda q: score(q) - norm * level
+
+
+def score_trials(sets: dict, protocol: dict, negatives: dict, C: float = 1.0, extra: dict | None = None,
+                 norm: float = 0.0) -> dict:
     """Raw per-set WD scores of the trials of a :func:`verify.make_trials` protocol.
 
     ``sets``: name -> ``(n, d)`` features of the protocol's records;
     ``negatives``: name -> ``(m, d)`` features of other persons' genuine
     signatures (e.g. the training persons); ``extra``: name -> ``(c, n, d)``
-    copies (:func:`shifted_copies`) whose reference rows are added as positives.
-    Returns ``{"person", "index", "type", name: scores...}`` (higher = more genuine).
+    copies (:func:`shifted_copies`) whose reference rows are added as positives;
+    ``norm``: see :func:`normalized_scorer`. Returns ``{"person", "index", "type", name: scores...}`` (higher = more genuine).
     """
     extra = extra or {}
     by_person: dict = {}
@@ -183,8 +222,8 @@ def score_trials(sets: dict, protocol: dict, negatives: dict, C: float = 1.0, ex
         s = np.zeros(n, np.float64)
         for p, ks in by_person.items():
             refs = protocol["references"][p]
-            pos = feats[refs] if name not in extra else np.concatenate([feats[refs], *extra[name][:, refs]])
-            score = person_scorer(pos, negatives[name], C)
+            copies = extra[name][:, refs] if name in extra else None
+            score = normalized_scorer(feats[refs], negatives[name], C, copies, norm)
             s[ks] = score(feats[out["index"][ks]])
         out[name] = s
     return out
