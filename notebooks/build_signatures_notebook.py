@@ -57,9 +57,9 @@ signature genuine or a forgery? This notebook
    persons split so the test persons are never seen;
 4. scores a questioned signature against the K references of the claimed person, either
    by the embedding distance or (default) writer-dependently: per person, RBF SVMs on the
-   CNN's pooled features, HOG, gradient-direction histograms, the global ink geometry and
-   two pseudo-dynamic sets (ink grey levels and stroke widths; grey-level co-occurrence),
-   trained on the references (and shifted copies) against other persons' signatures, their
+   CNN's pooled features, HOG, gradient-direction histograms, the global ink geometry and,
+   if `features` names them, two pen-sensitive pseudo-dynamic sets (ink grey levels and
+   stroke widths; grey-level co-occurrence), trained on the references (and shifted copies) against other persons' signatures, their
    scores fused;
 5. calibrates the threshold on validation persons and reports EER
    (global and per-user thresholds), FRR and FAR for skilled and random forgeries;
@@ -84,6 +84,9 @@ from hwutils.synth import signatures as sig_synth
 
 repro.seed_everything(seed)
 strategy_obj = training.get_strategy(strategy)
+if decision == "wd":  # fail on a bad feature list or norm before any training
+    wd.parse_features(features)
+    verify.check_norm(wd_norm)
 t_start = time.perf_counter()"""),
     new_markdown_cell("""## Data
 Without `data_dir` we write synthetic persons into the run's artifacts: each person
@@ -154,8 +157,8 @@ spread, slant), pseudo-dynamic "pressure" measures (`pressure`: histograms of in
 levels, with the pen's darkness normalised away, and of stroke widths; the share of
 high-pressure ink; edge sharpness) and the grey-level co-occurrence of neighbouring ink
 pixels (`glcm`). A forger copying a shape slowly presses and moves differently, which
-these last two see; they also see a different pen, so watch them on data where forgers
-used the writer's pen. Each person's scores are lowered by `wd_norm` times the mean
+these last two see; they also see a different pen, so they are off by default (on in
+`sign_data.yaml`, where forgers mostly used darker pens: see the README). Each person's scores are lowered by `wd_norm` times the mean
 leave-one-out score of their own references, so persons with variable signatures are
 not all rejected by one global threshold. The decision values are divided by their spread
 on validation trials and summed."""),
