@@ -33,10 +33,12 @@ augment_strength: float = 1.0  # scale of random shift/zoom/rotation (0 = none; 
 n_references: int = 5  # genuine references per person in the evaluation
 reducer: str = "mean"  # mean or min distance over the references (decision = distance)
 decision: str = "wd"  # wd (writer-dependent SVMs on the features, fused) or distance (to the references)
-features: str = "cnn+hog+dir+geom"  # wd feature sets joined by +: cnn, hog, dir, geom; pen-sensitive: pressure, glcm (see text)
+features: str = "cnn+hog+dir+geom"  # wd feature sets joined by +: cnn, signet, hog, dir, geom; pen-sensitive: pressure, glcm
 wd_C: float = 1.0  # C of the per-person RBF SVMs (references vs other persons' signatures)
 wd_shift: int = 3  # references shifted by this many pixels (4 ways) are extra positives for hog and dir (0 = none)
 wd_norm: float = 0.5  # share of each person's leave-one-out reference score subtracted (0 = none, at most 1)
+signet_epochs: int = 30  # epochs of the writer-classification CNN (trained only when features name signet)
+signet_forgery_weight: float = 0.0  # weight of that CNN's genuine-vs-forgery head (0 = writers only, SigNet; >0 SigNet-F)
 screening: bool = True  # train and evaluate the validity screener
 screen_epochs: int = 8  # epochs of the screening autoencoder and classifier
 screen_height: int = 64  # screener input height (multiple of 8)
@@ -75,7 +77,7 @@ from hwutils import augment, metrics, plots, report, repro, training
 from hwutils.datasets.sign_data import GENUINE, persons, select
 from hwutils.errors import ParamsError
 from hwutils.images import read_gray
-from hwutils.signatures import data, siamese, verify
+from hwutils.signatures import data, siamese, verify, writer_net
 from hwutils.signatures import writer_dependent as wd
 from hwutils.signatures.preprocess import scan_features_many
 from hwutils.signatures.screening import Screener
@@ -87,6 +89,8 @@ strategy_obj = training.get_strategy(strategy)
 if decision == "wd":  # fail on a bad feature list or norm before any training
     wd.parse_features(features)
     verify.check_norm(wd_norm)
+    if not 0.0 <= signet_forgery_weight <= 1.0:
+        raise ParamsError(f"signet_forgery_weight: must be from 0 to 1, got {signet_forgery_weight!r}")
 t_start = time.perf_counter()"""),
     new_markdown_cell("""## Data
 Without `data_dir` we write synthetic persons into the run's artifacts: each person
@@ -142,6 +146,21 @@ fit = siamese.train(tower, X, dev, split["train"], split["val"], loss=loss, marg
 train_seconds = time.perf_counter() - t0
 print(f"{fit['n_train']} training pairs, {train_seconds:.0f}s")
 report.save_figure(plots.training_curves(fit["history"]), "training_curves")"""),
+    new_markdown_cell("""## Writer-classification features (`signet`)
+When `features` names `signet`, a second CNN of the same architecture learns to tell
+the *training* persons apart (softmax over them, genuine signatures only: Hafemann et
+al.'s SigNet) and, with weight `signet_forgery_weight` > 0, their genuine signatures from
+their skilled forgeries (SigNet-F). Its pooled conv features become one more writer-independent
+set for the per-person SVMs; the persons measured are never among its classes."""),
+    new_code_cell("""signet, signet_seconds = None, 0.0
+if decision == "wd" and "signet" in wd.parse_features(features):
+    t0 = time.perf_counter()
+    with strategy_obj.scope():
+        net = writer_net.train_writer_net(X, dev, split["train"], forgery_weight=signet_forgery_weight,
+                                          epochs=signet_epochs, batch_size=batch_size, learning_rate=learning_rate,
+                                          augment_strength=augment_strength, base_filters=base_filters, seed=seed)
+    signet, signet_seconds = net["features"], time.perf_counter() - t0
+    print(f"writer network: {net['n_writers']} persons, {net['n_train']} signatures, {signet_seconds:.0f}s")"""),
     new_markdown_cell("""## Scores against K references
 Each validation and test person gets `n_references` genuine references; the rest of
 their genuine signatures, their skilled forgeries and one signature of each other
@@ -149,7 +168,7 @@ person (random forgery) are questioned. The writer-*independent* score is the me
 embedding distance to the references. The writer-*dependent* score (`decision: wd`,
 the sigver protocol) trains, per claimed person, an RBF SVM on the references against
 genuine signatures of the training persons, once per feature set: the CNN's pooled conv
-features (the layer before the embedding), HOG and signed gradient-direction histograms of
+features (the layer before the embedding; and the writer network's, `signet`), HOG and signed gradient-direction histograms of
 the preprocessed image (with the references shifted by `wd_shift` pixels as extra
 positives), and three sets measured on the scan before cropping: the global ink geometry
 (`geom`: box size, aspect, ink area and density, stroke width, components, centroid,
@@ -175,7 +194,7 @@ if decision == "wd":
     scan = scan_features_many([r.path for r in dev], scan_sets)
     scan_test = scan_features_many([r.path for r in split["test_records"]], scan_sets)
     fitted = verify.fit_writer_dependent(tower, X, scan, neg_idx, val_protocol, X_test, scan_test, test_protocol,
-                                         features, wd_C, wd_shift, wd_norm)
+                                         features, wd_C, wd_shift, wd_norm, signet)
     val_scores, test_scores = fitted["val_scores"], fitted["test_scores"]
     negatives, scales = fitted["negatives"], fitted["scales"]
     for row in fitted["ablation"]:  # each feature set alone, and the fusion without it, for comparison
@@ -215,7 +234,7 @@ report.save_table(verify.per_user_table(test_scores, threshold), "per_user_test"
 returns the decision, the score, the threshold and details. `enroll(references)` fits
 the person's decision once; its `verify(questioned)` then checks many signatures."""),
     new_code_cell("""verifier = verify.Verifier(tower, threshold, height, width, reducer, ink, decision, features, negatives, scales, wd_C,
-                           wd_shift, wd_norm)
+                           wd_shift, wd_norm, signet)
 verifier.save(report.artifacts_dir(verify.VERIFIER_DIR))
 loaded = verify.load_verifier(report.current_run_dir())
 p0 = split["test"][0]
@@ -266,7 +285,7 @@ if screening:
 m.update({f"val_{k}": v for k, v in val_eval.items() if k.startswith("eer")})
 m.update({f"test_distance_{k}": v for k, v in dist_eval.items() if k.startswith("eer")})
 m.update({"decision": decision, "features": features if decision == "wd" else "cnn"})
-m.update({"train_seconds": train_seconds, "train_pairs": fit["n_train"], "verify_latency_ms": latency_ms,
+m.update({"train_seconds": train_seconds, "train_pairs": fit["n_train"], "verify_latency_ms": latency_ms, "signet_seconds": signet_seconds,
           "enrol_ms": enrol_ms, "verify_enrolled_ms": enrolled_ms,
           "n_references": n_references, "test_persons_ids": ",".join(split["test"]),
           "data": str(data_dir or "synthetic"), "total_seconds": time.perf_counter() - t_start})

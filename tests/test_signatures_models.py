@@ -7,7 +7,7 @@ import pytest
 
 from hwutils.datasets.sign_data import GENUINE, SKILLED, SignatureRecord
 from hwutils.errors import HwError, ImageError, ParamsError
-from hwutils.signatures import siamese, verify
+from hwutils.signatures import siamese, verify, writer_net
 from hwutils.signatures import writer_dependent as wd
 from hwutils.signatures.preprocess import ink_geometry, scan_features_many
 from hwutils.signatures.screening import Screener
@@ -110,7 +110,7 @@ def test_training_separates_toy_persons_and_round_trips(tmp_path):
     scan = scan_features_many([(255 - im).astype(np.uint8) for im in x])
     features = "cnn+hog+dir+geom+pressure+glcm"
     assert wd.scan_names(features) == ["geom", "pressure", "glcm"]
-    sets = wd.feature_sets(features, pooled, x, scan)
+    sets = wd.feature_sets(features, x, {"cnn": pooled}, scan)
     assert np.allclose(sets["glcm"] ** 2, scan["glcm"])  # Hellinger map
     neg_idx = [i for i, r in enumerate(recs) if r.person in ("001", "002") and r.kind == GENUINE]
     negatives = {k: v[neg_idx] for k, v in sets.items()}
@@ -154,6 +154,47 @@ def test_training_separates_toy_persons_and_round_trips(tmp_path):
         verify.load_verifier(tmp_path / "wd")
 
 
+def test_writer_network_learns_writers_and_serves_the_signet_set(tmp_path):
+    recs = _records(n_persons=4, n_gen=8, n_forg=3)
+    x = _person_images(recs)
+    with pytest.raises(ParamsError, match="2 training persons"):
+        writer_net.build_writer_net(16, 32, 1, base_filters=8)
+    with pytest.raises(ParamsError, match="signet_forgery_weight"):
+        writer_net.train_writer_net(x, recs, ["000", "001"], forgery_weight=1.5)
+    net = writer_net.train_writer_net(x, recs, ["000", "001", "002"], epochs=12, base_filters=8, seed=0)
+    assert net["n_writers"] == 3 and net["n_train"] == 3 * 11
+    assert net["history"]["loss"][-1] < net["history"]["loss"][0]
+    feats = siamese.embed(net["features"], x)
+    assert feats.shape == (len(x), 2 * 4 * 8)
+    # the features tell the training writers apart: nearest other genuine signature is the same writer
+    g = [i for i, r in enumerate(recs) if r.kind == GENUINE and r.person != "003"]
+    d = np.linalg.norm(feats[g][:, None] - feats[g][None], axis=-1) + np.eye(len(g)) * 1e9
+    same = [recs[g[i]].person == recs[g[int(np.argmin(d[i]))]].person for i in range(len(g))]
+    assert np.mean(same) > 0.9
+    # the signet set in the writer-dependent decision: needs the network, saves and reloads with it
+    tower = siamese.build_tower(16, 32, embedding_dim=8, base_filters=8)
+    with pytest.raises(ParamsError, match="signet"):
+        verify.Verifier(tower, 0.0, 16, 32, decision="wd", features="signet+hog", negatives={"hog": x}, scales={"hog": 1})
+    neg_idx = [i for i, r in enumerate(recs) if r.person in ("001", "002") and r.kind == GENUINE]
+    prot = verify.make_trials(recs, ["000", "003"], 3, seed=0)
+    fitted = verify.fit_writer_dependent(tower, x, None, neg_idx, prot, x, None, prot, "signet+hog",
+                                         signet=net["features"])
+    assert set(fitted["scales"]) == {"signet", "hog"}
+    v = verify.Verifier(tower, 0.0, 16, 32, decision="wd", features="signet+hog", negatives=fitted["negatives"],
+                        scales=fitted["scales"], signet=net["features"])
+    v.save(tmp_path / "v")
+    assert (tmp_path / "v" / "signet.keras").is_file()
+    back = verify.load_verifier(tmp_path / "v")
+    refs = [(255 - x[k]).astype(np.uint8) for k in (1, 2, 3)]
+    q = (255 - x[0]).astype(np.uint8)
+    a, b = v.verify(refs, q), back.verify(refs, q)
+    assert set(a["details"]["wd_scores"]) == {"signet", "hog"}
+    assert a["score"] == pytest.approx(b["score"], abs=1e-5)
+    (tmp_path / "v" / "signet.keras").unlink()
+    with pytest.raises(HwError, match="signet.keras"):
+        verify.load_verifier(tmp_path / "v")
+
+
 def test_hog_features_shape_and_orientation():
     x = np.zeros((2, 32, 64), np.uint8)
     x[0, 8:24, 30:33] = 255  # vertical stroke -> horizontal gradients
@@ -166,13 +207,15 @@ def test_hog_features_shape_and_orientation():
     with pytest.raises(ParamsError, match="hog cell"):
         wd.hog_features(np.zeros((1, 16, 16), np.uint8), cell=16)
     with pytest.raises(ParamsError, match="features"):
-        wd.feature_sets("pixels", None, x)
+        wd.feature_sets("pixels", x)
     with pytest.raises(ParamsError, match="features"):
         wd.parse_features("hog+hog")
     with pytest.raises(ParamsError, match="geom"):
-        wd.feature_sets("hog+geom", None, x)
+        wd.feature_sets("hog+geom", x)
     with pytest.raises(ParamsError, match="pressure"):
-        wd.feature_sets("hog+pressure", None, x, {"geom": np.zeros((2, 12))})
+        wd.feature_sets("hog+pressure", x, None, {"geom": np.zeros((2, 12))})
+    with pytest.raises(ParamsError, match="signet"):
+        wd.feature_sets("signet+hog", x, {"cnn": np.zeros((2, 4))})
     with pytest.raises(ParamsError, match="decision|features"):
         verify.Verifier(None, 0.0, 32, 64, decision="wd", features="hog+lbp", negatives={"hog": f}, scales={"hog": 1})
 

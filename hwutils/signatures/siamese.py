@@ -162,7 +162,9 @@ def make_triplets(records: list[SignatureRecord], persons, triplets_per_person: 
 
 
 # ------------------------------------------------------------------------ data
-def _augment_image(img, seed, strength: float):
+def augment_image(img, seed, strength: float):
+    """Stateless random shift, scale and small rotation of one ``(h, w, 1)`` ink
+    image (ink = 1, paper 0 fills), scaled by ``strength``; never flips."""
     return pipelines.stateless_shift_scale(img, seed, max_shift=0.05 * strength, max_scale=0.1 * strength,
                                            max_rotate=0.06 * strength, fill=0.0)
 
@@ -188,7 +190,7 @@ def pair_dataset(images_u8: np.ndarray, rows: np.ndarray, batch_size: int, seed:
         imgs, label = gather(row)
         seeds = tf.random.experimental.stateless_split(seed_pair, n_in)
         if augment_strength > 0:
-            imgs = tuple(_augment_image(im, seeds[k], augment_strength) for k, im in enumerate(imgs))
+            imgs = tuple(augment_image(im, seeds[k], augment_strength) for k, im in enumerate(imgs))
         return imgs, label
 
     return pipelines.training_dataset(ds, batch_size, seed, augment=augment, shuffle_buffer=len(rows))

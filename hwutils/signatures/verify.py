@@ -161,34 +161,56 @@ def check_norm(norm) -> float:
     return float(norm)
 
 
-def wd_feature_sets(pooled_model, images, features: str, scan: dict | None = None) -> dict:
+def wd_feature_sets(models: dict, images, features: str, scan: dict | None = None) -> dict:
     """The writer-dependent feature sets named in ``features`` of preprocessed
-    ``images`` (``pooled_model``: :func:`siamese.pooled_model` of the tower, for
-    ``cnn``; ``scan``: :func:`preprocess.scan_features_many` of the original
-    images, for ``geom``, ``pressure`` and ``glcm``)."""
+    ``images``. ``models``: set name -> feature model for the learned sets
+    (``cnn``: :func:`siamese.pooled_model` of the tower; ``signet``: the
+    :mod:`writer_net` features); ``scan``: :func:`preprocess.scan_features_many`
+    of the original images, for ``geom``, ``pressure`` and ``glcm``."""
     names = writer_dependent.parse_features(features)
-    cnn = siamese.embed(pooled_model, images) if "cnn" in names else None
-    return writer_dependent.feature_sets(features, cnn, images, scan)
+    learned = {}
+    for k in names:
+        if k in writer_dependent.LEARNED_SETS:
+            if models.get(k) is None:
+                raise ParamsError(f"features: {k!r} needs its trained CNN (none was given)")
+            learned[k] = siamese.embed(models[k], images)
+    return writer_dependent.feature_sets(features, images, learned, scan)
+
+
+def feature_models(tower, features: str, signet=None) -> dict:
+    """The feature models of the learned sets named in ``features``: ``cnn`` (the
+    tower's pooled features, built here) and ``signet`` (given)."""
+    names = writer_dependent.parse_features(features)
+    models = {}
+    if "cnn" in names:
+        models["cnn"] = siamese.pooled_model(tower)
+    if "signet" in names:
+        if signet is None:
+            raise ParamsError("features: 'signet' needs the trained writer network (signet)")
+        models["signet"] = signet
+    return models
 
 
 def fit_writer_dependent(tower, images, scan, negative_idx, val_protocol, test_images, test_scan,
-                         test_protocol, features: str, C: float = 1.0, shift: int = 0, norm: float = 0.0) -> dict:
+                         test_protocol, features: str, C: float = 1.0, shift: int = 0, norm: float = 0.0,
+                         signet=None) -> dict:
     """The writer-dependent decision fitted and scored on both protocols.
 
     ``images``/``scan``: the development records (``val_protocol`` indexes
     them; ``negative_idx`` are the training persons' genuine signatures, the
     SVM negatives); ``test_*``: the test records and their protocol; ``norm``:
     the share of each person's reference level subtracted (see
-    :func:`writer_dependent.normalized_scorer`). The fusion
+    :func:`writer_dependent.normalized_scorer`); ``signet``: the writer network's
+    feature model, for the ``signet`` set. The fusion
     scales come from the validation trials. Returns ``val_scores`` and
     ``test_scores`` (distance-shaped, see :func:`writer_dependent.as_distance_scores`),
     ``negatives``, ``scales`` and ``ablation``: per set, its skilled EER alone and
     the fusion's without it, on validation and test (for the report only)."""
     names = writer_dependent.parse_features(features)
     norm = check_norm(norm)
-    pooled = siamese.pooled_model(tower)
-    sets = wd_feature_sets(pooled, images, features, scan)
-    sets_test = wd_feature_sets(pooled, test_images, features, test_scan)
+    models = feature_models(tower, features, signet)
+    sets = wd_feature_sets(models, images, features, scan)
+    sets_test = wd_feature_sets(models, test_images, features, test_scan)
     negatives = {k: v[negative_idx] for k, v in sets.items()}
     raw_val = writer_dependent.score_trials(sets, val_protocol, negatives, C,
                                             writer_dependent.shifted_copies(names, images, shift), norm)
@@ -220,14 +242,15 @@ class Verifier:
     genuine signatures, a dict name -> ``(m, d)`` array), fused with ``scales``;
     the score is minus the fused value; ``shift`` > 0 adds the references shifted
     by that many pixels as positives of the image sets; ``norm`` subtracts that share
-    of the person's reference level (:func:`writer_dependent.normalized_scorer`).
+    of the person's reference level (:func:`writer_dependent.normalized_scorer`);
+    ``signet`` is the writer network's feature model, needed by the ``signet`` set.
     Either way lower = more genuine.
     """
 
     def __init__(self, tower, threshold: float, height: int, width: int, reducer: str = "mean",
                  ink: str = "normalize", decision: str = "distance", features: str = "cnn+hog",
                  negatives: dict | None = None, scales: dict | None = None, C: float = 1.0, shift: int = 0,
-                 norm: float = 0.0):
+                 norm: float = 0.0, signet=None):
         if reducer not in REDUCERS:
             raise ParamsError(f"reducer: unknown value {reducer!r}; choose one of {', '.join(REDUCERS)}")
         if decision not in DECISIONS:
@@ -237,10 +260,9 @@ class Verifier:
         self.tower, self.threshold, self.height, self.width, self.reducer = tower, float(threshold), height, width, reducer
         self.ink, self.decision, self.features, self.C = ink, decision, features, float(C)
         self.negatives, self.scales, self.shift, self.norm = negatives or {}, scales or {}, int(shift), check_norm(norm)
-        # the pooled-feature model is built once here, not at every verify()
-        self._pooled = None
-        if decision == "wd" and "cnn" in writer_dependent.parse_features(features):
-            self._pooled = siamese.pooled_model(tower)
+        self.signet = signet
+        # the feature models are built once here, not at every verify()
+        self._models = feature_models(tower, features, signet) if decision == "wd" else {}
 
     def embed(self, images) -> np.ndarray:
         """Embeddings of images given as paths, PIL images or arrays (any mode)."""
@@ -260,7 +282,7 @@ class Verifier:
             scan = {k: np.stack([b[k] for _, b in pairs]) for k in scan_names}
         else:
             batch, scan = self._prepare(images), None
-        sets = wd_feature_sets(self._pooled, batch, self.features, scan) if names else {}
+        sets = wd_feature_sets(self._models, batch, self.features, scan) if names else {}
         return siamese.embed(self.tower, batch), sets, batch
 
     def enroll(self, references) -> "Enrolment":
@@ -291,11 +313,14 @@ class Verifier:
         return self.enroll(references).verify(questioned)
 
     def save(self, folder) -> Path:
-        """Write ``tower.keras``, ``verifier.json`` and (``wd``) ``negatives_<set>.npy`` into ``folder``."""
+        """Write ``tower.keras``, ``verifier.json``, (``wd``) ``negatives_<set>.npy``
+        and, with the ``signet`` set, ``signet.keras`` into ``folder``."""
         from hwutils import report, training
 
         folder = Path(folder)
         training.save_model(self.tower, folder / "tower.keras")
+        if self.signet is not None:
+            training.save_model(self.signet, folder / "signet.keras")
         for k, arr in self.negatives.items():
             np.save(folder / f"negatives_{k}.npy", np.asarray(arr, np.float32))
         report.write_json_atomic(folder / "verifier.json", {"threshold": self.threshold, "height": self.height,
@@ -322,6 +347,10 @@ def load_verifier(run_dir) -> Verifier:
         raise HwError(f"{cfg_path}: not valid JSON ({exc})") from None
     tower = training.load_model(folder / "tower.keras")
     scales = cfg.get("scales") or {}
+    signet_path = folder / "signet.keras"
+    if "signet" in scales and not signet_path.is_file():
+        raise HwError(f"{signet_path}: missing (the verifier's 'signet' feature set needs its network)")
+    signet = training.load_model(signet_path) if signet_path.is_file() else None
     negatives = {}
     for k in scales:
         path = folder / f"negatives_{k}.npy"
@@ -330,7 +359,7 @@ def load_verifier(run_dir) -> Verifier:
         negatives[k] = np.load(path, allow_pickle=False)
     return Verifier(tower, cfg["threshold"], int(cfg["height"]), int(cfg["width"]), cfg.get("reducer", "mean"),
                     cfg.get("ink", "normalize"), cfg.get("decision", "distance"), cfg.get("features", "cnn+hog"),
-                    negatives, scales, cfg.get("C", 1.0), cfg.get("shift", 0), cfg.get("norm", 0.0))
+                    negatives, scales, cfg.get("C", 1.0), cfg.get("shift", 0), cfg.get("norm", 0.0), signet)
 
 
 class Enrolment:

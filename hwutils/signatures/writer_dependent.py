@@ -2,7 +2,8 @@
 
 The standard ``sigver`` protocol (Hafemann et al.): writer-independent
 feature sets (the Siamese tower's pooled conv features, the layer before its
-embedding, ``cnn``; HOG of the preprocessed image, ``hog``; signed gradient
+embedding, ``cnn``; the pooled features of a writer-classification CNN with a
+forgery head, ``signet``, see :mod:`hwutils.signatures.writer_net`; HOG of the preprocessed image, ``hog``; signed gradient
 direction histograms on a coarse grid, ``dir``; and three sets measured on
 the scan before cropping (:func:`preprocess.scan_features`): global ink geometry,
 ``geom``; pseudo-dynamic "pressure" measures (ink grey levels, stroke widths),
@@ -36,7 +37,8 @@ from sklearn.svm import SVC
 
 from hwutils.errors import ParamsError
 
-SETS = ("cnn", "hog", "dir", "geom", "pressure", "glcm")
+SETS = ("cnn", "signet", "hog", "dir", "geom", "pressure", "glcm")
+LEARNED_SETS = ("cnn", "signet")
 IMAGE_SETS = ("hog", "dir")
 SCAN_SETS = ("geom", "pressure", "glcm")
 
@@ -114,19 +116,20 @@ def direction_features(images, bins: int = 16, grid: tuple = (2, 4)) -> np.ndarr
     return np.sqrt(hist).reshape(n, -1).astype(np.float32)
 
 
-def feature_sets(features: str, cnn_features: np.ndarray | None, images, scan: dict | None = None) -> dict:
+def feature_sets(features: str, images, learned: dict | None = None, scan: dict | None = None) -> dict:
     """The feature sets named in ``features`` (``+``-joined, see :data:`SETS`):
-    ``cnn`` = ``cnn_features`` (e.g. :func:`siamese.pooled_features` of the same
-    images), ``hog`` / ``dir`` computed from the preprocessed ``images``, and the
-    scan sets (:data:`SCAN_SETS`) taken from ``scan`` (:func:`preprocess.scan_features_many`
+    ``cnn`` and ``signet`` taken from ``learned`` (name -> ``(n, d)`` features of
+    the same images from the CNNs, e.g. :func:`siamese.pooled_features`), ``hog`` /
+    ``dir`` computed from the preprocessed ``images``, and the scan sets
+    (:data:`SCAN_SETS`) taken from ``scan`` (:func:`preprocess.scan_features_many`
     of the original images; ``glcm`` gets the Hellinger square root)."""
     names = parse_features(features)
     out = {}
     for name in names:
-        if name == "cnn":
-            if cnn_features is None:
-                raise ParamsError("features: 'cnn' needs the tower's pooled features")
-            out["cnn"] = np.asarray(cnn_features, np.float32)
+        if name in LEARNED_SETS:
+            if learned is None or name not in learned:
+                raise ParamsError(f"features: {name!r} needs the features of its trained CNN")
+            out[name] = np.asarray(learned[name], np.float32)
         elif name in SCAN_SETS:
             if scan is None or name not in scan:
                 raise ParamsError(f"features: {name!r} needs the scan features of the original images")
