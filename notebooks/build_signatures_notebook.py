@@ -89,8 +89,7 @@ strategy_obj = training.get_strategy(strategy)
 if decision == "wd":  # fail on a bad feature list or norm before any training
     wd.parse_features(features)
     verify.check_norm(wd_norm)
-    if not 0.0 <= signet_forgery_weight <= 1.0:
-        raise ParamsError(f"signet_forgery_weight: must be from 0 to 1, got {signet_forgery_weight!r}")
+    writer_net.check_forgery_weight(signet_forgery_weight)
 t_start = time.perf_counter()"""),
     new_markdown_cell("""## Data
 Without `data_dir` we write synthetic persons into the run's artifacts: each person

@@ -121,11 +121,17 @@ def ink_geometry(image, denoise: bool = True, name: str | None = None) -> np.nda
     return _geometry(_ink_map(image, denoise) > 0, _label(image, name))
 
 
+def _require_ink(mask: np.ndarray, label: str) -> np.ndarray:
+    """``mask`` itself, or :class:`ImageError` naming ``label`` when it has no ink."""
+    if not mask.any():
+        raise ImageError(f"{label}: no ink found (blank or uniform image)")
+    return mask
+
+
 def _geometry(mask: np.ndarray, label: str) -> np.ndarray:
     from scipy import ndimage
 
-    if not mask.any():
-        raise ImageError(f"{label}: no ink found (blank or uniform image)")
+    _require_ink(mask, label)
     ys, xs = np.nonzero(mask)
     t, l = ys.min(), xs.min()
     h, w = ys.max() - t + 1, xs.max() - l + 1
@@ -165,9 +171,7 @@ def ink_pressure(image, denoise: bool = True, name: str | None = None) -> np.nda
 def _pressure(ink_map: np.ndarray, label: str) -> np.ndarray:
     from scipy import ndimage
 
-    ink = ink_map > 0
-    if not ink.any():
-        raise ImageError(f"{label}: no ink found (blank or uniform image)")
+    ink = _require_ink(ink_map > 0, label)
     levels = ink_map[ink]
     grey = np.histogram(levels, bins=8, range=(0.0, 1.0))[0] / levels.size
     dist = ndimage.distance_transform_edt(ink)
@@ -191,9 +195,7 @@ def ink_cooccurrence(image, levels: int = 8, denoise: bool = True, name: str | N
 
 
 def _cooccurrence(ink_map: np.ndarray, label: str, levels: int = 8) -> np.ndarray:
-    ink = ink_map > 0
-    if not ink.any():
-        raise ImageError(f"{label}: no ink found (blank or uniform image)")
+    ink = _require_ink(ink_map > 0, label)
     q = np.minimum((ink_map * levels).astype(np.int64), levels - 1)
     h, w = q.shape
     counts = np.zeros((levels, levels))
@@ -243,8 +245,3 @@ def preprocess_with_scan(image, height: int = DEFAULT_SIZE[0], width: int = DEFA
     normalized = normalize_ink(gray)
     ink_map = normalized if ink == "normalize" else normalize_ink(gray, ink)
     return _fit_canvas(ink_map, height, width, 0.04, True, label), _scan(normalized, label, names)
-
-
-def geometry_many(items, **kw) -> np.ndarray:
-    """:func:`ink_geometry` of a list of paths/arrays -> ``(n, 12)`` float32."""
-    return np.stack([ink_geometry(item, **kw) for item in items]) if len(items) else np.zeros((0, 12), np.float32)
