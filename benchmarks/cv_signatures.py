@@ -30,7 +30,6 @@ from hwutils import repro  # noqa: E402
 from hwutils.datasets.sign_data import GENUINE, load_sign_data, persons, split_persons  # noqa: E402
 from hwutils.signatures import data, siamese, verify, writer_net  # noqa: E402
 from hwutils.signatures import writer_dependent as wd  # noqa: E402
-from hwutils.signatures.preprocess import scan_features_many  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 HAND = ("hog", "dir", "geom", "pressure", "glcm")
@@ -56,8 +55,8 @@ def main():
     dev = sorted(train + val)
     order = list(np.random.default_rng(args.seed + 1).permutation(dev))
     folds = [order[i::args.folds] for i in range(args.folds)]
-    images = data.load_images(recs, 64, 128)
-    sets = wd.feature_sets("+".join(HAND), images, None, scan_features_many([r.path for r in recs], wd.SCAN_SETS))
+    images, scan = data.load_images_with_scan(recs, 64, 128, scan_names=wd.SCAN_SETS)
+    sets = wd.feature_sets("+".join(HAND), images, None, scan)
     extra = wd.shifted_copies(list(sets), images, args.shift)
     raws = []
     for k, fold in enumerate(folds):

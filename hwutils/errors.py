@@ -24,3 +24,10 @@ class ImageError(HwError):
 
 class DataError(HwError):
     """A dataset whose layout, labels or size does not fit what was asked."""
+
+
+def check_unit_interval(name: str, value) -> float:
+    """``value`` as a float when it is a number from 0 to 1, else :class:`ParamsError` naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= float(value) <= 1.0:
+        raise ParamsError(f"{name}: must be a number from 0 to 1, got {value!r}")
+    return float(value)

@@ -75,11 +75,10 @@ import numpy as np
 
 from hwutils import augment, metrics, plots, report, repro, training
 from hwutils.datasets.sign_data import GENUINE, persons, select
-from hwutils.errors import ParamsError
+from hwutils.errors import ParamsError, check_unit_interval
 from hwutils.images import read_gray
 from hwutils.signatures import data, siamese, verify, writer_net
 from hwutils.signatures import writer_dependent as wd
-from hwutils.signatures.preprocess import scan_features_many
 from hwutils.signatures.screening import Screener
 from hwutils.synth import invalid as invalid_synth
 from hwutils.synth import signatures as sig_synth
@@ -88,8 +87,8 @@ repro.seed_everything(seed)
 strategy_obj = training.get_strategy(strategy)
 if decision == "wd":  # fail on a bad feature list or norm before any training
     wd.parse_features(features)
-    verify.check_norm(wd_norm)
-    writer_net.check_forgery_weight(signet_forgery_weight)
+    check_unit_interval("wd_norm", wd_norm)
+    check_unit_interval("signet_forgery_weight", signet_forgery_weight)
 t_start = time.perf_counter()"""),
     new_markdown_cell("""## Data
 Without `data_dir` we write synthetic persons into the run's artifacts: each person
@@ -123,8 +122,9 @@ training early and calibrate the threshold; the test persons (held out, or a sep
 `test_dir`) are only measured."""),
     new_code_cell("""split = data.split_for_verification(records, val_persons, test_persons, seed, test_records)
 dev = select(records, split["train"] + split["val"])
-X = data.load_images(dev, height, width, ink)
-X_test = data.load_images(split["test_records"], height, width, ink)
+scan_sets = wd.scan_names(features) if decision == "wd" else []  # measured on each scan as it is read
+X, scan = data.load_images_with_scan(dev, height, width, ink, scan_sets)
+X_test, scan_test = data.load_images_with_scan(split["test_records"], height, width, ink, scan_sets)
 print({k: len(split[k]) for k in ("train", "val", "test")}, "test persons:", split["test"])
 report.write_json_atomic(report.artifact_path("split.json"), {k: split[k] for k in ("train", "val", "test")})
 if split["id_overlap"]:
@@ -189,9 +189,6 @@ dist_eval = verify.evaluate(dist_test, verify.calibrate_threshold(dist_val))
 if decision == "wd":
     train_set = set(split["train"])
     neg_idx = [i for i, r in enumerate(dev) if r.person in train_set and r.kind == GENUINE]
-    scan_sets = wd.scan_names(features)
-    scan = scan_features_many([r.path for r in dev], scan_sets)
-    scan_test = scan_features_many([r.path for r in split["test_records"]], scan_sets)
     fitted = verify.fit_writer_dependent(tower, X, scan, neg_idx, val_protocol, X_test, scan_test, test_protocol,
                                          features, wd_C, wd_shift, wd_norm, signet)
     val_scores, test_scores = fitted["val_scores"], fitted["test_scores"]

@@ -49,6 +49,17 @@ def test_synthetic_genuine_are_closer_than_forgeries(synth_root):
     assert np.mean(same) < np.mean(forged)
 
 
+def test_images_and_scan_measures_are_read_in_one_pass(synth_root):
+    from hwutils.signatures.preprocess import scan_features_many
+
+    recs = load_sign_data(synth_root)[:6]
+    images, scan = data.load_images_with_scan(recs, 32, 64, scan_names=["geom", "glcm"])
+    assert np.array_equal(images, data.load_images(recs, 32, 64))
+    expected = scan_features_many([r.path for r in recs], ["geom", "glcm"])
+    assert set(scan) == {"geom", "glcm"} and all(np.allclose(scan[k], expected[k]) for k in scan)
+    assert data.load_images_with_scan(recs, 32, 64)[1] == {}
+
+
 def test_synthesis_is_seeded(tmp_path):
     a = sig_synth.write_dataset(tmp_path / "a", n_persons=1, n_genuine=2, n_forgeries=1, seed=5)
     b = sig_synth.write_dataset(tmp_path / "b", n_persons=1, n_genuine=2, n_forgeries=1, seed=5)

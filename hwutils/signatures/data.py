@@ -14,7 +14,7 @@ import numpy as np
 from hwutils.datasets.cedar import load_cedar
 from hwutils.datasets.sign_data import GENUINE, SKILLED, SignatureRecord, load_sign_data
 from hwutils.errors import DataError, ParamsError
-from hwutils.signatures.preprocess import preprocess
+from hwutils.signatures.preprocess import preprocess, preprocess_with_scan
 
 LAYOUTS = ("auto", "sign_data", "cedar")
 
@@ -37,10 +37,27 @@ def load_images(records: list[SignatureRecord], height: int, width: int, ink: st
     Stored as uint8 to keep whole datasets small in memory; divide by 255 for
     the model. Unreadable or blank files raise :class:`ImageError` naming them.
     """
+    return load_images_with_scan(records, height, width, ink)[0]
+
+
+def load_images_with_scan(records: list[SignatureRecord], height: int, width: int, ink: str = "normalize",
+                          scan_names=()) -> tuple[np.ndarray, dict]:
+    """:func:`load_images` and, for the ``scan_names`` sets (see
+    :func:`preprocess.scan_features`), the measures taken on each scan before
+    cropping, every file read and denoised once: ``(images, {set: (n, d)})``
+    (``{}`` without ``scan_names``)."""
+    scan_names = list(scan_names)
     out = np.zeros((len(records), height, width), np.uint8)
+    rows = []
     for i, r in enumerate(records):
-        out[i] = np.round(preprocess(r.path, height, width, ink=ink) * 255.0).astype(np.uint8)
-    return out
+        if scan_names:
+            img, scan = preprocess_with_scan(r.path, height, width, ink, scan_names)
+            rows.append(scan)
+        else:
+            img = preprocess(r.path, height, width, ink=ink)
+        out[i] = np.round(img * 255.0).astype(np.uint8)
+    scan = {k: np.stack([row[k] for row in rows]).astype(np.float32) for k in scan_names} if rows else {}
+    return out, scan
 
 
 def summary(records: list[SignatureRecord]) -> dict:

@@ -29,7 +29,7 @@ import numpy as np
 
 from hwutils import metrics
 from hwutils.datasets.sign_data import GENUINE, SKILLED, SignatureRecord
-from hwutils.errors import HwError, ParamsError
+from hwutils.errors import HwError, ParamsError, check_unit_interval
 from hwutils.signatures import siamese, writer_dependent
 from hwutils.signatures.preprocess import preprocess, preprocess_with_scan
 
@@ -154,13 +154,6 @@ def per_user_table(scores: dict, threshold: float) -> list[dict]:
 
 
 # ------------------------------------------------------------ writer-dependent
-def check_norm(norm) -> float:
-    """``norm`` (share of the reference level subtracted) as a float in [0, 1], or :class:`ParamsError`."""
-    if isinstance(norm, bool) or not isinstance(norm, (int, float)) or not 0.0 <= float(norm) <= 1.0:
-        raise ParamsError(f"wd_norm: must be a number from 0 to 1, got {norm!r}")
-    return float(norm)
-
-
 def wd_feature_sets(models: dict, images, features: str, scan: dict | None = None) -> dict:
     """The writer-dependent feature sets named in ``features`` of preprocessed
     ``images``. ``models``: set name -> feature model for the learned sets
@@ -207,7 +200,7 @@ def fit_writer_dependent(tower, images, scan, negative_idx, val_protocol, test_i
     ``negatives``, ``scales`` and ``ablation``: per set, its skilled EER alone and
     the fusion's without it, on validation and test (for the report only)."""
     names = writer_dependent.parse_features(features)
-    norm = check_norm(norm)
+    norm = check_unit_interval("wd_norm", norm)
     models = feature_models(tower, features, signet)
     sets = wd_feature_sets(models, images, features, scan)
     sets_test = wd_feature_sets(models, test_images, features, test_scan)
@@ -259,7 +252,8 @@ class Verifier:
             raise ParamsError("decision: 'wd' needs the negatives and the fusion scales")
         self.tower, self.threshold, self.height, self.width, self.reducer = tower, float(threshold), height, width, reducer
         self.ink, self.decision, self.features, self.C = ink, decision, features, float(C)
-        self.negatives, self.scales, self.shift, self.norm = negatives or {}, scales or {}, int(shift), check_norm(norm)
+        self.negatives, self.scales, self.shift = negatives or {}, scales or {}, int(shift)
+        self.norm = check_unit_interval("wd_norm", norm)
         self.signet = signet
         # the feature models are built once here, not at every verify()
         self._models = feature_models(tower, features, signet) if decision == "wd" else {}

@@ -22,15 +22,8 @@ from keras import layers
 
 from hwutils import pipelines, training
 from hwutils.datasets.sign_data import GENUINE, SignatureRecord
-from hwutils.errors import ParamsError
+from hwutils.errors import ParamsError, check_unit_interval
 from hwutils.signatures import siamese
-
-
-def check_forgery_weight(weight) -> float:
-    """The forgery head's loss weight as a float in [0, 1], or :class:`ParamsError`."""
-    if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 0.0 <= float(weight) <= 1.0:
-        raise ParamsError(f"signet_forgery_weight: must be a number from 0 to 1, got {weight!r}")
-    return float(weight)
 
 
 def build_writer_net(height: int, width: int, n_writers: int, base_filters: int = 32,
@@ -74,7 +67,7 @@ def train_writer_net(images_u8: np.ndarray, records: list[SignatureRecord], trai
     number of ``epochs`` (the classes are the training persons, so there is no
     validation loss to stop on). Returns ``{"features": model, "history",
     "n_train", "n_writers"}``; ``features`` maps images to pooled features."""
-    forgery_weight = check_forgery_weight(forgery_weight)
+    forgery_weight = check_unit_interval("signet_forgery_weight", forgery_weight)
     keep = sorted(set(train_persons))
     ids = {p: k for k, p in enumerate(keep)}
     index = np.array([i for i, r in enumerate(records) if r.person in ids], np.int64)

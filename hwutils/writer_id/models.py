@@ -25,7 +25,6 @@ model is the network itself (float ink patches in), as
 from __future__ import annotations
 
 import keras
-import tensorflow as tf
 from keras import layers
 
 from hwutils.errors import ParamsError
