@@ -163,8 +163,15 @@ def det_curve(labels, scores):
 def threshold_at_far(labels, scores, target_far: float) -> float:
     """The lowest threshold whose false-accept rate does not exceed ``target_far``."""
     far, _, thr = roc_curve(labels, scores)
-    ok = np.flatnonzero(far <= target_far)
+    ok = np.flatnonzero(far <= target_far + 1e-12)  # rates are ratios of counts: no rounding loss
     t = thr[ok[-1]]
+    return float(t) if np.isfinite(t) else float(np.max(scores)) + 1e-9
+
+
+def threshold_at_frr(labels, scores, target_frr: float) -> float:
+    """The highest threshold whose false-reject rate does not exceed ``target_frr``."""
+    _, tar, thr = roc_curve(labels, scores)
+    t = thr[np.flatnonzero(1.0 - tar <= target_frr + 1e-12)[0]]
     return float(t) if np.isfinite(t) else float(np.max(scores)) + 1e-9
 
 

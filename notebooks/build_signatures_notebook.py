@@ -31,6 +31,7 @@ learning_rate: float = 0.001  # Adam learning rate
 patience: int = 3  # early-stopping patience (epochs without validation improvement)
 augment_strength: float = 1.0  # scale of random shift/zoom/rotation (0 = none; never flips)
 n_references: int = 5  # genuine references per person in the evaluation
+operating_point: str = "eer"  # threshold rule on validation persons: eer, far_skilled=R, far_random=R or frr=R (R a rate, e.g. far_skilled=0.05)
 reducer: str = "mean"  # mean or min distance over the references (decision = distance)
 decision: str = "wd"  # wd (writer-dependent SVMs on the features, fused) or distance (to the references)
 features: str = "cnn+hog+dir+geom"  # wd feature sets joined by +: cnn, signet, hog, dir, geom; pen-sensitive: pressure, glcm
@@ -85,6 +86,7 @@ from hwutils.synth import signatures as sig_synth
 
 repro.seed_everything(seed)
 strategy_obj = training.get_strategy(strategy)
+verify.parse_operating_point(operating_point)  # fail on a bad threshold rule before any training
 if decision == "wd":  # fail on a bad feature list or norm before any training
     wd.parse_features(features)
     check_unit_interval("wd_norm", wd_norm)
@@ -205,11 +207,14 @@ else:
     raise ParamsError(f"decision: unknown value {decision!r}; choose wd or distance")
 print(f"distance to references: test EER skilled {dist_eval.get('eer_skilled', float('nan')):.3f}")"""),
     new_markdown_cell("""## Threshold on validation persons
-The threshold is the score at the validation EER (genuine vs skilled); the test
-persons never influence it."""),
-    new_code_cell("""threshold = verify.calibrate_threshold(val_scores)
+By default the threshold is the score at the validation EER (genuine vs skilled).
+`operating_point` picks another point on the validation persons' curve: at most a
+given FAR on skilled (`far_skilled=0.05`) or random forgeries, or at most a given FRR
+(`frr=0.02`). The test persons never influence it."""),
+    new_code_cell("""threshold = verify.calibrate_threshold(val_scores, operating_point)
 val_eval = verify.evaluate(val_scores, threshold)
-print(f"threshold {threshold:.4f}; validation EER skilled {val_eval.get('eer_skilled', float('nan')):.3f}")"""),
+print(f"threshold {threshold:.4f} ({operating_point}); validation EER skilled {val_eval.get('eer_skilled', float('nan')):.3f}; "
+      f"at the threshold FRR {val_eval['frr']:.3f}, FAR skilled {val_eval['far_skilled']:.3f}, FAR random {val_eval['far_random']:.3f}")"""),
     new_markdown_cell("""## Test persons, never seen
 Global-threshold EER and per-user EER, and FRR / FAR (skilled, random) at the
 validation threshold."""),
@@ -278,9 +283,9 @@ if screening:
     print("reloaded screener on one test signature:", reloaded.check(split["test_records"][0].path)["valid"])"""),
     new_markdown_cell("## Metrics"),
     new_code_cell("""m = {f"test_{k}": v for k, v in test_eval.items()}
-m.update({f"val_{k}": v for k, v in val_eval.items() if k.startswith("eer")})
+m.update({f"val_{k}": v for k, v in val_eval.items() if k.startswith(("eer", "frr", "far"))})
 m.update({f"test_distance_{k}": v for k, v in dist_eval.items() if k.startswith("eer")})
-m.update({"decision": decision, "features": features if decision == "wd" else "cnn"})
+m.update({"decision": decision, "features": features if decision == "wd" else "cnn", "operating_point": operating_point})
 m.update({"train_seconds": train_seconds, "train_pairs": fit["n_train"], "verify_latency_ms": latency_ms, "signet_seconds": signet_seconds,
           "enrol_ms": enrol_ms, "verify_enrolled_ms": enrolled_ms,
           "n_references": n_references, "test_persons_ids": ",".join(split["test"]),

@@ -38,6 +38,20 @@ def test_eer_far_frr():
     assert 0 <= M.per_user_eer(labels, scores, users) <= 0.5
 
 
+def test_thresholds_at_target_rates():
+    labels = np.array([1] * 100 + [0] * 100)
+    scores = np.r_[np.linspace(0.2, 1.0, 100), np.linspace(0.0, 0.8, 100)]
+    for target in (0.0, 0.05, 0.2):
+        t = M.threshold_at_far(labels, scores, target)
+        far, _ = M.far_frr(labels, scores, t)
+        next_lower = scores[scores < t].max()
+        assert far <= target and M.far_frr(labels, scores, next_lower)[0] > target  # the most accepting one
+        t = M.threshold_at_frr(labels, scores, target)
+        _, frr = M.far_frr(labels, scores, t)
+        next_higher = scores[scores > t].min()
+        assert frr <= target and M.far_frr(labels, scores, next_higher)[1] > target  # the strictest one
+
+
 def test_text_metrics():
     assert M.edit_distance("kitten", "sitting") == 3
     assert M.cer(["ABC", "DE"], ["ABD", "DE"]) == pytest.approx(1 / 5)

@@ -293,6 +293,27 @@ def test_evaluate_and_calibrate_on_known_scores():
     assert [r["person"] for r in rows] == ["a", "b"] and rows[1]["far_skilled"] == 0.5
 
 
+def test_operating_points():
+    scores = {"person": np.array(["a"] * 6 + ["b"] * 6),
+              "type": np.array(["genuine", "genuine", "skilled", "skilled", "random", "random"] * 2),
+              "distance": np.array([0.1, 0.2, 0.5, 0.6, 0.9, 1.0, 0.1, 0.3, 0.35, 0.7, 0.8, 0.9])}
+    # no skilled forgery accepted: accept everything below the closest one (0.35)
+    strict = verify.calibrate_threshold(scores, "far_skilled=0")
+    assert 0.3 <= strict < 0.35 and verify.evaluate(scores, strict)["far_skilled"] == 0.0
+    # a quarter of the skilled forgeries may pass: the threshold moves up to just below the second (0.5)
+    loose = verify.calibrate_threshold(scores, "far_skilled=0.25")
+    assert 0.35 <= loose < 0.5 and verify.evaluate(scores, loose)["far_skilled"] == 0.25
+    assert verify.calibrate_threshold(scores, "far_random=0") < 0.8
+    assert verify.calibrate_threshold(scores, "frr=0") == pytest.approx(0.3)  # accepts every genuine, no more
+    assert verify.calibrate_threshold(scores, "eer") == verify.calibrate_threshold(scores)
+    for bad in ("far=0.1", "far_skilled", "far_skilled=1.5", "frr=-0.1", "eer=0.1", "median"):
+        with pytest.raises(ParamsError, match="operating_point"):
+            verify.calibrate_threshold(scores, bad)
+    no_random = {k: v[scores["type"] != "random"] for k, v in scores.items()}
+    with pytest.raises(HwError, match="random trials"):
+        verify.calibrate_threshold(no_random, "far_random=0.1")
+
+
 def test_verifier_bad_input(tmp_path):
     with pytest.raises(HwError, match="no verifier found"):
         verify.load_verifier(tmp_path)

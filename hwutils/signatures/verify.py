@@ -98,15 +98,49 @@ def score_trials(embeddings: np.ndarray, protocol: dict, reducer: str = "mean") 
             "distance": np.array(dist, np.float64)}
 
 
-def calibrate_threshold(scores: dict) -> float:
-    """Distance threshold at the EER of genuine vs skilled forgeries (vs random
-    forgeries when there are no skilled ones) on the given (validation) scores."""
-    neg_type = "skilled" if np.any(scores["type"] == "skilled") else "random"
+OPERATING_POINTS = ("eer", "far_skilled", "far_random", "frr")
+
+
+def parse_operating_point(operating_point: str) -> tuple[str, float]:
+    """``"eer"`` -> ``("eer", nan)``; ``"far_skilled=0.05"`` -> ``("far_skilled", 0.05)``
+    (also ``far_random=R`` and ``frr=R``, R in [0, 1)). Anything else is a :class:`ParamsError`."""
+    text = str(operating_point).strip()
+    if text == "eer":
+        return "eer", float("nan")
+    kind, _, rate = text.partition("=")
+    try:
+        value = float(rate)
+    except ValueError:
+        value = float("nan")
+    if kind.strip() not in OPERATING_POINTS[1:] or not 0.0 <= value < 1.0:
+        raise ParamsError(f"operating_point: {operating_point!r} is not eer, far_skilled=R, far_random=R or frr=R "
+                          "with R a rate in [0, 1), e.g. far_skilled=0.05")
+    return kind.strip(), value
+
+
+def calibrate_threshold(scores: dict, operating_point: str = "eer") -> float:
+    """Distance threshold chosen on the given (validation) scores.
+
+    ``operating_point``: ``eer`` (the default), the EER of genuine vs skilled
+    forgeries (vs random forgeries when there are no skilled ones);
+    ``far_skilled=R`` / ``far_random=R``, the most accepting threshold whose
+    FAR on that forgery type is at most R; ``frr=R``, the strictest threshold
+    whose FRR is at most R (against skilled forgeries, or random ones when
+    there are none). A rate set on a few validation persons is only as exact as
+    their trial count allows: the test FAR/FRR is reported beside it.
+    """
+    kind, rate = parse_operating_point(operating_point)
+    neg_type = kind[4:] if kind.startswith("far_") else ("skilled" if np.any(scores["type"] == "skilled") else "random")
     m = (scores["type"] == "genuine") | (scores["type"] == neg_type)
     if not np.any(scores["type"][m] == "genuine") or not np.any(scores["type"][m] == neg_type):
-        raise HwError("cannot calibrate a threshold: the validation persons need genuine and forged trials")
-    labels = scores["type"][m] == "genuine"
-    _, thr = metrics.eer(labels, -scores["distance"][m])
+        raise HwError(f"cannot calibrate a threshold: the validation persons need genuine and {neg_type} trials")
+    labels, similarity = scores["type"][m] == "genuine", -scores["distance"][m]
+    if kind == "eer":
+        thr = metrics.eer(labels, similarity)[1]
+    elif kind == "frr":
+        thr = metrics.threshold_at_frr(labels, similarity, rate)
+    else:
+        thr = metrics.threshold_at_far(labels, similarity, rate)
     return float(-thr)
 
 
