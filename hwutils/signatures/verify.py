@@ -107,15 +107,15 @@ def parse_operating_point(operating_point: str) -> tuple[str, float]:
     text = str(operating_point).strip()
     if text == "eer":
         return "eer", float("nan")
-    kind, _, rate = text.partition("=")
+    kind, _, rate = (part.strip() for part in text.partition("="))
     try:
         value = float(rate)
     except ValueError:
         value = float("nan")
-    if kind.strip() not in OPERATING_POINTS[1:] or not 0.0 <= value < 1.0:
+    if kind not in OPERATING_POINTS[1:] or not 0.0 <= value < 1.0:
         raise ParamsError(f"operating_point: {operating_point!r} is not eer, far_skilled=R, far_random=R or frr=R "
                           "with R a rate in [0, 1), e.g. far_skilled=0.05")
-    return kind.strip(), value
+    return kind, value
 
 
 def calibrate_threshold(scores: dict, operating_point: str = "eer") -> float:
