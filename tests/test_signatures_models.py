@@ -107,6 +107,9 @@ def test_training_separates_toy_persons_and_round_trips(tmp_path):
     # ink geometry (references shifted by 1 px as extra positives), fused, saved and reloaded
     pooled = siamese.pooled_features(tower, x)
     assert pooled.shape == (len(x), 2 * 4 * 8)
+    both = siamese.embed(siamese.embedding_and_pooled_model(tower), x, batch_size=5)  # one pass, two outputs
+    np.testing.assert_allclose(both[0], siamese.embed(tower, x), atol=1e-6)
+    np.testing.assert_allclose(both[1], pooled, atol=1e-6)
     scan = scan_features_many([(255 - im).astype(np.uint8) for im in x])
     features = "cnn+hog+dir+geom+pressure+glcm"
     assert wd.scan_names(features) == ["geom", "pressure", "glcm"]

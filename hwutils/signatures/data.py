@@ -14,7 +14,7 @@ import numpy as np
 from hwutils.datasets.cedar import load_cedar
 from hwutils.datasets.sign_data import GENUINE, SKILLED, SignatureRecord, load_sign_data
 from hwutils.errors import DataError, ParamsError
-from hwutils.signatures.preprocess import preprocess, preprocess_with_scan
+from hwutils.signatures.preprocess import preprocess_with_scan, stack_scans
 
 LAYOUTS = ("auto", "sign_data", "cedar")
 
@@ -50,14 +50,10 @@ def load_images_with_scan(records: list[SignatureRecord], height: int, width: in
     out = np.zeros((len(records), height, width), np.uint8)
     rows = []
     for i, r in enumerate(records):
-        if scan_names:
-            img, scan = preprocess_with_scan(r.path, height, width, ink, scan_names)
-            rows.append(scan)
-        else:
-            img = preprocess(r.path, height, width, ink=ink)
+        img, scan = preprocess_with_scan(r.path, height, width, ink, scan_names)
+        rows.append(scan)
         out[i] = np.round(img * 255.0).astype(np.uint8)
-    scan = {k: np.stack([row[k] for row in rows]).astype(np.float32) for k in scan_names} if rows else {}
-    return out, scan
+    return out, stack_scans(rows, scan_names) if scan_names else {}
 
 
 def summary(records: list[SignatureRecord]) -> dict:

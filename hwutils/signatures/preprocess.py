@@ -231,15 +231,23 @@ def _scan(ink_map: np.ndarray, label: str, names) -> dict:
 def scan_features_many(items, names=SCAN_SETS, **kw) -> dict:
     """:func:`scan_features` of a list of paths/arrays -> ``{set: (n, d) float32}``."""
     names = list(names)
-    if not names or not len(items):
+    return stack_scans([scan_features(item, names, **kw) for item in items] if names else [], names)
+
+
+def stack_scans(rows: list[dict], names) -> dict:
+    """Per-image ``{set: vector}`` rows -> ``{set: (n, d) float32}`` (``{}`` without rows or names)."""
+    if not rows:
         return {}
-    rows = [scan_features(item, names, **kw) for item in items]
     return {k: np.stack([r[k] for r in rows]).astype(np.float32) for k in names}
 
 
 def preprocess_with_scan(image, height: int = DEFAULT_SIZE[0], width: int = DEFAULT_SIZE[1],
                          ink: str = "normalize", names=SCAN_SETS, name: str | None = None) -> tuple[np.ndarray, dict]:
-    """:func:`preprocess` and :func:`scan_features` of one image, read and denoised once."""
+    """:func:`preprocess` and :func:`scan_features` of one image, read and denoised
+    once (with no ``names``: :func:`preprocess` and ``{}``)."""
+    names = list(names)
+    if not names:
+        return preprocess(image, height, width, ink=ink, name=name), {}
     label = _label(image, name)
     gray = _gray(image)
     normalized = normalize_ink(gray)

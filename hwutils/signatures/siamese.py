@@ -209,16 +209,22 @@ def compile_model(tower: keras.Model, loss: str = "contrastive", margin: float =
     return model
 
 
-def embed(tower: keras.Model, images, batch_size: int = 64) -> np.ndarray:
-    """Embeddings ``(n, d)`` of preprocessed images (uint8 ink maps or floats ink = 1)."""
+def embed(tower: keras.Model, images, batch_size: int = 64):
+    """Embeddings ``(n, d)`` of preprocessed images (uint8 ink maps or floats ink = 1).
+    A model with several outputs gives a list of arrays, one per output."""
     x = np.asarray(images)
     x = x.astype(np.float32) / 255.0 if x.dtype == np.uint8 else x.astype(np.float32)
     if x.ndim == 3:
         x = x[..., None]
-    out = []
+    several = isinstance(tower.output, (list, tuple))
+    shapes = tower.output_shape if several else [tower.output_shape]
+    out = [[] for _ in shapes]
     for start in range(0, len(x), batch_size):
-        out.append(np.asarray(tower(x[start: start + batch_size], training=False)))
-    return np.concatenate(out) if out else np.zeros((0, tower.output_shape[-1]), np.float32)
+        y = tower(x[start: start + batch_size], training=False)
+        for k, part in enumerate(y if several else [y]):
+            out[k].append(np.asarray(part))
+    arrays = [np.concatenate(o) if o else np.zeros((0, shape[-1]), np.float32) for o, shape in zip(out, shapes)]
+    return arrays if several else arrays[0]
 
 
 def pooled_model(tower: keras.Model) -> keras.Model:
@@ -227,6 +233,12 @@ def pooled_model(tower: keras.Model) -> keras.Model:
     layer = next((l for l in tower.layers if l.name == "pooled"), None) or next(
         l for l in tower.layers if isinstance(l, layers.Concatenate))
     return keras.Model(tower.input, layer.output, name="pooled_features")
+
+
+def embedding_and_pooled_model(tower: keras.Model) -> keras.Model:
+    """The tower with two outputs, ``[embedding, pooled conv features]``: both
+    from one forward pass (for :func:`embed`)."""
+    return keras.Model(tower.input, [tower.output, pooled_model(tower).output], name="embedding_and_pooled")
 
 
 def pooled_features(tower: keras.Model, images, batch_size: int = 64) -> np.ndarray:

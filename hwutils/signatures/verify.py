@@ -31,7 +31,7 @@ from hwutils import metrics
 from hwutils.datasets.sign_data import GENUINE, SKILLED, SignatureRecord
 from hwutils.errors import HwError, ParamsError, check_unit_interval
 from hwutils.signatures import siamese, writer_dependent
-from hwutils.signatures.preprocess import preprocess, preprocess_with_scan
+from hwutils.signatures.preprocess import preprocess, preprocess_with_scan, stack_scans
 
 REDUCERS = ("mean", "min")
 DECISIONS = ("distance", "wd")
@@ -289,8 +289,10 @@ class Verifier:
         self.negatives, self.scales, self.shift = negatives or {}, scales or {}, int(shift)
         self.norm = check_unit_interval("wd_norm", norm)
         self.signet = signet
-        # the feature models are built once here, not at every verify()
+        # the feature models are built once here, not at every verify(); with the cnn set the
+        # tower gives its embedding and its pooled features in one pass
         self._models = feature_models(tower, features, signet) if decision == "wd" else {}
+        self._with_pooled = siamese.embedding_and_pooled_model(tower) if "cnn" in self._models else None
 
     def embed(self, images) -> np.ndarray:
         """Embeddings of images given as paths, PIL images or arrays (any mode)."""
@@ -302,16 +304,19 @@ class Verifier:
     def _encode(self, images) -> tuple[np.ndarray, dict, np.ndarray]:
         """Images (paths, PIL images or arrays) -> embeddings, writer-dependent
         feature sets (``{}`` for the distance rule) and the preprocessed batch."""
-        names = writer_dependent.parse_features(self.features) if self.decision == "wd" else []
-        scan_names = writer_dependent.scan_names(self.features) if names else []
-        if scan_names:
-            pairs = [preprocess_with_scan(im, self.height, self.width, self.ink, scan_names) for im in images]
-            batch = np.stack([a for a, _ in pairs])
-            scan = {k: np.stack([b[k] for _, b in pairs]) for k in scan_names}
+        if self.decision != "wd":
+            batch = self._prepare(images)
+            return siamese.embed(self.tower, batch), {}, batch
+        scan_names = writer_dependent.scan_names(self.features)
+        pairs = [preprocess_with_scan(im, self.height, self.width, self.ink, scan_names) for im in images]
+        batch = np.stack([a for a, _ in pairs])
+        learned = {k: siamese.embed(m, batch) for k, m in self._models.items() if k != "cnn"}
+        if self._with_pooled is not None:
+            emb, learned["cnn"] = siamese.embed(self._with_pooled, batch)
         else:
-            batch, scan = self._prepare(images), None
-        sets = wd_feature_sets(self._models, batch, self.features, scan) if names else {}
-        return siamese.embed(self.tower, batch), sets, batch
+            emb = siamese.embed(self.tower, batch)
+        scan = stack_scans([b for _, b in pairs], scan_names)
+        return emb, writer_dependent.feature_sets(self.features, batch, learned, scan), batch
 
     def enroll(self, references) -> "Enrolment":
         """Fit the claimed person's decision once from ``references`` (one or
