@@ -48,6 +48,7 @@ harvest_fraction: float = 0.0  # share of word files, split by file name, harves
 harvest_repeat: int = 2  # times each harvested real letter appears in training (real letters weigh more than synthetic)
 search: bool = True  # read words by segmentation by recognition (classifier-scored cuts); false = geometry only
 read_charset: str = ""  # classes the word reader may output, e.g. only A-Z for names; empty is all 36
+lm_weight: float = 0.0  # weight of a character bigram model of the harvested words' labels in word reading (needs search and harvest_fraction > 0), 0 is off
 max_eval_words: int = 0  # most evaluation words read, 0 is all
 synthetic_eval_words: int = 200  # synthetic words read when words_csv is empty
 n_sample_words: int = 8  # words drawn with their boxes in the report""")
@@ -58,6 +59,7 @@ import numpy as np
 from hwutils import metrics, plots, report, repro
 from hwutils.errors import ParamsError
 from hwutils.ocr import CLASSES, data, model as ocr_model, read as ocr_read
+from hwutils.ocr.language import CharBigram
 
 repro.seed_everything(seed)
 if digits not in ("sklearn", "idx"):
@@ -65,7 +67,12 @@ if digits not in ("sklearn", "idx"):
 if not 0 <= harvest_fraction < 1:
     raise ParamsError(f"harvest_fraction: must be in [0, 1), got {harvest_fraction}")
 if harvest_repeat < 1:
-    raise ParamsError(f"harvest_repeat: must be at least 1, got {harvest_repeat}")"""))
+    raise ParamsError(f"harvest_repeat: must be at least 1, got {harvest_repeat}")
+if lm_weight < 0:
+    raise ParamsError(f"lm_weight: must be >= 0, got {lm_weight}")
+if lm_weight > 0 and not (search and words_csv and harvest_fraction > 0):
+    raise ParamsError("lm_weight: the language model learns from the harvested words' labels and acts in the search; "
+                      "it needs search: true, words_csv and harvest_fraction > 0")"""))
 cells.append(md("""## Characters from every source
 
 Each source is normalised the same way the word reader normalises segmented
@@ -190,10 +197,21 @@ dynamic programme picks the grouping with the best total score (cuts through
 ink cost a little, so natural gaps are preferred; too-wide or gapped groups
 are penalised). Broken strokes are rejoined and joined letters split this way.
 `read_charset` limits the classes a reading may use (only A-Z for a names
-field). Without a labelled word set, words are composed from the test characters."""))
+field). With `lm_weight` > 0 a character bigram model of the harvested words'
+labels (never of the words read here) joins the search: characters and
+segmentation are chosen together, the classifier's log-probabilities plus
+`lm_weight` times the model's, so a letter that looks like two (`U`/`V`, `I`/`L`)
+is read as the one that fits its neighbours in the names seen. The words are also
+read without it, for comparison. Without a labelled word set, words are
+composed from the test characters."""))
 cells.append(code("""model_dir = report.artifacts_dir()
-ocr_read.save_reader(model, model_dir, search={} if search else None)
+language_model = (CharBigram.fit([r.label for r in harvest_records if ocr_read.label_kind(r.label) == "word"])
+                  if lm_weight > 0 else None)
+ocr_read.save_reader(model, model_dir, search={} if search else None, language_model=language_model,
+                     lm_weight=lm_weight)
 reader = ocr_read.load_reader(report.current_run_dir(), allowed=read_charset)  # saved model, loaded back
+if language_model is not None:
+    print(f"character bigram model of {language_model.n_words} harvested labels, weight {lm_weight}")
 if eval_items is None:
     word_images, word_labels = data.compose_words(test, synthetic_eval_words, seed=seed)
     eval_items = list(zip(word_images, word_labels))
@@ -202,6 +220,10 @@ word_metrics, word_rows = ocr_read.evaluate_words(reader, eval_items)
 read_seconds = time.perf_counter() - t0
 word_metrics["read_seconds"] = read_seconds
 word_metrics["words_source"] = "labelled" if words_csv else "synthetic (composed from test characters)"
+if language_model is not None:
+    plain, _ = ocr_read.evaluate_words(ocr_read.load_reader(report.current_run_dir(), allowed=read_charset, lm_weight=0),
+                                       eval_items)
+    word_metrics.update({f"{k}_without_lm": plain[k] for k in ("cer", "word_accuracy")})
 print(word_metrics)
 report.save_table(word_rows, "word_readings")
 for r in word_rows[:15]:

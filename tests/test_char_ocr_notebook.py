@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from conftest import run_smoke
+from conftest import only_run_dir, run_smoke
 
 
 @pytest.mark.slow
@@ -19,3 +19,33 @@ def test_smoke_run(hw):
     from hwutils.ocr.read import load_reader
     reader = load_reader(run)
     assert reader.read_word(__import__("numpy").full((30, 80), 255, "uint8")).text == ""
+
+
+@pytest.mark.slow
+def test_labelled_words_with_a_language_model(hw, tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from hwutils.ocr import data as D
+
+    words = tmp_path / "words"
+    words.mkdir()
+    images, labels = D.compose_words(D.synthetic_chars("ABEILMNORSTU", 4, seed=3), 16, seed=3)
+    rows = ["FILENAME,IDENTITY"]
+    for k, (img, label) in enumerate(zip(images, labels)):
+        Image.fromarray(img).save(words / f"w{k:02d}.png")
+        rows.append(f"w{k:02d}.png,{label}")
+    rows.append("w99.png,EMPTY")
+    Image.fromarray(np.full((40, 90), 255, np.uint8)).save(words / "w99.png")
+    (words / "labels.csv").write_text("\n".join(rows) + "\n")
+    common = ["run", "char_ocr", "-f", "params/char_ocr/smoke.yaml", "-p", "read_charset", "ABCDEFGHIJKLMNOPQRSTUVWXYZ"]
+    proc = hw(*common, "-p", "words_csv", str(words / "labels.csv"), "-p", "harvest_fraction", "0.5",
+              "-p", "lm_weight", "0.5")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    metrics = json.loads((only_run_dir(hw.outputs, "char_ocr") / "metrics.json").read_text())
+    assert metrics["words_source"] == "labelled" and metrics["words_scored"] >= 1
+    assert 0 <= metrics["cer_without_lm"] <= 1 and 0 <= metrics["cer"] <= 1
+    saved = json.loads((only_run_dir(hw.outputs, "char_ocr") / "artifacts/reader.json").read_text())
+    assert saved["lm_weight"] == 0.5 and saved["language_model"]["counts"]
+    bad = hw(*common, "-p", "lm_weight", "0.5", outputs=tmp_path / "bad")
+    assert bad.returncode != 0 and "lm_weight" in bad.stderr

@@ -84,6 +84,26 @@ def test_save_and_load_reader(tmp_path, reader):
         R.load_reader(tmp_path)
 
 
+def test_language_model_is_saved_with_the_reader(tmp_path, reader):
+    from hwutils.ocr.language import CharBigram
+
+    lm = CharBigram.fit(["MARIE", "MARC"])
+    R.save_reader(reader.model, tmp_path / "run" / "artifacts", search={}, language_model=lm, lm_weight=0.5)
+    loaded = R.load_reader(tmp_path / "run")
+    assert loaded.lm_weight == 0.5 and np.array_equal(loaded.language_model.counts, lm.counts)
+    assert R.load_reader(tmp_path / "run", lm_weight=0).lm_weight == 0.0
+    assert len(loaded.read_word(_word(3)).text) == 3
+
+
+def test_hyphen_is_read_as_a_hyphen_in_the_search(reader):
+    img = np.full((60, 200), 255, np.uint8)
+    img[15:45, 20:45] = 0
+    img[28:32, 70:95] = 0           # a hyphen at mid-height
+    img[15:45, 120:145] = 0
+    text = reader.read_word(img).text
+    assert len(text) == 3 and text[1] == "-" and "-" not in text[::2]
+
+
 def test_allowed_characters_restrict_the_reading():
     model = build_classifier(width=4)
     letters = R.Reader(model, allowed="AB")

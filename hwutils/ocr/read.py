@@ -6,8 +6,8 @@
     reading.text, [(c.char, c.box, c.confidence) for c in reading.chars]
 
 A run folder holds ``artifacts/ocr_classifier.keras`` and
-``artifacts/reader.json`` (classes and segmentation settings), written by
-:func:`save_reader`.
+``artifacts/reader.json`` (classes, segmentation settings and the optional
+character language model with its weight), written by :func:`save_reader`.
 """
 
 from __future__ import annotations
@@ -20,10 +20,11 @@ import numpy as np
 
 from hwutils import images as I
 from hwutils import metrics
-from hwutils.errors import HwError, ImageError
+from hwutils.errors import HwError, ImageError, ParamsError
 from hwutils.ocr import CLASSES
+from hwutils.ocr.language import CharBigram
 from hwutils.ocr.model import predict_probs
-from hwutils.ocr.search import SearchSettings, best_cover, candidate_runs, run_scores
+from hwutils.ocr.search import SearchSettings, best_cover, best_reading, candidate_runs, run_scores
 from hwutils.ocr.segment import space_flags, over_segment, segment_word
 
 MODEL_FILE = "ocr_classifier.keras"
@@ -58,12 +59,16 @@ class Reader:
     """Segment a word image, classify each character, join them into text."""
 
     def __init__(self, model, classes: str = CLASSES, segment_kwargs: dict | None = None, max_side: int = 2000,
-                 allowed: str = "", search: dict | bool | None = True):
+                 allowed: str = "", search: dict | bool | None = True, language_model: CharBigram | None = None,
+                 lm_weight: float = 0.0):
         """``allowed``: the classes a reading may use (e.g. only letters for a
         names field); empty = all classes. ``search``: settings of the
         segmentation by recognition (:class:`hwutils.ocr.search.SearchSettings`
         fields; True or ``{}`` = its defaults); None or False = segment from geometry alone
-        (:func:`hwutils.ocr.segment.segment_word`)."""
+        (:func:`hwutils.ocr.segment.segment_word`). ``language_model`` with
+        ``lm_weight`` > 0: the search chooses characters and segmentation together,
+        adding ``lm_weight`` times the model's log-probabilities of each character
+        after the previous one (:func:`hwutils.ocr.search.best_reading`); it needs the search."""
         self.model = model
         self.classes = classes
         bad = sorted(set(allowed) - set(classes))
@@ -74,6 +79,14 @@ class Reader:
         self.max_side = max_side
         self.search = (None if search is None or search is False
                        else SearchSettings.from_dict({} if search is True else search))
+        if not (isinstance(lm_weight, (int, float)) and np.isfinite(lm_weight) and lm_weight >= 0):
+            raise ParamsError(f"lm_weight: must be a number >= 0, got {lm_weight!r}")
+        if lm_weight > 0 and language_model is None:
+            raise ParamsError("lm_weight: a weight > 0 needs a language model (labels to learn it from)")
+        if lm_weight > 0 and self.search is None:
+            raise ParamsError("lm_weight: the language model acts in the segmentation by recognition; set search: true")
+        self.language_model = language_model
+        self.lm_weight = float(lm_weight)
 
     def read_word(self, image) -> WordReading:
         """``image``: a path, PIL image or array. Raises :class:`ImageError`
@@ -95,20 +108,22 @@ class Reader:
             scales.append(scale)
         if self.search is None:
             all_segments = [segment_word(gray, **self.segment_kwargs) for gray in grays]
+            all_labels = [None] * len(grays)
         else:
-            all_segments = self._search_segments(grays)
+            all_segments, all_labels = self._search_segments(grays)
         chars = [s.image for segs in all_segments for s in segs if s.kind == "char"]
         probs = self._probs(np.stack(chars)) if chars else np.zeros((0, len(self.classes)))
         k = 0
         readings = []
-        for segs, scale in zip(all_segments, scales):
+        for segs, labels, scale in zip(all_segments, all_labels, scales):
             out = []
-            for s in segs:
+            for n, s in enumerate(segs):
                 box = tuple(int(round(v * scale)) for v in s.box)
                 if s.kind == "char":
                     p = probs[k]
                     k += 1
-                    out.append(CharReading(self.classes[int(np.argmax(p))], box, float(np.max(p)), s.space_before))
+                    c = int(np.argmax(p)) if labels is None else self.classes.index(labels[n])
+                    out.append(CharReading(self.classes[c], box, float(p[c]), s.space_before))
                 else:
                     out.append(CharReading(s.kind, box, 1.0, s.space_before))
             text = "".join((" " if c.space_before else "") + c.char for c in out)
@@ -120,49 +135,73 @@ class Reader:
         probs = predict_probs(self.model, images) if len(images) else np.zeros((0, len(self.classes)))
         return probs if self.allowed_mask is None else np.where(self.allowed_mask, probs, 0.0)
 
-    def _search_segments(self, grays) -> list:
+    def _search_segments(self, grays) -> tuple[list, list]:
         """Segmentation by recognition (:mod:`hwutils.ocr.search`): every
-        candidate character of every word classified in one batch."""
+        candidate character of every word classified in one batch. Returns the
+        segments of each word and, with a language model, their characters
+        (``None`` per word without one: the classifier's best class is read)."""
         keys = ("min_speck", "drop_label", "faint")
         words = [over_segment(g, **{k: v for k, v in self.segment_kwargs.items() if k in keys}) for g in grays]
         runs = [candidate_runs(w, self.search) if w is not None else [] for w in words]
         images = [w.segment(i, j).image for w, rs in zip(words, runs) for i, j in rs]
         probs = self._probs(np.stack(images)) if images else np.zeros((0, len(self.classes)))
         log_best = np.log(np.maximum(probs.max(1), 1e-6)) if len(probs) else np.zeros(0)
-        out, k = [], 0
+        use_lm = self.language_model is not None and self.lm_weight > 0
+        if use_lm:
+            letters = "".join(c for k, c in enumerate(self.classes) if self.allowed_mask is None or self.allowed_mask[k])
+            columns = [self.classes.index(c) for c in letters]
+            transitions = self.language_model.log_probs(letters + "-")
+        out, labels, k = [], [], 0
         for w, rs in zip(words, runs):
             if w is None:
                 out.append([])
+                labels.append([] if use_lm else None)
                 continue
-            scores = run_scores(w, rs, log_best[k: k + len(rs)], self.search)
+            if use_lm:
+                geometry = run_scores(w, rs, np.zeros(len(rs)), self.search)
+                emissions = np.full((len(rs), len(letters) + 1), -np.inf)
+                for r, (i, j) in enumerate(rs):
+                    if j - i == 1 and w.is_hyphen(i):
+                        emissions[r, -1] = geometry[r]
+                    else:
+                        emissions[r, :-1] = geometry[r] + np.log(np.maximum(probs[k + r, columns], 1e-6))
+                path = best_reading(len(w), rs, emissions, transitions, self.lm_weight)
+                cover = [run for run, _ in path]
+                labels.append([(letters + "-")[tok] for _, tok in path])
+            else:
+                cover = best_cover(len(w), rs, run_scores(w, rs, log_best[k: k + len(rs)], self.search))
+                labels.append(None)
             k += len(rs)
-            cover = best_cover(len(w), rs, scores)
             groups = [w.group(i, j) for i, j in cover]
             spaces = (space_flags(groups, self.segment_kwargs.get("space_gap", 1.2))
                       if self.segment_kwargs.get("detect_spaces", True) else [False] * len(groups))
             out.append([w.segment(i, j) for i, j in cover])
             for seg, space in zip(out[-1], spaces):
                 seg.space_before = space
-        return out
+        return out, labels
 
 
-def save_reader(model, artifacts_dir, segment_kwargs: dict | None = None, search: dict | None = None) -> Path:
+def save_reader(model, artifacts_dir, segment_kwargs: dict | None = None, search: dict | None = None,
+                language_model: CharBigram | None = None, lm_weight: float = 0.0) -> Path:
     """Write the model and the reader settings into a run's ``artifacts/``
-    (``search``: settings of the segmentation by recognition, None = off)."""
+    (``search``: settings of the segmentation by recognition, None = off;
+    ``language_model`` and ``lm_weight``: see :class:`Reader`)."""
     from hwutils import training
     from hwutils.report import write_json_atomic
 
     artifacts_dir = Path(artifacts_dir)
     training.save_model(model, artifacts_dir / MODEL_FILE)
-    write_json_atomic(artifacts_dir / READER_FILE, {"classes": CLASSES, "segment": dict(segment_kwargs or {}),
-                                                      "search": None if search is None else dict(search)})
+    write_json_atomic(artifacts_dir / READER_FILE, {
+        "classes": CLASSES, "segment": dict(segment_kwargs or {}), "search": None if search is None else dict(search),
+        "language_model": None if language_model is None else language_model.to_dict(), "lm_weight": float(lm_weight)})
     return artifacts_dir
 
 
-def load_reader(run_dir, allowed: str = "") -> Reader:
+def load_reader(run_dir, allowed: str = "", lm_weight: float | None = None) -> Reader:
     """The reader of a finished ``char_ocr`` run, from its run folder (or its
     ``artifacts/`` folder); ``allowed`` restricts the classes a reading may
-    use (empty = all 36). Raises :class:`HwError` naming what is missing."""
+    use (empty = all 36); ``lm_weight`` overrides the saved weight of its
+    language model (0 = read without it). Raises :class:`HwError` naming what is missing."""
     from hwutils import training
 
     run_dir = Path(run_dir)
@@ -175,8 +214,12 @@ def load_reader(run_dir, allowed: str = "") -> Reader:
             settings = json.loads((art / READER_FILE).read_text())
         except json.JSONDecodeError as exc:
             raise HwError(f"{art / READER_FILE}: not valid JSON ({exc})") from None
+    lm = settings.get("language_model")
+    lm = None if lm is None else CharBigram.from_dict(lm)
+    weight = settings.get("lm_weight", 0.0) if lm_weight is None else lm_weight
     return Reader(training.load_model(art / MODEL_FILE), settings.get("classes", CLASSES),
-                  settings.get("segment", {}), allowed=allowed, search=settings.get("search", {}))
+                  settings.get("segment", {}), allowed=allowed, search=settings.get("search", {}),
+                  language_model=lm, lm_weight=weight)
 
 
 # ------------------------------------------------------------------ evaluation

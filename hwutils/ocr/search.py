@@ -115,3 +115,50 @@ def best_cover(n_pieces: int, runs, scores, n_chars: int | None = None) -> list[
         out.append((int(i), j))
         j, k = i, k - 1
     return out[::-1]
+
+
+def best_reading(n_pieces: int, runs, emissions: np.ndarray, transitions: np.ndarray,
+                 weight: float = 1.0) -> list[tuple[tuple[int, int], int]]:
+    """Segmentation and labels together, with a character language model.
+
+    ``emissions``: ``(len(runs), t)`` score of each run read as each of ``t``
+    tokens (its geometry from :func:`run_scores` plus the classifier's
+    log-probability of the token; ``-inf`` where a run cannot be that token);
+    ``transitions``: ``(t + 1, t + 1)`` log-probabilities of the next token given
+    the previous one, index ``t`` the word boundary (e.g.
+    :meth:`hwutils.ocr.language.CharBigram.log_probs`). A Viterbi pass over
+    (piece boundary, last token) returns the cover of pieces ``0..n_pieces-1``
+    and its tokens, ``[((i, j), token index), ...]``, with the highest total of
+    emissions plus ``weight`` times transitions (the boundary at both ends
+    included); ``[]`` for no pieces.
+    """
+    if n_pieces == 0:
+        return []
+    emissions = np.asarray(emissions, np.float64)
+    t = emissions.shape[1]
+    if transitions.shape != (t + 1, t + 1):
+        raise ValueError(f"transitions must be {(t + 1, t + 1)}, got {transitions.shape}")
+    move = weight * np.asarray(transitions, np.float64)
+    best = np.full((n_pieces + 1, t + 1), -np.inf)   # best[j, last token]; last = t only at the start
+    best[0, t] = 0.0
+    back_start = np.zeros((n_pieces + 1, t), int)
+    back_token = np.zeros((n_pieces + 1, t), int)
+    order = sorted(range(len(runs)), key=lambda k: runs[k][1])
+    for k in order:
+        i, j = runs[k]
+        total = best[i][:, None] + move[:, :t] + emissions[k][None, :]   # (previous, token)
+        prev = np.argmax(total, 0)
+        value = total[prev, np.arange(t)]
+        better = value > best[j, :t]
+        best[j, :t][better] = value[better]
+        back_start[j][better] = i
+        back_token[j][better] = prev[better]
+    final = best[n_pieces, :t] + move[:t, t]
+    if not np.isfinite(final.max()):
+        return []
+    out, j, tok = [], n_pieces, int(np.argmax(final))
+    while j > 0:
+        i, prev = int(back_start[j, tok]), int(back_token[j, tok])
+        out.append(((i, j), tok))
+        j, tok = i, prev
+    return out[::-1]

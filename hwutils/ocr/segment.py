@@ -327,11 +327,14 @@ class WordPieces:
         return bool(self.pieces[i].meta.get("hyphen"))
 
     def group(self, i: int, j: int) -> _Group:
-        """Pieces ``i..j-1`` as one group (its box, area and pieces)."""
+        """Pieces ``i..j-1`` as one group (its box, area and pieces; a hyphen
+        piece alone stays a hyphen)."""
         ps = self.pieces[i:j]
         g = _Group(sorted({c for p in ps for c in p.comps}), min(p.top for p in ps), max(p.bottom for p in ps),
                    min(p.left for p in ps), max(p.right for p in ps), sum(p.area for p in ps))
         g.meta["pieces"] = ps
+        if j - i == 1 and self.is_hyphen(i):
+            g.meta["hyphen"] = True
         return g
 
     def inner_gap(self, i: int, j: int) -> float:
