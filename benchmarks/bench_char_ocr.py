@@ -58,6 +58,10 @@ def main(argv):
     t_batch = best_of(lambda: reader.read_words(words), repeats=2)
     geometry = R.Reader(reader.model, allowed="", search=False)  # baseline: segmentation from geometry alone
     t_geometry = best_of(lambda: geometry.read_words(words), repeats=2)
+    t_no_lm = None
+    if reader.lm_weight > 0:  # the same search without the run's character language model
+        plain = R.Reader(reader.model, reader.classes, reader.segment_kwargs, search=vars(reader.search))
+        t_no_lm = best_of(lambda: plain.read_words(words), repeats=2)
     n_chars_in_words = sum(len(r.chars) for r in reader.read_words(words))
     result = {
         "model": argv[0] if argv else "untrained, default size",
@@ -68,6 +72,8 @@ def main(argv):
         "read_words_batched_words_per_s": len(words) / t_batch,
         "read_words_batched_chars_per_s": n_chars_in_words / t_batch,
         "read_words_geometry_only_words_per_s": len(words) / t_geometry,
+        "language_model_weight": reader.lm_weight,
+        "read_words_batched_without_lm_words_per_s": None if t_no_lm is None else len(words) / t_no_lm,
         "cpu_count": os.cpu_count(),
         "note": "wall-clock, best of repeats; the machine may be shared",
     }
