@@ -53,7 +53,11 @@ def load_word_labels(labels_csv, image_dir=None, limit: int | None = None) -> li
 
 def split_by_file(records: list[WordRecord], fraction: float, salt: str = "harvest") -> tuple[list, list]:
     """Split records by a hash of the file name (stable across runs and
-    machines): about ``fraction`` of them go to the first list."""
+    machines): about ``fraction`` of them go to the first list.
+
+    The hash is CRC32, which is affine in the name: for names of one length,
+    another ``salt`` gives the same or the complementary split, not an
+    independent one (do not split a half again with another salt)."""
     first, second = [], []
     for r in records:
         h = zlib.crc32(f"{salt}:{r.path.name}".encode()) / 2**32
