@@ -60,7 +60,7 @@ def main(argv):
     t_geometry = best_of(lambda: geometry.read_words(words), repeats=2)
     t_no_lm = None
     if reader.lm_weight > 0:  # the same search without the run's character language model
-        plain = R.Reader(reader.model, reader.classes, reader.segment_kwargs, search=vars(reader.search))
+        plain = reader.with_lm_weight(0)
         t_no_lm = best_of(lambda: plain.read_words(words), repeats=2)
     n_chars_in_words = sum(len(r.chars) for r in reader.read_words(words))
     result = {

@@ -221,8 +221,7 @@ read_seconds = time.perf_counter() - t0
 word_metrics["read_seconds"] = read_seconds
 word_metrics["words_source"] = "labelled" if words_csv else "synthetic (composed from test characters)"
 if language_model is not None:
-    plain, _ = ocr_read.evaluate_words(ocr_read.load_reader(report.current_run_dir(), allowed=read_charset, lm_weight=0),
-                                       eval_items)
+    plain, _ = ocr_read.evaluate_words(reader.with_lm_weight(0), eval_items)
     word_metrics.update({f"{k}_without_lm": plain[k] for k in ("cer", "word_accuracy")})
 print(word_metrics)
 report.save_table(word_rows, "word_readings")

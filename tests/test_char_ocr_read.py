@@ -92,6 +92,8 @@ def test_language_model_is_saved_with_the_reader(tmp_path, reader):
     loaded = R.load_reader(tmp_path / "run")
     assert loaded.lm_weight == 0.5 and np.array_equal(loaded.language_model.counts, lm.counts)
     assert R.load_reader(tmp_path / "run", lm_weight=0).lm_weight == 0.0
+    plain = loaded.with_lm_weight(0)
+    assert plain.model is loaded.model and plain.lm_weight == 0.0 and loaded.lm_weight == 0.5
     assert len(loaded.read_word(_word(3)).text) == 3
 
 

@@ -74,6 +74,7 @@ class Reader:
         bad = sorted(set(allowed) - set(classes))
         if bad:
             raise HwError(f"allowed characters {''.join(bad)!r} are not classes of the model ({classes})")
+        self._allowed = allowed
         self.allowed_mask = np.array([c in allowed for c in classes]) if allowed else None
         self.segment_kwargs = dict(segment_kwargs or {})
         self.max_side = max_side
@@ -87,6 +88,12 @@ class Reader:
             raise ParamsError("lm_weight: the language model acts in the segmentation by recognition; set search: true")
         self.language_model = language_model
         self.lm_weight = float(lm_weight)
+
+    def with_lm_weight(self, lm_weight: float) -> "Reader":
+        """The same reader (model shared, not copied) with another language-model
+        weight; 0 reads without the model."""
+        return Reader(self.model, self.classes, self.segment_kwargs, self.max_side, self._allowed,
+                      None if self.search is None else vars(self.search), self.language_model, lm_weight)
 
     def read_word(self, image) -> WordReading:
         """``image``: a path, PIL image or array. Raises :class:`ImageError`
