@@ -64,6 +64,18 @@ def test_hyphen_and_space():
     assert [s.space_before for s in segs].index(True) == 5
 
 
+def test_side_of_a_form_box_is_not_a_character():
+    img = _word(3)
+    plain = len(segment_word(img))
+    boxed = img.copy()
+    boxed[:, -4:-2] = 0                     # the box side, near the right edge, top to bottom
+    boxed[25:35, 0:2] = 0                   # a bit of the left side, touching the edge
+    assert len(segment_word(boxed)) == plain == 3
+    thin = img.copy()
+    _bar(thin, 15, 30, 30, 2)               # a thin upright stroke inside the word stays
+    assert len(segment_word(thin)) == 4
+
+
 def test_blank_and_uniform_images_give_nothing():
     assert segment_word(np.full((40, 100), 255, np.uint8)) == []
     assert segment_word(np.full((40, 100), 128, np.uint8)) == []

@@ -140,6 +140,23 @@ def _drop_rules(groups, h_ref):
             and not (g.width <= max(2, 0.2 * h_ref) and g.height > 3 * h_ref)]
 
 
+def _drop_border_lines(groups, h_ref, shape):
+    """Thin strokes at the left or right end of the image: touching its side,
+    or near the side and running from its top to its bottom (the side of a
+    form's box cut by the crop, or a speck of it; read as ``I`` otherwise)."""
+    height, width = shape
+    thin = max(3.0, 0.25 * h_ref)
+    near = 2 + 0.02 * width
+
+    def border(g):
+        full_height = g.top <= 1 and g.bottom >= height - 1
+        touches = g.left <= 1 or g.right >= width - 1
+        close = g.left <= near or g.right >= width - near
+        return g.width <= thin and (touches or (close and full_height))
+
+    return [g for g in groups if not border(g)]
+
+
 def _line_centre(groups, h_ref) -> float:
     """Vertical centre of the main text line: the ink-weighted median centre
     of the components at least half the text height tall."""
@@ -377,7 +394,7 @@ def _prepare(image, min_speck: float, drop_label: bool, faint: float = 0.0):
         return None
     labels, groups = _components(mask)
     h_ref = _text_height(groups)
-    groups = _drop_rules(groups, h_ref)
+    groups = _drop_border_lines(_drop_rules(groups, h_ref), h_ref, gray.shape)
     if not groups:
         return None
     h_ref = _text_height(groups)
