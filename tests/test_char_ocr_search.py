@@ -86,6 +86,17 @@ def test_main_line_prefers_the_centred_line_over_a_cut_off_one():
     assert all(45 <= s.box[1] <= 55 for s in segs)
 
 
+def test_main_line_prefers_taller_writing_over_a_small_bold_printed_label():
+    img = np.full((60, 200), 255, np.uint8)
+    for x in range(10, 190, 15):         # a printed label: small, bold, many letters
+        img[5:15, x: x + 8] = 0
+    for x in (40, 110):                  # the name written below it: taller, thin strokes
+        img[28:50, x: x + 14] = 0
+        img[30:48, x + 2: x + 12] = 255
+    segs = segment_word(img)
+    assert len(segs) == 2 and all(s.box[1] >= 25 for s in segs)
+
+
 def test_faint_pen_beside_dark_print_is_kept():
     img = _page(200)
     img[5:15, 5:60] = 0                  # dark print

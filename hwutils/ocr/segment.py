@@ -294,9 +294,11 @@ def _main_line(groups, h_ref, shape) -> list[_Group]:
     Crops of forms often show a cut-off printed line above or below the
     field and printed labels (``NOM``, ``PRENOM``, ``DATE DE NAISSANCE``).
     Each line is scored by the square root of its ink (so a bold printed line
-    does not win on ink alone), times a weight that falls with its distance
-    from the image's vertical centre, times 0.3 when it is cut off by the top
-    or bottom border, times 0.5 when it is a single small mark.
+    does not win on ink alone), times the median height of its characters
+    (printed labels are set smaller than a name written in the field), times
+    a weight that falls with its distance from the image's vertical centre,
+    times 0.3 when it is cut off by the top or bottom border, times 0.5 when
+    it is a single small mark.
     """
     height = shape[0]
     lines = _text_lines(groups, h_ref)
@@ -313,7 +315,8 @@ def _main_line(groups, h_ref, shape) -> list[_Group]:
         centrality = 1.0 - 0.7 * min(1.0, abs(cy - height / 2) / (height / 2))
         cut = 0.3 if (top <= 1 or bottom >= height - 1) else 1.0
         single = 0.5 if len(tall) == 1 else 1.0
-        score = np.sqrt(mass) * centrality * cut * single
+        size = float(np.median([g.height for g in tall]))
+        score = np.sqrt(mass) * size * centrality * cut * single
         if score > best_score:
             best, best_score = line, score
     return best
