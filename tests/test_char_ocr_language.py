@@ -99,3 +99,20 @@ def test_reader_with_a_language_model_and_its_settings():
         R.Reader(Doubtful(), search=False, language_model=lm, lm_weight=0.5)
     with pytest.raises(ParamsError, match="lm_weight"):
         R.Reader(Doubtful(), language_model=lm, lm_weight=-1)
+
+
+def test_run_emissions_keep_hyphens_and_characters_apart():
+    from hwutils.ocr.search import candidate_runs, run_emissions
+    from hwutils.ocr.segment import over_segment
+
+    img = np.full((60, 200), 255, np.uint8)
+    img[15:45, 20:45] = 0
+    img[28:32, 70:95] = 0            # a hyphen
+    img[15:45, 120:145] = 0
+    pieces = over_segment(img)
+    runs = candidate_runs(pieces)
+    em = run_emissions(pieces, runs, np.log(np.full((len(runs), 3), 1 / 3)))
+    assert em.shape == (len(runs), 4)
+    for (i, j), row in zip(runs, em):
+        lone_hyphen = j - i == 1 and pieces.is_hyphen(i)
+        assert np.isfinite(row[-1]) == lone_hyphen and np.all(np.isfinite(row[:-1]) != lone_hyphen)

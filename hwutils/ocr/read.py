@@ -24,7 +24,7 @@ from hwutils.errors import HwError, ImageError, ParamsError
 from hwutils.ocr import CLASSES
 from hwutils.ocr.language import CharBigram
 from hwutils.ocr.model import predict_probs
-from hwutils.ocr.search import SearchSettings, best_cover, best_reading, candidate_runs, run_scores
+from hwutils.ocr.search import SearchSettings, best_reading, candidate_runs, run_emissions
 from hwutils.ocr.segment import space_flags, over_segment, segment_word
 
 MODEL_FILE = "ocr_classifier.keras"
@@ -144,40 +144,29 @@ class Reader:
 
     def _search_segments(self, grays) -> tuple[list, list]:
         """Segmentation by recognition (:mod:`hwutils.ocr.search`): every
-        candidate character of every word classified in one batch. Returns the
-        segments of each word and, with a language model, their characters
-        (``None`` per word without one: the classifier's best class is read)."""
+        candidate character of every word classified in one batch; segmentation
+        and characters are chosen together (:func:`hwutils.ocr.search.best_reading`,
+        with the language model when ``lm_weight`` > 0). Returns the segments of
+        each word and their characters."""
         keys = ("min_speck", "drop_label", "faint")
         words = [over_segment(g, **{k: v for k, v in self.segment_kwargs.items() if k in keys}) for g in grays]
         runs = [candidate_runs(w, self.search) if w is not None else [] for w in words]
         images = [w.segment(i, j).image for w, rs in zip(words, runs) for i, j in rs]
         probs = self._probs(np.stack(images)) if images else np.zeros((0, len(self.classes)))
-        log_best = np.log(np.maximum(probs.max(1), 1e-6)) if len(probs) else np.zeros(0)
-        use_lm = self.language_model is not None and self.lm_weight > 0
-        if use_lm:
-            letters = "".join(c for k, c in enumerate(self.classes) if self.allowed_mask is None or self.allowed_mask[k])
-            columns = [self.classes.index(c) for c in letters]
-            transitions = self.language_model.log_probs(letters + "-")
+        letters = "".join(c for n, c in enumerate(self.classes) if self.allowed_mask is None or self.allowed_mask[n])
+        log_probs = np.log(np.maximum(probs[:, [self.classes.index(c) for c in letters]], 1e-6))
+        transitions = (self.language_model.log_probs(letters + "-")
+                       if self.language_model is not None and self.lm_weight > 0 else None)
         out, labels, k = [], [], 0
         for w, rs in zip(words, runs):
             if w is None:
                 out.append([])
-                labels.append([] if use_lm else None)
+                labels.append([])
                 continue
-            if use_lm:
-                geometry = run_scores(w, rs, np.zeros(len(rs)), self.search)
-                emissions = np.full((len(rs), len(letters) + 1), -np.inf)
-                for r, (i, j) in enumerate(rs):
-                    if j - i == 1 and w.is_hyphen(i):
-                        emissions[r, -1] = geometry[r]
-                    else:
-                        emissions[r, :-1] = geometry[r] + np.log(np.maximum(probs[k + r, columns], 1e-6))
-                path = best_reading(len(w), rs, emissions, transitions, self.lm_weight)
-                cover = [run for run, _ in path]
-                labels.append([(letters + "-")[tok] for _, tok in path])
-            else:
-                cover = best_cover(len(w), rs, run_scores(w, rs, log_best[k: k + len(rs)], self.search))
-                labels.append(None)
+            emissions = run_emissions(w, rs, log_probs[k: k + len(rs)], self.search)
+            path = best_reading(len(w), rs, emissions, transitions, self.lm_weight)
+            cover = [run for run, _ in path]
+            labels.append([(letters + "-")[tok] for _, tok in path])
             k += len(rs)
             groups = [w.group(i, j) for i, j in cover]
             spaces = (space_flags(groups, self.segment_kwargs.get("space_gap", 1.2))

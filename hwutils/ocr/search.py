@@ -16,6 +16,12 @@ ink (most candidate cuts are not character boundaries, natural component
 boundaries are); ``wide_penalty`` grows with a run's width beyond ``max_width`` typical
 character widths, ``gap_penalty`` with empty columns inside a run (two
 letters with space between them are not one character).
+
+The reader maximises this total with :func:`best_reading`, which picks each
+character's class together with the cover (so a character language model can
+add its log-probabilities; without one it is the best class of each run);
+:func:`best_cover` finds the best cover of an exact number of characters (used
+to harvest letters from labelled words).
 """
 
 from __future__ import annotations
@@ -117,7 +123,24 @@ def best_cover(n_pieces: int, runs, scores, n_chars: int | None = None) -> list[
     return out[::-1]
 
 
-def best_reading(n_pieces: int, runs, emissions: np.ndarray, transitions: np.ndarray,
+def run_emissions(pieces, runs, log_probs: np.ndarray, settings: SearchSettings = SearchSettings()) -> np.ndarray:
+    """Scores of each run read as each token, for :func:`best_reading`.
+
+    ``log_probs``: ``(len(runs), t)`` classifier log-probabilities of the ``t``
+    character tokens. Returns ``(len(runs), t + 1)``, the last column the
+    hyphen: a lone hyphen piece can only be a hyphen (its geometry score), any
+    other run only a character (its geometry plus the log-probability)."""
+    geometry = run_scores(pieces, runs, np.zeros(len(runs)), settings)
+    out = np.full((len(runs), np.shape(log_probs)[1] + 1), -np.inf)
+    for r, (i, j) in enumerate(runs):
+        if j - i == 1 and pieces.is_hyphen(i):
+            out[r, -1] = geometry[r]
+        else:
+            out[r, :-1] = geometry[r] + log_probs[r]
+    return out
+
+
+def best_reading(n_pieces: int, runs, emissions: np.ndarray, transitions: np.ndarray | None = None,
                  weight: float = 1.0) -> list[tuple[tuple[int, int], int]]:
     """Segmentation and labels together, with a character language model.
 
@@ -126,7 +149,8 @@ def best_reading(n_pieces: int, runs, emissions: np.ndarray, transitions: np.nda
     log-probability of the token; ``-inf`` where a run cannot be that token);
     ``transitions``: ``(t + 1, t + 1)`` log-probabilities of the next token given
     the previous one, index ``t`` the word boundary (e.g.
-    :meth:`hwutils.ocr.language.CharBigram.log_probs`). A Viterbi pass over
+    :meth:`hwutils.ocr.language.CharBigram.log_probs`; None or ``weight`` 0: no
+    language model, each run read as its best token). A Viterbi pass over
     (piece boundary, last token) returns the cover of pieces ``0..n_pieces-1``
     and its tokens, ``[((i, j), token index), ...]``, with the highest total of
     emissions plus ``weight`` times transitions (the boundary at both ends
@@ -136,6 +160,8 @@ def best_reading(n_pieces: int, runs, emissions: np.ndarray, transitions: np.nda
         return []
     emissions = np.asarray(emissions, np.float64)
     t = emissions.shape[1]
+    if transitions is None:
+        transitions = np.zeros((t + 1, t + 1))
     if transitions.shape != (t + 1, t + 1):
         raise ValueError(f"transitions must be {(t + 1, t + 1)}, got {transitions.shape}")
     move = weight * np.asarray(transitions, np.float64)
