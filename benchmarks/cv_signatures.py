@@ -7,11 +7,12 @@ run's split (same seed) are pooled with the validation persons and cut into
 ``--folds`` folds; each fold's persons are verified (5 references, the
 protocol of :func:`verify.make_trials`) with per-person SVMs whose negatives
 are the other folds' genuine signatures. ``signet`` is retrained on the other
-folds' persons each time; the Siamese ``cnn`` set is not included (too slow per
-fold on a CPU). Prints the skilled EER (global / per-user) and the random EER
+folds' persons each time; with ``--cnn`` the Siamese tower is too (6 of the
+other persons stop its training early; about 2 minutes per fold on 2 CPU
+cores) and its pooled features are the ``cnn`` set. Prints the skilled EER (global / per-user) and the random EER
 of each set alone and of each fusion, and writes ``benchmarks/results/cv_signatures.json``.
 
-    HW_DATA=../shared/data .venv/bin/python benchmarks/cv_signatures.py [--signet] [--norm 0.5]
+    HW_DATA=../shared/data .venv/bin/python benchmarks/cv_signatures.py [--signet] [--cnn] [--norm 0.5]
 """
 
 from __future__ import annotations
@@ -33,7 +34,19 @@ from hwutils.signatures import writer_dependent as wd  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 HAND = ("hog", "dir", "geom", "pressure", "glcm")
-FUSIONS = (("hog", "dir", "geom"), HAND, ("hog", "dir", "geom", "signet"), HAND + ("signet",))
+FUSIONS = (("hog", "dir", "geom"), HAND, ("hog", "dir", "geom", "signet"), HAND + ("signet",), HAND + ("cnn",),
+           HAND + ("signet", "cnn"))
+
+
+def siamese_features(images, recs, persons_, seed: int) -> np.ndarray:
+    """Train the Siamese tower as ``sign_data.yaml`` does on ``persons_`` (6 of them,
+    drawn with ``seed``, stop it early) and return its pooled features of ``images``."""
+    rng = np.random.default_rng(seed)
+    val = list(rng.choice(persons_, 6, replace=False))
+    train = [p for p in persons_ if p not in val]
+    tower = siamese.build_tower(images.shape[1], images.shape[2], 128, 32)
+    siamese.train(tower, images, recs, train, val, pairs_per_person=60, epochs=20, patience=4, seed=0)
+    return siamese.pooled_features(tower, images)
 
 
 def main():
@@ -46,6 +59,8 @@ def main():
     ap.add_argument("--shift", type=int, default=3, help="wd_shift")
     ap.add_argument("--signet", action="store_true", help="also retrain and score the writer network per fold")
     ap.add_argument("--signet-epochs", type=int, default=30)
+    ap.add_argument("--cnn", action="store_true",
+                    help="also retrain the Siamese tower per fold (sign_data.yaml settings) and score its features")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     repro.seed_everything(args.seed)
@@ -61,10 +76,12 @@ def main():
     raws = []
     for k, fold in enumerate(folds):
         fold_sets = dict(sets)
+        others = [p for p in dev if p not in fold]
         if args.signet:
-            others = [p for p in dev if p not in fold]
             net = writer_net.train_writer_net(images, recs, others, epochs=args.signet_epochs, seed=args.seed)
             fold_sets["signet"] = siamese.embed(net["features"], images)
+        if args.cnn:
+            fold_sets["cnn"] = siamese_features(images, recs, others, args.seed + k)
         protocol = verify.make_trials(recs, fold, 5, args.seed)
         neg = [i for i, r in enumerate(recs) if r.kind == GENUINE and r.person in dev and r.person not in fold]
         raws.append(wd.score_trials(fold_sets, protocol, {n: v[neg] for n, v in fold_sets.items()}, 1.0, extra,
@@ -85,7 +102,7 @@ def main():
     out = ROOT / "benchmarks" / "results" / "cv_signatures.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"data": str(args.data), "persons": dev, "folds": folds, "norm": args.norm,
-                               "shift": args.shift, "signet": args.signet, "results": results,
+                               "shift": args.shift, "signet": args.signet, "cnn": args.cnn, "results": results,
                                "seconds": time.perf_counter() - t0}, indent=2) + "\n")
     print("wrote", out)
 
