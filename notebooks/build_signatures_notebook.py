@@ -40,6 +40,8 @@ wd_shift: int = 3  # references shifted by this many pixels (4 ways) are extra p
 wd_norm: float = 0.5  # share of each person's leave-one-out reference score subtracted (0 = none, at most 1)
 signet_epochs: int = 30  # epochs of the writer-classification CNN (trained only when features name signet)
 signet_forgery_weight: float = 0.0  # weight of that CNN's genuine-vs-forgery head (0 = writers only, SigNet; >0 SigNet-F)
+siamese_init: str = "scratch"  # Siamese tower start: scratch, or signet (the writer network's trunk, fine-tuned; trains that network)
+finetune_learning_rate: float = 0.0003  # Adam learning rate of the Siamese training when siamese_init is signet
 screening: bool = True  # train and evaluate the validity screener
 screen_epochs: int = 8  # epochs of the screening autoencoder and classifier
 screen_height: int = 64  # screener input height (multiple of 8)
@@ -87,6 +89,7 @@ from hwutils.synth import signatures as sig_synth
 repro.seed_everything(seed)
 strategy_obj = training.get_strategy(strategy)
 verify.parse_operating_point(operating_point)  # fail on a bad threshold rule before any training
+writer_net.check_siamese_init(siamese_init)
 if decision == "wd":  # fail on a bad feature list or norm before any training
     wd.parse_features(features)
     check_unit_interval("wd_norm", wd_norm)
@@ -133,28 +136,14 @@ if split["id_overlap"]:
     print("note: test_dir reuses person ids of data_dir:", split["id_overlap"])
 report.save_figure(plots.gallery(list(X[:10]), [f"{r.person} {r.kind}" for r in dev[:10]], cols=5, size=2.0),
                    "preprocessed")"""),
-    new_markdown_cell("""## Siamese training
-Pairs per training person: genuine-genuine (label 1) against as many negatives,
-half genuine-skilled forgery and half genuine-other person. The loss acts on the
-Euclidean distance between unit-length embeddings; no sigmoid, no flips."""),
-    new_code_cell("""with strategy_obj.scope():
-    tower = siamese.build_tower(height, width, embedding_dim, base_filters)
-t0 = time.perf_counter()
-fit = siamese.train(tower, X, dev, split["train"], split["val"], loss=loss, margin=margin,
-                    pairs_per_person=pairs_per_person, skilled_share=skilled_share, epochs=epochs,
-                    batch_size=batch_size, learning_rate=learning_rate, patience=patience,
-                    augment_strength=augment_strength, seed=seed, strategy=strategy_obj)
-train_seconds = time.perf_counter() - t0
-print(f"{fit['n_train']} training pairs, {train_seconds:.0f}s")
-report.save_figure(plots.training_curves(fit["history"]), "training_curves")"""),
     new_markdown_cell("""## Writer-classification features (`signet`)
-When `features` names `signet`, a second CNN of the same architecture learns to tell
+When `features` names `signet` (or `siamese_init` is `signet`), a CNN of the Siamese tower's architecture learns to tell
 the *training* persons apart (softmax over them, genuine signatures only: Hafemann et
 al.'s SigNet) and, with weight `signet_forgery_weight` > 0, their genuine signatures from
 their skilled forgeries (SigNet-F). Its pooled conv features become one more writer-independent
 set for the per-person SVMs; the persons measured are never among its classes."""),
     new_code_cell("""signet, signet_seconds = None, 0.0
-if decision == "wd" and "signet" in wd.parse_features(features):
+if siamese_init == "signet" or (decision == "wd" and "signet" in wd.parse_features(features)):
     t0 = time.perf_counter()
     with strategy_obj.scope():
         net = writer_net.train_writer_net(X, dev, split["train"], forgery_weight=signet_forgery_weight,
@@ -162,6 +151,26 @@ if decision == "wd" and "signet" in wd.parse_features(features):
                                           augment_strength=augment_strength, base_filters=base_filters, seed=seed)
     signet, signet_seconds = net["features"], time.perf_counter() - t0
     print(f"writer network: {net['n_writers']} persons, {net['n_train']} signatures, {signet_seconds:.0f}s")"""),
+    new_markdown_cell("""## Siamese training
+Pairs per training person: genuine-genuine (label 1) against as many negatives,
+half genuine-skilled forgery and half genuine-other person. The loss acts on the
+Euclidean distance between unit-length embeddings; no sigmoid, no flips. With
+`siamese_init: signet` the tower starts from the writer network's trunk and is
+fine-tuned at `finetune_learning_rate` (SigNet features adapted to the pair task);
+otherwise it starts from random weights."""),
+    new_code_cell("""with strategy_obj.scope():
+    tower = siamese.build_tower(height, width, embedding_dim, base_filters)
+    if siamese_init == "signet":
+        writer_net.warm_start_tower(tower, signet)
+t0 = time.perf_counter()
+fit = siamese.train(tower, X, dev, split["train"], split["val"], loss=loss, margin=margin,
+                    pairs_per_person=pairs_per_person, skilled_share=skilled_share, epochs=epochs,
+                    batch_size=batch_size, patience=patience,
+                    learning_rate=finetune_learning_rate if siamese_init == "signet" else learning_rate,
+                    augment_strength=augment_strength, seed=seed, strategy=strategy_obj)
+train_seconds = time.perf_counter() - t0
+print(f"{fit['n_train']} training pairs, {train_seconds:.0f}s")
+report.save_figure(plots.training_curves(fit["history"]), "training_curves")"""),
     new_markdown_cell("""## Scores against K references
 Each validation and test person gets `n_references` genuine references; the rest of
 their genuine signatures, their skilled forgeries and one signature of each other

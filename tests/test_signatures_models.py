@@ -196,6 +196,27 @@ def test_writer_network_learns_writers_and_serves_the_signet_set(tmp_path):
     (tmp_path / "v" / "signet.keras").unlink()
     with pytest.raises(HwError, match="signet.keras"):
         verify.load_verifier(tmp_path / "v")
+    # a verifier that does not use the signet set neither keeps nor saves the network
+    hog_only = verify.Verifier(tower, 0.0, 16, 32, decision="wd", features="hog", negatives=fitted["negatives"],
+                               scales={"hog": fitted["scales"]["hog"]}, signet=net["features"])
+    assert hog_only.signet is None
+    hog_only.save(tmp_path / "h")
+    assert not (tmp_path / "h" / "signet.keras").exists()
+
+
+def test_siamese_tower_warm_starts_from_the_writer_network():
+    _, features = writer_net.build_writer_net(16, 32, 3, base_filters=8)
+    x = np.random.default_rng(0).random((4, 16, 32, 1)).astype(np.float32)
+    tower = siamese.build_tower(16, 32, embedding_dim=8, base_filters=8)
+    before = siamese.pooled_features(tower, x)
+    assert writer_net.warm_start_tower(tower, features) == 8  # stem + 3 blocks, each conv + batch norm
+    after = siamese.pooled_features(tower, x)
+    assert np.allclose(after, siamese.embed(features, x), atol=1e-5)
+    assert not np.allclose(after, before)
+    with pytest.raises(ParamsError, match="siamese_init"):
+        writer_net.warm_start_tower(siamese.build_tower(16, 32, embedding_dim=8, base_filters=16), features)
+    with pytest.raises(ParamsError, match="siamese_init"):
+        writer_net.check_siamese_init("imagenet")
 
 
 def test_hog_features_shape_and_orientation():

@@ -288,10 +288,10 @@ class Verifier:
         self.ink, self.decision, self.features, self.C = ink, decision, features, float(C)
         self.negatives, self.scales, self.shift = negatives or {}, scales or {}, int(shift)
         self.norm = check_unit_interval("wd_norm", norm)
-        self.signet = signet
         # the feature models are built once here, not at every verify(); with the cnn set the
         # tower gives its embedding and its pooled features in one pass
         self._models = feature_models(tower, features, signet) if decision == "wd" else {}
+        self.signet = self._models.get("signet")  # kept (and saved) only when a feature set uses it
         self._with_pooled = siamese.embedding_and_pooled_model(tower) if "cnn" in self._models else None
 
     def embed(self, images) -> np.ndarray:

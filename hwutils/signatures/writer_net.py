@@ -11,6 +11,8 @@ measured later are never among the classes.
 The network is the Siamese tower's architecture (:func:`siamese.build_tower`);
 training uses the same stateless shift/scale/rotation augmentation (never
 flips). Only the feature extractor (input -> pooled features) is kept and saved.
+:func:`warm_start_tower` copies that trunk into a Siamese tower, so the Siamese
+training can fine-tune the writer features instead of starting from random weights.
 """
 
 from __future__ import annotations
@@ -85,3 +87,30 @@ def train_writer_net(images_u8: np.ndarray, records: list[SignatureRecord], trai
     history = training.fit(model, ds, epochs=epochs, steps_per_epoch=pipelines.steps_for(len(index), batch_size),
                            patience=epochs, monitor="loss", log_every=max(1, epochs // 6))
     return {"features": features, "history": history, "n_train": int(len(index)), "n_writers": len(keep)}
+
+
+SIAMESE_INITS = ("scratch", "signet")
+
+
+def check_siamese_init(value) -> str:
+    """``value`` when it names a known start for the Siamese tower, else :class:`ParamsError`."""
+    if value not in SIAMESE_INITS:
+        raise ParamsError(f"siamese_init: unknown value {value!r}; choose one of {', '.join(SIAMESE_INITS)}")
+    return value
+
+
+def warm_start_tower(tower: keras.Model, features: keras.Model) -> int:
+    """Copy the writer network's trunk (``features`` of :func:`build_writer_net`)
+    into a Siamese ``tower`` of :func:`siamese.build_tower` with the same
+    ``height``, ``width`` and ``base_filters``, layer by layer in order; the
+    tower's embedding layer keeps its random start. Returns the number of layers
+    copied; towers of another shape raise :class:`ParamsError`."""
+    src = [layer for layer in features.layers if layer.weights]
+    dst = [layer for layer in tower.layers if layer.weights][:len(src)]
+    shapes = [[tuple(w.shape) for w in layer.weights] for layer in src]
+    if len(dst) < len(src) or shapes != [[tuple(w.shape) for w in layer.weights] for layer in dst]:
+        raise ParamsError("siamese_init: the writer network and the Siamese tower differ in shape "
+                          "(height, width and base_filters must match)")
+    for a, b in zip(src, dst):
+        b.set_weights(a.get_weights())
+    return len(src)
