@@ -7,9 +7,9 @@ run's split (same seed) are pooled with the validation persons and cut into
 ``--folds`` folds; each fold's persons are verified (5 references, the
 protocol of :func:`verify.make_trials`) with per-person SVMs whose negatives
 are the other folds' genuine signatures. ``signet`` is retrained on the other
-folds' persons each time; with ``--cnn`` the Siamese tower is too (6 of the
-other persons stop its training early; about 2 minutes per fold on 2 CPU
-cores) and its pooled features are the ``cnn`` set. Prints the skilled EER (global / per-user) and the random EER
+folds' persons each time; with ``--cnn`` the Siamese tower is too, from scratch
+(6 of the other persons stop its training early; about 2 minutes per fold on 2
+CPU cores), and its pooled features are the ``cnn`` set. Prints the skilled EER (global / per-user) and the random EER
 of each set alone and of each fusion, and writes ``benchmarks/results/cv_signatures.json``.
 
     HW_DATA=../shared/data .venv/bin/python benchmarks/cv_signatures.py [--signet] [--cnn] [--norm 0.5]
@@ -39,8 +39,10 @@ FUSIONS = (("hog", "dir", "geom"), HAND, ("hog", "dir", "geom", "signet"), HAND 
 
 
 def siamese_features(images, recs, persons_, seed: int) -> np.ndarray:
-    """Train the Siamese tower as ``sign_data.yaml`` does on ``persons_`` (6 of them,
-    drawn with ``seed``, stop it early) and return its pooled features of ``images``."""
+    """Train the Siamese tower from scratch with ``sign_data.yaml``'s pair and epoch
+    settings on ``persons_`` (6 of them, drawn with ``seed``, stop it early) and
+    return its pooled features of ``images``. (``sign_data.yaml`` now warm-starts
+    the tower from the writer network; this is the from-scratch tower it replaced.)"""
     rng = np.random.default_rng(seed)
     val = list(rng.choice(persons_, 6, replace=False))
     train = [p for p in persons_ if p not in val]

@@ -31,3 +31,10 @@ def check_unit_interval(name: str, value) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= float(value) <= 1.0:
         raise ParamsError(f"{name}: must be a number from 0 to 1, got {value!r}")
     return float(value)
+
+
+def check_choice(name: str, value, choices) -> str:
+    """``value`` when it is one of ``choices``, else :class:`ParamsError` naming ``name`` and the choices."""
+    if value not in choices:
+        raise ParamsError(f"{name}: unknown value {value!r}; choose one of {', '.join(choices)}")
+    return value

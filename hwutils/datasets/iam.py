@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hwutils.errors import DataError, ParamsError
+from hwutils.errors import DataError, check_choice
 
 LEVELS = ("lines", "sentences")
 
@@ -108,8 +108,7 @@ def load_iam(root: str | Path, level: str = "lines", ok_only: bool = True, top_w
     ``top_writers`` / ``min_forms``: see :func:`choose_writers`.
     Raises :class:`DataError` naming the file or folder at fault.
     """
-    if level not in LEVELS:
-        raise ParamsError(f"level: unknown value {level!r}; choose one of {', '.join(LEVELS)}")
+    check_choice("level", level, LEVELS)
     root = Path(root)
     if not root.is_dir():
         raise DataError(f"{root}: no such data folder")

@@ -24,7 +24,7 @@ import numpy as np
 from scipy import ndimage, signal
 
 from hwutils.datasets.iam import LineRecord
-from hwutils.errors import DataError, HwError, ParamsError
+from hwutils.errors import DataError, HwError, ParamsError, check_choice
 from hwutils.images import binarize, list_images, read_gray
 
 CSAFE_PATTERN = r"w(?P<writer>\d+)_s(?P<session>\d+)_p(?P<prompt>[A-Za-z]+)_r(?P<rep>\d+)"
@@ -150,8 +150,7 @@ def load_pages(root: str | Path, name_pattern: str = CSAFE_PATTERN, segment: boo
     ``skipped`` as ``(path, reason)``; past ``max_bad_fraction`` of the
     files it is an error. Returns ``(records, skipped)``.
     """
-    if split_by not in SPLIT_BY:
-        raise ParamsError(f"split_by: unknown value {split_by!r}; choose one of {', '.join(SPLIT_BY)}")
+    check_choice("split_by", split_by, SPLIT_BY)
     root = Path(root)
     if not root.is_dir():
         raise DataError(f"{root}: no such image folder")

@@ -13,7 +13,7 @@ import numpy as np
 
 from hwutils.datasets.cedar import load_cedar
 from hwutils.datasets.sign_data import GENUINE, SKILLED, SignatureRecord, load_sign_data
-from hwutils.errors import DataError, ParamsError
+from hwutils.errors import DataError, check_choice
 from hwutils.signatures.preprocess import preprocess_with_scan, stack_scans
 
 LAYOUTS = ("auto", "sign_data", "cedar")
@@ -21,8 +21,7 @@ LAYOUTS = ("auto", "sign_data", "cedar")
 
 def load_records(root, layout: str = "auto", min_genuine: int = 2) -> list[SignatureRecord]:
     """Signature records of a dataset folder (see module docstring for layouts)."""
-    if layout not in LAYOUTS:
-        raise ParamsError(f"layout: unknown value {layout!r}; choose one of {', '.join(LAYOUTS)}")
+    check_choice("layout", layout, LAYOUTS)
     root = Path(root)
     if not root.is_dir():
         raise DataError(f"{root}: no such dataset folder")

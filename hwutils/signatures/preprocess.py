@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 from hwutils import images
-from hwutils.errors import ImageError, ParamsError
+from hwutils.errors import ImageError, ParamsError, check_choice
 
 DEFAULT_SIZE = (96, 192)
 
@@ -32,8 +32,7 @@ def normalize_ink(gray: np.ndarray, ink: str = "normalize") -> np.ndarray:
     levels as they are (``255 - gray``, exactly as sigver does). An image
     without contrast gives all zeros.
     """
-    if ink not in INK_MODES:
-        raise ParamsError(f"ink: unknown value {ink!r}; choose one of {', '.join(INK_MODES)}")
+    check_choice("ink", ink, INK_MODES)
     gray = np.asarray(gray, np.uint8)
     mask = images.binarize(gray)
     if not mask.any():

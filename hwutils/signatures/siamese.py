@@ -24,7 +24,7 @@ from keras import layers
 
 from hwutils import pipelines, training
 from hwutils.datasets.sign_data import GENUINE, SKILLED, SignatureRecord
-from hwutils.errors import ParamsError
+from hwutils.errors import ParamsError, check_choice
 
 LOSSES = ("contrastive", "triplet")
 
@@ -199,8 +199,7 @@ def pair_dataset(images_u8: np.ndarray, rows: np.ndarray, batch_size: int, seed:
 def compile_model(tower: keras.Model, loss: str = "contrastive", margin: float = 1.0,
                   learning_rate: float = 1e-3) -> keras.Model:
     """The trainable Siamese (or triplet) model around ``tower``, compiled with Adam."""
-    if loss not in LOSSES:
-        raise ParamsError(f"loss: unknown value {loss!r}; choose one of {', '.join(LOSSES)}")
+    check_choice("loss", loss, LOSSES)
     if loss == "contrastive":
         model, fn = build_siamese(tower), contrastive_loss(margin)
     else:

@@ -29,7 +29,7 @@ import numpy as np
 
 from hwutils import metrics
 from hwutils.datasets.sign_data import GENUINE, SKILLED, SignatureRecord
-from hwutils.errors import HwError, ParamsError, check_unit_interval
+from hwutils.errors import HwError, ParamsError, check_choice, check_unit_interval
 from hwutils.signatures import siamese, writer_dependent
 from hwutils.signatures.preprocess import preprocess, preprocess_with_scan, stack_scans
 
@@ -80,8 +80,7 @@ def reference_distances(emb_q: np.ndarray, emb_refs: np.ndarray) -> np.ndarray:
 
 def reduce_distances(d: np.ndarray, reducer: str = "mean") -> float:
     """``mean`` or ``min`` of the distances to the references."""
-    if reducer not in REDUCERS:
-        raise ParamsError(f"reducer: unknown value {reducer!r}; choose one of {', '.join(REDUCERS)}")
+    check_choice("reducer", reducer, REDUCERS)
     return float(np.mean(d) if reducer == "mean" else np.min(d))
 
 
@@ -278,10 +277,8 @@ class Verifier:
                  ink: str = "normalize", decision: str = "distance", features: str = "cnn+hog",
                  negatives: dict | None = None, scales: dict | None = None, C: float = 1.0, shift: int = 0,
                  norm: float = 0.0, signet=None):
-        if reducer not in REDUCERS:
-            raise ParamsError(f"reducer: unknown value {reducer!r}; choose one of {', '.join(REDUCERS)}")
-        if decision not in DECISIONS:
-            raise ParamsError(f"decision: unknown value {decision!r}; choose one of {', '.join(DECISIONS)}")
+        check_choice("reducer", reducer, REDUCERS)
+        check_choice("decision", decision, DECISIONS)
         if decision == "wd" and (not negatives or not scales):
             raise ParamsError("decision: 'wd' needs the negatives and the fusion scales")
         self.tower, self.threshold, self.height, self.width, self.reducer = tower, float(threshold), height, width, reducer

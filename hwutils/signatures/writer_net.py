@@ -24,7 +24,7 @@ from keras import layers
 
 from hwutils import pipelines, training
 from hwutils.datasets.sign_data import GENUINE, SignatureRecord
-from hwutils.errors import ParamsError, check_unit_interval
+from hwutils.errors import ParamsError, check_choice, check_unit_interval
 from hwutils.signatures import siamese
 
 
@@ -94,8 +94,7 @@ SIAMESE_INITS = ("scratch", "signet")
 
 def check_siamese_init(value) -> str:
     """``value`` when it names a known start for the Siamese tower, else :class:`ParamsError`."""
-    if value not in SIAMESE_INITS:
-        raise ParamsError(f"siamese_init: unknown value {value!r}; choose one of {', '.join(SIAMESE_INITS)}")
+    check_choice("siamese_init", value, SIAMESE_INITS)
     return value
 
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from hwutils.errors import ParamsError
+from hwutils.errors import ParamsError, check_choice
 from hwutils.writer_id.data import columns_to_patches
 
 MODELS = ("seed_cnn", "half_deepwriter", "deepwriter")
@@ -75,10 +75,8 @@ def build_model(name: str, n_writers: int, height: int = 113, width: float = 1.0
                 dropout: float = 0.5, pooling: str = "flatten") -> keras.Model:
     """A Keras model from a ``height`` x ``input_width`` x 1 ink patch (ink = 1)
     to ``n_writers`` softmax scores."""
-    if name not in MODELS:
-        raise ParamsError(f"model: unknown value {name!r}; choose one of {', '.join(MODELS)}")
-    if pooling not in POOLINGS:
-        raise ParamsError(f"pooling: unknown value {pooling!r}; choose one of {', '.join(POOLINGS)}")
+    check_choice("model", name, MODELS)
+    check_choice("pooling", pooling, POOLINGS)
     if n_writers < 2:
         raise ParamsError(f"need at least 2 writers to train, got {n_writers}")
     inp = keras.Input((height, input_width(name, height), 1), name="patch")
