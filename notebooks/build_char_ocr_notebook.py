@@ -57,22 +57,18 @@ cells.append(params)
 cells.append(code("""import time
 import numpy as np
 from hwutils import metrics, plots, report, repro
-from hwutils.errors import ParamsError
+from hwutils.errors import ParamsError, check_choice
 from hwutils.ocr import CLASSES, data, model as ocr_model, read as ocr_read
 from hwutils.ocr.language import CharBigram
 
 repro.seed_everything(seed)
-if digits not in ("sklearn", "idx"):
-    raise ParamsError(f"digits: unknown value {digits!r}; choose sklearn or idx")
+check_choice("digits", digits, ("sklearn", "idx"))
 if not 0 <= harvest_fraction < 1:
     raise ParamsError(f"harvest_fraction: must be in [0, 1), got {harvest_fraction}")
 if harvest_repeat < 1:
     raise ParamsError(f"harvest_repeat: must be at least 1, got {harvest_repeat}")
-if lm_weight < 0:
-    raise ParamsError(f"lm_weight: must be >= 0, got {lm_weight}")
-if lm_weight > 0 and not (search and words_csv and harvest_fraction > 0):
-    raise ParamsError("lm_weight: the language model learns from the harvested words' labels and acts in the search; "
-                      "it needs search: true, words_csv and harvest_fraction > 0")"""))
+# the language model learns from the harvested words' labels: fail before any training
+ocr_read.check_lm_weight(lm_weight, has_model=bool(words_csv) and harvest_fraction > 0, search=search)"""))
 cells.append(md("""## Characters from every source
 
 Each source is normalised the same way the word reader normalises segmented

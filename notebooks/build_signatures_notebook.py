@@ -78,7 +78,7 @@ import numpy as np
 
 from hwutils import augment, metrics, plots, report, repro, training
 from hwutils.datasets.sign_data import GENUINE, persons, select
-from hwutils.errors import ParamsError, check_unit_interval
+from hwutils.errors import check_choice, check_unit_interval
 from hwutils.images import read_gray
 from hwutils.signatures import data, siamese, verify, writer_net
 from hwutils.signatures import writer_dependent as wd
@@ -89,6 +89,7 @@ from hwutils.synth import signatures as sig_synth
 repro.seed_everything(seed)
 strategy_obj = training.get_strategy(strategy)
 verify.parse_operating_point(operating_point)  # fail on a bad threshold rule before any training
+check_choice("decision", decision, verify.DECISIONS)
 writer_net.check_siamese_init(siamese_init)
 if decision == "wd":  # fail on a bad feature list or norm before any training
     wd.parse_features(features)
@@ -209,11 +210,9 @@ if decision == "wd":
         if len(fitted["ablation"]) > 1:
             line += f"; fusion without it: val {row['without_val']:.3f} test {row['without_test']:.3f}"
         print(line)
-elif decision == "distance":
+else:  # distance
     negatives, scales = {}, {}
     val_scores, test_scores = dist_val, dist_test
-else:
-    raise ParamsError(f"decision: unknown value {decision!r}; choose wd or distance")
 print(f"distance to references: test EER skilled {dist_eval.get('eer_skilled', float('nan')):.3f}")"""),
     new_markdown_cell("""## Threshold on validation persons
 By default the threshold is the score at the validation EER (genuine vs skilled).

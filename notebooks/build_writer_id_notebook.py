@@ -69,7 +69,7 @@ import time
 import numpy as np
 import matplotlib.pyplot as plt
 from hwutils import report, repro, training, metrics, plots, pipelines
-from hwutils.errors import ParamsError
+from hwutils.errors import check_choice
 from hwutils.datasets import iam, pages, splits
 from hwutils.synth import handwriting
 from hwutils.writer_id import data, models, scan, openset, evaluate, identify
@@ -89,8 +89,7 @@ persistent style (font, letter shapes, slant, size, stroke width, spacing,
 baseline wobble, ink, noise) that varies naturally from line to line.
 '''),
     ("code", r'''
-if data_format not in ("iam", "pages"):
-    raise ParamsError(f"data_format: unknown value {data_format!r}; choose iam or pages")
+check_choice("data_format", data_format, ("iam", "pages"))
 skipped_pages = []
 if not data_dir:
     root = handwriting.write_iam_dataset(report.artifacts_dir("synthetic_iam"), n_writers=synth_writers,

@@ -55,6 +55,22 @@ class WordReading:
         return [c.box for c in self.chars]
 
 
+def check_lm_weight(lm_weight, has_model: bool, search: bool) -> float:
+    """``lm_weight`` as a float when the reader can use it, else :class:`ParamsError`
+    naming it: a number >= 0; a weight > 0 needs a language model (``has_model``:
+    one is given, or labels to learn it from) and the segmentation by recognition
+    (``search``), where the model acts."""
+    if isinstance(lm_weight, bool) or not (isinstance(lm_weight, (int, float)) and np.isfinite(lm_weight)
+                                           and lm_weight >= 0):
+        raise ParamsError(f"lm_weight: must be a number >= 0, got {lm_weight!r}")
+    if lm_weight > 0 and not has_model:
+        raise ParamsError("lm_weight: a weight > 0 needs a language model (labels to learn it from: "
+                          "words_csv with harvest_fraction > 0)")
+    if lm_weight > 0 and not search:
+        raise ParamsError("lm_weight: the language model acts in the segmentation by recognition; set search: true")
+    return float(lm_weight)
+
+
 class Reader:
     """Segment a word image, classify each character, join them into text."""
 
@@ -80,14 +96,8 @@ class Reader:
         self.max_side = max_side
         self.search = (None if search is None or search is False
                        else SearchSettings.from_dict({} if search is True else search))
-        if not (isinstance(lm_weight, (int, float)) and np.isfinite(lm_weight) and lm_weight >= 0):
-            raise ParamsError(f"lm_weight: must be a number >= 0, got {lm_weight!r}")
-        if lm_weight > 0 and language_model is None:
-            raise ParamsError("lm_weight: a weight > 0 needs a language model (labels to learn it from)")
-        if lm_weight > 0 and self.search is None:
-            raise ParamsError("lm_weight: the language model acts in the segmentation by recognition; set search: true")
+        self.lm_weight = check_lm_weight(lm_weight, language_model is not None, self.search is not None)
         self.language_model = language_model
-        self.lm_weight = float(lm_weight)
 
     def with_lm_weight(self, lm_weight: float) -> "Reader":
         """The same reader (model shared, not copied) with another language-model
