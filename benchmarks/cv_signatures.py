@@ -46,6 +46,7 @@ def siamese_features(images, recs, persons_, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     val = list(rng.choice(persons_, 6, replace=False))
     train = [p for p in persons_ if p not in val]
+    repro.seed_model(seed, "siamese_tower")
     tower = siamese.build_tower(images.shape[1], images.shape[2], 128, 32)
     siamese.train(tower, images, recs, train, val, pairs_per_person=60, epochs=20, patience=4, seed=0)
     return siamese.pooled_features(tower, images)

@@ -9,7 +9,7 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-from hwutils.errors import ParamsError
+from hwutils.errors import check_choice
 
 STRATEGIES = ("default", "mirrored")
 
@@ -18,12 +18,11 @@ def get_strategy(name: str = "default") -> tf.distribute.Strategy:
     """``default``: one device (TensorFlow's default strategy).
     ``mirrored``: every GPU of this machine (``MirroredStrategy``); on a
     machine without GPUs it runs on the CPU alone."""
+    check_choice("strategy", name, STRATEGIES)
     if name == "default":
         return tf.distribute.get_strategy()
-    if name == "mirrored":
-        gpus = tf.config.list_logical_devices("GPU")
-        return tf.distribute.MirroredStrategy() if gpus else tf.distribute.MirroredStrategy(["/cpu:0"])
-    raise ParamsError(f"strategy: unknown value {name!r}; choose one of {', '.join(STRATEGIES)}")
+    gpus = tf.config.list_logical_devices("GPU")  # mirrored
+    return tf.distribute.MirroredStrategy() if gpus else tf.distribute.MirroredStrategy(["/cpu:0"])
 
 
 class EpochLog(keras.callbacks.Callback):

@@ -46,7 +46,7 @@ words_csv: str = ""  # labelled word images: CSV with FILENAME,IDENTITY; empty i
 words_dir: str = ""  # folder of the word images; empty is the folder of the CSV
 harvest_fraction: float = 0.0  # share of word files, split by file name, harvested for letters and never evaluated
 harvest_repeat: int = 2  # times each harvested real letter appears in training (real letters weigh more than synthetic)
-search: bool = True  # read words by segmentation by recognition (classifier-scored cuts); false = geometry only
+search: bool = True  # read words by segmentation by recognition (classifier-scored cuts); false: geometry only
 read_charset: str = ""  # classes the word reader may output, e.g. only A-Z for names; empty is all 36
 lm_weight: float = 0.0  # weight of a character bigram model of the harvested words' labels in word reading (needs search and harvest_fraction > 0), 0 is off
 max_eval_words: int = 0  # most evaluation words read, 0 is all

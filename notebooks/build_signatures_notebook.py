@@ -8,9 +8,9 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 PARAMS = '''\
 seed: int = 0  # random seed for Python, NumPy and TensorFlow
 strategy: str = "default"  # distribution strategy: default or mirrored
-data_dir: str = ""  # signatures in the sign_data layout (or CEDAR, or a folder per person); empty = synthetic persons
+data_dir: str = ""  # signatures in the sign_data layout (or CEDAR, or a folder per person); empty: synthetic persons
 layout: str = "auto"  # dataset layout: auto, sign_data or cedar
-test_dir: str = ""  # a separate folder of OTHER persons (same layout) to measure on; empty = hold out test_persons
+test_dir: str = ""  # a separate folder of OTHER persons (same layout) to measure on; empty: hold out test_persons
 test_persons: int = 8  # persons of data_dir held out for the test when test_dir is empty
 val_persons: int = 6  # persons of data_dir used for early stopping and threshold calibration
 synth_persons: int = 40  # synthetic persons written when data_dir is empty
@@ -29,17 +29,17 @@ epochs: int = 10  # passes over the training pairs
 batch_size: int = 32  # pairs per batch
 learning_rate: float = 0.001  # Adam learning rate
 patience: int = 3  # early-stopping patience (epochs without validation improvement)
-augment_strength: float = 1.0  # scale of random shift/zoom/rotation (0 = none; never flips)
+augment_strength: float = 1.0  # scale of random shift/zoom/rotation (0: none; never flips)
 n_references: int = 5  # genuine references per person in the evaluation
-operating_point: str = "eer"  # threshold rule on validation persons: eer, far_skilled=R, far_random=R or frr=R (R a rate, e.g. far_skilled=0.05)
-reducer: str = "mean"  # mean or min distance over the references (decision = distance)
+operating_point: str = "eer"  # threshold rule on validation persons: eer, or a rate target: far_skilled, far_random or frr, then an equals sign and the rate (README: operating_point)
+reducer: str = "mean"  # mean or min distance over the references (decision: distance)
 decision: str = "wd"  # wd (writer-dependent SVMs on the features, fused) or distance (to the references)
 features: str = "cnn+hog+dir+geom"  # wd feature sets joined by +: cnn, signet, hog, dir, geom; pen-sensitive: pressure, glcm
 wd_C: float = 1.0  # C of the per-person RBF SVMs (references vs other persons' signatures)
-wd_shift: int = 3  # references shifted by this many pixels (4 ways) are extra positives for hog and dir (0 = none)
-wd_norm: float = 0.5  # share of each person's leave-one-out reference score subtracted (0 = none, at most 1)
+wd_shift: int = 3  # references shifted by this many pixels (4 ways) are extra positives for hog and dir (0: none)
+wd_norm: float = 0.5  # share of each person's leave-one-out reference score subtracted (0: none, at most 1)
 signet_epochs: int = 30  # epochs of the writer-classification CNN (trained only when features name signet)
-signet_forgery_weight: float = 0.0  # weight of that CNN's genuine-vs-forgery head (0 = writers only, SigNet; >0 SigNet-F)
+signet_forgery_weight: float = 0.0  # weight of that CNN's genuine-vs-forgery head (0: writers only, SigNet; above 0: SigNet-F)
 siamese_init: str = "scratch"  # Siamese tower start: scratch, or signet (the writer network's trunk, fine-tuned; trains that network)
 finetune_learning_rate: float = 0.0003  # Adam learning rate of the Siamese training when siamese_init is signet
 screening: bool = True  # train and evaluate the validity screener
@@ -158,8 +158,11 @@ half genuine-skilled forgery and half genuine-other person. The loss acts on the
 Euclidean distance between unit-length embeddings; no sigmoid, no flips. With
 `siamese_init: signet` the tower starts from the writer network's trunk and is
 fine-tuned at `finetune_learning_rate` (SigNet features adapted to the pair task);
-otherwise it starts from random weights."""),
-    new_code_cell("""with strategy_obj.scope():
+otherwise it starts from random weights. Each network here (writer network, tower,
+screener) is seeded from `seed` and its own name, so switching one off or reordering
+cells leaves the others' random start unchanged."""),
+    new_code_cell("""repro.seed_model(seed, "siamese_tower")  # its start does not depend on which models trained before
+with strategy_obj.scope():
     tower = siamese.build_tower(height, width, embedding_dim, base_filters)
     if siamese_init == "signet":
         writer_net.warm_start_tower(tower, signet)

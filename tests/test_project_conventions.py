@@ -39,6 +39,18 @@ def test_first_code_cell_is_annotated_parameters(path):
         ast.literal_eval(m.group(3))
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_papermill_reads_every_parameter_with_its_help(path):
+    # papermill --help-notebook skips a line with a second "=" (e.g. in its help comment)
+    from papermill.translators import PythonTranslator
+
+    first = next(c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
+    names = [PARAM_LINE.match(l).group(1) for l in first.source.splitlines() if l.strip() and not l.lstrip().startswith("#")]
+    found = {p.name: p for p in PythonTranslator.inspect(first)}
+    assert sorted(found) == sorted(names), f"{path.name}: papermill cannot read {sorted(set(names) - set(found))}"
+    assert all(p.help for p in found.values())
+
+
 @pytest.mark.parametrize("path", STAGE_NOTEBOOKS, ids=lambda p: p.name)
 def test_stage_has_default_and_smoke_params_and_calls_seed(path):
     params = ROOT / "params" / path.stem

@@ -367,8 +367,14 @@ def test_screener_fits_thresholds_on_validation_and_round_trips(tmp_path):
             c = rng.integers(4, 28)
             x[i, 2:14, c: c + 2] = 1
         return x
+    untrained = Screener(16, 32, latent_dim=8, seed=0)
     scr = Screener(16, 32, latent_dim=8, seed=0)
     scr.fit(valid(40), invalid(40), valid(20), invalid(20), epochs=1, batch_size=16)
+    # the networks' start depends on the seed only, not on what was drawn before (scr's training)
+    again = Screener(16, 32, latent_dim=8, seed=0)
+    for a, b in zip(untrained.classifier.get_weights() + untrained.encoder.get_weights(),
+                    again.classifier.get_weights() + again.encoder.get_weights()):
+        assert np.array_equal(a, b)
     assert set(scr.thresholds) == {"reconstruction_error", "isolation_score", "classifier_probability"}
     ev = scr.evaluate(valid(20), invalid(20))
     for k in ("autoencoder", "isolation_forest", "classifier", "combined"):

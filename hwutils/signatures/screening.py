@@ -29,7 +29,7 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
-from hwutils import metrics, pipelines, report, training
+from hwutils import metrics, pipelines, report, repro, training
 from hwutils.errors import HwError
 from hwutils.signatures.preprocess import preprocess
 
@@ -87,9 +87,11 @@ def _fit_forest(codes: np.ndarray, seed: int):
 
 
 class Screener:
-    """Autoencoder + IsolationForest + classifier with validation-chosen thresholds."""
+    """Autoencoder + IsolationForest + classifier with validation-chosen thresholds.
+    The networks' random start depends only on ``seed`` (:func:`repro.seed_model`)."""
 
     def __init__(self, height: int = 64, width: int = 128, latent_dim: int = 32, votes: int = 2, seed: int = 0):
+        repro.seed_model(seed, "screener")
         self.height, self.width, self.latent_dim, self.votes, self.seed = height, width, latent_dim, votes, seed
         self.encoder, self.decoder = build_autoencoder(height, width, latent_dim)
         self.classifier = build_classifier(height, width)

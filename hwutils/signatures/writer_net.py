@@ -22,7 +22,7 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
-from hwutils import pipelines, training
+from hwutils import pipelines, repro, training
 from hwutils.datasets.sign_data import GENUINE, SignatureRecord
 from hwutils.errors import ParamsError, check_choice, check_unit_interval
 from hwutils.signatures import siamese
@@ -68,7 +68,8 @@ def train_writer_net(images_u8: np.ndarray, records: list[SignatureRecord], trai
     head, the skilled forgeries) of ``train_persons`` (indices into ``images_u8`` follow ``records``) for a fixed
     number of ``epochs`` (the classes are the training persons, so there is no
     validation loss to stop on). Returns ``{"features": model, "history",
-    "n_train", "n_writers"}``; ``features`` maps images to pooled features."""
+    "n_train", "n_writers"}``; ``features`` maps images to pooled features.
+    The network's random start depends only on ``seed`` (:func:`repro.seed_model`)."""
     forgery_weight = check_unit_interval("signet_forgery_weight", forgery_weight)
     keep = sorted(set(train_persons))
     ids = {p: k for k, p in enumerate(keep)}
@@ -78,6 +79,7 @@ def train_writer_net(images_u8: np.ndarray, records: list[SignatureRecord], trai
     writers = np.array([ids[records[i].person] for i in index])
     forged = np.array([records[i].kind != GENUINE for i in index], np.float32)
     _, h, w = images_u8.shape
+    repro.seed_model(seed, "writer_net")
     model, features = build_writer_net(h, w, len(keep), base_filters)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate),
                   loss=[keras.losses.SparseCategoricalCrossentropy(from_logits=True),
