@@ -37,6 +37,17 @@ def test_synthetic_layout_is_read_by_the_sign_data_loader(synth_root):
     assert all(r.path.name.startswith(r.forger + r.person) for r in skilled)
 
 
+def test_forger_is_read_from_both_file_name_forms(tmp_path):
+    (tmp_path / "013").mkdir()
+    (tmp_path / "013_forg").mkdir()
+    for name in ("01_013.png", "02_013.png"):
+        _ink(tmp_path / "013" / name)
+    for name in ("0119013_01.png", "02_0204013.png", "scan_7.png"):
+        _ink(tmp_path / "013_forg" / name)
+    forgers = {r.path.name: r.forger for r in load_sign_data(tmp_path) if r.kind == SKILLED}
+    assert forgers == {"0119013_01.png": "0119", "02_0204013.png": "0204", "scan_7.png": ""}
+
+
 def test_synthetic_genuine_are_closer_than_forgeries(synth_root):
     recs = load_sign_data(synth_root)
     x = data.load_images(recs, 48, 96).astype(np.float32) / 255
@@ -190,6 +201,7 @@ def test_real_sign_data_loader(real_data):
     recs = data.load_records(real_data / "sign_data")
     summary = data.summary(recs)
     assert summary["persons"] >= 40 and summary["skilled"] > 0
+    assert all(r.forger for r in recs if r.kind == SKILLED)  # both file-name forms carry the forger
     some = [recs[0], [r for r in recs if r.kind == SKILLED][0]]
     x = data.load_images(some, 64, 128)
     assert x.shape == (2, 64, 128) and all(img.max() > 200 for img in x)

@@ -4,6 +4,7 @@ Layout::
 
     ROOT/NNN/*.png                  genuine signatures of person NNN
     ROOT/NNN_forg/FFFFNNN_KK.png    skilled forgery KK of NNN's signature by forger FFFF
+    ROOT/NNN_forg/KK_FFFFNNN.png    the same, as named in part of the Kaggle copy
 
 A root without ``*_forg`` folders is simply a folder per person of genuine
 signatures. The synthetic generator writes the same layout, so one loader
@@ -55,7 +56,10 @@ def check_records(records: list[SignatureRecord], root, min_genuine: int = 2) ->
 
 
 def _forger_of(filename: str, person: str) -> str:
-    m = re.match(rf"^(\d+?){re.escape(person)}_\d+$", Path(filename).stem)
+    """The forger id in a forgery's file name: ``FFFFNNN_KK`` or, as in part of the
+    Kaggle copy, ``KK_FFFFNNN`` (``NNN`` = ``person``); ``""`` for other names."""
+    p = re.escape(person)
+    m = re.match(rf"^(\d+?){p}_\d+$", filename) or re.match(rf"^\d+_(\d+?){p}$", filename)
     return m.group(1) if m else ""
 
 
@@ -72,7 +76,7 @@ def load_sign_data(root, min_genuine: int = 2) -> list[SignatureRecord]:
     for path, label in pairs:
         if label.endswith(FORGERY_SUFFIX):
             person = label[: -len(FORGERY_SUFFIX)]
-            records.append(SignatureRecord(Path(path), person, SKILLED, _forger_of(path.name, person)))
+            records.append(SignatureRecord(Path(path), person, SKILLED, _forger_of(Path(path).stem, person)))
         else:
             records.append(SignatureRecord(Path(path), label, GENUINE))
     return check_records(records, root, min_genuine)
