@@ -112,6 +112,31 @@ def test_idx_digits_gzipped_or_not(tmp_path, gz):
     assert cs.images.shape == (3, 32, 32) and cs.images.min() < 128 < cs.images.max()  # ink dark on paper
 
 
+def test_digit_sources_split_one_file_or_test_on_another(tmp_path):
+    from hwutils.errors import ParamsError
+
+    img = np.zeros((4, 28, 28), np.uint8)
+    img[:, 8:20, 12:16] = 255
+    _write_idx(tmp_path / "a-i.gz", img)
+    _write_idx(tmp_path / "a-l.gz", np.array([1, 2, 3, 4]))
+    _write_idx(tmp_path / "b-i.gz", img[:3])
+    _write_idx(tmp_path / "b-l.gz", np.array([7, 8, 9]))
+    a, b = (str(tmp_path / "a-i.gz"), str(tmp_path / "a-l.gz")), (str(tmp_path / "b-i.gz"), str(tmp_path / "b-l.gz"))
+    sources, test = D.digit_sources("idx", *a, 0.5)
+    assert [list(x.labels) for x in sources] == [[1, 2]] and list(test.labels) == [3, 4]
+    sources, test = D.digit_sources("idx", *a, 0.5, *b, extra_sklearn=True)
+    assert list(sources[0].labels) == [1, 2, 3, 4] and list(test.labels) == [7, 8, 9]
+    assert len(sources) == 2 and len(sources[1]) == 1797  # scikit-learn's scans added to training only
+    sources, test = D.digit_sources("sklearn")
+    assert test is None and len(sources[0]) == 1797
+    with pytest.raises(ParamsError, match="digits_test_images, digits_test_labels"):
+        D.digit_sources("idx", *a, 0.5, b[0], "")
+    with pytest.raises(ParamsError, match="digits_images, digits_labels"):
+        D.digit_sources("idx", "", "", 0.5)
+    with pytest.raises(ParamsError, match="digits_train_fraction"):
+        D.digit_sources("idx", *a, 1.0)
+
+
 def test_idx_bad_files_name_the_file(tmp_path):
     (tmp_path / "bad.idx").write_bytes(b"\x01\x02\x03\x04rest")
     with pytest.raises(DataError, match="bad.idx.*magic"):

@@ -67,3 +67,18 @@ def test_evaluate_chars_scores_the_split_and_the_digit_test_set():
     assert m["mnist_test_digits"] == 5
     assert m["mnist_accuracy_digit_classes"] == np.mean(dprobs[:, :10].argmax(1) == digits.labels)
     assert "mnist_accuracy" not in M.evaluate_chars(model, test)["metrics"]
+
+
+def test_elastic_augmentation_is_optional_and_leaves_the_other_draws_alone():
+    import tensorflow as tf
+
+    x = tf.constant(M.to_model_input(np.full((1, 32, 32), 255, np.uint8))[0].copy())
+    x = tf.tensor_scatter_nd_update(x, [[r, 15, 0] for r in range(6, 26)], tf.ones(20))
+    seed = tf.constant([7, 1], tf.int64)
+    plain, _ = M.augmenter(0.0)(seed, x, 3)
+    again, label = M.augmenter(0.0)(seed, x, 3)
+    warped, _ = M.augmenter(1.5)(seed, x, 3)
+    assert np.array_equal(plain.numpy(), again.numpy()) and label == 3
+    assert not np.allclose(plain.numpy(), warped.numpy())
+    with pytest.raises(ParamsError, match="elastic"):
+        M.fit_classifiers(np.zeros((4, 32, 32), np.uint8), np.zeros(4, int), elastic=-1.0)

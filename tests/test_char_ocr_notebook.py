@@ -49,3 +49,35 @@ def test_labelled_words_with_a_language_model(hw, tmp_path):
     assert saved["lm_weight"] == 0.5 and saved["language_model"]["counts"]
     bad = hw(*common, "-p", "lm_weight", "0.5", outputs=tmp_path / "bad")
     assert bad.returncode != 0 and "lm_weight" in bad.stderr
+
+
+@pytest.mark.slow
+def test_idx_digits_tested_on_another_file_with_elastic_augmentation(hw, tmp_path):
+    import gzip
+    import struct
+
+    import numpy as np
+
+    def write_idx(path, arr):
+        arr = np.asarray(arr, np.uint8)
+        with gzip.open(path, "wb") as fh:
+            fh.write(bytes([0, 0, 8, arr.ndim]) + struct.pack(f">{arr.ndim}I", *arr.shape) + arr.tobytes())
+
+    rng = np.random.default_rng(0)
+    for name, n in (("train", 60), ("test", 17)):
+        labels = rng.integers(0, 10, n)
+        images = np.zeros((n, 28, 28), np.uint8)
+        for k, v in enumerate(labels):  # a bar whose position encodes the digit
+            images[k, 4:24, 2 + 2 * v: 5 + 2 * v] = 255
+        write_idx(tmp_path / f"{name}-images.gz", images)
+        write_idx(tmp_path / f"{name}-labels.gz", labels)
+    proc = hw("run", "char_ocr", "-f", "params/char_ocr/smoke.yaml", "-p", "digits", "idx",
+              "-p", "digits_images", str(tmp_path / "train-images.gz"), "-p", "digits_labels", str(tmp_path / "train-labels.gz"),
+              "-p", "digits_test_images", str(tmp_path / "test-images.gz"),
+              "-p", "digits_test_labels", str(tmp_path / "test-labels.gz"), "-p", "elastic", "1.0")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    metrics = json.loads((only_run_dir(hw.outputs, "char_ocr") / "metrics.json").read_text())
+    assert metrics["mnist_test_digits"] == 17  # the whole other file, none of the training file
+    assert 0 <= metrics["mnist_accuracy"] <= 1
+    bad = hw("run", "char_ocr", "-f", "params/char_ocr/smoke.yaml", "-p", "elastic", "-2", outputs=tmp_path / "bad")
+    assert bad.returncode != 0 and "elastic" in bad.stderr

@@ -32,3 +32,19 @@ def test_get_strategy_names_the_parameter():
     assert training.get_strategy("default") is tf.distribute.get_strategy()
     with pytest.raises(ParamsError, match="strategy: unknown value 'tpu'; choose one of default, mirrored"):
         training.get_strategy("tpu")
+
+
+def test_stateless_elastic_is_seeded_smooth_and_keeps_the_ink():
+    from hwutils import pipelines
+
+    img = np.zeros((32, 32, 1), np.float32)
+    img[6:26, 14:18] = 1.0
+    x, seed = tf.constant(img), tf.constant([4, 2], tf.int64)
+    assert np.allclose(pipelines.stateless_elastic(x, seed, alpha=0.0).numpy(), img)  # no field, no change
+    a = pipelines.stateless_elastic(x, seed, alpha=1.5).numpy()
+    assert a.shape == img.shape
+    assert np.array_equal(a, pipelines.stateless_elastic(x, seed, alpha=1.5).numpy())
+    b = pipelines.stateless_elastic(x, tf.constant([4, 3], tf.int64), alpha=1.5).numpy()
+    assert not np.allclose(a, b) and not np.allclose(a, img)
+    assert 0.5 * img.sum() < a.sum() < 2 * img.sum()  # a warp moves and stretches ink; it does not erase it
+    assert 0.0 <= a.min() and a.max() <= 1.0 + 1e-6

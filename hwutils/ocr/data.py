@@ -76,6 +76,37 @@ def idx_digits(images_path, labels_path, source: str = "mnist") -> CharSet:
     return from_chars(normalize_ink_bright(images), [str(v) for v in labels], source)
 
 
+def digit_sources(digits: str, images_path: str = "", labels_path: str = "", train_fraction: float = 0.5,
+                  test_images_path: str = "", test_labels_path: str = "",
+                  extra_sklearn: bool = False) -> tuple[list[CharSet], CharSet | None]:
+    """The training digits and the digit test set: ``(sources, test)``.
+
+    ``digits="sklearn"``: scikit-learn's scans train, no digit test set.
+    ``digits="idx"``: an MNIST-format file; its first ``train_fraction`` trains
+    and the rest is the test set, or, with ``test_images_path`` and
+    ``test_labels_path`` (another file of the same format), the whole file
+    trains and that file is the test set. ``extra_sklearn`` adds scikit-learn's
+    scans to the training digits of an IDX file.
+    """
+    from hwutils.errors import ParamsError
+
+    if digits == "sklearn":
+        return [sklearn_digits()], None
+    if not images_path or not labels_path:
+        raise ParamsError("digits_images, digits_labels: both are needed when digits = idx")
+    if bool(test_images_path) != bool(test_labels_path):
+        raise ParamsError("digits_test_images, digits_test_labels: give both or neither")
+    idx_set = idx_digits(images_path, labels_path)
+    if test_images_path:
+        train, test = idx_set, idx_digits(test_images_path, test_labels_path)
+    else:
+        if not 0 < train_fraction < 1:
+            raise ParamsError(f"digits_train_fraction: must be between 0 and 1 (exclusive), got {train_fraction}")
+        cut = int(len(idx_set) * train_fraction)
+        train, test = idx_set.subset(np.arange(cut)), idx_set.subset(np.arange(cut, len(idx_set)))
+    return [train, sklearn_digits()] if extra_sklearn else [train], test
+
+
 def emnist_chars(images_path, labels_path, mapping_path) -> CharSet:
     """EMNIST (any split); lower-case letters are folded into the capitals."""
     from hwutils.datasets.idx import load_emnist

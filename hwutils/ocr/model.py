@@ -100,17 +100,28 @@ def _stroke(image, seed, p_thick: float = 0.25, p_thin: float = 0.15):
     return tf.where(r < p_thick, thick, tf.where(r < p_thick + p_thin, thin, image))
 
 
-def _augment(seed, image, label):
-    seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 2)
-    image = _affine(image, seeds[0])
-    image = _stroke(image, seeds[1])
-    return image, label
+def augmenter(elastic: float = 0.0):
+    """The per-element augmentation ``(seed, image, label) -> (image, label)``:
+    the affine warp, then (``elastic`` > 0) an elastic distortion of s.d.
+    ``elastic`` pixels (:func:`pipelines.stateless_elastic`), then stroke width."""
+
+    def augment(seed, image, label):
+        seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 2)
+        image = _affine(image, seeds[0])
+        if elastic > 0:  # its own seed, so the other draws stay as they were without it
+            image = pipelines.stateless_elastic(image, tf.random.experimental.stateless_fold_in(seeds[0], 1),
+                                                alpha=elastic)
+        image = _stroke(image, seeds[1])
+        return image, label
+
+    return augment
 
 
-def train_dataset(images, labels, batch_size: int, seed: int, augment: bool = True) -> tf.data.Dataset:
-    """Cached, shuffled, repeated and (optionally) augmented batches."""
+def train_dataset(images, labels, batch_size: int, seed: int, augment: bool = True,
+                  elastic: float = 0.0) -> tf.data.Dataset:
+    """Cached, shuffled, repeated and (optionally) augmented batches (see :func:`augmenter`)."""
     ds = pipelines.from_arrays(to_model_input(images), np.asarray(labels, np.int64))
-    return pipelines.training_dataset(ds, batch_size, seed, augment=_augment if augment else None,
+    return pipelines.training_dataset(ds, batch_size, seed, augment=augmenter(elastic) if augment else None,
                                       shuffle_buffer=max(1000, len(labels)))
 
 
@@ -176,7 +187,7 @@ def evaluate_chars(model: keras.Model, test, digit_test=None, tta: bool = False)
 
 def fit_classifiers(train_images, train_labels, val_images=None, val_labels=None, *, members: int = 1,
                     width: int = 16, epochs: int = 15, batch_size: int = 128, seed: int = 0,
-                    patience: int = 4, lr_patience: int = 2, strategy: str = "default"):
+                    patience: int = 4, lr_patience: int = 2, strategy: str = "default", elastic: float = 0.0):
     """Train ``members`` independently seeded classifiers on the same data
     (seeds ``seed``, ``seed + 1``, ...: other initial weights, batch order and
     augmentations) and return ``(model, histories)``: one model, or with
@@ -184,13 +195,16 @@ def fit_classifiers(train_images, train_labels, val_images=None, val_labels=None
 
     Each halves its learning rate after ``lr_patience`` epochs without
     validation gain and stops after ``patience``, keeping the weights of its
-    best validation epoch.
+    best validation epoch. ``elastic``: s.d. in pixels of the elastic
+    distortion added to the training augmentation (0 = none).
     """
     from hwutils import training
     from hwutils.errors import ParamsError
 
     if members < 1:
         raise ParamsError(f"ensemble: must be at least 1, got {members}")
+    if not elastic >= 0:
+        raise ParamsError(f"elastic: must be 0 (none) or a positive number of pixels, got {elastic}")
     has_val = val_labels is not None and len(val_labels) > 0
     val_ds = eval_dataset(val_images, val_labels) if has_val else None
     models, histories = [], []
@@ -198,7 +212,7 @@ def fit_classifiers(train_images, train_labels, val_images=None, val_labels=None
         keras.utils.set_random_seed(seed + k)
         with training.get_strategy(strategy).scope():
             model = build_classifier(width=width, name="char_classifier" if members == 1 else f"char_classifier_{k}")
-        train_ds = train_dataset(train_images, train_labels, batch_size, seed + k)
+        train_ds = train_dataset(train_images, train_labels, batch_size, seed + k, elastic=elastic)
         lr_cb = keras.callbacks.ReduceLROnPlateau(monitor="val_accuracy" if has_val else "accuracy", mode="max",
                                                   factor=0.5, patience=lr_patience, min_lr=1e-5)
         if members > 1:
