@@ -6,7 +6,8 @@ The first ``--train-fraction`` of the file (the part ``real.yaml`` trains on)
 is cut into ``--folds`` folds by position; each fold is classified by a
 classifier trained on the other folds (plus scikit-learn's digit scans and,
 with ``--letters N``, N synthetic letters per class so the 36-way output
-has its letter classes), with ``real.yaml``'s split shares, epochs and
+has its letter classes; ``--synthetic-digits N`` adds font digits, ``--no-sklearn``
+drops the scans), with ``real.yaml``'s split shares, epochs and
 patience. Every variant sees the same folds. Prints, per variant, the
 accuracy among the digit classes over all held-out digits (with test-time
 shifts as ``real.yaml`` scores them, and without), its errors and the
@@ -63,6 +64,8 @@ def main():
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--only-folds", type=int, nargs="*", help="run these fold numbers only (0-based)")
     ap.add_argument("--letters", type=int, default=0, help="synthetic letters per class added to training")
+    ap.add_argument("--synthetic-digits", type=int, default=0, help="font-based synthetic digits per class added")
+    ap.add_argument("--no-sklearn", action="store_true", help="leave scikit-learn's digit scans out of training")
     ap.add_argument("--variants", nargs="+", default=["w16", "w16:e1.5"])
     ap.add_argument("--epochs", type=int, default=32)
     ap.add_argument("--patience", type=int, default=6)
@@ -73,9 +76,9 @@ def main():
     digits = data.idx_digits(args.images, args.labels)
     half = digits.subset(np.arange(int(len(digits) * args.train_fraction)))
     fold_of = np.arange(len(half)) % args.folds
-    extra = data.concat(data.sklearn_digits(),
-                        data.synthetic_chars(CLASSES[10:], args.letters, seed=args.seed + 1) if args.letters else
-                        data.empty_set())
+    extra = data.concat(data.empty_set() if args.no_sklearn else data.sklearn_digits(),
+                        data.synthetic_chars(CLASSES[10:], args.letters, seed=args.seed + 1),
+                        data.synthetic_chars(CLASSES[:10], args.synthetic_digits, seed=args.seed + 2))
     folds = args.only_folds if args.only_folds else list(range(args.folds))
     results = {}
     for text in args.variants:
@@ -104,7 +107,8 @@ def main():
     out = ROOT / "benchmarks" / "results" / "cv_char_digits.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"images": args.images, "folds": args.folds, "run_folds": folds, "letters": args.letters,
-                               "epochs": args.epochs, "results": results}, indent=2) + "\n")
+                               "synthetic_digits": args.synthetic_digits, "sklearn": not args.no_sklearn,
+                               "epochs": args.epochs, "patience": args.patience, "results": results}, indent=2) + "\n")
     print("wrote", out)
 
 
