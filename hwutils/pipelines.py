@@ -13,6 +13,7 @@ import math
 from typing import Callable
 
 import numpy as np
+import keras
 import tensorflow as tf
 
 AUTOTUNE = tf.data.AUTOTUNE
@@ -115,19 +116,8 @@ def stateless_elastic(image: tf.Tensor, seed, alpha: float = 1.5, grid: int = 4,
     resampled bilinearly along it; pixels drawn from outside get ``fill``.
     Stateless: the same ``seed`` gives the same warp."""
     shape = tf.shape(image)
-    h, w = shape[0], shape[1]
     coarse = tf.random.stateless_normal([1, grid, grid, 2], tf.cast(seed, tf.int64), stddev=alpha)
-    field = tf.image.resize(coarse, tf.stack([h, w]), method="bicubic")[0]
-    yy, xx = tf.meshgrid(tf.range(h, dtype=tf.float32), tf.range(w, dtype=tf.float32), indexing="ij")
-    y, x = yy + field[..., 0], xx + field[..., 1]
-    y0, x0 = tf.floor(y), tf.floor(x)
-    wy, wx = (y - y0)[..., None], (x - x0)[..., None]
-    hf, wf = tf.cast(h - 1, tf.float32), tf.cast(w - 1, tf.float32)
-
-    def pixel(yi, xi):
-        inside = ((yi >= 0) & (yi <= hf) & (xi >= 0) & (xi <= wf))[..., None]
-        idx = tf.stack([tf.cast(tf.clip_by_value(yi, 0, hf), tf.int32), tf.cast(tf.clip_by_value(xi, 0, wf), tf.int32)], -1)
-        return tf.where(inside, tf.gather_nd(image, idx), fill)
-
-    return ((1 - wy) * (1 - wx) * pixel(y0, x0) + (1 - wy) * wx * pixel(y0, x0 + 1)
-            + wy * (1 - wx) * pixel(y0 + 1, x0) + wy * wx * pixel(y0 + 1, x0 + 1))
+    field = tf.image.resize(coarse, shape[:2], method="bicubic")[0]
+    yy, xx, cc = tf.meshgrid(*[tf.range(n, dtype=tf.float32) for n in tf.unstack(shape)], indexing="ij")
+    return keras.ops.image.map_coordinates(image, [yy + field[..., :1], xx + field[..., 1:], cc], order=1,
+                                           fill_mode="constant", fill_value=fill)

@@ -3,7 +3,9 @@ subprocess against a temporary outputs folder."""
 
 from __future__ import annotations
 
+import gzip
 import os
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +13,15 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def write_idx(path, arr) -> None:
+    """Write ``arr`` (uint8) as a gzipped MNIST-format IDX file."""
+    import numpy as np
+
+    arr = np.asarray(arr, np.uint8)
+    with gzip.open(path, "wb") as fh:
+        fh.write(bytes([0, 0, 8, arr.ndim]) + struct.pack(f">{arr.ndim}I", *arr.shape) + arr.tobytes())
 
 
 def hw_data() -> Path | None:

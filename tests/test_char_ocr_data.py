@@ -5,6 +5,7 @@ import struct
 
 import numpy as np
 import pytest
+from conftest import write_idx as _write_idx
 
 from hwutils.datasets.az_csv import load_az_csv
 from hwutils.datasets.idx import load_emnist
@@ -12,13 +13,6 @@ from hwutils.datasets.words import load_word_labels, split_by_file
 from hwutils.errors import DataError
 from hwutils.ocr import CLASSES
 from hwutils.ocr import data as D
-
-
-def _write_idx(path, arr):
-    arr = np.asarray(arr, np.uint8)
-    head = bytes([0, 0, 8, arr.ndim]) + struct.pack(f">{arr.ndim}I", *arr.shape)
-    with gzip.open(path, "wb") as fh:
-        fh.write(head + arr.tobytes())
 
 
 def test_az_csv(tmp_path):

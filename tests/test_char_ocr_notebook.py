@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from conftest import only_run_dir, run_smoke
+from conftest import only_run_dir, run_smoke, write_idx
 
 
 @pytest.mark.slow
@@ -53,15 +53,7 @@ def test_labelled_words_with_a_language_model(hw, tmp_path):
 
 @pytest.mark.slow
 def test_idx_digits_tested_on_another_file_with_elastic_augmentation(hw, tmp_path):
-    import gzip
-    import struct
-
     import numpy as np
-
-    def write_idx(path, arr):
-        arr = np.asarray(arr, np.uint8)
-        with gzip.open(path, "wb") as fh:
-            fh.write(bytes([0, 0, 8, arr.ndim]) + struct.pack(f">{arr.ndim}I", *arr.shape) + arr.tobytes())
 
     rng = np.random.default_rng(0)
     for name, n in (("train", 60), ("test", 17)):

@@ -55,11 +55,11 @@ def check_records(records: list[SignatureRecord], root, min_genuine: int = 2) ->
     return records
 
 
-def _forger_of(filename: str, person: str) -> str:
-    """The forger id in a forgery's file name: ``FFFFNNN_KK`` or, as in part of the
-    Kaggle copy, ``KK_FFFFNNN`` (``NNN`` = ``person``); ``""`` for other names."""
+def _forger_of(stem: str, person: str) -> str:
+    """The forger id in a forgery's file name (without suffix): ``FFFFNNN_KK`` or, as in
+    part of the Kaggle copy, ``KK_FFFFNNN`` (``NNN`` = ``person``); ``""`` for other names."""
     p = re.escape(person)
-    m = re.match(rf"^(\d+?){p}_\d+$", filename) or re.match(rf"^\d+_(\d+?){p}$", filename)
+    m = re.match(rf"^(\d+?){p}_\d+$", stem) or re.match(rf"^\d+_(\d+?){p}$", stem)
     return m.group(1) if m else ""
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hwutils.errors import DataError
+from hwutils.errors import DataError, ParamsError
 from hwutils.ocr import CHAR_SIZE, CLASSES
 from hwutils.ocr.segment import normalize_char, normalize_ink_bright, segment_word
 
@@ -88,8 +88,6 @@ def digit_sources(digits: str, images_path: str = "", labels_path: str = "", tra
     trains and that file is the test set. ``extra_sklearn`` adds scikit-learn's
     scans to the training digits of an IDX file.
     """
-    from hwutils.errors import ParamsError
-
     if digits == "sklearn":
         return [sklearn_digits()], None
     if not images_path or not labels_path:
