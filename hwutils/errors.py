@@ -38,3 +38,8 @@ def check_choice(name: str, value, choices) -> str:
     if value not in choices:
         raise ParamsError(f"{name}: unknown value {value!r}; choose one of {', '.join(choices)}")
     return value
+
+
+class ArtifactError(HwError):
+    """A saved artifact of a run (a ``.keras`` model, a JSON config, an ``.npz``
+    or ``.npy`` array file) that is missing, corrupt, or refused as unsafe."""

@@ -3,83 +3,243 @@
 Convention used across the project: a page, line, character or signature is a
 2-D ``uint8`` array, white paper (255) and dark ink (0). Functions that need
 "ink = 1" say so and return floats.
+
+Every image file is read through :func:`read_gray` (the one door): whatever
+goes wrong (a missing file, a folder, zero bytes, not an image, a truncated
+PNG or JPEG, an image over the pixel limit) becomes one :class:`ImageError`
+naming the file. Arrays and PIL images given directly go through
+:func:`as_gray`, which refuses empty arrays and NaN/infinite values.
+
+Pixel limit: :data:`MAX_PIXELS` (300 megapixels by default: a 600-dpi A3
+page is 70 MP, so this leaves room for 1200-dpi scans while refusing
+"decompression bombs" that would fill the memory). The environment variable
+``HW_MAX_IMAGE_PIXELS`` overrides it (a whole number; 0 = no limit). It
+replaces Pillow's own ``Image.MAX_IMAGE_PIXELS`` for the reads made here.
 """
 
 from __future__ import annotations
 
 import os
+import threading
+import warnings
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
-from hwutils.errors import ImageError
+from hwutils.errors import ImageError, ParamsError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif", ".webp", ".pgm")
 
+MAX_PIXELS = 300_000_000
+"""Largest image (width x height) :func:`read_gray` decodes; see the module docstring."""
+MAX_PIXELS_ENV = "HW_MAX_IMAGE_PIXELS"
+_PILLOW_LIMIT_LOCK = threading.Lock()
 
-def _to_gray_array(img: Image.Image, path) -> np.ndarray:
-    """Convert any PIL mode (1, L, P, RGB, RGBA, LA, I;16, I, F) to uint8 gray."""
-    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
-        # Transparent pixels become paper: composite on white.
+INK_CONTRAST = 32
+"""Gray levels under the paper a pixel needs to count as ink in :func:`has_ink`."""
+MIN_INK_PIXELS = 10
+"""Ink pixels an image needs for :func:`has_ink` (fewer: dust, not writing)."""
+
+
+def max_pixels() -> int | None:
+    """The pixel limit in force: ``HW_MAX_IMAGE_PIXELS`` when set, else
+    :data:`MAX_PIXELS`; None when it is 0 (no limit)."""
+    raw = os.environ.get(MAX_PIXELS_ENV, "").strip()
+    value = MAX_PIXELS
+    if raw:
+        try:
+            value = int(raw)
+        except ValueError:
+            value = -1
+        if value < 0:
+            raise ParamsError(f"{MAX_PIXELS_ENV}: must be a whole number >= 0, got {raw!r}")
+    return int(value) or None
+
+
+def _label(name) -> str:
+    return str(name) if name is not None else "<array>"
+
+
+def _levels(arr: np.ndarray, name) -> np.ndarray:
+    """Any numeric array -> float64 gray levels 0..255 (not yet rounded).
+
+    * ``bool``: True = 255 (white), False = 0;
+    * ``uint8``: as it is;
+    * other integers: 0..255 as they are; up to 65535 (16-bit) scaled by
+      255 / 65535; negative or larger values are refused. A 16-bit image whose
+      values all fit in 0..255 is thus read as 8-bit levels stored in 16 bits;
+    * floats: in 0..1 (1.0 = white) when no value exceeds 1.5 (so resampling
+      overshoot such as 1.02 stays white), else in 0..255; values outside the
+      range are clipped; NaN or infinite values are refused.
+    """
+    label = _label(name)
+    if arr.dtype == np.bool_:
+        return arr.astype(np.float64) * 255.0
+    if arr.dtype == np.uint8:
+        return arr.astype(np.float64)
+    if np.issubdtype(arr.dtype, np.integer):
+        lo, hi = int(arr.min()), int(arr.max())
+        if lo < 0 or hi > 65535:
+            raise ImageError(f"{label}: integer values from {lo} to {hi}; expected 0..255 or 16-bit 0..65535")
+        a = arr.astype(np.float64)
+        return a if hi <= 255 else a * (255.0 / 65535.0)
+    if np.issubdtype(arr.dtype, np.floating):
+        a = arr.astype(np.float64)
+        if not np.isfinite(a).all():
+            raise ImageError(f"{label}: image holds NaN or infinite values")
+        if a.max() <= 1.5:
+            a = a * 255.0
+        return np.clip(a, 0.0, 255.0)
+    raise ImageError(f"{label}: not an image array (dtype {arr.dtype})")
+
+
+def _round(levels: np.ndarray) -> np.ndarray:
+    return np.clip(levels + 0.5, 0, 255).astype(np.uint8)
+
+
+def _array_to_gray(arr: np.ndarray, name) -> np.ndarray:
+    """2-D, HxWx1, HxWx2 (LA), HxWx3 (RGB) or HxWx4 (RGBA) of any numeric dtype -> uint8 gray.
+
+    Channels are scaled together by the rules of :func:`_levels`; colour
+    becomes gray with Pillow's ITU-R 601-2 luma; alpha is composited on white
+    paper (transparent = paper)."""
+    label = _label(name)
+    if arr.ndim == 3 and arr.shape[2] == 1:
+        arr = arr[..., 0]
+    if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (2, 3, 4)):
+        raise ImageError(f"{label}: expected a 2-D grayscale image or HxWx1/2/3/4 channels, "
+                         f"got an array of shape {arr.shape}")
+    if arr.size == 0:
+        raise ImageError(f"{label}: image has no pixels (shape {arr.shape})")
+    levels = _levels(arr, name)
+    if arr.ndim == 2:
+        return _round(levels)
+    img = _round(levels)
+    mode = {2: "LA", 3: "RGB", 4: "RGBA"}[arr.shape[2]]
+    return _pil_to_gray(Image.fromarray(img, mode), name)
+
+
+def _pil_to_gray(img: Image.Image, name) -> np.ndarray:
+    """Any PIL mode (1, L, P, RGB, RGBA, LA, PA, CMYK, I;16, I, F, ...) -> uint8 gray.
+
+    Transparent pixels become paper (composited on white); 16-bit, 32-bit
+    integer and float modes follow the array rules of :func:`_levels`."""
+    if img.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (img.mode in ("P", "L", "RGB") and "transparency" in img.info):
         rgba = img.convert("RGBA")
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         img = Image.alpha_composite(white, rgba)
-    if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-        arr = np.asarray(img, dtype=np.float64)
-        lo, hi = float(arr.min()), float(arr.max())
-        if img.mode.startswith("I;16"):
-            lo, hi = 0.0, 65535.0 if hi > 255 else 255.0
-        if hi <= lo:
-            return np.full(arr.shape, 255, np.uint8)
-        return np.clip((arr - lo) / (hi - lo) * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    return np.asarray(img.convert("L"), dtype=np.uint8).copy()
+    if img.mode.startswith("I") or img.mode == "F":
+        arr = np.asarray(img)
+        if arr.size == 0:
+            raise ImageError(f"{_label(name)}: image has no pixels")
+        return _round(_levels(arr, name))
+    out = np.asarray(img.convert("L"), dtype=np.uint8).copy()
+    if out.size == 0:
+        raise ImageError(f"{_label(name)}: image has no pixels")
+    return out
 
 
 def read_gray(path: str | os.PathLike) -> np.ndarray:
-    """Read any image file as a 2-D uint8 array (white paper, dark ink).
+    """Read any image file as a 2-D uint8 array (white paper, dark ink): the
+    one function every image file of the project is read through.
 
-    Colour, palette, alpha (composited on white) and 16-bit images are
-    converted, not rejected; EXIF rotation is applied.
-    Raises :class:`ImageError` naming the file when it is missing, empty or
-    not an image.
+    Colour, palette, alpha (composited on white), 16-bit and float images are
+    converted, not rejected (see :func:`as_gray` for the rules); EXIF rotation
+    is applied; multi-frame files give their first frame.
+    Raises :class:`ImageError` naming the file when it is missing, a folder,
+    empty, not an image, truncated (Pillow's ``LOAD_TRUNCATED_IMAGES`` is
+    left off) or larger than the pixel limit (:func:`max_pixels`).
     """
     path = Path(path)
+    if path.is_dir():
+        raise ImageError(f"{path}: is a folder, not an image file")
     if not path.is_file():
         raise ImageError(f"{path}: no such image file")
     if path.stat().st_size == 0:
         raise ImageError(f"{path}: empty file (0 bytes)")
+    limit = max_pixels()
+    size = None
     try:
-        with Image.open(path) as img:
-            img.load()
-            img = ImageOps.exif_transpose(img)
-            arr = _to_gray_array(img, path)
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with _PILLOW_LIMIT_LOCK:  # the project's limit, checked below, replaces Pillow's for this open
+                saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+                try:
+                    img = Image.open(path)
+                finally:
+                    Image.MAX_IMAGE_PIXELS = saved
+            with img:
+                size = img.size
+                if limit is not None and size[0] * size[1] > limit:
+                    raise Image.DecompressionBombError(f"{size[0]}x{size[1]}")
+                img.load()
+                img = ImageOps.exif_transpose(img)
+                arr = _pil_to_gray(img, path)
+    except ImageError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        what = f"{size[0]}x{size[1]} = {size[0] * size[1]} pixels" if size else f"too many pixels ({exc})"
+        raise ImageError(f"{path}: {what}, over the limit of {limit} "
+                         f"(set {MAX_PIXELS_ENV} to read larger images)") from None
+    except MemoryError:
+        raise ImageError(f"{path}: too large to decode in the memory available") from None
+    except Exception as exc:  # noqa: BLE001 - any decoder failure is this file's fault, named as such
         raise ImageError(f"{path}: not a readable image ({exc.__class__.__name__}: {exc})") from None
-    if arr.ndim != 2 or arr.size == 0:
-        raise ImageError(f"{path}: image has no pixels")
     return arr
 
 
-def as_gray(image) -> np.ndarray:
-    """Accept a path, a PIL image or an array (2-D, or HxWx3/4) and return uint8 gray."""
+def as_gray(image, name: str | None = None) -> np.ndarray:
+    """A path, a PIL image or an array -> a 2-D uint8 gray image (white paper).
+
+    Paths go through :func:`read_gray`. Arrays may be 2-D, HxWx1, HxWx2 (LA),
+    HxWx3 (RGB) or HxWx4 (RGBA), of any numeric dtype:
+
+    * ``bool``: True = white (1), False = black (a :func:`binarize` mask,
+      True = ink, is given as ``~mask``);
+    * ``uint8``: as it is; other integers: 0..255 as they are, up to 65535
+      scaled as 16-bit (so a 16-bit image holding only 0..255 keeps its
+      levels); negative or larger values are refused;
+    * floats: 0..1 (1.0 = white) when no value exceeds 1.5, else 0..255;
+      clipped to that range;
+    * colour: Pillow's ITU-R 601-2 luma; alpha: composited on white paper.
+
+    Empty arrays and NaN or infinite values raise :class:`ImageError` naming
+    ``name`` (default ``<array>``).
+    """
     if isinstance(image, (str, os.PathLike)):
         return read_gray(image)
     if isinstance(image, Image.Image):
-        return _to_gray_array(image, "<image>")
-    arr = np.asarray(image)
-    if arr.ndim == 3 and arr.shape[2] in (3, 4):
-        return _to_gray_array(Image.fromarray(arr.astype(np.uint8)), "<array>")
-    if arr.ndim == 3 and arr.shape[2] == 1:
-        arr = arr[..., 0]
-    if arr.ndim != 2:
-        raise ImageError(f"expected a 2-D grayscale image, got an array of shape {arr.shape}")
-    if arr.dtype != np.uint8:
-        a = arr.astype(np.float64)
-        if a.max() <= 1.0:
-            a = a * 255.0
-        arr = np.clip(a + 0.5, 0, 255).astype(np.uint8)
-    return arr
+        return _pil_to_gray(image, name or "<image>")
+    return _array_to_gray(np.asarray(image), name)
+
+
+def has_ink(gray: np.ndarray, min_contrast: int = INK_CONTRAST, min_pixels: int = MIN_INK_PIXELS) -> bool:
+    """Does a uint8 gray image hold writing? True when at least ``min_pixels``
+    pixels are ``min_contrast`` or more gray levels darker than the paper (its
+    99th-percentile level). Blank paper, scanner noise, a uniform image and a
+    dust speck have none; faint pencil 40 levels under the paper has."""
+    gray = np.asarray(gray)
+    if gray.size == 0:
+        return False
+    paper = float(np.percentile(gray, 99))
+    return int(np.count_nonzero(gray <= paper - min_contrast)) >= min_pixels
+
+
+def require_ink(gray: np.ndarray, name) -> np.ndarray:
+    """``gray`` itself when it holds writing (:func:`has_ink`), else
+    :class:`ImageError` naming ``name``: an answer about a blank image would be
+    meaningless."""
+    if not has_ink(gray):
+        raise ImageError(f"{_label(name)}: no ink found (blank or uniform image)")
+    return gray
+
+
+def image_name(image) -> str:
+    """How an error names ``image``: its path, or ``<image>`` / ``<array>``."""
+    if isinstance(image, (str, os.PathLike)):
+        return str(image)
+    return "<image>" if isinstance(image, Image.Image) else "<array>"
 
 
 def otsu_threshold(gray: np.ndarray) -> int:
@@ -200,10 +360,13 @@ def from_ink_float(ink: np.ndarray) -> np.ndarray:
 
 
 def save_gray(gray: np.ndarray, path: str | os.PathLike) -> Path:
-    """Write a uint8 gray image (format from the suffix), creating parent folders."""
+    """Write a uint8 gray image (format from the suffix), creating parent
+    folders; atomically (a temporary name, then renamed into place)."""
+    from hwutils.artifacts import atomic_path
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(np.asarray(gray, np.uint8)).save(path)
+    with atomic_path(path) as tmp:
+        Image.fromarray(np.asarray(gray, np.uint8)).save(tmp)
     return path
 
 

@@ -72,13 +72,12 @@ def fit(model: keras.Model, train, validation=None, *, epochs: int, steps_per_ep
 
 
 def save_model(model: keras.Model, path: str | Path) -> Path:
-    """Save as a ``.keras`` file (parents created)."""
-    path = Path(path)
-    if path.suffix != ".keras":
-        raise ValueError(f"{path}: models are saved as .keras files")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    model.save(path)
-    return path
+    """Save as a ``.keras`` file (parents created), atomically: written under a
+    temporary name and renamed, so a full disk never leaves half a model at
+    ``path`` (:func:`hwutils.artifacts.save_keras`)."""
+    from hwutils import artifacts
+
+    return artifacts.save_keras(model, path)
 
 
 def load_model(path: str | Path, custom_objects: dict | None = None) -> keras.Model:
@@ -86,10 +85,9 @@ def load_model(path: str | Path, custom_objects: dict | None = None) -> keras.Mo
 
     Custom layers must be registered with
     ``keras.saving.register_keras_serializable(package="hwutils")``.
+    A missing, corrupt or unsafe file is an :class:`~hwutils.errors.ArtifactError`
+    naming it (:func:`hwutils.artifacts.load_keras`).
     """
-    from hwutils.errors import HwError
+    from hwutils import artifacts
 
-    path = Path(path)
-    if not path.is_file():
-        raise HwError(f"{path}: no such model file")
-    return keras.saving.load_model(path, custom_objects=custom_objects, safe_mode=True, compile=False)
+    return artifacts.load_keras(path, custom_objects=custom_objects)
