@@ -215,15 +215,18 @@ def as_gray(image, name: str | None = None) -> np.ndarray:
 
 
 def has_ink(gray: np.ndarray, min_contrast: int = INK_CONTRAST, min_pixels: int = MIN_INK_PIXELS) -> bool:
-    """Does a uint8 gray image hold writing? True when at least ``min_pixels``
-    pixels are ``min_contrast`` or more gray levels darker than the paper (its
-    99th-percentile level). Blank paper, scanner noise, a uniform image and a
-    dust speck have none; faint pencil 40 levels under the paper has."""
+    """Does a uint8 gray image hold writing? True when enough pixels are
+    ``min_contrast`` or more gray levels darker than the paper (its
+    99th-percentile level): ``min_pixels`` of them, or one per thousand pixels
+    in images under ``1000 * min_pixels`` pixels (at least one). Blank paper,
+    scanner noise, a uniform (white, gray or black) image and a dust speck on a
+    line have none; faint pencil 40 levels under the paper has."""
     gray = np.asarray(gray)
     if gray.size == 0:
         return False
     paper = float(np.percentile(gray, 99))
-    return int(np.count_nonzero(gray <= paper - min_contrast)) >= min_pixels
+    needed = min(min_pixels, max(1, gray.size // 1000))
+    return int(np.count_nonzero(gray <= paper - min_contrast)) >= needed
 
 
 def require_ink(gray: np.ndarray, name) -> np.ndarray:

@@ -194,3 +194,114 @@ def test_config_json_written_by_report_loads(tmp_path):
     write_json_atomic(tmp_path / "c.json", {"x": 1})
     assert A.load_json(tmp_path / "c.json") == {"x": 1}
     assert json.loads((tmp_path / "c.json").read_text()) == {"x": 1}
+
+
+# ------------------------------------------------------------------ the stage loaders
+@pytest.fixture(scope="module")
+def writer_run(tmp_path_factory):
+    """A writer_id run folder with a tiny untrained model, its config and gallery."""
+    from hwutils.writer_id import enrol, identify, models
+
+    m = models.build_model("half_deepwriter", 3, height=24, width=0.1)
+    g = enrol.Gallery.from_embeddings(np.random.default_rng(0).random((3, m.get_layer("embedding").units)),
+                                      ["a", "b", "c"])
+    run = tmp_path_factory.mktemp("writer_run")
+    identify.save_for_identification(run / "artifacts", m, ["a", "b", "c"], 24, 24, 0, 0.5, g)
+    return run
+
+
+def _copy_run(src, dst):
+    import shutil
+
+    shutil.copytree(src, dst)
+    return dst, dst / "artifacts"
+
+
+def test_writer_identifier_load_names_each_bad_artifact(writer_run, tmp_path):
+    from hwutils.writer_id.identify import WriterIdentifier
+
+    assert WriterIdentifier.load(writer_run).writers == ["a", "b", "c"]
+    assert sorted(p.name for p in (writer_run / "artifacts").iterdir()) == ["gallery.npz", "model.keras",
+                                                                             "writer_id.json"]
+    run, art = _copy_run(writer_run, tmp_path / "bad_json")
+    (art / "writer_id.json").write_text('{"writers": ["a", "b", "c"], "height": 24')
+    with pytest.raises(ArtifactError, match=f"^{art / 'writer_id.json'}: not valid JSON"):
+        WriterIdentifier.load(run)
+    cfg = json.loads((writer_run / "artifacts" / "writer_id.json").read_text())
+    del cfg["threshold"]
+    (art / "writer_id.json").write_text(json.dumps(cfg))
+    with pytest.raises(ArtifactError, match=f"^{art / 'writer_id.json'}: missing key 'threshold'$"):
+        WriterIdentifier.load(run)
+
+    run, art = _copy_run(writer_run, tmp_path / "bad_model")
+    (art / "model.keras").write_bytes(b"")
+    with pytest.raises(ArtifactError, match=f"^{art / 'model.keras'}: empty file"):
+        WriterIdentifier.load(run)
+    (art / "model.keras").unlink()
+    with pytest.raises(ArtifactError, match=f"^{art / 'model.keras'}: missing$"):
+        WriterIdentifier.load(run)
+
+    run, art = _copy_run(writer_run, tmp_path / "pickled_gallery")
+    np.savez(art / "gallery.npz", names=np.array([["a"], "b", None], object), centroids=np.zeros((3, 4)))
+    with pytest.raises(ArtifactError, match=f"^{art / 'gallery.npz'}: .*pickled data is refused"):
+        WriterIdentifier.load(run)
+    np.savez(art / "gallery.npz", names=np.array('["a", "b", "c"]'))
+    with pytest.raises(ArtifactError, match="missing array 'centroids'"):
+        WriterIdentifier.load(run)
+    np.savez(art / "gallery.npz", names=np.array("not json"), centroids=np.zeros((3, 4)))
+    with pytest.raises(ArtifactError, match="'names' is not a JSON list"):
+        WriterIdentifier.load(run)
+    np.savez(art / "gallery.npz", names=np.array('["a", "b"]'), centroids=np.zeros((3, 4)))
+    with pytest.raises(ArtifactError, match="'centroids' has shape \\(3, 4\\)"):
+        WriterIdentifier.load(run)
+    np.savez(art / "texture.npz", mean=np.zeros(3))
+    (art / "gallery.npz").unlink()
+    with pytest.raises(ArtifactError, match=f"^{art / 'texture.npz'}: missing array 'scale'"):
+        WriterIdentifier.load(run)
+
+
+def test_verifier_screener_reader_and_vae_loaders_name_bad_artifacts(tmp_path):
+    from hwutils.ocr.read import load_reader
+    from hwutils.signatures.screening import Screener
+    from hwutils.signatures.verify import load_verifier
+    from hwutils.vae.model import load_vae
+
+    ver = tmp_path / "verifier"
+    ver.mkdir()
+    (ver / "verifier.json").write_text("[]")
+    with pytest.raises(ArtifactError, match=f"^{ver / 'verifier.json'}: expected a JSON object, got a list$"):
+        load_verifier(ver)
+    (ver / "verifier.json").write_text('{"height": 10, "width": 20}')
+    with pytest.raises(ArtifactError, match="missing key 'threshold'"):
+        load_verifier(ver)
+    (ver / "verifier.json").write_text('{"threshold": 1, "height": 10, "width": 20, "scales": {"hog": 1}}')
+    A.save_keras(_tiny_model(), ver / "tower.keras")
+    np.save(ver / "negatives_hog.npy", np.array([None], object), allow_pickle=True)
+    with pytest.raises(ArtifactError, match=f"^{ver / 'negatives_hog.npy'}: .*pickled data is refused"):
+        load_verifier(ver)
+
+    scr = tmp_path / "screener"
+    scr.mkdir()
+    (scr / "screener.json").write_text("{not json")
+    with pytest.raises(ArtifactError, match=f"^{scr / 'screener.json'}: not valid JSON"):
+        Screener.load(scr)
+    (scr / "screener.json").write_text(json.dumps({"height": 16, "width": 32, "latent_dim": 4, "votes": 2,
+                                                   "seed": 0, "thresholds": {"reconstruction_error": 1}}))
+    with pytest.raises(ArtifactError, match="screener.json \\(thresholds\\): missing key 'isolation_score'"):
+        Screener.load(scr)
+
+    run = tmp_path / "ocr_run" / "artifacts"
+    run.mkdir(parents=True)
+    (run / "ocr_classifier.keras").write_bytes(b"PK\x03\x04 not really")
+    (run / "reader.json").write_text('{"classes": ')
+    with pytest.raises(ArtifactError, match=f"^{run / 'reader.json'}: not valid JSON"):
+        load_reader(run.parent)
+    (run / "reader.json").write_text('{"language_model": {"tokens": "x"}}')
+    with pytest.raises(ArtifactError, match="reader.json: 'language_model': character bigram"):
+        load_reader(run.parent)
+    (run / "reader.json").write_text("{}")
+    with pytest.raises(ArtifactError, match=f"^{run / 'ocr_classifier.keras'}: not a .keras model file"):
+        load_reader(run.parent)
+
+    with pytest.raises(ArtifactError, match=f"^{tmp_path / 'vae_run' / 'artifacts' / 'vae.keras'}: missing$"):
+        load_vae(tmp_path / "vae_run")

@@ -225,6 +225,9 @@ def test_has_ink_refuses_blank_and_keeps_faint_writing():
     for img in (white, noisy, black, speck):
         assert not I.has_ink(img)
     assert I.has_ink(faint)
+    tiny = np.full((5, 5), 255, np.uint8)
+    tiny[2, 2] = 0  # one dark pixel in 25: a dot, not dust, at this size
+    assert I.has_ink(tiny)
     assert I.require_ink(faint, "faint.png") is faint
     with pytest.raises(ImageError, match=r"^white.png: no ink found \(blank or uniform image\)$"):
         I.require_ink(white, "white.png")

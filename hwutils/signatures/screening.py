@@ -21,7 +21,6 @@ load, so nothing is pickled.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import keras
@@ -29,7 +28,7 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
-from hwutils import metrics, pipelines, report, repro, training
+from hwutils import artifacts, images, metrics, pipelines, report, repro, training
 from hwutils.errors import HwError
 from hwutils.signatures.preprocess import preprocess
 
@@ -177,8 +176,13 @@ class Screener:
         return out
 
     def check(self, image) -> dict:
-        """One image (path or array): ``{"valid": bool, "votes": {...}, "scores": {...}}``."""
-        d = self.decide(self.prepare([image]))
+        """One image (path or array): ``{"valid": bool, "votes": {...}, "scores": {...}}``.
+
+        A blank or near-blank image (:func:`hwutils.images.has_ink`) is an
+        :class:`~hwutils.errors.ImageError` naming it: there is nothing to screen
+        (its all-zero ink map would look like a perfectly reconstructed signature)."""
+        gray = images.require_ink(images.as_gray(image), images.image_name(image))
+        d = self.decide(self.prepare([gray]))
         return {"valid": bool(d["combined"][0]), "votes": {k: bool(d[k][0]) for k in DETECTORS},
                 "scores": {k: float(v[0]) for k, v in d["scores"].items()}, "thresholds": dict(self.thresholds)}
 
@@ -199,7 +203,7 @@ class Screener:
         folder = Path(folder)
         for name, model in (("encoder", self.encoder), ("decoder", self.decoder), ("classifier", self.classifier)):
             training.save_model(model, folder / f"{name}.keras")
-        np.save(folder / "train_codes.npy", self.train_codes)
+        artifacts.save_npy(folder / "train_codes.npy", self.train_codes)
         report.write_json_atomic(folder / "screener.json", {
             "height": self.height, "width": self.width, "latent_dim": self.latent_dim, "votes": self.votes,
             "seed": self.seed, "thresholds": self.thresholds})
@@ -214,7 +218,9 @@ class Screener:
         cfg_path = folder / "screener.json"
         if not cfg_path.is_file():
             raise HwError(f"{folder}: no screener found (expected {cfg_path})")
-        cfg = json.loads(cfg_path.read_text())
+        cfg = artifacts.load_json(cfg_path, required=("height", "width", "latent_dim", "votes", "seed", "thresholds"))
+        artifacts.require_keys(cfg["thresholds"], ("reconstruction_error", "isolation_score",
+                                                   "classifier_probability"), f"{cfg_path} (thresholds)")
         self = cls.__new__(cls)
         self.height, self.width, self.latent_dim = cfg["height"], cfg["width"], cfg["latent_dim"]
         self.votes, self.seed, self.thresholds, self.history = cfg["votes"], cfg["seed"], cfg["thresholds"], {}
@@ -224,7 +230,7 @@ class Screener:
         codes_path = folder / "train_codes.npy"
         if not codes_path.is_file():
             raise HwError(f"{codes_path}: missing (the IsolationForest is refitted from it)")
-        self.train_codes = np.load(codes_path, allow_pickle=False)
+        self.train_codes = artifacts.load_npy(codes_path)
         self.forest = _fit_forest(self.train_codes, self.seed)
         return self
 

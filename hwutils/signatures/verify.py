@@ -22,12 +22,11 @@ Public API::
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
-from hwutils import metrics
+from hwutils import artifacts, metrics
 from hwutils.datasets.sign_data import GENUINE, SKILLED, SignatureRecord
 from hwutils.errors import HwError, ParamsError, check_choice, check_unit_interval
 from hwutils.signatures import siamese, writer_dependent
@@ -352,7 +351,7 @@ class Verifier:
         if self.signet is not None:
             training.save_model(self.signet, folder / "signet.keras")
         for k, arr in self.negatives.items():
-            np.save(folder / f"negatives_{k}.npy", np.asarray(arr, np.float32))
+            artifacts.save_npy(folder / f"negatives_{k}.npy", np.asarray(arr, np.float32))
         report.write_json_atomic(folder / "verifier.json", {"threshold": self.threshold, "height": self.height,
                                                             "width": self.width, "reducer": self.reducer,
                                                             "ink": self.ink, "decision": self.decision,
@@ -371,10 +370,7 @@ def load_verifier(run_dir) -> Verifier:
     cfg_path = folder / "verifier.json"
     if not cfg_path.is_file():
         raise HwError(f"{run_dir}: no verifier found (expected {cfg_path})")
-    try:
-        cfg = json.loads(cfg_path.read_text())
-    except json.JSONDecodeError as exc:
-        raise HwError(f"{cfg_path}: not valid JSON ({exc})") from None
+    cfg = artifacts.load_json(cfg_path, required=("threshold", "height", "width"))
     tower = training.load_model(folder / "tower.keras")
     scales = cfg.get("scales") or {}
     signet_path = folder / "signet.keras"
@@ -386,7 +382,7 @@ def load_verifier(run_dir) -> Verifier:
         path = folder / f"negatives_{k}.npy"
         if not path.is_file():
             raise HwError(f"{path}: missing (the writer-dependent verifier needs its negatives)")
-        negatives[k] = np.load(path, allow_pickle=False)
+        negatives[k] = artifacts.load_npy(path)
     return Verifier(tower, cfg["threshold"], int(cfg["height"]), int(cfg["width"]), cfg.get("reducer", "mean"),
                     cfg.get("ink", "normalize"), cfg.get("decision", "distance"), cfg.get("features", "cnn+hog"),
                     negatives, scales, cfg.get("C", 1.0), cfg.get("shift", 0), cfg.get("norm", 0.0), signet)

@@ -205,6 +205,13 @@ def save_vae(vae: VAE, run_artifacts: str | Path) -> Path:
     return training.save_model(vae, Path(run_artifacts) / MODEL_FILE)
 
 
+def save_samples(imgs, path: str | Path) -> Path:
+    """Save generated uint8 images as a compressed ``.npz`` (array ``images``), atomically."""
+    from hwutils import artifacts
+
+    return artifacts.save_npz(path, compressed=True, images=np.asarray(imgs, np.uint8))
+
+
 def load_vae(run_dir: str | Path) -> VAE:
     """The VAE of a finished run: ``<run_dir>/artifacts/vae.keras`` (safe_mode)."""
     return training.load_model(Path(run_dir) / "artifacts" / MODEL_FILE)

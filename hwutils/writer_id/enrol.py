@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hwutils.errors import DataError
+from hwutils.errors import ArtifactError, DataError
 from hwutils.writer_id import openset
 
 
@@ -56,15 +56,27 @@ class Gallery:
 
     def save(self, path: str | Path) -> Path:
         """``path`` (.npz) holding names and centroids."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(path, centroids=self.centroids, names=np.array(json.dumps(self.names)))
-        return path
+        from hwutils import artifacts
+
+        return artifacts.save_npz(path, centroids=np.asarray(self.centroids, np.float32),
+                                  names=np.array(json.dumps(list(map(str, self.names)))))
 
     @classmethod
     def load(cls, path: str | Path) -> "Gallery":
+        """Read a gallery saved by :meth:`save` (``allow_pickle=False``); a missing,
+        corrupt or inconsistent file is an :class:`~hwutils.errors.ArtifactError` naming it."""
+        from hwutils import artifacts
+
         path = Path(path)
-        if not path.is_file():
-            raise DataError(f"{path}: no such gallery file")
-        with np.load(path, allow_pickle=False) as data:
-            return cls(json.loads(str(data["names"])), data["centroids"].astype(np.float32))
+        data = artifacts.load_npz(path, keys=("names", "centroids"))
+        try:
+            names = json.loads(str(data["names"]))
+        except json.JSONDecodeError:
+            names = None
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise ArtifactError(f"{path}: array 'names' is not a JSON list of writer names")
+        cents = data["centroids"]
+        if cents.ndim != 2 or len(cents) != len(names) or not np.issubdtype(cents.dtype, np.number):
+            raise ArtifactError(f"{path}: array 'centroids' has shape {cents.shape} and dtype {cents.dtype}; "
+                                f"expected one numeric row per writer ({len(names)})")
+        return cls(names, cents.astype(np.float32))

@@ -17,18 +17,20 @@ of :mod:`hwutils.writer_id.texture`).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from hwutils.errors import DataError, HwError
+from hwutils import artifacts
+from hwutils.errors import ArtifactError, DataError, HwError
+from hwutils.images import as_gray, image_name, require_ink
 from hwutils.writer_id import scan
 from hwutils.writer_id.data import prepare_line, to_ink
 from hwutils.writer_id.enrol import Gallery
 
 MODEL_FILE, CONFIG_FILE, GALLERY_FILE, TEXTURE_FILE = "model.keras", "writer_id.json", "gallery.npz", "texture.npz"
+CONFIG_KEYS = ("writers", "height", "window", "stride", "threshold")
 
 
 @dataclass
@@ -91,10 +93,12 @@ class WriterIdentifier:
         cfg_path = art / CONFIG_FILE
         if not cfg_path.is_file():
             raise DataError(f"{cfg_path}: not found; is {run_dir} a finished writer_id run folder?")
-        config = json.loads(cfg_path.read_text())
+        config = artifacts.load_json(cfg_path, required=CONFIG_KEYS)
+        if not isinstance(config["writers"], list) or not config["writers"]:
+            raise ArtifactError(f"{cfg_path}: 'writers' must be a non-empty list of writer names")
         from hwutils.writer_id.texture import TextureClassifier
 
-        tex = TextureClassifier.load(art / TEXTURE_FILE) if (art / TEXTURE_FILE).is_file() else None
+        tex = TextureClassifier.load(art / TEXTURE_FILE) if (art / TEXTURE_FILE).exists() else None
         return cls(training.load_model(art / MODEL_FILE), config, Gallery.load(art / GALLERY_FILE), tex)
 
     def _score(self, images) -> Identification:
@@ -117,20 +121,23 @@ class WriterIdentifier:
             n_lines=len(lines), n_windows=len(owner))
 
     def identify_line(self, image) -> Identification:
-        """Score one line image (path, array or PIL image; paper white)."""
-        return self._score([image])
+        """Score one line image (path, array or PIL image; paper white). A blank
+        or near-blank image (:func:`hwutils.images.has_ink`) is an
+        :class:`~hwutils.errors.ImageError` naming it: no writer can be named."""
+        return self.identify_lines([image])
 
     def identify_lines(self, images) -> Identification:
-        """Score several lines of one writer together (their scores are averaged)."""
+        """Score several lines of one writer together (their scores are averaged);
+        every line must hold writing (as :meth:`identify_line`)."""
         images = list(images)
         if not images:
             raise DataError("identify_lines: no line images given")
-        return self._score(images)
+        grays = [require_ink(as_gray(im), image_name(im)) for im in images]
+        return self._score(grays)
 
     def identify_page(self, image) -> Identification:
         """Cut a whole page into lines (projection profile) and score them together."""
         from hwutils.datasets.pages import segment_lines
-        from hwutils.images import as_gray
 
         lines = segment_lines(as_gray(image))
         if not lines:

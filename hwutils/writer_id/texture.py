@@ -99,16 +99,19 @@ class TextureClassifier:
         return self.predict_proba(line_features(images, self.leg, self.bins))
 
     def save(self, path) -> Path:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(path, mean=self.mean, scale=self.scale, coef=self.coef, intercept=self.intercept,
-                 leg=self.leg, bins=self.bins)
-        return path
+        from hwutils import artifacts
+
+        return artifacts.save_npz(path, mean=self.mean, scale=self.scale, coef=self.coef, intercept=self.intercept,
+                                  leg=self.leg, bins=self.bins)
 
     @classmethod
     def load(cls, path) -> "TextureClassifier":
-        with np.load(Path(path), allow_pickle=False) as z:
-            return cls(z["mean"], z["scale"], z["coef"], z["intercept"], int(z["leg"]), int(z["bins"]))
+        """Read a classifier saved by :meth:`save` (``allow_pickle=False``); a missing or
+        corrupt file, or a missing array, is an :class:`~hwutils.errors.ArtifactError` naming it."""
+        from hwutils import artifacts
+
+        z = artifacts.load_npz(path, keys=("mean", "scale", "coef", "intercept", "leg", "bins"))
+        return cls(z["mean"], z["scale"], z["coef"], z["intercept"], int(z["leg"]), int(z["bins"]))
 
 
 def fuse(p_cnn, p_texture, weight: float) -> np.ndarray:
