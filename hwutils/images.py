@@ -151,6 +151,23 @@ def read_gray(path: str | os.PathLike) -> np.ndarray:
     empty, not an image, truncated (Pillow's ``LOAD_TRUNCATED_IMAGES`` is
     left off) or larger than the pixel limit (:func:`max_pixels`).
     """
+    return _open_image(path, decode=True)
+
+
+def check_image_file(path: str | os.PathLike) -> tuple[int, int]:
+    """Check cheaply (the header only, pixels not decoded) that ``path`` is an
+    image :func:`read_gray` can open, and return its ``(width, height)``.
+
+    The same :class:`ImageError` as :func:`read_gray` for a missing file, a
+    folder, zero bytes, not an image or an image over the pixel limit; a
+    truncated file is only found when its pixels are decoded.
+    """
+    return _open_image(path, decode=False)
+
+
+def _open_image(path, decode: bool):
+    """The door itself: open ``path`` with the project's pixel limit and every
+    failure as :class:`ImageError` naming it; the gray pixels (``decode``) or the size."""
     path = Path(path)
     if path.is_dir():
         raise ImageError(f"{path}: is a folder, not an image file")
@@ -173,9 +190,11 @@ def read_gray(path: str | os.PathLike) -> np.ndarray:
                 size = img.size
                 if limit is not None and size[0] * size[1] > limit:
                     raise Image.DecompressionBombError(f"{size[0]}x{size[1]}")
+                if not decode:
+                    return size
                 img.load()
                 img = ImageOps.exif_transpose(img)
-                arr = _pil_to_gray(img, path)
+                return _pil_to_gray(img, path)
     except ImageError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -186,7 +205,6 @@ def read_gray(path: str | os.PathLike) -> np.ndarray:
         raise ImageError(f"{path}: too large to decode in the memory available") from None
     except Exception as exc:  # noqa: BLE001 - any decoder failure is this file's fault, named as such
         raise ImageError(f"{path}: not a readable image ({exc.__class__.__name__}: {exc})") from None
-    return arr
 
 
 def as_gray(image, name: str | None = None) -> np.ndarray:

@@ -246,3 +246,17 @@ def test_save_gray_is_atomic_and_round_trips(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         I.save_gray(np.zeros((5, 5), np.uint8), path)
     assert I.read_gray(path).tolist() == img.tolist() and sorted(p.name for p in path.parent.iterdir()) == ["page.png"]
+
+
+def test_check_image_file_reads_the_header_only_with_the_same_errors(tmp_path, monkeypatch):
+    monkeypatch.delenv(I.MAX_PIXELS_ENV, raising=False)
+    path = _png(tmp_path / "page.png", _page(20, 30))
+    assert I.check_image_file(path) == (30, 20)
+    monkeypatch.setattr(I, "MAX_PIXELS", 100)
+    with pytest.raises(ImageError, match="30x20 = 600 pixels, over the limit of 100"):
+        I.check_image_file(path)
+    (tmp_path / "zero.png").write_bytes(b"")
+    for bad, expected in ((tmp_path, "is a folder"), (tmp_path / "zero.png", "empty file"),
+                          (tmp_path / "none.png", "no such image file")):
+        with pytest.raises(ImageError, match=expected):
+            I.check_image_file(bad)
