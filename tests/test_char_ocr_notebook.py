@@ -73,3 +73,50 @@ def test_idx_digits_tested_on_another_file_with_elastic_augmentation(hw, tmp_pat
     assert 0 <= metrics["mnist_accuracy"] <= 1
     bad = hw("run", "char_ocr", "-f", "params/char_ocr/smoke.yaml", "-p", "elastic", "-2", outputs=tmp_path / "bad")
     assert bad.returncode != 0 and "elastic" in bad.stderr
+
+
+@pytest.mark.slow
+def test_unreadable_listed_words_are_counted_and_all_unreadable_fails_before_training(hw, tmp_path):
+    import csv
+
+    import numpy as np
+    from PIL import Image
+
+    from hwutils.ocr import data as D
+
+    words = tmp_path / "words"
+    words.mkdir()
+    images, labels = D.compose_words(D.synthetic_chars("ABEILMNORSTU", 4, seed=3), 6, seed=3)
+    rows = ["FILENAME,IDENTITY"]
+    for k, (img, label) in enumerate(zip(images, labels)):
+        if k == 2:
+            (words / "w02.png").write_bytes(b"")        # zero bytes, in the middle
+        elif k != 4:                                    # w04.png is listed but missing
+            Image.fromarray(img).save(words / f"w{k:02d}.png")
+        rows.append(f"w{k:02d}.png,{label}")
+    rows.append("w99.png")                              # a row shorter than the header
+    (words / "labels.csv").write_text("\n".join(rows) + "\n")
+    common = ["run", "char_ocr", "-f", "params/char_ocr/smoke.yaml", "-p", "n_sample_words", "6"]
+
+    # none readable: one line naming the CSV, before any training
+    (tmp_path / "none").mkdir()
+    (tmp_path / "none" / "labels.csv").write_text("FILENAME,IDENTITY\na.png,ANNA\nb.png,BOB\n")
+    bad = hw(*common, "-p", "words_csv", str(tmp_path / "none" / "labels.csv"), outputs=tmp_path / "bad")
+    assert bad.returncode == 1, bad.stderr[-3000:]   # a run that started and failed (hw's EXIT_FAILED)
+    last = bad.stderr.strip().splitlines()[-1]
+    assert "raised DataError: " in last and "labels.csv: none of the 2 word images listed could be read (first: " in last
+    assert "a.png: no such image file); " in last and "no image files, only 1 other file(s) such as labels.csv" in last
+    assert not list((tmp_path / "bad").rglob("training_curves.png"))
+
+    proc = hw(*common, "-p", "words_csv", str(words / "labels.csv"))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    run = only_run_dir(hw.outputs, "char_ocr")
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["unreadable_files"] == 2 and metrics["words_scored"] == 4 and metrics["csv_rows_skipped"] == 1
+    with open(run / "artifacts/word_readings.csv", newline="") as fh:
+        table = list(csv.DictReader(fh))
+    assert [(r["file"], r["label"]) for r in table] == [(f"w{k:02d}.png", labels[k]) for k in range(6)]
+    assert [r["kind"] for r in table] == ["word", "word", "unreadable_file", "word", "unreadable_file", "word"]
+    assert "empty file (0 bytes)" in table[2]["error"] and "no such image file" in table[4]["error"]
+    figures = sorted(p.stem for p in (run / "artifacts/figures").glob("word_*.png"))
+    assert figures == ["word_00", "word_01", "word_02", "word_03"]   # the four readable words, none unreadable

@@ -112,3 +112,94 @@ def test_allowed_characters_restrict_the_reading():
     assert set(letters.read_word(_word(3)).text) <= set("AB")
     with pytest.raises(HwError, match="allowed"):
         R.Reader(model, allowed="a?")
+
+
+# ------------------------------------------- unreadable words never shift labels
+def _word_files(tmp_path, labels_and_widths):
+    """Word image files of distinct widths (one box per letter) and a labels CSV;
+    ``None`` width: a zero-byte file, ``0``: a file listed but missing."""
+    from hwutils.images import save_gray
+
+    lines = ["FILENAME,IDENTITY"]
+    for k, (label, n) in enumerate(labels_and_widths):
+        name = f"w{k}.png"
+        if n is None:
+            (tmp_path / name).write_bytes(b"")
+        elif n:
+            save_gray(_word(n), tmp_path / name)
+        lines.append(f"{name},{label}")
+    (tmp_path / "labels.csv").write_text("\n".join(lines) + "\n")
+    return tmp_path / "labels.csv"
+
+
+def test_unreadable_words_keep_every_row_with_its_own_label_and_image(reader, tmp_path):
+    from hwutils.datasets.words import load_word_labels
+    from hwutils.ocr import evaluate as E
+
+    csv = _word_files(tmp_path, [("HELLO", 5), ("GONE", None), ("AB", 2), ("LOST", 0), ("WORLD", 4), ("EMPTY", 1)])
+    records = load_word_labels(csv)
+    m, rows = R.evaluate_words(reader, records, batch=4)   # a batch boundary inside the list
+    assert [r["label"] for r in rows] == ["HELLO", "GONE", "AB", "LOST", "WORLD", "EMPTY"]
+    assert [r["file"] for r in rows] == [f"w{k}.png" for k in range(6)]
+    assert [r["index"] for r in rows] == list(range(6))
+    assert [r["kind"] for r in rows] == ["word", "unreadable_file", "word", "unreadable_file", "word", "empty"]
+    assert "empty file (0 bytes)" in rows[1]["error"] and "no such image file" in rows[3]["error"]
+    assert m["unreadable_files"] == 2 and m["words_scored"] == 3 and m["labels_empty"] == 1
+    # each readable row's reading is the reading of its own image
+    assert [len(rows[i]["read"]) for i in (0, 2, 4)] == [5, 2, 4]
+    # the report's sample words: each image with its own label, unreadable ones never drawn
+    samples = E.sample_words(records, rows, 8)
+    assert [row["label"] for _, row in samples] == ["HELLO", "AB", "WORLD", "EMPTY"]
+    for image, row in samples:
+        assert image == tmp_path / row["file"]
+    assert [row["label"] for _, row in E.sample_words(records, rows, 2)] == ["HELLO", "AB"]
+
+
+def test_sample_words_refuses_rows_of_other_items(reader):
+    from hwutils.ocr import evaluate as E
+
+    items = [(_word(3), "ABC"), (_word(2), "XY")]
+    _, rows = R.evaluate_words(reader, items)
+    assert [(len(img[0]), row["label"]) for img, row in E.sample_words(items, rows, 5)] == [(120, "ABC"), (90, "XY")]
+    with pytest.raises(ValueError, match="row 0 .*label 'ABC'.*'XY'"):
+        E.sample_words(items[::-1], rows, 5)
+
+
+def test_no_scorable_word_is_one_error_naming_the_source(reader, tmp_path):
+    from hwutils.errors import DataError
+
+    csv = _word_files(tmp_path, [("ANNA", None), ("BOB", 0), ("CY", None)])
+    from hwutils.datasets.words import load_word_labels
+
+    with pytest.raises(DataError, match=r"labels.csv: none of the 3 word images listed could be read "
+                                         r"\(first: .*w0.png: empty file \(0 bytes\)\)"):
+        R.evaluate_words(reader, load_word_labels(csv), source=csv)
+    with pytest.raises(DataError, match=r"no word could be scored: 2 words: 1 labelled EMPTY, 1 without a label"):
+        R.evaluate_words(reader, [(_word(1), "EMPTY"), (_word(1), "UNREADABLE")])
+    with pytest.raises(DataError, match="no words to evaluate"):
+        R.evaluate_words(reader, [], source="names.csv")
+
+
+def test_word_files_are_checked_before_training(tmp_path):
+    from hwutils.datasets.words import load_word_labels
+    from hwutils.errors import DataError
+    from hwutils.ocr import evaluate as E
+
+    (tmp_path / "junk.png").write_bytes(b"not a png")
+    csv = _word_files(tmp_path, [("ANNA", 4), ("BOB", None), ("CY", 0)])
+    recs = load_word_labels(csv)
+    bad = E.check_word_files(recs + [load_word_labels(csv)[0].__class__(tmp_path / "junk.png", "JO")], csv)
+    assert [(p.rsplit("/", 1)[-1], why.split(": ", 1)[1]) for p, why in bad] == [
+        ("w1.png", "empty file (0 bytes)"), ("w2.png", "no such image file"),
+        ("junk.png", "not a readable image (UnidentifiedImageError)")]
+    with pytest.raises(DataError, match=r"labels.csv: none of the 2 word images listed could be read "
+                                         r"\(first: .*w1.png: empty file \(0 bytes\)\)"):
+        E.check_word_files(recs[1:], csv)
+    with pytest.raises(DataError, match="labels.csv: no words to evaluate"):
+        E.check_word_files([], csv)
+    empty = tmp_path / "empty_dir"
+    empty.mkdir()
+    with pytest.raises(DataError, match=r"labels.csv: none of the 3 word images listed could be read \(first: "
+                                         r".*empty_dir/w0.png: no such image file\); .*empty_dir: empty, no image "
+                                         r"files \(looked for .png, .jpg"):
+        E.check_word_files(load_word_labels(csv, empty), csv)

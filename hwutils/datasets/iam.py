@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hwutils.datasets.folders import no_match, require_images
 from hwutils.errors import DataError, check_choice
 
 LEVELS = ("lines", "sentences")
@@ -118,8 +119,15 @@ def load_iam(root: str | Path, level: str = "lines", ok_only: bool = True, top_w
         raise DataError(f"{folder}: image folder not found (expected {level}/<prefix>/<form>/<id>.png)")
     status = read_status(root / f"{level}.txt") if ok_only else {}
     keep = set(choose_writers(writer_of_form, top_writers, min_forms))
+    found = sorted(folder.glob("*/*/*.png"))
+    if not found:  # empty, no images at all, or images not at <prefix>/<form>/<id>.png
+        raise no_match(folder, require_images(folder, recursive=True, what=f"{level} images"),
+                       f"the IAM layout {level}/<prefix>/<form>/<id>.png")
+    if not any(form_of(p.stem) in writer_of_form for p in found):
+        raise DataError(f"{folder}: none of its {len(found)} images belongs to a form listed in "
+                        f"{root / 'forms.txt'} (e.g. {found[0].relative_to(folder)}: form {form_of(found[0].stem)!r})")
     records = []
-    for path in sorted(folder.glob("*/*/*.png")):
+    for path in found:
         image_id = path.stem
         form = form_of(image_id)
         writer = writer_of_form.get(form)

@@ -23,9 +23,10 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage, signal
 
+from hwutils.datasets.folders import no_match, require_images
 from hwutils.datasets.iam import LineRecord
 from hwutils.errors import DataError, HwError, ParamsError, check_choice
-from hwutils.images import binarize, list_images, read_gray
+from hwutils.images import binarize, read_gray
 
 CSAFE_PATTERN = r"w(?P<writer>\d+)_s(?P<session>\d+)_p(?P<prompt>[A-Za-z]+)_r(?P<rep>\d+)"
 SPLIT_BY = ("page", "line")
@@ -154,10 +155,11 @@ def load_pages(root: str | Path, name_pattern: str = CSAFE_PATTERN, segment: boo
     root = Path(root)
     if not root.is_dir():
         raise DataError(f"{root}: no such image folder")
-    files = [(p, writer_from_name(p, name_pattern)) for p in list_images(root)]
+    images = require_images(root, what="page images")
+    files = [(p, writer_from_name(p, name_pattern)) for p in images]
     files = [(p, wr) for p, wr in files if wr is not None]
     if not files:
-        raise DataError(f"{root}: no image file name matches name_pattern {name_pattern!r}")
+        raise no_match(root, images, f"name_pattern {name_pattern!r}")
     records: list[LineRecord] = []
     skipped: list[tuple[str, str]] = []
     for path, writer in files:

@@ -66,12 +66,7 @@ def _forger_of(stem: str, person: str) -> str:
 def load_sign_data(root, min_genuine: int = 2) -> list[SignatureRecord]:
     """All signatures under ``root`` in the sign_data layout, sorted by path."""
     root = Path(root)
-    try:
-        pairs = load_folder_per_class(root)
-    except DataError:
-        if root.is_dir():
-            raise DataError(f"{root}: no signature images found (expected ROOT/<person>/*.png)") from None
-        raise
+    pairs = load_folder_per_class(root, kind="person", what="signature images")
     records = []
     for path, label in pairs:
         if label.endswith(FORGERY_SUFFIX):

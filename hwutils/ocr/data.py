@@ -126,7 +126,7 @@ def folder_chars(root, cap: int | None = None, seed: int = 0) -> CharSet:
     from hwutils.datasets.folders import load_folder_per_class
     from hwutils.images import read_gray
 
-    records = load_folder_per_class(root, cap=cap, seed=seed)
+    records = load_folder_per_class(root, cap=cap, seed=seed, what="character images")
     records = [(p, lab) for p, lab in records if lab.upper() in CLASSES and len(lab) == 1]
     if not records:
         raise DataError(f"{root}: no sub-folder named after one of the 36 classes (0-9, A-Z)")

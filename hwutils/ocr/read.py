@@ -249,36 +249,52 @@ def letters_only(text: str) -> str:
     return "".join(c for c in text.upper() if c in CLASSES)
 
 
-def evaluate_words(reader: Reader, items, non_word_labels=NON_WORD_LABELS, batch: int = 64) -> tuple[dict, list[dict]]:
+def evaluate_words(reader: Reader, items, non_word_labels=NON_WORD_LABELS, batch: int = 64,
+                   source=None) -> tuple[dict, list[dict]]:
     """Read labelled words and score them.
 
     ``items``: ``(image_or_path, label)`` pairs (or records with ``path`` and
     ``label``). Returns ``(metrics, rows)``: ``cer`` (edit distance over
     reference length, spaces and hyphens included), ``word_accuracy``,
     ``cer_letters``/``word_accuracy_letters`` (spaces and hyphens ignored),
-    and counts of every kind of label and of unreadable files; one row per item.
+    and counts of every kind of label and of unreadable files. One row per
+    item, in item order, each with its item's position (``index``), file
+    name, label and reading; an unreadable file is a row of kind
+    ``unreadable_file`` with its ``error`` (draw samples with
+    :func:`hwutils.ocr.evaluate.sample_words`). Raises :class:`DataError`
+    naming ``source`` (e.g. the labels CSV) when no word could be scored,
+    instead of metrics without a CER.
     """
-    items = [(getattr(it, "path", None) or it[0], getattr(it, "label", None) if hasattr(it, "label") else it[1])
-             for it in items]
+    import os
+
+    from hwutils.errors import DataError
+    from hwutils.ocr.evaluate import item_image, item_label, none_readable
+
+    items = [(item_image(it), item_label(it)) for it in items]
+    source = source or "word evaluation"
+    if not items:
+        raise DataError(f"{source}: no words to evaluate")
     rows, refs, hyps = [], [], []
     counts = {"word": 0, "empty": 0, "no_label": 0, "outside_alphabet": 0, "unreadable_file": 0}
     empty_ok = 0
     for start in range(0, len(items), batch):
         chunk = items[start: start + batch]
-        good, imgs = [], []
-        for image, label in chunk:
+        chunk_rows, imgs, read_rows = [], [], []
+        for index, (image, label) in enumerate(chunk, start):
+            row = {"index": index, "file": Path(image).name if isinstance(image, (str, os.PathLike)) else "",
+                   "label": label}
             try:
                 imgs.append(I.as_gray(image))
-                good.append((image, label))
+                read_rows.append(row)
             except ImageError as exc:
                 counts["unreadable_file"] += 1
-                rows.append({"file": str(image), "label": label, "kind": "unreadable_file", "read": "",
-                             "error": str(exc)})
-        for (image, label), reading in zip(good, reader.read_words(imgs)):
+                row.update(kind="unreadable_file", read="", error=str(exc))
+            chunk_rows.append(row)
+        for row, reading in zip(read_rows, reader.read_words(imgs), strict=True):
+            label = row["label"]
             kind = label_kind(label, non_word_labels=non_word_labels)
             counts[kind] += 1
-            row = {"file": Path(str(image)).name if isinstance(image, (str, Path)) else "", "label": label,
-                   "kind": kind, "read": reading.text}
+            row.update(kind=kind, read=reading.text)
             if kind == "word":
                 ref = label.strip().upper()
                 refs.append(ref)
@@ -288,7 +304,15 @@ def evaluate_words(reader: Reader, items, non_word_labels=NON_WORD_LABELS, batch
             elif kind == "empty":
                 row["correct"] = reading.text == ""
                 empty_ok += row["correct"]
-            rows.append(row)
+        rows += chunk_rows
+    if counts["word"] == 0:
+        if counts["unreadable_file"] == len(items):
+            first = next(r for r in rows if r["kind"] == "unreadable_file")["error"]
+            raise none_readable(source, len(items), first)
+        parts = [f"{counts[k]} {what}" for k, what in (
+            ("unreadable_file", "unreadable"), ("empty", "labelled EMPTY"), ("no_label", "without a label"),
+            ("outside_alphabet", "outside the alphabet")) if counts[k]]
+        raise DataError(f"{source}: no word could be scored: {len(items)} words: {', '.join(parts)}")
     out = {
         "cer": metrics.cer(refs, hyps),
         "word_accuracy": metrics.word_accuracy(refs, hyps),
