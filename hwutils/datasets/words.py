@@ -36,9 +36,8 @@ def read_word_labels(labels_csv, image_dir=None, limit: int | None = None,
     name; blank lines are not rows. Bad rows are skipped and their lines
     returned; more than one bad row and more than ``max_bad_fraction`` of
     the rows read is an error (a cut file or another delimiter, not a stray
-    line). Missing image files
-    are not checked here (:func:`hwutils.ocr.evaluate.check_word_files` does,
-    cheaply). Raises :class:`DataError` naming the file (and lines) when the
+    line). Image files are not checked here
+    (:func:`hwutils.ocr.evaluate.check_word_files` does, cheaply). Raises :class:`DataError` naming the file (and lines) when the
     CSV is missing, lacks the two columns, has too many bad rows or no row.
     """
     labels_csv = Path(labels_csv)
