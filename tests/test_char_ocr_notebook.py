@@ -18,7 +18,7 @@ def test_smoke_run(hw):
     assert {"training_curves", "confusion_matrix", "per_class_accuracy", "word_00"} <= figures
     from hwutils.ocr.read import load_reader
     reader = load_reader(run)
-    assert reader.read_word(__import__("numpy").full((30, 80), 255, "uint8")).text == ""
+    assert reader.read_word(__import__("numpy").full((30, 80), 255, "uint8"), blank="empty").text == ""
 
 
 @pytest.mark.slow

@@ -20,7 +20,7 @@ import numpy as np
 
 from hwutils import images as I
 from hwutils import metrics
-from hwutils.errors import HwError, ImageError, ParamsError
+from hwutils.errors import HwError, ImageError, ParamsError, check_choice
 from hwutils.ocr import CLASSES
 from hwutils.ocr.language import CharBigram
 from hwutils.ocr.model import predict_probs
@@ -30,6 +30,7 @@ from hwutils.ocr.segment import space_flags, over_segment, segment_word
 MODEL_FILE = "ocr_classifier.keras"
 READER_FILE = "reader.json"
 NON_WORD_LABELS = ("EMPTY", "UNREADABLE")
+BLANK_CHOICES = ("error", "empty")
 
 
 @dataclass
@@ -105,18 +106,30 @@ class Reader:
         return Reader(self.model, self.classes, self.segment_kwargs, self.max_side, self._allowed,
                       None if self.search is None else vars(self.search), self.language_model, lm_weight)
 
-    def read_word(self, image) -> WordReading:
+    def read_word(self, image, blank: str = "error") -> WordReading:
         """``image``: a path, PIL image or array. Raises :class:`ImageError`
-        (one line naming the file) when it cannot be read. Images larger than
-        ``max_side`` are scaled down to segment; boxes are given in the
-        original image's pixels."""
-        return self.read_words([image])[0]
+        (one line naming the file) when it cannot be read, and, with ``blank``
+        ``"error"`` (the default), when it is blank or near-blank
+        (:func:`hwutils.images.has_ink`); ``blank="empty"`` reads such an
+        image as the empty word. Images larger than ``max_side`` are scaled
+        down to segment; boxes are given in the original image's pixels."""
+        return self.read_words([image], blank=blank)[0]
 
-    def read_words(self, images) -> list[WordReading]:
-        """Read many words, classifying all their characters in one batch."""
+    def read_words(self, images, blank: str = "empty") -> list[WordReading]:
+        """Read many words, classifying all their characters in one batch.
+
+        ``blank``: what a blank or near-blank image gives: ``"empty"`` (the
+        default here, for scoring labelled fields where an empty field is an
+        answer: the empty word, no characters) or ``"error"`` (an
+        :class:`ImageError` naming it, as :meth:`read_word`)."""
+        check_choice("blank", blank, BLANK_CHOICES)
         grays, scales = [], []
         for image in images:
             gray = I.as_gray(image)
+            if blank == "error":
+                I.require_ink(gray, I.image_name(image))
+            elif not I.has_ink(gray):
+                gray = np.full((1, 1), 255, np.uint8)  # nothing to segment: read as the empty word
             scale = 1.0
             if max(gray.shape) > self.max_side:
                 scale = max(gray.shape) / self.max_side
@@ -214,14 +227,14 @@ def load_reader(run_dir, allowed: str = "", lm_weight: float | None = None) -> R
     art = run_dir if (run_dir / MODEL_FILE).is_file() else run_dir / "artifacts"
     if not (art / MODEL_FILE).is_file():
         raise HwError(f"{run_dir}: not a char_ocr run folder (no artifacts/{MODEL_FILE})")
-    settings = {}
-    if (art / READER_FILE).is_file():
-        try:
-            settings = json.loads((art / READER_FILE).read_text())
-        except json.JSONDecodeError as exc:
-            raise HwError(f"{art / READER_FILE}: not valid JSON ({exc})") from None
+    from hwutils import artifacts
+
+    settings = artifacts.load_json(art / READER_FILE) if (art / READER_FILE).exists() else {}
     lm = settings.get("language_model")
-    lm = None if lm is None else CharBigram.from_dict(lm)
+    try:
+        lm = None if lm is None else CharBigram.from_dict(lm)
+    except HwError as exc:
+        raise artifacts.ArtifactError(f"{art / READER_FILE}: 'language_model': {exc}") from None
     weight = settings.get("lm_weight", 0.0) if lm_weight is None else lm_weight
     return Reader(training.load_model(art / MODEL_FILE), settings.get("classes", CLASSES),
                   settings.get("segment", {}), allowed=allowed, search=settings.get("search", {}),
