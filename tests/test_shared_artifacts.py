@@ -305,3 +305,42 @@ def test_verifier_screener_reader_and_vae_loaders_name_bad_artifacts(tmp_path):
 
     with pytest.raises(ArtifactError, match=f"^{tmp_path / 'vae_run' / 'artifacts' / 'vae.keras'}: missing$"):
         load_vae(tmp_path / "vae_run")
+
+
+def test_nothing_loads_unsafely_or_saves_around_the_safe_helpers():
+    """A scan of the package and the notebooks: models, arrays and YAML load only
+    through the safe paths; arrays and models save only through hwutils.artifacts."""
+    import re
+    from pathlib import Path
+
+    import nbformat
+
+    root = Path(__file__).resolve().parents[1]
+    sources = {p: p.read_text() for p in (root / "hwutils").rglob("*.py")}
+    for nb in (root / "notebooks").glob("*.ipynb"):
+        sources[nb] = "\n".join(c.source for c in nbformat.read(nb, 4).cells if c.cell_type == "code")
+    never = re.compile(r"allow_pickle\s*=\s*True|safe_mode\s*=\s*False|enable_unsafe_deserialization|"
+                       r"import pickle|yaml\.load\(|yaml\.unsafe_load|cloudpickle|joblib\.load")
+    only_in_artifacts = re.compile(r"np\.load\(|np\.save\(|np\.savez|keras\.saving\.load_model|"
+                                   r"keras\.models\.load_model|\bmodel\.save\(")
+    found = []
+    for path, text in sources.items():
+        rel = path.relative_to(root).as_posix()
+        for n, line in enumerate(text.splitlines(), 1):
+            if never.search(line) or (only_in_artifacts.search(line) and rel != "hwutils/artifacts.py"):
+                found.append(f"{rel}:{n}: {line.strip()}")
+    assert found == []
+
+
+def test_no_hwutils_module_turns_on_truncated_image_loading():
+    import importlib
+    import pkgutil
+
+    from PIL import ImageFile
+
+    import hwutils
+
+    for mod in pkgutil.walk_packages(hwutils.__path__, "hwutils."):
+        if not mod.name.endswith("__main__"):
+            importlib.import_module(mod.name)
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is False
