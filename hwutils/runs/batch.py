@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -64,11 +65,51 @@ def default_items() -> list[BatchItem]:
     return items
 
 
-def _run_one(item: BatchItem, extra: list[str], lock: threading.Lock, prefix: bool) -> BatchItem:
+class _Supervisor:
+    """The batch's child processes, and the stop request that ends them all.
+
+    Children run in their own sessions, so a terminal's Ctrl-C reaches only
+    the batch, which then sends each child SIGTERM: every child records its
+    run ``interrupted`` itself, and runs not yet started are not started.
+    """
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.children: list[subprocess.Popen] = []
+        self.stopping = threading.Event()
+        self.signal_name = ""
+
+    def start(self, cmd) -> subprocess.Popen | None:
+        with self.lock:
+            if self.stopping.is_set():
+                return None
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
+                                    env=dict(os.environ, PYTHONUNBUFFERED="1"), cwd=project_root(),
+                                    start_new_session=True)
+            self.children.append(proc)
+            return proc
+
+    def stop(self, signame: str) -> None:
+        with self.lock:
+            if not self.stopping.is_set():
+                self.signal_name = signame
+            self.stopping.set()
+            for proc in self.children:
+                if proc.poll() is None:
+                    try:
+                        proc.send_signal(signal.SIGTERM)
+                    except OSError:
+                        pass
+
+
+def _run_one(item: BatchItem, extra: list[str], lock: threading.Lock, prefix: bool,
+             supervisor: _Supervisor) -> BatchItem:
     cmd = [sys.executable, "-m", "hwutils", "run", item.stage, "-f", str(item.params_file), *extra]
     start = time.monotonic()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
-                            env=dict(os.environ, PYTHONUNBUFFERED="1"), cwd=project_root())
+    proc = supervisor.start(cmd)
+    if proc is None:
+        item.status = "not started"
+        return item
     item.status = "running"
     for line in proc.stdout:
         m = _STARTED.match(line)
@@ -84,14 +125,34 @@ def _run_one(item: BatchItem, extra: list[str], lock: threading.Lock, prefix: bo
 
 
 def run_batch(items: list[BatchItem], jobs: int = 1, extra: list[str] | None = None) -> int:
-    """Run the items ``jobs`` at a time; print a summary; exit code 0 only if all succeeded."""
+    """Run the items ``jobs`` at a time; print a summary. Exit code 0 if all
+    succeeded, 1 if any failed, 130 when stopped by SIGTERM or Ctrl-C (each
+    running child is stopped and records its run ``interrupted``)."""
     lock = threading.Lock()
     jobs = max(1, jobs)
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        done = list(pool.map(lambda it: _run_one(it, list(extra or []), lock, jobs > 1 or len(items) > 1), items))
-    rows = [[it.name, it.run_id, it.status, format_duration(it.duration), str(it.exit_code)] for it in done]
-    print("\nBatch summary")
+    supervisor = _Supervisor()
+    prefix = jobs > 1 or len(items) > 1
+
+    def on_signal(signum, frame):
+        supervisor.stop("SIGTERM" if signum == signal.SIGTERM else "Ctrl-C")
+
+    old = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        pool = ThreadPoolExecutor(max_workers=jobs)
+        futures = [pool.submit(_run_one, it, list(extra or []), lock, prefix, supervisor) for it in items]
+        while not all(f.done() for f in futures):
+            time.sleep(0.2)  # the main thread stays free to take signals
+        done = [f.result() for f in futures]
+        pool.shutdown()
+    finally:
+        for s, handler in old.items():
+            signal.signal(s, handler)
+    rows = [[it.name, it.run_id, it.status, format_duration(it.duration), "" if it.exit_code is None
+             else str(it.exit_code)] for it in done]
+    print("\nBatch summary" + (f" (stopped by {supervisor.signal_name})" if supervisor.stopping.is_set() else ""))
     print(text_table(rows, ["item", "run id", "status", "duration", "exit"]))
     failed = [it for it in done if it.status != "ok"]
     print(f"{len(done) - len(failed)} of {len(done)} runs ok")
+    if supervisor.stopping.is_set():
+        return 130
     return 1 if failed else 0

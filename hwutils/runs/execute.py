@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import signal
 import sys
 import time
@@ -26,7 +27,7 @@ from pathlib import Path
 import yaml
 
 from hwutils.errors import HwError
-from hwutils.report import HEADLINE_KEY, RUN_DIR_ENV, headline_metrics, load_metrics, write_text_atomic
+from hwutils.report import HEADLINE_KEY, RUN_DIR_ENV, headline_metrics, write_text_atomic
 from hwutils.runs import manifest as mf
 from hwutils.runs.index import rebuild_index
 from hwutils.runs.params import notebook_parameters, resolve
@@ -63,18 +64,23 @@ def prepare(request: RunRequest):
     specs = notebook_parameters(stage.notebook)
     effective, given, sources = resolve(stage.name, specs, files, request.overrides)
     outputs = outputs_root()
-    _check_writable(outputs)
+    _check_writable(outputs, outputs / stage.name)
     label = request.label or "+".join([f.stem for f in files] or ["defaults"]) + ("+p" if request.overrides else "")
     return stage, effective, given, sources, outputs, label
 
 
-def _check_writable(outputs: Path) -> None:
+def _check_writable(outputs: Path, stage_dir: Path) -> None:
+    """The outputs folder and its stage folder exist (or can be made) and take new files."""
     try:
         outputs.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise HwError(f"outputs folder {outputs} cannot be created ({exc.strerror})") from None
     if not os.access(outputs, os.W_OK | os.X_OK):
         raise HwError(f"outputs folder {outputs} is not writable")
+    if stage_dir.exists() and not stage_dir.is_dir():
+        raise HwError(f"stage folder {stage_dir} is not a folder")
+    if stage_dir.is_dir() and not os.access(stage_dir, os.W_OK | os.X_OK):
+        raise HwError(f"stage folder {stage_dir} is not writable")
 
 
 class _Terminated(KeyboardInterrupt):
@@ -86,6 +92,14 @@ def _on_sigterm(signum, frame):
     raise _Terminated()
 
 
+def _on_sigint(signum, frame):
+    # The kernel runs in its own session (a terminal's Ctrl-C reaches only us):
+    # kill it before papermill's clean-up asks it to shut down, which makes a
+    # kernel in the middle of a cell print zmq tracebacks on our terminal.
+    _kill_children()
+    raise KeyboardInterrupt()
+
+
 def _setup_logging() -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
@@ -95,37 +109,83 @@ def _setup_logging() -> None:
     log.propagate = False
 
 
+RESERVE_FILE = ".hw-reserve"
+RESERVE_BYTES = 256 * 1024
+
+
+def _reserve_space(run_dir: Path) -> None:
+    """Hold some disk space for recording the outcome: when the disk fills
+    during the run, it is freed so the final manifest can still be written."""
+    try:
+        with open(run_dir / RESERVE_FILE, "wb") as fh:
+            fh.write(b"\0" * RESERVE_BYTES)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except OSError:
+        _release_space(run_dir)
+
+
+def _release_space(run_dir: Path) -> None:
+    try:
+        (run_dir / RESERVE_FILE).unlink()
+    except OSError:
+        pass
+
+
+def _cause(exc: OSError, path: Path | None = None) -> str:
+    """``<file>: <reason>`` of an OSError (the file we meant, not a temporary name)."""
+    where = path.name if path else (Path(exc.filename).name if getattr(exc, "filename", None) else "")
+    return f"{where + ': ' if where else ''}{exc.strerror or exc}"
+
+
 def execute(request: RunRequest) -> RunResult:
-    """Run one stage notebook; never raises for notebook errors (see the result's status)."""
+    """Run one stage notebook; never raises for notebook errors (see the result's status).
+
+    Bad input raises :class:`HwError` before any folder exists. Once the
+    run folder exists, every way out records an end state: ``ok``,
+    ``failed`` (the notebook failed, or the outcome could not be fully
+    recorded: the message names the cause) or ``interrupted``; a process
+    killed outright is seen as ``lost`` by readers (its heartbeat stops).
+    """
     stage, effective, given, sources, outputs, label = prepare(request)
     run_id, run_dir = mf.create_run_dir(outputs / stage.name)
-    (run_dir / "artifacts").mkdir()
-    write_text_atomic(run_dir / "params.yaml", yaml.safe_dump(effective, sort_keys=False, allow_unicode=True))
     argv = request.argv or ["hw", "run", stage.name]
-    manifest = mf.start_manifest(run_id, stage.name, label, argv, effective, sources, effective.get("seed"),
-                                 project_root())
-    mf.write_manifest(run_dir, manifest)
-    rebuild_index(outputs)
-    print(f"hw: run {stage.name}/{run_id} started ({label}) -> {run_dir}", file=sys.stderr, flush=True)
-
+    try:
+        (run_dir / "artifacts").mkdir()
+        write_text_atomic(run_dir / "params.yaml", yaml.safe_dump(effective, sort_keys=False, allow_unicode=True))
+        manifest = mf.start_manifest(run_id, stage.name, label, argv, effective, sources, effective.get("seed"),
+                                     project_root())
+        writer = mf.ManifestWriter(run_dir, manifest)
+        writer.write()
+    except OSError as exc:  # nothing recorded yet: leave no half-made run folder behind
+        shutil.rmtree(run_dir, ignore_errors=True)
+        return RunResult(run_id, run_dir, "failed", EXIT_FAILED,
+                         f"run {stage.name}/{run_id} could not start: {_cause(exc)}")
     started = time.monotonic()
     status, message, error = "ok", "", None
     old_term = signal.signal(signal.SIGTERM, _on_sigterm)
+    old_int = signal.signal(signal.SIGINT, _on_sigint)
     old_env = {k: os.environ.get(k) for k in (RUN_DIR_ENV, "HW_STAGE", "HW_RUN_ID")}
     os.environ.update({RUN_DIR_ENV: str(run_dir), "HW_STAGE": stage.name, "HW_RUN_ID": run_id})
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    try:
-        _papermill(stage.notebook, run_dir / "notebook.ipynb", given, project_root())
+    io = _AtomicRunFolderIO(writer)
+    writer.start_heartbeat()
+    try:  # from here on, every way out records an end state
+        _reserve_space(run_dir)
+        _rebuild_index_quietly(outputs)
+        print(f"hw: run {stage.name}/{run_id} started ({label}) -> {run_dir}", file=sys.stderr, flush=True)
+        _papermill(stage.notebook, run_dir / "notebook.ipynb", given, project_root(), io)
     except KeyboardInterrupt as exc:
         status = "interrupted"
         message = f"run {stage.name}/{run_id} interrupted ({'SIGTERM' if isinstance(exc, _Terminated) else 'Ctrl-C'})"
         error = {"message": message}
     except Exception as exc:  # the notebook failed: record, report, exit non-zero
         status = "failed"
-        error = _describe_failure(exc)
+        error = _describe_failure(exc, run_dir / "notebook.ipynb", io.running_cell)
         message = f"run {stage.name}/{run_id} failed: {error['message']}"
     finally:
         signal.signal(signal.SIGTERM, old_term)
+        signal.signal(signal.SIGINT, old_int)
         for k, v in old_env.items():
             if v is None:
                 os.environ.pop(k, None)
@@ -134,26 +194,96 @@ def execute(request: RunRequest) -> RunResult:
         _kill_children()
     # Recording the outcome must survive a second Ctrl-C/SIGTERM as far as possible.
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    old_int = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        _finish(run_dir, manifest, status, error, time.monotonic() - started, request.show_code, outputs)
+        writer.stop_heartbeat()
+        status, recorded = _finish(run_dir, writer, status, error, time.monotonic() - started,
+                                   request.show_code, outputs)
     finally:
         signal.signal(signal.SIGTERM, old_term)
+        signal.signal(signal.SIGINT, old_int)
+        _release_space(run_dir)
     if status == "ok":
-        message = f"run {stage.name}/{run_id} ok in {manifest['duration_s']:.1f}s -> {run_dir}"
+        message = f"run {stage.name}/{run_id} ok in {writer.manifest['duration_s']:.1f}s -> {run_dir}"
+    elif recorded:
+        message = f"{message}; {recorded}" if message else f"run {stage.name}/{run_id} failed: {recorded}"
     code = {"ok": EXIT_OK, "failed": EXIT_FAILED, "interrupted": EXIT_INTERRUPTED}[status]
     return RunResult(run_id, run_dir, status, code, message)
 
 
-def _papermill(notebook: Path, output: Path, parameters: dict, cwd: Path) -> None:
+def _rebuild_index_quietly(outputs: Path) -> None:
+    """Rebuild the index; a full disk or a lost lock costs the index, never the run."""
+    try:
+        rebuild_index(outputs)
+    except OSError as exc:
+        print(f"hw: warning: index not rebuilt ({_cause(exc)})", file=sys.stderr, flush=True)
+
+
+def _papermill(notebook: Path, output: Path, parameters: dict, cwd: Path, io=None) -> None:
     import papermill
+    from papermill.iorw import papermill_io
 
     _setup_logging()
+    # Writes into this run folder (papermill's save after every cell, and the
+    # final one) go to a temporary name and are renamed into place, and each
+    # refreshes the run's heartbeat.
+    papermill_io.register(str(output.parent) + os.sep, io or _AtomicRunFolderIO())
     papermill.execute_notebook(
         str(notebook), str(output), parameters=parameters, cwd=str(cwd), kernel_name="python3",
-        log_output=True, progress_bar=False, request_save_on_cell_execute=True, report_mode=False)
+        log_output=True, progress_bar=False, request_save_on_cell_execute=True, report_mode=False,
+        # the kernel's own start-up warnings (TCP without CurveZMQ keys) are noise on a terminal
+        extra_arguments=["--IPKernelApp.log_level=ERROR"])
 
 
-def _describe_failure(exc: Exception) -> dict:
+class _AtomicRunFolderIO:
+    """A papermill I/O handler for the run folder: atomic writes plus a
+    heartbeat, and it remembers which cell the last save showed running (a
+    dead kernel's notebook is saved with every cell marked completed)."""
+
+    def __init__(self, writer=None):
+        from papermill.iorw import LocalHandler
+
+        self._local, self._writer = LocalHandler(), writer
+        self.running_cell: tuple[int, str] | None = None
+
+    def read(self, path):
+        return self._local.read(path)
+
+    def listdir(self, path):
+        return self._local.listdir(path)
+
+    def pretty_path(self, path):
+        return path
+
+    def cwd(self, new_path):
+        return self._local.cwd(new_path)
+
+    def write(self, buf, path):
+        write_text_atomic(path, buf)
+        if str(path).endswith(".ipynb"):  # the last cell seen running (the final save marks all completed)
+            self.running_cell = _running_cell_of(buf) or self.running_cell
+        if self._writer is not None:
+            self._writer.beat()
+
+
+def _running_cell_of(text: str) -> tuple[int, str] | None:
+    """The cell a saved notebook (its JSON text) shows running: (index, first line)."""
+    import json
+
+    try:
+        cells = json.loads(text).get("cells", [])
+    except (ValueError, AttributeError):
+        return None
+    for i, cell in enumerate(cells):
+        if (cell.get("metadata") or {}).get("papermill", {}).get("status") == "running":
+            source = cell.get("source", "")
+            source = "".join(source) if isinstance(source, list) else source
+            return i, next((line for line in source.splitlines() if line.strip()), "")
+    return None
+
+
+def _describe_failure(exc: Exception, notebook: Path | None = None,
+                      running: tuple[int, str] | None = None) -> dict:
     from papermill.exceptions import PapermillExecutionError
 
     if isinstance(exc, PapermillExecutionError):
@@ -163,8 +293,16 @@ def _describe_failure(exc: Exception) -> dict:
         return {"message": f"cell [{cell}] `{first_line[:80]}` raised {exc.ename}: {evalue}",
                 "cell_index": exc.cell_index, "exec_count": exc.exec_count, "ename": exc.ename,
                 "evalue": exc.evalue}
+    name = type(exc).__name__
+    if name == "DeadKernelError":
+        where = f" while running cell {running[0]} `{running[1][:80]}`" if running else ""
+        return {"message": f"the kernel died{where} (killed, or out of memory?)", "ename": name,
+                "evalue": str(exc), **({"cell_index": running[0]} if running else {})}
+    if isinstance(exc, OSError):
+        return {"message": f"could not save the notebook: {_cause(exc, notebook)}", "ename": name,
+                "evalue": str(exc)}
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return {"message": f"{type(exc).__name__}: {text}", "ename": type(exc).__name__, "evalue": str(exc)}
+    return {"message": f"{name}: {text}", "ename": name, "evalue": str(exc)}
 
 
 def _kill_children() -> None:
@@ -180,32 +318,65 @@ def _kill_children() -> None:
             pass
 
 
-def _finish(run_dir: Path, manifest: dict, status: str, error: dict | None, duration: float,
-            show_code: bool, outputs: Path) -> None:
-    metrics = load_metrics(run_dir)
-    env_file = run_dir / "environment.json"
-    if env_file.exists():
-        import json
+def _read_json_quietly(path: Path) -> dict:
+    import json
 
-        try:
-            env = json.loads(env_file.read_text())
-            manifest["devices"] = env.get("devices")
-            manifest["seed"] = env.get("seed", manifest.get("seed"))
-        except ValueError:
-            pass
-    manifest.update(status=status, end=mf.now_iso(), duration_s=round(duration, 3),
-                    headline=headline_metrics(metrics) if metrics else {}, error=error)
-    if HEADLINE_KEY in metrics:
-        manifest["headline_keys"] = metrics[HEADLINE_KEY]
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _finish(run_dir: Path, writer, status: str, error: dict | None, duration: float,
+            show_code: bool, outputs: Path) -> tuple[str, str]:
+    """Record the outcome: report.html, then the final manifest, then the index.
+
+    Returns ``(status, problem)``: when something could not be recorded
+    (disk full, read-only folder) the status becomes ``failed`` and
+    ``problem`` names the cause; the manifest says so if it can be written
+    at all (the space held at the start is given back for it).
+    """
+    manifest = writer.manifest
+    metrics = _read_json_quietly(run_dir / "metrics.json")
+    env = _read_json_quietly(run_dir / "environment.json")
+    if env:
+        manifest["devices"] = env.get("devices")
+        manifest["seed"] = env.get("seed", manifest.get("seed"))
+    fields = dict(status=status, end=mf.now_iso(), duration_s=round(duration, 3),
+                  headline=headline_metrics(metrics) if metrics else {}, error=error)
+    if isinstance(metrics.get(HEADLINE_KEY), list):
+        fields["headline_keys"] = metrics[HEADLINE_KEY]
+    problem = ""
     notebook = run_dir / "notebook.ipynb"
     if notebook.exists():
         try:
             export_html(notebook, run_dir / "report.html", show_code=show_code,
                         title=f"{manifest['stage']} {manifest['run_id']} ({status})")
+        except OSError as exc:
+            problem = f"could not record the run: {_cause(exc, run_dir / 'report.html')}"
         except Exception as exc:  # a report problem must not lose the run's record
-            manifest["report_error"] = f"{type(exc).__name__}: {exc}"
-    mf.write_manifest(run_dir, manifest)
-    rebuild_index(outputs)
+            fields["report_error"] = f"{type(exc).__name__}: {exc}"
+    if problem:
+        fields.update(status="failed", error=_merge_error(error, problem))
+    try:
+        writer.write(**fields)
+    except OSError as exc:
+        _release_space(run_dir)
+        problem = problem or f"could not record the run: {_cause(exc, run_dir / 'manifest.json')}"
+        fields.update(status="failed", error=_merge_error(error, problem))
+        try:
+            writer.write(**fields)
+        except OSError:
+            problem += " (manifest.json not updated: readers will show the run as lost)"
+    _rebuild_index_quietly(outputs)
+    return fields["status"], problem
+
+
+def _merge_error(error: dict | None, problem: str) -> dict:
+    if not error:
+        return {"message": problem}
+    return {**error, "message": f"{error.get('message', '')}; {problem}"}
 
 
 def export_html(notebook: Path, target: Path, show_code: bool = False, title: str | None = None) -> Path:

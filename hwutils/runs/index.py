@@ -14,34 +14,53 @@ from pathlib import Path
 
 from hwutils.errors import HwError
 from hwutils.report import write_text_atomic
-from hwutils.runs.manifest import read_manifest
+from hwutils.runs.manifest import load_run
 
 
 def all_runs(outputs: Path, stage: str | None = None) -> list[dict]:
-    """Manifests of every run under ``outputs`` (newest first), each with ``_dir`` added."""
+    """Every run under ``outputs`` (newest first): its manifest with ``_dir``
+    and ``_state`` (the status as it really is: ``lost`` for a run whose
+    process died unrecorded, ``broken`` for an unreadable manifest) added.
+    One broken run folder never hides the others."""
     runs = []
     if not outputs.is_dir():
         return runs
     for stage_dir in sorted(p for p in outputs.iterdir() if p.is_dir()):
         if stage and stage_dir.name != stage:
             continue
-        for run_dir in stage_dir.iterdir():
-            manifest = read_manifest(run_dir) if run_dir.is_dir() else None
-            if manifest:
-                manifest["_dir"] = run_dir
-                runs.append(manifest)
-    runs.sort(key=lambda m: m.get("run_id", ""), reverse=True)
+        try:
+            run_dirs = [d for d in stage_dir.iterdir() if d.is_dir()]
+        except OSError:
+            continue
+        for run_dir in run_dirs:
+            run = load_run(run_dir)
+            if run is not None:
+                runs.append(run)
+    runs.sort(key=lambda m: str(m.get("run_id", "")), reverse=True)
     return runs
+
+
+def status_of(run: dict) -> str:
+    """The status to show: the derived state when known, else the recorded one."""
+    return (run.get("_state") or {}).get("status") or str(run.get("status", ""))
+
+
+def status_text(run: dict) -> str:
+    """The status with its reason, e.g. ``lost (its process 123 on h is gone; last heartbeat ...)``."""
+    state = run.get("_state") or {}
+    reason = state.get("reason")
+    return f"{status_of(run)} ({reason})" if reason else status_of(run)
 
 
 def find_run(outputs: Path, run_id: str) -> dict:
     """The run whose id is ``run_id`` or uniquely starts with it (a folder path works too)."""
     path = Path(run_id)
     if path.is_dir() and (path / "manifest.json").exists():
-        manifest = read_manifest(path)
-        if manifest:
-            manifest["_dir"] = path
-            return manifest
+        run = load_run(path)
+        if run is not None:
+            if status_of(run) == "broken":
+                raise HwError(f"run folder {path}: {run['_state']['reason']}")
+            return run
     matches = [m for m in all_runs(outputs) if m["run_id"] == run_id] or \
               [m for m in all_runs(outputs) if m["run_id"].startswith(run_id)]
     if not matches:
@@ -80,7 +99,7 @@ def runs_table(outputs: Path, stage: str | None = None) -> str:
     runs = all_runs(outputs, stage)
     if not runs:
         return f"no runs under {outputs}" + (f" for stage {stage}" if stage else "")
-    rows = [[m["run_id"], m.get("stage", ""), m.get("label", ""), m.get("status", ""),
+    rows = [[m["run_id"], m.get("stage", ""), m.get("label", ""), status_text(m),
              format_duration(m.get("duration_s")), headline_text(m)] for m in runs]
     return text_table(rows, ["run id", "stage", "label", "status", "duration", "headline metrics"])
 
@@ -96,7 +115,8 @@ def _locked(outputs: Path):
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-_STATUS_COLOURS = {"ok": "#1a7f37", "failed": "#cf222e", "interrupted": "#9a6700", "running": "#0969da"}
+_STATUS_COLOURS = {"ok": "#1a7f37", "failed": "#cf222e", "interrupted": "#9a6700", "running": "#0969da",
+                   "lost": "#8250df", "broken": "#cf222e"}
 
 
 def render_index(runs: list[dict]) -> str:
@@ -104,18 +124,21 @@ def render_index(runs: list[dict]) -> str:
     rows = []
     for m in runs:
         rel = f"{m['stage']}/{m['run_id']}"
-        colour = _STATUS_COLOURS.get(m.get("status"), "#57606a")
+        status = status_of(m)
+        colour = _STATUS_COLOURS.get(status, "#57606a")
         links = " ".join(f'<a href="{rel}/{name}">{label}</a>'
                          for name, label in (("report.html", "report"), ("notebook.ipynb", "notebook"),
                                              ("metrics.json", "metrics"), ("manifest.json", "manifest"))
                          if (Path(m["_dir"]) / name).exists())
         headline = "<br>".join(f"{esc(k)} = {esc(format_value(v))}" for k, v in (m.get("headline") or {}).items())
-        error = m.get("error") or {}
-        err_text = f'<div class="err">{esc(error.get("message", ""))}</div>' if error else ""
+        error = m.get("error") if isinstance(m.get("error"), dict) else {}
+        reason = (m.get("_state") or {}).get("reason") or error.get("message", "")
+        err_text = f'<div class="err">{esc(str(reason))}</div>' if reason else ""
         rows.append(
-            f"<tr><td><code>{esc(m['run_id'])}</code></td><td>{esc(m['stage'])}</td><td>{esc(m.get('label') or '')}</td>"
-            f'<td style="color:{colour};font-weight:600">{esc(m.get("status", ""))}{err_text}</td>'
-            f"<td>{esc((m.get('start') or '')[:19].replace('T', ' '))}</td>"
+            f"<tr><td><code>{esc(str(m['run_id']))}</code></td><td>{esc(str(m['stage']))}</td>"
+            f"<td>{esc(str(m.get('label') or ''))}</td>"
+            f'<td style="color:{colour};font-weight:600">{esc(status)}{err_text}</td>'
+            f"<td>{esc(str(m.get('start') or '')[:19].replace('T', ' '))}</td>"
             f"<td>{esc(format_duration(m.get('duration_s')))}</td><td>{headline}</td><td>{links}</td></tr>")
     body = "\n".join(rows) or '<tr><td colspan="8">no runs yet</td></tr>'
     return f"""<!doctype html>
