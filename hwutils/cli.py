@@ -25,7 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("stages", help="list the stages, their notebooks and params files")
 
-    sp = sub.add_parser("params", help="the parameters of a stage: name, type, default, help")
+    sp = sub.add_parser("params", help="the parameters of a stage: name, type, default, allowed values, help")
     sp.add_argument("stage")
 
     sr = sub.add_parser("run", help="validate parameters, then execute a stage into outputs/STAGE/RUN_ID/")
@@ -86,8 +86,12 @@ def _dispatch(args, argv) -> int:
         from hwutils.runs.params import notebook_parameters
 
         stage = project.get_stage(args.stage)
-        rows = [[s.name, s.type_name, s.default_source, s.help] for s in notebook_parameters(stage.notebook).values()]
-        print(text_table(rows, ["name", "type", "default", "help"]))
+        def allowed(spec):  # a grammar is checked by a library function: its short name is enough here
+            return ".".join(spec.check.split(".")[-2:]) + "()" if spec.check else spec.allowed or "-"
+
+        rows = [[s.name, s.type_name, s.default_source, allowed(s), s.help]
+                for s in notebook_parameters(stage.notebook).values()]
+        print(text_table(rows, ["name", "type", "default", "allowed", "help"]))
         return 0
     if args.command == "run":
         from hwutils.runs.execute import RunRequest, execute

@@ -51,6 +51,21 @@ def test_papermill_reads_every_parameter_with_its_help(path):
     assert all(p.help for p in found.values())
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_papermill_help_shows_what_each_parameter_allows(path):
+    # choices and ranges are declared at the start of the help comment, so
+    # `papermill --help-notebook` shows them too; hw reads the same declaration
+    from papermill.translators import PythonTranslator
+
+    from hwutils.runs.params import notebook_parameters
+
+    first = next(c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
+    found = {p.name: p for p in PythonTranslator.inspect(first)}
+    for name, spec in notebook_parameters(path).items():
+        assert found[name].help == (f"{spec.allowed} {spec.help}" if spec.allowed else spec.help), name
+        assert spec.help, f"{path.name}: {name} has a declaration but no words of help"
+
+
 @pytest.mark.parametrize("path", STAGE_NOTEBOOKS, ids=lambda p: p.name)
 def test_stage_has_default_and_smoke_params_and_calls_seed(path):
     params = ROOT / "params" / path.stem
