@@ -22,48 +22,21 @@ the final name.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from hwutils.errors import ArtifactError
+from hwutils.report import atomic_path
 
 UNSAFE_CLASSES = ("Lambda", "__lambda__")
 """Keras objects whose config carries Python code: refused on load."""
 
 
 # ------------------------------------------------------------------ writing
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-@contextlib.contextmanager
-def atomic_path(path: str | os.PathLike):
-    """Yield a temporary path beside ``path`` (same folder, same suffix) to
-    write to; on success it is renamed onto ``path`` (with the usual
-    permissions), on any failure it is removed and ``path`` is left as it was.
-    Parent folders are created."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}")
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
 def save_keras(model, path: str | os.PathLike) -> Path:
     """Save ``model`` as the ``.keras`` file ``path``, atomically."""
     path = Path(path)

@@ -25,7 +25,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from hwutils.errors import ImageError, ParamsError
 
@@ -203,6 +203,8 @@ def _open_image(path, decode: bool):
                          f"(set {MAX_PIXELS_ENV} to read larger images)") from None
     except MemoryError:
         raise ImageError(f"{path}: too large to decode in the memory available") from None
+    except UnidentifiedImageError:  # Pillow's text only repeats the file name
+        raise ImageError(f"{path}: not a readable image (UnidentifiedImageError)") from None
     except Exception as exc:  # noqa: BLE001 - any decoder failure is this file's fault, named as such
         raise ImageError(f"{path}: not a readable image ({exc.__class__.__name__}: {exc})") from None
 
@@ -254,6 +256,12 @@ def require_ink(gray: np.ndarray, name) -> np.ndarray:
     if not has_ink(gray):
         raise ImageError(f"{_label(name)}: no ink found (blank or uniform image)")
     return gray
+
+
+def gray_with_ink(image) -> np.ndarray:
+    """:func:`as_gray` of ``image``, refused (:func:`require_ink`) when it is
+    blank or near-blank, the error naming it (:func:`image_name`)."""
+    return require_ink(as_gray(image), image_name(image))
 
 
 def image_name(image) -> str:
@@ -383,7 +391,7 @@ def from_ink_float(ink: np.ndarray) -> np.ndarray:
 def save_gray(gray: np.ndarray, path: str | os.PathLike) -> Path:
     """Write a uint8 gray image (format from the suffix), creating parent
     folders; atomically (a temporary name, then renamed into place)."""
-    from hwutils.artifacts import atomic_path
+    from hwutils.report import atomic_path
 
     path = Path(path)
     with atomic_path(path) as tmp:

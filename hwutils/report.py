@@ -13,6 +13,7 @@ Layout of a run folder::
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -35,21 +36,35 @@ def _umask() -> int:
     return mask
 
 
-def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
-    """Write text to a temporary file beside ``path``, then rename it into
-    place: a killed process never leaves half a file."""
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike, keep_suffix: bool = True):
+    """Yield a temporary path beside ``path`` (same folder; ending in the same
+    suffix with ``keep_suffix``, which Keras and NumPy need) to write to; on
+    success it is renamed onto ``path`` (with the usual permissions), on any
+    failure it is removed and ``path`` is left as it was: a killed process or
+    a full disk never leaves half a file at ``path``. Parent folders are created."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
+                               suffix=f".tmp{path.suffix}" if keep_suffix else ".tmp")
+    os.close(fd)
     try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
+        yield Path(tmp)
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
-        if os.path.exists(tmp):
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
+    """Write text to a temporary file beside ``path``, then rename it into
+    place (:func:`atomic_path`)."""
+    path = Path(path)
+    with atomic_path(path, keep_suffix=False) as tmp:
+        with open(tmp, "w") as fh:
+            fh.write(text)
     return path
 
 

@@ -7,6 +7,23 @@ import pytest
 from conftest import only_run_dir, run_smoke, write_idx
 
 
+def _word_folder(tmp_path, n: int):
+    """``tmp_path/words`` holding ``n`` synthetic word images ``wNN.png``: the
+    folder, their labels and the CSV rows (header first) that list them."""
+    from PIL import Image
+
+    from hwutils.ocr import data as D
+
+    words = tmp_path / "words"
+    words.mkdir()
+    images, labels = D.compose_words(D.synthetic_chars("ABEILMNORSTU", 4, seed=3), n, seed=3)
+    rows = ["FILENAME,IDENTITY"]
+    for k, (img, label) in enumerate(zip(images, labels)):
+        Image.fromarray(img).save(words / f"w{k:02d}.png")
+        rows.append(f"w{k:02d}.png,{label}")
+    return words, labels, rows
+
+
 @pytest.mark.slow
 def test_smoke_run(hw):
     run, metrics = run_smoke(hw, "char_ocr")
@@ -26,15 +43,7 @@ def test_labelled_words_with_a_language_model(hw, tmp_path):
     import numpy as np
     from PIL import Image
 
-    from hwutils.ocr import data as D
-
-    words = tmp_path / "words"
-    words.mkdir()
-    images, labels = D.compose_words(D.synthetic_chars("ABEILMNORSTU", 4, seed=3), 16, seed=3)
-    rows = ["FILENAME,IDENTITY"]
-    for k, (img, label) in enumerate(zip(images, labels)):
-        Image.fromarray(img).save(words / f"w{k:02d}.png")
-        rows.append(f"w{k:02d}.png,{label}")
+    words, labels, rows = _word_folder(tmp_path, 16)
     rows.append("w99.png,EMPTY")
     Image.fromarray(np.full((40, 90), 255, np.uint8)).save(words / "w99.png")
     (words / "labels.csv").write_text("\n".join(rows) + "\n")
@@ -79,21 +88,9 @@ def test_idx_digits_tested_on_another_file_with_elastic_augmentation(hw, tmp_pat
 def test_unreadable_listed_words_are_counted_and_all_unreadable_fails_before_training(hw, tmp_path):
     import csv
 
-    import numpy as np
-    from PIL import Image
-
-    from hwutils.ocr import data as D
-
-    words = tmp_path / "words"
-    words.mkdir()
-    images, labels = D.compose_words(D.synthetic_chars("ABEILMNORSTU", 4, seed=3), 6, seed=3)
-    rows = ["FILENAME,IDENTITY"]
-    for k, (img, label) in enumerate(zip(images, labels)):
-        if k == 2:
-            (words / "w02.png").write_bytes(b"")        # zero bytes, in the middle
-        elif k != 4:                                    # w04.png is listed but missing
-            Image.fromarray(img).save(words / f"w{k:02d}.png")
-        rows.append(f"w{k:02d}.png,{label}")
+    words, labels, rows = _word_folder(tmp_path, 6)
+    (words / "w02.png").write_bytes(b"")                # zero bytes, in the middle
+    (words / "w04.png").unlink()                        # w04.png is listed but missing
     rows.append("w99.png")                              # a row shorter than the header
     (words / "labels.csv").write_text("\n".join(rows) + "\n")
     common = ["run", "char_ocr", "-f", "params/char_ocr/smoke.yaml", "-p", "n_sample_words", "6"]

@@ -11,7 +11,6 @@ import pytest
 from hwutils import cli
 from hwutils.errors import ParamsError, StageError
 from hwutils.runs import params as P
-from hwutils.runs import project
 
 ROOT = Path(__file__).resolve().parents[1]
 STAGES = ("writer_id", "signatures", "char_ocr", "single_image_vae")

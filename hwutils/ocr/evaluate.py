@@ -14,10 +14,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
-
 from hwutils.datasets.folders import require_images
-from hwutils.errors import DataError
+from hwutils.errors import DataError, ImageError
+from hwutils.images import check_image_file
 
 SAMPLE_KINDS = ("word", "empty")
 
@@ -38,18 +37,13 @@ def _is_file(image) -> bool:
 
 
 def file_problem(path) -> str | None:
-    """Why ``path`` cannot be a word image, found cheaply (exists, not empty, an
-    image header PIL knows; the pixels are not decoded), or None."""
-    path = Path(path)
-    if not path.is_file():
-        return f"{path}: no such image file"
-    if path.stat().st_size == 0:
-        return f"{path}: empty file (0 bytes)"
+    """Why ``path`` cannot be a word image, found cheaply through the image
+    door's header check (:func:`hwutils.images.check_image_file`: exists, not
+    empty, an image under the pixel limit; the pixels are not decoded), or None."""
     try:
-        with Image.open(path):
-            pass
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        return f"{path}: not a readable image ({exc.__class__.__name__})"
+        check_image_file(path)
+    except ImageError as exc:
+        return str(exc)
     return None
 
 

@@ -12,7 +12,7 @@ character language model with its weight), written by :func:`save_reader`.
 
 from __future__ import annotations
 
-import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,8 +20,9 @@ import numpy as np
 
 from hwutils import images as I
 from hwutils import metrics
-from hwutils.errors import HwError, ImageError, ParamsError, check_choice
+from hwutils.errors import DataError, HwError, ImageError, ParamsError, check_choice
 from hwutils.ocr import CLASSES
+from hwutils.ocr.evaluate import item_image, item_label, none_readable
 from hwutils.ocr.language import CharBigram
 from hwutils.ocr.model import predict_probs
 from hwutils.ocr.search import SearchSettings, best_reading, candidate_runs, run_emissions
@@ -278,11 +279,6 @@ def evaluate_words(reader: Reader, items, non_word_labels=NON_WORD_LABELS, batch
     naming ``source`` (e.g. the labels CSV) when no word could be scored,
     instead of metrics without a CER.
     """
-    import os
-
-    from hwutils.errors import DataError
-    from hwutils.ocr.evaluate import item_image, item_label, none_readable
-
     items = [(item_image(it), item_label(it)) for it in items]
     source = source or "word evaluation"
     if not items:

@@ -28,15 +28,15 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 from hwutils.report import write_json_atomic
 from hwutils.repro import package_versions
 
-# Recorded statuses, then the two a reader derives (never written by a run).
+# Recorded statuses; readers also derive "lost" and "broken" (never written by a run).
 STATUSES = ("running", "ok", "failed", "interrupted")
-DERIVED_STATUSES = ("lost", "broken")
 RUN_ID_FORMAT = "%Y%m%d-%H%M%S-%f"
 HEARTBEAT_ENV = "HW_HEARTBEAT_S"
 DEFAULT_HEARTBEAT_S = 15.0
@@ -157,8 +157,6 @@ class ManifestWriter:
     def beat(self, min_gap: float = 1.0) -> None:
         """Refresh the heartbeat (at most once per ``min_gap`` seconds; a
         failed write is retried at the next beat)."""
-        import time
-
         if self._stop.is_set() or time.monotonic() - self._last_beat < min_gap:
             return
         self._last_beat = time.monotonic()
@@ -181,16 +179,6 @@ class ManifestWriter:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
-
-
-def read_manifest(run_dir: Path) -> dict | None:
-    """The manifest of a run folder, or None if missing or unreadable (see :func:`load_run`)."""
-    try:
-        with open(run_dir / "manifest.json") as fh:
-            data = json.load(fh)
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
 
 
 def manifest_problem(data) -> str | None:

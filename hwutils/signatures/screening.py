@@ -181,7 +181,7 @@ class Screener:
         A blank or near-blank image (:func:`hwutils.images.has_ink`) is an
         :class:`~hwutils.errors.ImageError` naming it: there is nothing to screen
         (its all-zero ink map would look like a perfectly reconstructed signature)."""
-        gray = images.require_ink(images.as_gray(image), images.image_name(image))
+        gray = images.gray_with_ink(image)
         d = self.decide(self.prepare([gray]))
         return {"valid": bool(d["combined"][0]), "votes": {k: bool(d[k][0]) for k in DETECTORS},
                 "scores": {k: float(v[0]) for k, v in d["scores"].items()}, "thresholds": dict(self.thresholds)}

@@ -24,7 +24,7 @@ import numpy as np
 
 from hwutils import artifacts
 from hwutils.errors import ArtifactError, DataError, HwError
-from hwutils.images import as_gray, image_name, require_ink
+from hwutils.images import as_gray, gray_with_ink
 from hwutils.writer_id import scan
 from hwutils.writer_id.data import prepare_line, to_ink
 from hwutils.writer_id.enrol import Gallery
@@ -132,7 +132,7 @@ class WriterIdentifier:
         images = list(images)
         if not images:
             raise DataError("identify_lines: no line images given")
-        grays = [require_ink(as_gray(im), image_name(im)) for im in images]
+        grays = [gray_with_ink(im) for im in images]
         return self._score(grays)
 
     def identify_page(self, image) -> Identification:
