@@ -7,6 +7,7 @@ run, no existing run touched); 130 interrupted.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from hwutils.errors import HwError
@@ -57,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    # TensorFlow's C++ start-up lines are not for a terminal (a parameter check may import it)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = build_parser().parse_args(argv)
     try:
         return _dispatch(args, argv)

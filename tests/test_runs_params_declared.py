@@ -330,3 +330,18 @@ def test_hw_params_shows_the_allowed_column(outputs, capsys):
     assert "(0, 1)" in row["val_fraction"] and "[1, inf)" in row["epochs"]
     assert row["epochs"].rstrip().endswith("maximum passes (early stopping on validation loss)")
     assert "[1, inf)" not in row["epochs"].split("maximum passes")[1]  # shown once, not again in the help
+
+
+def test_checking_a_grammar_parameter_does_not_start_tensorflow():
+    # hw checks operating_point before any kernel starts; that check must stay light (no TensorFlow logs)
+    code = ("import sys\n"
+            "from hwutils.runs import params as P, project\n"
+            "specs = P.notebook_parameters(project.get_stage('signatures').notebook)\n"
+            "P.check_value('signatures', specs, 'operating_point', 'far_skilled=0.05', '-p operating_point')\n"
+            "print('tensorflow' in sys.modules)\n")
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"

@@ -31,6 +31,7 @@ from hwutils.datasets.sign_data import GENUINE, SKILLED, SignatureRecord
 from hwutils.errors import HwError, ParamsError, check_choice, check_unit_interval
 from hwutils.signatures import siamese, writer_dependent
 from hwutils.signatures.preprocess import preprocess, preprocess_with_scan, stack_scans
+from hwutils.signatures.thresholds import OPERATING_POINTS, parse_operating_point  # noqa: F401 - part of this API
 
 REDUCERS = ("mean", "min")
 DECISIONS = ("distance", "wd")
@@ -94,26 +95,6 @@ def score_trials(embeddings: np.ndarray, protocol: dict, reducer: str = "mean") 
         dist.append(reduce_distances(reference_distances(embeddings[i], refs), reducer))
     return {"person": np.array(persons), "index": np.array(idx, int), "type": np.array(types),
             "distance": np.array(dist, np.float64)}
-
-
-OPERATING_POINTS = ("eer", "far_skilled", "far_random", "frr")
-
-
-def parse_operating_point(operating_point: str) -> tuple[str, float]:
-    """``"eer"`` -> ``("eer", nan)``; ``"far_skilled=0.05"`` -> ``("far_skilled", 0.05)``
-    (also ``far_random=R`` and ``frr=R``, R in [0, 1)). Anything else is a :class:`ParamsError`."""
-    text = str(operating_point).strip()
-    if text == "eer":
-        return "eer", float("nan")
-    kind, _, rate = (part.strip() for part in text.partition("="))
-    try:
-        value = float(rate)
-    except ValueError:
-        value = float("nan")
-    if kind not in OPERATING_POINTS[1:] or not 0.0 <= value < 1.0:
-        raise ParamsError(f"operating_point: {operating_point!r} is not eer, far_skilled=R, far_random=R or frr=R "
-                          "with R a rate in [0, 1), e.g. far_skilled=0.05")
-    return kind, value
 
 
 def calibrate_threshold(scores: dict, operating_point: str = "eer") -> float:
