@@ -192,3 +192,18 @@ def test_an_unwritable_stage_folder_is_bad_input(tmp_path):
         proc = subprocess.run([sys.executable, "-m", "hwutils", "run", "tiny"], cwd=ROOT, env=env,
                               capture_output=True, text=True, timeout=60)
         assert proc.returncode == 2 and "not writable" in proc.stderr
+
+
+def test_an_exception_after_the_first_manifest_is_recorded_failed(tmp_path, monkeypatch):
+    monkeypatch.setenv("HW_PROJECT", str(ROOT / "tests" / "project"))
+    monkeypatch.setenv("HW_OUTPUTS", str(tmp_path))
+
+    def broken(run_dir):
+        raise RuntimeError("broke before papermill started")
+    monkeypatch.setattr(execute, "_reserve_space", broken)
+    result = execute.execute(execute.RunRequest("tiny", [], []))
+    assert result.status == "failed" and result.exit_code == 1
+    assert result.message.endswith("failed: RuntimeError: broke before papermill started")
+    recorded = json.loads((result.run_dir / "manifest.json").read_text())
+    assert recorded["status"] == "failed" and recorded["end"]
+    assert [index.status_of(r) for r in index.all_runs(tmp_path)] == ["failed"]
