@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 JOBS ?= 1
 
-.PHONY: setup run test lab lock clean-outputs benchmarks
+.PHONY: setup run test test-fast lint format lab lock clean-outputs benchmarks
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -23,6 +23,19 @@ run: setup
 
 test: setup
 	$(BIN)/python -m pytest
+
+# The unit tests only: no notebook is executed (under a minute or two).
+test-fast: setup
+	$(BIN)/python -m pytest -m "not slow" -q
+
+# ruff, configured in pyproject.toml: lint and the formatting check (`make format` applies it).
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: setup
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
 
 lab: setup
 	$(BIN)/jupyter lab notebooks

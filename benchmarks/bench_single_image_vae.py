@@ -27,7 +27,9 @@ from PIL import Image  # noqa: E402
 
 from hwutils import report, repro  # noqa: E402
 from hwutils.synth.digits import render_digit  # noqa: E402
-from hwutils.vae import augment, input as vae_input, model as vae_model  # noqa: E402
+from hwutils.vae import augment  # noqa: E402
+from hwutils.vae import input as vae_input
+from hwutils.vae import model as vae_model
 
 
 def timed(fn, repeat: int) -> float:

@@ -94,4 +94,4 @@ if __name__ == "__main__":
     try:
         main()
     except HwError as exc:  # a bad run folder or params file: one line, not a traceback
-        raise SystemExit(f"splits_signatures: {exc}")
+        raise SystemExit(f"splits_signatures: {exc}") from None

@@ -10,10 +10,10 @@ every epoch sees fresh augmentations.
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
-import numpy as np
 import keras
+import numpy as np
 import tensorflow as tf
 
 AUTOTUNE = tf.data.AUTOTUNE

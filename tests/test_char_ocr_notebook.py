@@ -3,7 +3,6 @@
 import json
 
 import pytest
-
 from conftest import only_run_dir, run_smoke, write_idx
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from hwutils.envfile import read_environment_pins, read_lock, normalise
+from hwutils.envfile import normalise, read_environment_pins, read_lock
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted((ROOT / "tests" / "project" / "notebooks").glob("*.ipynb"))

@@ -11,7 +11,6 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
-
 from conftest import ROOT, only_run_dir, run_hw
 
 PROJECT = Path(__file__).parent / "project"

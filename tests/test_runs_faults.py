@@ -14,7 +14,6 @@ from pathlib import Path
 import nbformat
 import psutil
 import pytest
-
 from conftest import ROOT, only_run_dir, run_hw
 
 PROJECT = Path(__file__).parent / "project"

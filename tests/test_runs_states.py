@@ -7,14 +7,14 @@ import os
 import socket
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import psutil
 import pytest
+from conftest import ROOT
 
 from hwutils.errors import HwError
 from hwutils.runs import execute, index, manifest
-from conftest import ROOT
 
 
 def _running(**over) -> dict:
@@ -49,7 +49,7 @@ def test_a_reused_pid_is_not_mistaken_for_the_run():
 
 
 def test_another_host_is_judged_by_its_heartbeat_alone():
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     fresh = (now - timedelta(seconds=20)).isoformat()
     stale = (now - timedelta(seconds=61)).isoformat()
     other = dict(host="some-other-node", pid=1, pid_start=0.0)

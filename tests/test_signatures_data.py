@@ -12,7 +12,8 @@ from hwutils.datasets.sign_data import GENUINE, SKILLED, load_sign_data, persons
 from hwutils.errors import DataError, HwError, ImageError
 from hwutils.signatures import data
 from hwutils.signatures.preprocess import preprocess
-from hwutils.synth import invalid, signatures as sig_synth
+from hwutils.synth import invalid
+from hwutils.synth import signatures as sig_synth
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import run_smoke
 
 
@@ -22,8 +21,8 @@ def test_smoke_run(hw):
     assert not set(split["train"]) & set(split["val"])
     for fig in ("roc_det", "score_histograms", "augmentations", "screening_confusion", "training_curves"):
         assert (art / "figures" / f"{fig}.png").is_file(), fig
-    from hwutils.signatures.verify import load_verifier
     from hwutils.signatures.screening import Screener
+    from hwutils.signatures.verify import load_verifier
     v = load_verifier(run)
     refs = sorted((art / "synthetic_signatures" / "001").glob("*.png"))
     out = v.verify(refs[:3], refs[3])

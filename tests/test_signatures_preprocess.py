@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from hwutils.signatures.preprocess import (ink_cooccurrence, ink_geometry, ink_pressure, normalize_ink, preprocess,
-                                          preprocess_many, preprocess_with_scan, scan_features, scan_features_many)
+from hwutils.signatures.preprocess import (
+    ink_cooccurrence,
+    ink_geometry,
+    ink_pressure,
+    normalize_ink,
+    preprocess,
+    preprocess_many,
+    preprocess_with_scan,
+    scan_features,
+    scan_features_many,
+)
 
 
 def _sig(ink_level=30, paper=245, offset=(10, 20), shape=(120, 300)):
@@ -55,6 +64,7 @@ def test_keep_ink_mode_keeps_pen_darkness_like_sigver():
     dark = preprocess(_sig(ink_level=10), 48, 96, ink="keep")
     assert dark.max() > light.max() + 0.3
     import pytest
+
     from hwutils.errors import ParamsError
     with pytest.raises(ParamsError, match="ink"):
         preprocess(_sig(), 48, 96, ink="bold")
@@ -72,6 +82,7 @@ def test_preprocess_with_scan_matches_the_separate_calls():
     assert np.allclose(many["pressure"][0], many["pressure"][1])  # placement does not matter
     assert scan_features_many([_sig()], []) == {}
     import pytest
+
     from hwutils.errors import ParamsError
     with pytest.raises(ParamsError, match="lbp"):
         scan_features(_sig(), ["lbp"])
@@ -93,6 +104,7 @@ def _graded_stroke(levels):
 
 def test_pressure_and_cooccurrence_see_the_grey_levels_not_the_pen_darkness():
     import pytest
+
     from hwutils.errors import ImageError
     even = _graded_stroke([20] * 6)  # pressed evenly
     ridged = _graded_stroke([150, 90, 20, 20, 90, 150])  # dark centre, light edges

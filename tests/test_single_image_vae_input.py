@@ -35,7 +35,7 @@ def test_any_colour_mode_and_size(tmp_path, mode):
     gray = render_digit(2, seed=3, size=97)
     pil = Image.fromarray(gray)
     if mode == "I;16":
-        pil = Image.fromarray((gray.astype(np.uint16) * 257))
+        pil = Image.fromarray(gray.astype(np.uint16) * 257)
     else:
         pil = pil.convert(mode)
     path = tmp_path / f"digit_{mode.replace(';', '')}.png"

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
-
 from conftest import run_smoke
 
 
@@ -22,7 +19,8 @@ def test_smoke_run(hw):
     for fig in ("input", "augmentations", "generated", "interpolation", "latent_tsne", "threeway_confusion"):
         assert (art / "figures" / f"{fig}.png").is_file(), fig
 
-    from hwutils.vae import model as vae_model, threeway
+    from hwutils.vae import model as vae_model
+    from hwutils.vae import threeway
     vae = vae_model.load_vae(run)
     assert vae_model.sample(vae, 3, seed=0).shape == (3, 28, 28)
     assert len(threeway.classify(run, vae_model.sample(vae, 2, seed=1))) == 2

@@ -26,7 +26,7 @@ def load_az_csv(path, per_class: int | None = None, limit: int | None = None,
     if not path.is_file():
         raise DataError(f"{path}: no such CSV file (Kaggle A-Z: label then 784 pixels per row)")
     rows = []
-    with open(path, "r", errors="replace") as fh:
+    with open(path, errors="replace") as fh:
         for line_no, line in enumerate(fh, start=1):
             if limit is not None and len(rows) >= limit:
                 break

@@ -29,7 +29,7 @@ class CharSet:
     def __len__(self):
         return len(self.labels)
 
-    def subset(self, index) -> "CharSet":
+    def subset(self, index) -> CharSet:
         return CharSet(self.images[index], self.labels[index], self.sources[index])
 
 

@@ -41,7 +41,7 @@ class CharBigram:
         self.smoothing = float(smoothing)
 
     @classmethod
-    def fit(cls, texts, smoothing: float = 0.5) -> "CharBigram":
+    def fit(cls, texts, smoothing: float = 0.5) -> CharBigram:
         """Count the pairs of ``texts`` (upper-cased; spaces and characters outside
         :data:`TOKENS` dropped), each text between two word boundaries."""
         n = len(TOKENS)
@@ -73,7 +73,7 @@ class CharBigram:
         return {"tokens": TOKENS, "smoothing": self.smoothing, "counts": self.counts.astype(int).tolist()}
 
     @classmethod
-    def from_dict(cls, values: dict) -> "CharBigram":
+    def from_dict(cls, values: dict) -> CharBigram:
         """Inverse of :meth:`to_dict`; raises :class:`HwError` on a malformed dict."""
         if not isinstance(values, dict) or values.get("tokens") != TOKENS or "counts" not in values:
             raise HwError(f"character bigram: expected a dict with tokens {TOKENS!r} and counts")

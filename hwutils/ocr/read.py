@@ -26,7 +26,7 @@ from hwutils.ocr.evaluate import item_image, item_label, none_readable
 from hwutils.ocr.language import CharBigram
 from hwutils.ocr.model import predict_probs
 from hwutils.ocr.search import SearchSettings, best_reading, candidate_runs, run_emissions
-from hwutils.ocr.segment import space_flags, over_segment, segment_word
+from hwutils.ocr.segment import over_segment, segment_word, space_flags
 
 MODEL_FILE = "ocr_classifier.keras"
 READER_FILE = "reader.json"
@@ -101,7 +101,7 @@ class Reader:
         self.lm_weight = check_lm_weight(lm_weight, language_model is not None, self.search is not None)
         self.language_model = language_model
 
-    def with_lm_weight(self, lm_weight: float) -> "Reader":
+    def with_lm_weight(self, lm_weight: float) -> Reader:
         """The same reader (model shared, not copied) with another language-model
         weight; 0 reads without the model."""
         return Reader(self.model, self.classes, self.segment_kwargs, self.max_side, self._allowed,

@@ -43,7 +43,7 @@ class SearchSettings:
     gap_weight: float = 6.0
 
     @classmethod
-    def from_dict(cls, values: dict | None) -> "SearchSettings":
+    def from_dict(cls, values: dict | None) -> SearchSettings:
         from hwutils.errors import ParamsError
 
         values = dict(values or {})

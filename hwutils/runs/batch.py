@@ -20,7 +20,7 @@ from pathlib import Path
 
 from hwutils.errors import ParamsError
 from hwutils.runs.index import format_duration, text_table
-from hwutils.runs.params import notebook_parameters, read_params_file, check_value
+from hwutils.runs.params import check_value, notebook_parameters, read_params_file
 from hwutils.runs.project import get_stage, list_stages, project_root, resolve_params_file
 
 _STARTED = re.compile(r"^hw: run (\S+)/(\S+) started")

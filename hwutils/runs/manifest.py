@@ -29,7 +29,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from hwutils.report import write_json_atomic
@@ -84,7 +84,7 @@ def git_info(root: Path) -> dict:
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).astimezone().isoformat(timespec="milliseconds")
+    return datetime.now(UTC).astimezone().isoformat(timespec="milliseconds")
 
 
 def heartbeat_interval() -> float:
@@ -165,7 +165,7 @@ class ManifestWriter:
         except OSError:
             pass
 
-    def start_heartbeat(self) -> "ManifestWriter":
+    def start_heartbeat(self) -> ManifestWriter:
         interval = float(self.manifest.get("heartbeat_interval_s") or heartbeat_interval())
 
         def loop():
@@ -260,7 +260,7 @@ def run_state(manifest: dict, now: datetime | None = None) -> dict:
     status = manifest.get("status")
     if status != "running":
         return {"status": status, "reason": ""}
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     beat_text = manifest.get("heartbeat") or manifest.get("start")
     beat = _parse_time(beat_text)
     last = f"last heartbeat {str(beat_text)[:19].replace('T', ' ')}" if beat else "no heartbeat"

@@ -120,7 +120,7 @@ def _parse_range(text: str, lineno: int) -> Range:
     if len(ends) != 2:
         raise _decl_error(lineno, f"malformed declaration {text!r}: a range has two ends, e.g. [1, inf)")
     values = []
-    for end, sign in zip(ends, (-1, 1)):
+    for end, _sign in zip(ends, (-1, 1)):
         if end in ("inf", "+inf", "-inf"):
             values.append(-math.inf if end.startswith("-") else math.inf)
         elif _NUMBER.fullmatch(end):
@@ -339,7 +339,7 @@ class _Mismatch(Exception):
 def _split_top(text: str, sep: str) -> list[str]:
     parts, depth, cur = [], 0, ""
     for ch in text:
-        depth += ch in "[(" 
+        depth += ch in "[("
         depth -= ch in "])"
         if ch == sep and depth == 0:
             parts.append(cur)
@@ -457,7 +457,7 @@ def check_value(stage: str, specs: dict[str, ParamSpec], key: str, value, source
     return value
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _validator(dotted: str):
     """The function ``hwutils.x.y.f`` named by a ``<...>`` declaration."""
     module, _, attr = dotted.rpartition(".")

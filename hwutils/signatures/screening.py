@@ -210,7 +210,7 @@ class Screener:
         return folder
 
     @classmethod
-    def load(cls, folder) -> "Screener":
+    def load(cls, folder) -> Screener:
         """Load a screener saved by :meth:`save` (``folder`` or a run folder with ``artifacts/screener``)."""
         folder = Path(folder)
         if not (folder / "screener.json").is_file() and (folder / "artifacts" / "screener").is_dir():

@@ -23,7 +23,7 @@ import tensorflow as tf
 from keras import layers
 
 from hwutils import pipelines, training
-from hwutils.datasets.sign_data import GENUINE, SKILLED, SignatureRecord
+from hwutils.datasets.sign_data import GENUINE, SignatureRecord
 from hwutils.errors import ParamsError, check_choice
 
 LOSSES = ("contrastive", "triplet")

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from hwutils import artifacts, metrics
-from hwutils.datasets.sign_data import GENUINE, SKILLED, SignatureRecord
+from hwutils.datasets.sign_data import GENUINE, SignatureRecord
 from hwutils.errors import HwError, ParamsError, check_choice, check_unit_interval
 from hwutils.signatures import siamese, writer_dependent
 from hwutils.signatures.preprocess import preprocess, preprocess_with_scan, stack_scans
@@ -295,7 +295,7 @@ class Verifier:
         scan = stack_scans([b for _, b in pairs], scan_names)
         return emb, writer_dependent.feature_sets(self.features, batch, learned, scan), batch
 
-    def enroll(self, references) -> "Enrolment":
+    def enroll(self, references) -> Enrolment:
         """Fit the claimed person's decision once from ``references`` (one or
         more genuine signatures: paths, PIL images or arrays); the returned
         :class:`Enrolment` verifies any number of questioned signatures against

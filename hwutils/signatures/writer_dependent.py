@@ -215,7 +215,7 @@ def score_trials(sets: dict, protocol: dict, negatives: dict, C: float = 1.0, ex
     """
     extra = extra or {}
     by_person: dict = {}
-    for k, (p, i, t) in enumerate(protocol["trials"]):
+    for k, (p, _i, _t) in enumerate(protocol["trials"]):
         by_person.setdefault(p, []).append(k)
     n = len(protocol["trials"])
     out = {"person": np.array([t[0] for t in protocol["trials"]]),

@@ -50,7 +50,7 @@ class Style:
     ink: int            # gray level of the ink (0 = black)
 
     @classmethod
-    def from_seed(cls, seed: int) -> "Style":
+    def from_seed(cls, seed: int) -> Style:
         rng = np.random.default_rng(seed)
         return cls(slant=float(rng.uniform(0.05, 0.35)), rotation=float(rng.uniform(-0.12, 0.12)),
                    aspect=float(rng.uniform(0.8, 1.1)), jitter=float(rng.uniform(0.01, 0.025)),

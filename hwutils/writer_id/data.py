@@ -44,7 +44,7 @@ class LineSet:
     def __len__(self):
         return len(self.lines)
 
-    def subset(self, index) -> "LineSet":
+    def subset(self, index) -> LineSet:
         return LineSet([self.lines[i] for i in index], [self.records[i] for i in index], [])
 
 

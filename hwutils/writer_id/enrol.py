@@ -25,14 +25,14 @@ class Gallery:
     centroids: np.ndarray
 
     @classmethod
-    def from_embeddings(cls, embeddings, writers) -> "Gallery":
+    def from_embeddings(cls, embeddings, writers) -> Gallery:
         """One centroid per distinct writer name in ``writers`` (sorted)."""
         names = sorted(set(map(str, writers)))
         index = {n: i for i, n in enumerate(names)}
         labels = [index[str(w)] for w in writers]
         return cls(names, openset.centroids(np.asarray(embeddings), labels, len(names)))
 
-    def enrol(self, name: str, embeddings) -> "Gallery":
+    def enrol(self, name: str, embeddings) -> Gallery:
         """Add (or replace) writer ``name`` from the embeddings of a few of their lines."""
         embeddings = np.asarray(embeddings, np.float32)
         if embeddings.ndim != 2 or len(embeddings) == 0:
@@ -62,7 +62,7 @@ class Gallery:
                                   names=np.array(json.dumps(list(map(str, self.names)))))
 
     @classmethod
-    def load(cls, path: str | Path) -> "Gallery":
+    def load(cls, path: str | Path) -> Gallery:
         """Read a gallery saved by :meth:`save` (``allow_pickle=False``); a missing,
         corrupt or inconsistent file is an :class:`~hwutils.errors.ArtifactError` naming it."""
         from hwutils import artifacts

@@ -84,7 +84,7 @@ class WriterIdentifier:
         self.texture = texture_model
 
     @classmethod
-    def load(cls, run_dir) -> "WriterIdentifier":
+    def load(cls, run_dir) -> WriterIdentifier:
         """Load from a run folder (``outputs/writer_id/<RUN_ID>``) or its ``artifacts/`` folder."""
         from hwutils import training
 

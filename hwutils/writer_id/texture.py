@@ -73,7 +73,7 @@ class TextureClassifier:
         self.leg, self.bins = int(leg), int(bins)
 
     @classmethod
-    def fit(cls, features, labels, n_classes: int, leg: int = 12, bins: int = 16, C: float = 1.0) -> "TextureClassifier":
+    def fit(cls, features, labels, n_classes: int, leg: int = 12, bins: int = 16, C: float = 1.0) -> TextureClassifier:
         """Fit on ``features`` (from :func:`line_features` with the same ``leg``
         and ``bins``) of lines labelled ``0 .. n_classes - 1``; every class needs
         at least one line."""
@@ -105,7 +105,7 @@ class TextureClassifier:
                                   leg=self.leg, bins=self.bins)
 
     @classmethod
-    def load(cls, path) -> "TextureClassifier":
+    def load(cls, path) -> TextureClassifier:
         """Read a classifier saved by :meth:`save` (``allow_pickle=False``); a missing or
         corrupt file, or a missing array, is an :class:`~hwutils.errors.ArtifactError` naming it."""
         from hwutils import artifacts
