@@ -47,6 +47,7 @@ def main(argv):
     if data and (Path(data) / "names/labels.csv").is_file():
         from hwutils.datasets.words import load_word_labels
         from hwutils.images import read_gray
+
         words = [read_gray(r.path) for r in load_word_labels(Path(data) / "names/labels.csv", limit=200)]
         source = "HW_DATA/names (first 200)"
     else:

@@ -59,9 +59,13 @@ def latency(verifier, refs, questioned, repeats: int) -> dict:
         t0 = time.perf_counter()
         siamese.embed(verifier.tower, batch)
         model.append((time.perf_counter() - t0) * 1000)
-    return {"verify_ms_median": statistics.median(full), "verify_ms_p90": float(np.percentile(full, 90)),
-            "model_only_ms_median": statistics.median(model), "enrol_ms_median": statistics.median(enrol),
-            "verify_enrolled_ms_median": statistics.median(enrolled)}
+    return {
+        "verify_ms_median": statistics.median(full),
+        "verify_ms_p90": float(np.percentile(full, 90)),
+        "model_only_ms_median": statistics.median(model),
+        "enrol_ms_median": statistics.median(enrol),
+        "verify_enrolled_ms_median": statistics.median(enrolled),
+    }
 
 
 def throughput(images, recs, size, steps: int, batch_size: int = 32) -> float:
@@ -83,16 +87,24 @@ def main():
         root = write_dataset(Path(tmp) / "sig", n_persons=12, n_genuine=8, n_forgeries=4, seed=0)
         recs = load_sign_data(root)
         raw = [read_gray(r.path) for r in recs[:6]]
-    results = {"machine": platform.platform(), "cpu_count": os.cpu_count(),
-               "note": "CPU timings; the development machine is shared with other jobs (contention)",
-               "latency": {}, "training_pairs_per_second": {}}
+    results = {
+        "machine": platform.platform(),
+        "cpu_count": os.cpu_count(),
+        "note": "CPU timings; the development machine is shared with other jobs (contention)",
+        "latency": {},
+        "training_pairs_per_second": {},
+    }
     sizes = {"64x128": (64, 128), "96x192": (96, 192)}
     if args.run:
         v = verify.load_verifier(args.run)
-        results["latency"][f"run {v.height}x{v.width} {v.decision}"] = latency(v, raw[:5], raw[5], args.repeats)
+        results["latency"][f"run {v.height}x{v.width} {v.decision}"] = latency(
+            v, raw[:5], raw[5], args.repeats
+        )
         if v.decision == "wd":  # the same run's tower with the plain distance rule, as a baseline
             plain = verify.Verifier(v.tower, v.threshold, v.height, v.width, v.reducer, v.ink)
-            results["latency"][f"run {v.height}x{v.width} distance"] = latency(plain, raw[:5], raw[5], args.repeats)
+            results["latency"][f"run {v.height}x{v.width} distance"] = latency(
+                plain, raw[:5], raw[5], args.repeats
+            )
     for name, size in sizes.items():
         tower = siamese.build_tower(*size, embedding_dim=128, base_filters=32)
         results["latency"][name] = latency(verify.Verifier(tower, 0.5, *size), raw[:5], raw[5], args.repeats)
@@ -103,9 +115,11 @@ def main():
             images = data.load_images(recs, *size)
         results["training_pairs_per_second"][name] = throughput(images, recs, size, args.steps)
     for k, v in results["latency"].items():
-        print(f"latency {k:14s} verify 1 vs 5 refs: median {v['verify_ms_median']:.1f} ms "
-              f"(p90 {v['verify_ms_p90']:.1f}); model only {v['model_only_ms_median']:.1f} ms; "
-              f"enrol once {v['enrol_ms_median']:.1f} ms, then {v['verify_enrolled_ms_median']:.1f} ms per signature")
+        print(
+            f"latency {k:14s} verify 1 vs 5 refs: median {v['verify_ms_median']:.1f} ms "
+            f"(p90 {v['verify_ms_p90']:.1f}); model only {v['model_only_ms_median']:.1f} ms; "
+            f"enrol once {v['enrol_ms_median']:.1f} ms, then {v['verify_enrolled_ms_median']:.1f} ms per signature"
+        )
     for k, v in results["training_pairs_per_second"].items():
         print(f"training {k:8s} {v:.0f} pairs/s (batch 32, contrastive, augmentation on)")
     out = ROOT / "benchmarks" / "results" / "signatures.json"

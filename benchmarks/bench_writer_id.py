@@ -81,10 +81,14 @@ def main():
     ap.add_argument("--quick", action="store_true", help="fewer batches and steps")
     args = ap.parse_args()
     repro.seed_everything(0)
-    out: dict = {"note": "2 shared CPU cores, measured while other jobs ran", "load_average_at_start": os.getloadavg()[0]}
+    out: dict = {
+        "note": "2 shared CPU cores, measured while other jobs ran",
+        "load_average_at_start": os.getloadavg()[0],
+    }
     tmp = Path(tempfile.mkdtemp(prefix="bench_writer_id_"))
-    root = handwriting.write_iam_dataset(tmp, n_writers=10, forms_per_writer=3, lines_per_form=6,
-                                         chars_per_line=48, seed=0)
+    root = handwriting.write_iam_dataset(
+        tmp, n_writers=10, forms_per_writer=3, lines_per_form=6, chars_per_line=48, seed=0
+    )
     recs = iam.load_iam(root)
     files = [str(r.path) for r in recs]
     writers = sorted({r.writer for r in recs})
@@ -98,33 +102,56 @@ def main():
     decode_s = time.perf_counter() - t0
     ink = data.to_ink(lines.lines)
     ds = data.raw_patches(ink, labels, CROP, CROP, batch_size=64, seed=0)
-    gens = {"seed_generator": (lambda: seed_generator(files, labels, batch_size=64), n_batches),
-            "tfdata": (lambda: iter(ds), 10 * n_batches),
-            "tfdata_batch256": (lambda: iter(data.raw_patches(ink, labels, CROP, CROP, batch_size=256, seed=0)), 3 * n_batches),
-            "tfdata_float": (lambda: iter(data.training_patches(ink, labels, CROP, CROP, batch_size=64, seed=0)), 3 * n_batches),
-            "tfdata_float_augmented": (lambda: iter(data.training_patches(ink, labels, CROP, CROP, batch_size=64, seed=0,
-                                                                          augment=True)), n_batches)}
+    gens = {
+        "seed_generator": (lambda: seed_generator(files, labels, batch_size=64), n_batches),
+        "tfdata": (lambda: iter(ds), 10 * n_batches),
+        "tfdata_batch256": (
+            lambda: iter(data.raw_patches(ink, labels, CROP, CROP, batch_size=256, seed=0)),
+            3 * n_batches,
+        ),
+        "tfdata_float": (
+            lambda: iter(data.training_patches(ink, labels, CROP, CROP, batch_size=64, seed=0)),
+            3 * n_batches,
+        ),
+        "tfdata_float_augmented": (
+            lambda: iter(data.training_patches(ink, labels, CROP, CROP, batch_size=64, seed=0, augment=True)),
+            n_batches,
+        ),
+    }
     rounds = {k: [] for k in gens}
     for _ in range(3 if args.quick else 7):
         for k, (make, n) in gens.items():
-            it = make()  # a fresh iterator, dropped after timing: no prefetching in the background of the others
+            it = (
+                make()
+            )  # a fresh iterator, dropped after timing: no prefetching in the background of the others
             rounds[k].append(rate(it, n))
             del it
     med = {k: float(np.median(v)) for k, v in rounds.items()}
     seed_rate, tf_rate = med["seed_generator"], med["tfdata"]
-    out.update({"images": len(files), "batch_size": 64, "rounds": len(rounds["tfdata"]),
-                "seed_generator_patches_per_s": seed_rate, "tfdata_patches_per_s": tf_rate, "speedup": tf_rate / seed_rate,
-                "speedup_per_round": [a / b for a, b in zip(rounds["tfdata"], rounds["seed_generator"])],
-                "tfdata_patches_per_s_batch256": med["tfdata_batch256"],
-                "tfdata_float_patches_per_s": med["tfdata_float"], "float_speedup": med["tfdata_float"] / seed_rate,
-                "tfdata_float_augmented_patches_per_s": med["tfdata_float_augmented"],
-                "float_augmented_speedup": med["tfdata_float_augmented"] / seed_rate,
-                "tfdata_one_time_decode_s": decode_s})
-    print(f"patches/s at batch 64 (median of {len(rounds['tfdata'])} rounds): seed generator {seed_rate:.0f}; tf.data "
-          f"uint8 (the training pipeline) {tf_rate:.0f} -> {tf_rate / seed_rate:.1f}x (batch 256: "
-          f"{med['tfdata_batch256']:.0f}); float patches from the pipeline {med['tfdata_float']:.0f} -> "
-          f"{med['tfdata_float'] / seed_rate:.1f}x, with zoom/slant/shift {med['tfdata_float_augmented']:.0f} -> "
-          f"{med['tfdata_float_augmented'] / seed_rate:.1f}x (one-time decode+resize of {len(files)} images: {decode_s:.1f}s)")
+    out.update(
+        {
+            "images": len(files),
+            "batch_size": 64,
+            "rounds": len(rounds["tfdata"]),
+            "seed_generator_patches_per_s": seed_rate,
+            "tfdata_patches_per_s": tf_rate,
+            "speedup": tf_rate / seed_rate,
+            "speedup_per_round": [a / b for a, b in zip(rounds["tfdata"], rounds["seed_generator"])],
+            "tfdata_patches_per_s_batch256": med["tfdata_batch256"],
+            "tfdata_float_patches_per_s": med["tfdata_float"],
+            "float_speedup": med["tfdata_float"] / seed_rate,
+            "tfdata_float_augmented_patches_per_s": med["tfdata_float_augmented"],
+            "float_augmented_speedup": med["tfdata_float_augmented"] / seed_rate,
+            "tfdata_one_time_decode_s": decode_s,
+        }
+    )
+    print(
+        f"patches/s at batch 64 (median of {len(rounds['tfdata'])} rounds): seed generator {seed_rate:.0f}; tf.data "
+        f"uint8 (the training pipeline) {tf_rate:.0f} -> {tf_rate / seed_rate:.1f}x (batch 256: "
+        f"{med['tfdata_batch256']:.0f}); float patches from the pipeline {med['tfdata_float']:.0f} -> "
+        f"{med['tfdata_float'] / seed_rate:.1f}x, with zoom/slant/shift {med['tfdata_float_augmented']:.0f} -> "
+        f"{med['tfdata_float_augmented'] / seed_rate:.1f}x (one-time decode+resize of {len(files)} images: {decode_s:.1f}s)"
+    )
 
     # 2. training throughput: pipeline vs in-memory tensors, same model and batch
     steps = 10 if args.quick else 30
@@ -137,7 +164,9 @@ def main():
         mem_x.append(x.numpy())
         mem_y.append(y.numpy())
     mem_x, mem_y = np.concatenate(mem_x), np.concatenate(mem_y)
-    mem_f = mem_x.transpose(0, 2, 1)[..., None].astype(np.float32) / 255.0  # the same patches as float (B, H, W, 1)
+    mem_f = (
+        mem_x.transpose(0, 2, 1)[..., None].astype(np.float32) / 255.0
+    )  # the same patches as float (B, H, W, 1)
 
     cpu = {"pipe": [], "mem": [], "bare": []}  # patches per CPU-second of this process (all its threads)
 
@@ -160,26 +189,37 @@ def main():
         fits["mem"].append(timed_fit(trainer, mem_x, mem_y, key="mem"))
         fits["bare"].append(timed_fit(bare, mem_f, mem_y, key="bare"))
     pipe_rate, mem_rate, bare_rate = (float(np.median(fits[k])) for k in ("pipe", "mem", "bare"))
-    out.update({"train_pipeline_patches_per_s": pipe_rate, "train_in_memory_patches_per_s": mem_rate,
-                "train_pipeline_vs_memory": pipe_rate / mem_rate, "train_bare_network_float_in_memory_patches_per_s": bare_rate,
-                "train_pipeline_vs_bare_float_in_memory": pipe_rate / bare_rate,
-                "train_patches_per_s_per_round": fits,
-                "train_patches_per_cpu_s": {k: float(np.median(v)) for k, v in cpu.items()},
-                "train_pipeline_vs_memory_cpu": float(np.median(cpu["pipe"]) / np.median(cpu["mem"]))})
-    print(f"training patches/s: pipeline {pipe_rate:.0f}, same uint8 batches in memory {mem_rate:.0f} "
-          f"-> {100 * pipe_rate / mem_rate:.0f}% of in-memory; bare network fed float patches in memory "
-          f"{bare_rate:.0f} -> pipeline at {100 * pipe_rate / bare_rate:.0f}% of it; per CPU-second of this process: "
-          f"pipeline {np.median(cpu['pipe']):.0f}, in memory {np.median(cpu['mem']):.0f} "
-          f"({100 * np.median(cpu['pipe']) / np.median(cpu['mem']):.0f}%)")
+    out.update(
+        {
+            "train_pipeline_patches_per_s": pipe_rate,
+            "train_in_memory_patches_per_s": mem_rate,
+            "train_pipeline_vs_memory": pipe_rate / mem_rate,
+            "train_bare_network_float_in_memory_patches_per_s": bare_rate,
+            "train_pipeline_vs_bare_float_in_memory": pipe_rate / bare_rate,
+            "train_patches_per_s_per_round": fits,
+            "train_patches_per_cpu_s": {k: float(np.median(v)) for k, v in cpu.items()},
+            "train_pipeline_vs_memory_cpu": float(np.median(cpu["pipe"]) / np.median(cpu["mem"])),
+        }
+    )
+    print(
+        f"training patches/s: pipeline {pipe_rate:.0f}, same uint8 batches in memory {mem_rate:.0f} "
+        f"-> {100 * pipe_rate / mem_rate:.0f}% of in-memory; bare network fed float patches in memory "
+        f"{bare_rate:.0f} -> pipeline at {100 * pipe_rate / bare_rate:.0f}% of it; per CPU-second of this process: "
+        f"pipeline {np.median(cpu['pipe']):.0f}, in memory {np.median(cpu['mem']):.0f} "
+        f"({100 * np.median(cpu['pipe']) / np.median(cpu['mem']):.0f}%)"
+    )
 
     # 3. latency to identify one IAM-sized line (iam.yaml's model: DeepWriter, width 0.5, height 113)
     m = models.build_model("deepwriter", 50, CROP, width=0.5)
-    gal = enrol.Gallery.from_embeddings(np.random.default_rng(0).random((50, m.get_layer("embedding").units)),
-                                        [f"{i:03d}" for i in range(50)])
+    gal = enrol.Gallery.from_embeddings(
+        np.random.default_rng(0).random((50, m.get_layer("embedding").units)), [f"{i:03d}" for i in range(50)]
+    )
     identify.save_for_identification(tmp / "run" / "artifacts", m, gal.names, CROP, 2 * CROP, 0, 0.5, gal)
     wid = identify.WriterIdentifier.load(tmp / "run")
     style = handwriting.random_style(np.random.default_rng(1))
-    line = handwriting.render_line(handwriting.random_text(np.random.default_rng(2), 60), style, np.random.default_rng(3))
+    line = handwriting.render_line(
+        handwriting.random_text(np.random.default_rng(2), 60), style, np.random.default_rng(3)
+    )
     line = np.asarray(Image.fromarray(line).resize((1700, int(1700 * line.shape[0] / line.shape[1]))))
     wid.identify_line(line)
     times = []
@@ -187,7 +227,9 @@ def main():
         t0 = time.perf_counter()
         wid.identify_line(line)
         times.append(time.perf_counter() - t0)
-    out.update({"identify_line_ms_median": 1000 * float(np.median(times)), "identify_line_shape": list(line.shape)})
+    out.update(
+        {"identify_line_ms_median": 1000 * float(np.median(times)), "identify_line_shape": list(line.shape)}
+    )
     print(f"identify one {line.shape[1]}x{line.shape[0]} line: median {1000 * np.median(times):.0f} ms")
 
     out["load_average_at_end"] = os.getloadavg()[0]

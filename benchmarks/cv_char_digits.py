@@ -60,12 +60,18 @@ def main():
     mnist = Path(os.environ.get("HW_DATA", "")) / "mnist"
     ap.add_argument("--images", default=str(mnist / "mnist-images-idx3-ubyte.gz"))
     ap.add_argument("--labels", default=str(mnist / "mnist-labels-idx1-ubyte.gz"))
-    ap.add_argument("--train-fraction", type=float, default=0.5, help="as digits_train_fraction; the rest is never read")
+    ap.add_argument(
+        "--train-fraction", type=float, default=0.5, help="as digits_train_fraction; the rest is never read"
+    )
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--only-folds", type=int, nargs="*", help="run these fold numbers only (0-based)")
     ap.add_argument("--letters", type=int, default=0, help="synthetic letters per class added to training")
-    ap.add_argument("--synthetic-digits", type=int, default=0, help="font-based synthetic digits per class added")
-    ap.add_argument("--no-sklearn", action="store_true", help="leave scikit-learn's digit scans out of training")
+    ap.add_argument(
+        "--synthetic-digits", type=int, default=0, help="font-based synthetic digits per class added"
+    )
+    ap.add_argument(
+        "--no-sklearn", action="store_true", help="leave scikit-learn's digit scans out of training"
+    )
     ap.add_argument("--variants", nargs="+", default=["w16", "w16:e1.5"])
     ap.add_argument("--epochs", type=int, default=32)
     ap.add_argument("--patience", type=int, default=6)
@@ -76,9 +82,11 @@ def main():
     digits = data.idx_digits(args.images, args.labels)
     half = digits.subset(np.arange(int(len(digits) * args.train_fraction)))
     fold_of = np.arange(len(half)) % args.folds
-    extra = data.concat(data.empty_set() if args.no_sklearn else data.sklearn_digits(),
-                        data.synthetic_chars(CLASSES[10:], args.letters, seed=args.seed + 1),
-                        data.synthetic_chars(CLASSES[:10], args.synthetic_digits, seed=args.seed + 2))
+    extra = data.concat(
+        data.empty_set() if args.no_sklearn else data.sklearn_digits(),
+        data.synthetic_chars(CLASSES[10:], args.letters, seed=args.seed + 1),
+        data.synthetic_chars(CLASSES[:10], args.synthetic_digits, seed=args.seed + 2),
+    )
     folds = args.only_folds if args.only_folds else list(range(args.folds))
     results = {}
     for text in args.variants:
@@ -88,27 +96,64 @@ def main():
         for k in folds:
             pool = data.concat(half.subset(np.flatnonzero(fold_of != k)), extra)
             parts = data.split(pool, {"val": 0.1}, seed=args.seed)
-            model, _ = ocr_model.fit_classifiers(parts["train"].images, parts["train"].labels, parts["val"].images,
-                                                 parts["val"].labels, members=v["members"], width=v["width"],
-                                                 epochs=args.epochs, seed=args.seed, patience=args.patience,
-                                                 lr_patience=args.lr_patience, elastic=v["elastic"])
+            model, _ = ocr_model.fit_classifiers(
+                parts["train"].images,
+                parts["train"].labels,
+                parts["val"].images,
+                parts["val"].labels,
+                members=v["members"],
+                width=v["width"],
+                epochs=args.epochs,
+                seed=args.seed,
+                patience=args.patience,
+                lr_patience=args.lr_patience,
+                elastic=v["elastic"],
+            )
             held = half.subset(np.flatnonzero(fold_of == k))
             labels.append(held.labels)
             plain.append(ocr_model.predict_probs(model, held.images)[:, :10].argmax(1))
             shifted.append(ocr_model.predict_probs(model, held.images, tta=True)[:, :10].argmax(1))
-            print(f"{text} fold {k}: {np.mean(plain[-1] == held.labels):.4f} "
-                  f"(tta {np.mean(shifted[-1] == held.labels):.4f}) {time.perf_counter() - t0:.0f}s", flush=True)
+            print(
+                f"{text} fold {k}: {np.mean(plain[-1] == held.labels):.4f} "
+                f"(tta {np.mean(shifted[-1] == held.labels):.4f}) {time.perf_counter() - t0:.0f}s",
+                flush=True,
+            )
         y = np.concatenate(labels)
-        acc = {name: float(np.mean(np.concatenate(p) == y)) for name, p in (("plain", plain), ("tta", shifted))}
-        results[text] = {**v, "accuracy": acc["plain"], "accuracy_tta": acc["tta"], "digits": int(len(y)),
-                         "errors_tta": int(np.sum(np.concatenate(shifted) != y)), "seconds": time.perf_counter() - t0}
-        print(f"{text:16s} accuracy {100 * acc['plain']:.2f}%  with shifts {100 * acc['tta']:.2f}% "
-              f"({results[text]['errors_tta']} errors in {len(y)})  {results[text]['seconds']:.0f}s", flush=True)
+        acc = {
+            name: float(np.mean(np.concatenate(p) == y)) for name, p in (("plain", plain), ("tta", shifted))
+        }
+        results[text] = {
+            **v,
+            "accuracy": acc["plain"],
+            "accuracy_tta": acc["tta"],
+            "digits": int(len(y)),
+            "errors_tta": int(np.sum(np.concatenate(shifted) != y)),
+            "seconds": time.perf_counter() - t0,
+        }
+        print(
+            f"{text:16s} accuracy {100 * acc['plain']:.2f}%  with shifts {100 * acc['tta']:.2f}% "
+            f"({results[text]['errors_tta']} errors in {len(y)})  {results[text]['seconds']:.0f}s",
+            flush=True,
+        )
     out = ROOT / "benchmarks" / "results" / "cv_char_digits.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"images": args.images, "folds": args.folds, "run_folds": folds, "letters": args.letters,
-                               "synthetic_digits": args.synthetic_digits, "sklearn": not args.no_sklearn,
-                               "epochs": args.epochs, "patience": args.patience, "results": results}, indent=2) + "\n")
+    out.write_text(
+        json.dumps(
+            {
+                "images": args.images,
+                "folds": args.folds,
+                "run_folds": folds,
+                "letters": args.letters,
+                "synthetic_digits": args.synthetic_digits,
+                "sklearn": not args.no_sklearn,
+                "epochs": args.epochs,
+                "patience": args.patience,
+                "results": results,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     print("wrote", out)
 
 

@@ -34,8 +34,14 @@ from hwutils.signatures import writer_dependent as wd  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 HAND = ("hog", "dir", "geom", "pressure", "glcm")
-FUSIONS = (("hog", "dir", "geom"), HAND, ("hog", "dir", "geom", "signet"), HAND + ("signet",), HAND + ("cnn",),
-           HAND + ("signet", "cnn"))
+FUSIONS = (
+    ("hog", "dir", "geom"),
+    HAND,
+    ("hog", "dir", "geom", "signet"),
+    HAND + ("signet",),
+    HAND + ("cnn",),
+    HAND + ("signet", "cnn"),
+)
 
 
 def siamese_features(images, recs, persons_, seed: int) -> np.ndarray:
@@ -55,15 +61,22 @@ def siamese_features(images, recs, persons_, seed: int) -> np.ndarray:
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=os.path.join(os.environ.get("HW_DATA", ""), "sign_data"))
-    ap.add_argument("--test-persons", type=int, default=10, help="held out as in sign_data.yaml (never used here)")
+    ap.add_argument(
+        "--test-persons", type=int, default=10, help="held out as in sign_data.yaml (never used here)"
+    )
     ap.add_argument("--val-persons", type=int, default=6)
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--norm", type=float, default=0.5, help="wd_norm")
     ap.add_argument("--shift", type=int, default=3, help="wd_shift")
-    ap.add_argument("--signet", action="store_true", help="also retrain and score the writer network per fold")
+    ap.add_argument(
+        "--signet", action="store_true", help="also retrain and score the writer network per fold"
+    )
     ap.add_argument("--signet-epochs", type=int, default=30)
-    ap.add_argument("--cnn", action="store_true",
-                    help="also retrain the Siamese tower per fold (sign_data.yaml settings) and score its features")
+    ap.add_argument(
+        "--cnn",
+        action="store_true",
+        help="also retrain the Siamese tower per fold (sign_data.yaml settings) and score its features",
+    )
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     repro.seed_everything(args.seed)
@@ -72,7 +85,7 @@ def main():
     train, val, test = split_persons(persons(recs), args.val_persons, args.test_persons, args.seed)
     dev = sorted(train + val)
     order = list(np.random.default_rng(args.seed + 1).permutation(dev))
-    folds = [order[i::args.folds] for i in range(args.folds)]
+    folds = [order[i :: args.folds] for i in range(args.folds)]
     images, scan = data.load_images_with_scan(recs, 64, 128, scan_names=wd.SCAN_SETS)
     sets = wd.feature_sets("+".join(HAND), images, None, scan)
     extra = wd.shifted_copies(list(sets), images, args.shift)
@@ -86,9 +99,14 @@ def main():
         if args.cnn:
             fold_sets["cnn"] = siamese_features(images, recs, others, args.seed + k)
         protocol = verify.make_trials(recs, fold, 5, args.seed)
-        neg = [i for i, r in enumerate(recs) if r.kind == GENUINE and r.person in dev and r.person not in fold]
-        raws.append(wd.score_trials(fold_sets, protocol, {n: v[neg] for n, v in fold_sets.items()}, 1.0, extra,
-                                    args.norm))
+        neg = [
+            i for i, r in enumerate(recs) if r.kind == GENUINE and r.person in dev and r.person not in fold
+        ]
+        raws.append(
+            wd.score_trials(
+                fold_sets, protocol, {n: v[neg] for n, v in fold_sets.items()}, 1.0, extra, args.norm
+            )
+        )
         print(f"fold {k + 1}/{len(folds)} done ({time.perf_counter() - t0:.0f}s)", flush=True)
     trials = {k: np.concatenate([r[k] for r in raws]) for k in ("person", "type", "index")}
     names = [n for n in raws[0] if n not in ("person", "type", "index")]
@@ -98,15 +116,34 @@ def main():
         # fusion scales from each fold's own trials, as the notebook takes them from its validation trials
         fused = np.concatenate([wd.fuse(r, wd.fit_scales(r, combo)) for r in raws])
         e = verify.evaluate({**trials, "distance": -fused}, 0.0)
-        results["+".join(combo)] = {"eer_skilled": e["eer_skilled"], "eer_skilled_per_user": e["eer_skilled_per_user"],
-                                    "eer_random": e["eer_random"]}
-        print(f"{'+'.join(combo):36s} skilled {100 * e['eer_skilled']:5.1f}% / per-user "
-              f"{100 * e['eer_skilled_per_user']:5.1f}%   random {100 * e['eer_random']:5.1f}%")
+        results["+".join(combo)] = {
+            "eer_skilled": e["eer_skilled"],
+            "eer_skilled_per_user": e["eer_skilled_per_user"],
+            "eer_random": e["eer_random"],
+        }
+        print(
+            f"{'+'.join(combo):36s} skilled {100 * e['eer_skilled']:5.1f}% / per-user "
+            f"{100 * e['eer_skilled_per_user']:5.1f}%   random {100 * e['eer_random']:5.1f}%"
+        )
     out = ROOT / "benchmarks" / "results" / "cv_signatures.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"data": str(args.data), "persons": dev, "folds": folds, "norm": args.norm,
-                               "shift": args.shift, "signet": args.signet, "cnn": args.cnn, "results": results,
-                               "seconds": time.perf_counter() - t0}, indent=2) + "\n")
+    out.write_text(
+        json.dumps(
+            {
+                "data": str(args.data),
+                "persons": dev,
+                "folds": folds,
+                "norm": args.norm,
+                "shift": args.shift,
+                "signet": args.signet,
+                "cnn": args.cnn,
+                "results": results,
+                "seconds": time.perf_counter() - t0,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     print("wrote", out)
 
 

@@ -96,7 +96,9 @@ def _unsafe_objects(config) -> list[str]:
         if isinstance(node, dict):
             if node.get("class_name") in UNSAFE_CLASSES:
                 cfg = node.get("config")
-                found.append(str(cfg.get("name", node["class_name"])) if isinstance(cfg, dict) else node["class_name"])
+                found.append(
+                    str(cfg.get("name", node["class_name"])) if isinstance(cfg, dict) else node["class_name"]
+                )
                 return  # its function (a serialized __lambda__) is the same finding
             for value in node.values():
                 walk(value)
@@ -128,25 +130,34 @@ def load_keras(path: str | os.PathLike, custom_objects: dict | None = None):
     except ArtifactError:
         raise
     except Exception as exc:  # noqa: BLE001 - a damaged archive, whatever zipfile or json says
-        raise ArtifactError(f"{path}: truncated or corrupt .keras file ({exc.__class__.__name__}: {exc})") from None
+        raise ArtifactError(
+            f"{path}: truncated or corrupt .keras file ({exc.__class__.__name__}: {exc})"
+        ) from None
     unsafe = _unsafe_objects(config)
     if unsafe:
-        raise ArtifactError(f"{path}: holds a Lambda layer ({', '.join(unsafe)}): arbitrary Python code, refused "
-                            f"(models load with safe_mode; rebuild it with a registered custom layer)")
+        raise ArtifactError(
+            f"{path}: holds a Lambda layer ({', '.join(unsafe)}): arbitrary Python code, refused "
+            f"(models load with safe_mode; rebuild it with a registered custom layer)"
+        )
     import keras
 
     try:
         model = keras.saving.load_model(path, custom_objects=custom_objects, safe_mode=True, compile=False)
     except ValueError as exc:
         if "safe_mode" in str(exc):
-            raise ArtifactError(f"{path}: holds code that safe_mode refuses to load "
-                                f"({str(exc).splitlines()[0][:200]})") from None
-        raise ArtifactError(f"{path}: cannot be loaded as a Keras model ({exc.__class__.__name__}: "
-                            f"{str(exc).splitlines()[0][:300] if str(exc) else ''})") from None
+            raise ArtifactError(
+                f"{path}: holds code that safe_mode refuses to load ({str(exc).splitlines()[0][:200]})"
+            ) from None
+        raise ArtifactError(
+            f"{path}: cannot be loaded as a Keras model ({exc.__class__.__name__}: "
+            f"{str(exc).splitlines()[0][:300] if str(exc) else ''})"
+        ) from None
     except Exception as exc:  # noqa: BLE001 - truncated weights, unknown layers, ...: all this file's fault
         text = str(exc).splitlines()[0][:300] if str(exc) else ""
-        raise ArtifactError(f"{path}: truncated or corrupt .keras file, or a layer this code does not know "
-                            f"({exc.__class__.__name__}: {text})") from None
+        raise ArtifactError(
+            f"{path}: truncated or corrupt .keras file, or a layer this code does not know "
+            f"({exc.__class__.__name__}: {text})"
+        ) from None
     return model
 
 
@@ -158,19 +169,31 @@ def load_json(path: str | os.PathLike, required=()) -> dict:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as exc:
-        raise ArtifactError(f"{path}: not valid JSON (not UTF-8 text: {exc.reason} at byte {exc.start})") from None
+        raise ArtifactError(
+            f"{path}: not valid JSON (not UTF-8 text: {exc.reason} at byte {exc.start})"
+        ) from None
     except json.JSONDecodeError as exc:
-        raise ArtifactError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+        raise ArtifactError(
+            f"{path}: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+        ) from None
     if not isinstance(data, dict):
-        raise ArtifactError(f"{path}: expected a JSON object, got a{'n' if type(data).__name__[0] in 'aeiou' else ''} "
-                            f"{_json_type(data)}")
+        raise ArtifactError(
+            f"{path}: expected a JSON object, got a{'n' if type(data).__name__[0] in 'aeiou' else ''} "
+            f"{_json_type(data)}"
+        )
     require_keys(data, required, path)
     return data
 
 
 def _json_type(value) -> str:
-    return {list: "list", str: "string", int: "number", float: "number", bool: "boolean",
-            type(None): "null"}.get(type(value), type(value).__name__)
+    return {
+        list: "list",
+        str: "string",
+        int: "number",
+        float: "number",
+        bool: "boolean",
+        type(None): "null",
+    }.get(type(value), type(value).__name__)
 
 
 def require_keys(mapping, keys, path) -> None:
@@ -198,7 +221,9 @@ def load_npz(path: str | os.PathLike, keys=None) -> dict:
             wanted = names if keys is None else list(keys)
             for key in wanted:
                 if key not in names:
-                    raise ArtifactError(f"{path}: missing array {key!r} (it holds: {', '.join(names) or 'nothing'})")
+                    raise ArtifactError(
+                        f"{path}: missing array {key!r} (it holds: {', '.join(names) or 'nothing'})"
+                    )
             return {key: data[key] for key in wanted}
     except ArtifactError:
         raise

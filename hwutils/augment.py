@@ -32,25 +32,33 @@ def signature_grid_distortions(fill: int = 255) -> list:
     strong; borders filled with paper. Never flips: a mirrored signature is another signature."""
     import albumentations as A
 
-    return [A.GridDistortion(num_steps=s, distort_limit=d, border_mode=0, fill=fill, p=1.0)
-            for s, d in SIGNATURE_GRID_STRENGTHS]
+    return [
+        A.GridDistortion(num_steps=s, distort_limit=d, border_mode=0, fill=fill, p=1.0)
+        for s, d in SIGNATURE_GRID_STRENGTHS
+    ]
 
 
 def signature_degradation():
     """Multiplicative noise, then motion blur and median blur (scanner/pen degradation)."""
     import albumentations as A
 
-    return A.Compose([A.MultiplicativeNoise(multiplier=(0.9, 1.1), p=1.0),
-                      A.MotionBlur(blur_limit=7, p=1.0),
-                      A.MedianBlur(blur_limit=7, p=1.0)])
+    return A.Compose(
+        [
+            A.MultiplicativeNoise(multiplier=(0.9, 1.1), p=1.0),
+            A.MotionBlur(blur_limit=7, p=1.0),
+            A.MedianBlur(blur_limit=7, p=1.0),
+        ]
+    )
 
 
 def signature_warps(fill: int = 255) -> dict:
     """Optical (lens) and elastic distortions, by name."""
     import albumentations as A
 
-    return {"optical": A.OpticalDistortion(distort_limit=(-0.3, 0.3), border_mode=0, fill=fill, p=1.0),
-            "elastic": A.ElasticTransform(alpha=30, sigma=6, border_mode=0, fill=fill, p=1.0)}
+    return {
+        "optical": A.OpticalDistortion(distort_limit=(-0.3, 0.3), border_mode=0, fill=fill, p=1.0),
+        "elastic": A.ElasticTransform(alpha=30, sigma=6, border_mode=0, fill=fill, p=1.0),
+    }
 
 
 def signature_augmentations(fill: int = 255) -> dict:

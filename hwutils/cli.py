@@ -15,8 +15,12 @@ from hwutils.errors import HwError
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one line, exit 2, like every other bad input
-        print(f"hw: error: {message} (see hw {self.prog.split()[-1] if ' ' in self.prog else ''} --help)".replace("  ", " "),
-              file=sys.stderr)
+        print(
+            f"hw: error: {message} (see hw {self.prog.split()[-1] if ' ' in self.prog else ''} --help)".replace(
+                "  ", " "
+            ),
+            file=sys.stderr,
+        )
         raise SystemExit(2)
 
 
@@ -31,10 +35,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     sr = sub.add_parser("run", help="validate parameters, then execute a stage into outputs/STAGE/RUN_ID/")
     sr.add_argument("stage")
-    sr.add_argument("-f", "--file", action="append", default=[], metavar="FILE",
-                    help="YAML params file (a path or a name in params/STAGE/); repeatable, later wins")
-    sr.add_argument("-p", "--param", action="append", nargs=2, default=[], metavar=("NAME", "VALUE"),
-                    help="override one parameter (VALUE read as YAML, kept as text for str parameters)")
+    sr.add_argument(
+        "-f",
+        "--file",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="YAML params file (a path or a name in params/STAGE/); repeatable, later wins",
+    )
+    sr.add_argument(
+        "-p",
+        "--param",
+        action="append",
+        nargs=2,
+        default=[],
+        metavar=("NAME", "VALUE"),
+        help="override one parameter (VALUE read as YAML, kept as text for str parameters)",
+    )
     sr.add_argument("--label", help="a label for the run (default: the params file names)")
     sr.add_argument("--show-code", action="store_true", help="keep code cells in the HTML report")
 
@@ -80,27 +97,48 @@ def _dispatch(args, argv) -> int:
     if args.command == "stages":
         from hwutils.runs.index import text_table
 
-        rows = [[s.name, str(s.notebook.relative_to(project.project_root())),
-                 ", ".join(p.name for p in s.params_files()) or "-"] for s in project.list_stages()]
-        print(text_table(rows, ["stage", "notebook", "params files"]) if rows else "no stages (no notebooks/*.ipynb)")
+        rows = [
+            [
+                s.name,
+                str(s.notebook.relative_to(project.project_root())),
+                ", ".join(p.name for p in s.params_files()) or "-",
+            ]
+            for s in project.list_stages()
+        ]
+        print(
+            text_table(rows, ["stage", "notebook", "params files"])
+            if rows
+            else "no stages (no notebooks/*.ipynb)"
+        )
         return 0
     if args.command == "params":
         from hwutils.runs.index import text_table
         from hwutils.runs.params import notebook_parameters
 
         stage = project.get_stage(args.stage)
+
         def allowed(spec):  # a grammar is checked by a library function: its short name is enough here
             return ".".join(spec.check.split(".")[-2:]) + "()" if spec.check else spec.allowed or "-"
 
-        rows = [[s.name, s.type_name, s.default_source, allowed(s), s.help]
-                for s in notebook_parameters(stage.notebook).values()]
+        rows = [
+            [s.name, s.type_name, s.default_source, allowed(s), s.help]
+            for s in notebook_parameters(stage.notebook).values()
+        ]
         print(text_table(rows, ["name", "type", "default", "allowed", "help"]))
         return 0
     if args.command == "run":
         from hwutils.runs.execute import RunRequest, execute
 
-        result = execute(RunRequest(args.stage, args.file, [tuple(p) for p in args.param], args.label,
-                                    args.show_code, ["hw", *argv]))
+        result = execute(
+            RunRequest(
+                args.stage,
+                args.file,
+                [tuple(p) for p in args.param],
+                args.label,
+                args.show_code,
+                ["hw", *argv],
+            )
+        )
         print(f"hw: {result.message}", file=sys.stderr if result.exit_code else sys.stdout)
         return result.exit_code
     if args.command == "runs":

@@ -108,8 +108,10 @@ def _array_to_gray(arr: np.ndarray, name) -> np.ndarray:
     if arr.ndim == 3 and arr.shape[2] == 1:
         arr = arr[..., 0]
     if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (2, 3, 4)):
-        raise ImageError(f"{label}: expected a 2-D grayscale image or HxWx1/2/3/4 channels, "
-                         f"got an array of shape {arr.shape}")
+        raise ImageError(
+            f"{label}: expected a 2-D grayscale image or HxWx1/2/3/4 channels, "
+            f"got an array of shape {arr.shape}"
+        )
     if arr.size == 0:
         raise ImageError(f"{label}: image has no pixels (shape {arr.shape})")
     levels = _levels(arr, name)
@@ -125,7 +127,9 @@ def _pil_to_gray(img: Image.Image, name) -> np.ndarray:
 
     Transparent pixels become paper (composited on white); 16-bit, 32-bit
     integer and float modes follow the array rules of :func:`_levels`."""
-    if img.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (img.mode in ("P", "L", "RGB") and "transparency" in img.info):
+    if img.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
+        img.mode in ("P", "L", "RGB") and "transparency" in img.info
+    ):
         rgba = img.convert("RGBA")
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         img = Image.alpha_composite(white, rgba)
@@ -199,8 +203,9 @@ def _open_image(path, decode: bool):
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         what = f"{size[0]}x{size[1]} = {size[0] * size[1]} pixels" if size else f"too many pixels ({exc})"
-        raise ImageError(f"{path}: {what}, over the limit of {limit} "
-                         f"(set {MAX_PIXELS_ENV} to read larger images)") from None
+        raise ImageError(
+            f"{path}: {what}, over the limit of {limit} (set {MAX_PIXELS_ENV} to read larger images)"
+        ) from None
     except MemoryError:
         raise ImageError(f"{path}: too large to decode in the memory available") from None
     except UnidentifiedImageError:  # Pillow's text only repeats the file name
@@ -318,7 +323,7 @@ def crop_to_ink(gray: np.ndarray, margin: int = 0, threshold: int | None = None)
         return gray
     t, b, l, r = box
     h, w = gray.shape
-    return gray[max(0, t - margin): min(h, b + margin), max(0, l - margin): min(w, r + margin)]
+    return gray[max(0, t - margin) : min(h, b + margin), max(0, l - margin) : min(w, r + margin)]
 
 
 def resize(gray: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -330,8 +335,9 @@ def resize(gray: np.ndarray, height: int, width: int) -> np.ndarray:
     return np.asarray(Image.fromarray(gray).resize((int(width), int(height)), method), np.uint8)
 
 
-def resize_keep_aspect(gray: np.ndarray, height: int | None = None, width: int | None = None,
-                       max_side: int | None = None) -> np.ndarray:
+def resize_keep_aspect(
+    gray: np.ndarray, height: int | None = None, width: int | None = None, max_side: int | None = None
+) -> np.ndarray:
     """Resize keeping the aspect ratio, to a given height, width, or longest side."""
     h, w = gray.shape
     if height is not None:
@@ -360,7 +366,7 @@ def pad_to(gray: np.ndarray, height: int, width: int, fill: int = 255, center: b
     out = np.full((out_h, out_w), fill, np.uint8)
     top = (out_h - h) // 2 if center else 0
     left = (out_w - w) // 2 if center else 0
-    out[top: top + h, left: left + w] = gray
+    out[top : top + h, left : left + w] = gray
     return out
 
 

@@ -53,8 +53,14 @@ def most_confused_pairs(cm: np.ndarray, labels=None, top: int = 10) -> list[dict
         if off[i, j] == 0:
             break
         name = (lambda c: labels[c]) if labels is not None else (lambda c: int(c))
-        out.append({"true": name(i), "predicted": name(j), "count": int(off[i, j]),
-                    "share_of_true": float(off[i, j] / max(1, cm[i].sum()))})
+        out.append(
+            {
+                "true": name(i),
+                "predicted": name(j),
+                "count": int(off[i, j]),
+                "share_of_true": float(off[i, j] / max(1, cm[i].sum())),
+            }
+        )
     return out
 
 
@@ -113,7 +119,7 @@ def _average_ranks(x):
         j = i
         while j + 1 < len(x) and sx[j + 1] == sx[i]:
             j += 1
-        ranks[order[i: j + 1]] = (i + j) / 2 + 1
+        ranks[order[i : j + 1]] = (i + j) / 2 + 1
         i = j + 1
     return ranks
 

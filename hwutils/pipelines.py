@@ -26,13 +26,21 @@ def steps_for(n: int, batch_size: int) -> int:
 
 def from_arrays(*arrays) -> tf.data.Dataset:
     """A dataset of in-memory arrays (first axis = examples)."""
-    return tf.data.Dataset.from_tensor_slices(tuple(np.asarray(a) for a in arrays) if len(arrays) > 1
-                                              else np.asarray(arrays[0]))
+    return tf.data.Dataset.from_tensor_slices(
+        tuple(np.asarray(a) for a in arrays) if len(arrays) > 1 else np.asarray(arrays[0])
+    )
 
 
-def training_dataset(ds: tf.data.Dataset, batch_size: int, seed: int,
-                     augment: Callable | None = None, shuffle_buffer: int = 10_000,
-                     cache: bool = True, repeat: bool = True, drop_remainder: bool = False) -> tf.data.Dataset:
+def training_dataset(
+    ds: tf.data.Dataset,
+    batch_size: int,
+    seed: int,
+    augment: Callable | None = None,
+    shuffle_buffer: int = 10_000,
+    cache: bool = True,
+    repeat: bool = True,
+    drop_remainder: bool = False,
+) -> tf.data.Dataset:
     """cache -> shuffle (reshuffled each epoch) -> repeat -> stateless augment -> batch -> prefetch.
 
     ``augment(seed_pair, *element)`` receives a ``[2]`` int64 seed for the
@@ -78,8 +86,14 @@ def stateless_random_crop(image: tf.Tensor, height: int, width: int, seed, fill:
     return tf.image.stateless_random_crop(image, tf.stack([height, width, channels]), seed=seed)
 
 
-def stateless_shift_scale(image: tf.Tensor, seed, max_shift: float = 0.08, max_scale: float = 0.1,
-                          max_rotate: float = 0.0, fill: float = 0.0) -> tf.Tensor:
+def stateless_shift_scale(
+    image: tf.Tensor,
+    seed,
+    max_shift: float = 0.08,
+    max_scale: float = 0.1,
+    max_rotate: float = 0.0,
+    fill: float = 0.0,
+) -> tf.Tensor:
     """Random translation (share of size), zoom and rotation (radians) of an
     ``HxWxC`` float image as one affine warp; empty areas get ``fill``."""
     seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 4)
@@ -96,12 +110,19 @@ def stateless_shift_scale(image: tf.Tensor, seed, max_shift: float = 0.08, max_s
     ty = cy - sin * (cx + dx) - cos * (cy + dy)
     transform = tf.stack([cos, -sin, tx, sin, cos, ty, 0.0, 0.0])[None]
     out = tf.raw_ops.ImageProjectiveTransformV3(
-        images=image[None], transforms=transform, output_shape=tf.shape(image)[:2],
-        fill_value=fill, interpolation="BILINEAR", fill_mode="CONSTANT")
+        images=image[None],
+        transforms=transform,
+        output_shape=tf.shape(image)[:2],
+        fill_value=fill,
+        interpolation="BILINEAR",
+        fill_mode="CONSTANT",
+    )
     return out[0]
 
 
-def stateless_brightness_contrast(image: tf.Tensor, seed, brightness: float = 0.1, contrast: float = 0.2) -> tf.Tensor:
+def stateless_brightness_contrast(
+    image: tf.Tensor, seed, brightness: float = 0.1, contrast: float = 0.2
+) -> tf.Tensor:
     """Random brightness and contrast change of a float image in [0, 1] (clipped)."""
     s1, s2 = tf.unstack(tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 2))
     image = tf.image.stateless_random_brightness(image, brightness, s1)
@@ -109,7 +130,9 @@ def stateless_brightness_contrast(image: tf.Tensor, seed, brightness: float = 0.
     return tf.clip_by_value(image, 0.0, 1.0)
 
 
-def stateless_elastic(image: tf.Tensor, seed, alpha: float = 1.5, grid: int = 4, fill: float = 0.0) -> tf.Tensor:
+def stateless_elastic(
+    image: tf.Tensor, seed, alpha: float = 1.5, grid: int = 4, fill: float = 0.0
+) -> tf.Tensor:
     """Elastic distortion of an ``HxWxC`` float image (Simard et al. 2003, as a
     smooth field): a ``grid`` x ``grid`` lattice of random displacements (normal,
     s.d. ``alpha`` pixels) is resized bicubically to the image and the image is
@@ -119,5 +142,6 @@ def stateless_elastic(image: tf.Tensor, seed, alpha: float = 1.5, grid: int = 4,
     coarse = tf.random.stateless_normal([1, grid, grid, 2], tf.cast(seed, tf.int64), stddev=alpha)
     field = tf.image.resize(coarse, shape[:2], method="bicubic")[0]
     yy, xx, cc = tf.meshgrid(*[tf.range(n, dtype=tf.float32) for n in tf.unstack(shape)], indexing="ij")
-    return keras.ops.image.map_coordinates(image, [yy + field[..., :1], xx + field[..., 1:], cc], order=1,
-                                           fill_mode="constant", fill_value=fill)
+    return keras.ops.image.map_coordinates(
+        image, [yy + field[..., :1], xx + field[..., 1:], cc], order=1, fill_mode="constant", fill_value=fill
+    )

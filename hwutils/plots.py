@@ -7,7 +7,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 
-def gallery(images, titles=None, cols: int = 10, size: float = 1.2, cmap: str = "gray", suptitle: str | None = None):
+def gallery(
+    images, titles=None, cols: int = 10, size: float = 1.2, cmap: str = "gray", suptitle: str | None = None
+):
     """A grid of images (2-D arrays, uint8 paper-white or float), with optional titles."""
     images = list(images)
     n = max(1, len(images))
@@ -48,7 +50,9 @@ def training_curves(history: dict, metrics: tuple[str, ...] | None = None):
     return fig
 
 
-def confusion_matrix(cm, labels=None, normalize: bool = True, title: str = "Confusion matrix", max_labels: int = 40):
+def confusion_matrix(
+    cm, labels=None, normalize: bool = True, title: str = "Confusion matrix", max_labels: int = 40
+):
     """Heat map of a confusion matrix (rows true, columns predicted)."""
     cm = np.asarray(cm, np.float64)
     shown = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1) if normalize else cm
@@ -64,8 +68,15 @@ def confusion_matrix(cm, labels=None, normalize: bool = True, title: str = "Conf
         for i in range(n):
             for j in range(n):
                 if cm[i, j]:
-                    ax.text(j, i, int(cm[i, j]), ha="center", va="center", fontsize=7,
-                            color="white" if shown[i, j] > 0.5 else "black")
+                    ax.text(
+                        j,
+                        i,
+                        int(cm[i, j]),
+                        ha="center",
+                        va="center",
+                        fontsize=7,
+                        color="white" if shown[i, j] > 0.5 else "black",
+                    )
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     ax.set_title(title)
@@ -87,7 +98,9 @@ def roc_det(labels, scores, title: str = "", series: dict | None = None):
         far, tar, _ = M.roc_curve(lab, sc)
         a1.plot(far, tar, label=f"{name} AUC={M.auroc(lab, sc):.3f}".strip())
         frr = 1 - tar
-        a2.plot(np.clip(far, 1e-4, 1), np.clip(frr, 1e-4, 1), label=f"{name} EER={M.eer(lab, sc)[0]:.3f}".strip())
+        a2.plot(
+            np.clip(far, 1e-4, 1), np.clip(frr, 1e-4, 1), label=f"{name} EER={M.eer(lab, sc)[0]:.3f}".strip()
+        )
     a1.plot([0, 1], [0, 1], "k:", lw=0.8)
     a1.set_xlabel("false accept rate")
     a1.set_ylabel("true accept rate")
@@ -132,8 +145,14 @@ def embedding_scatter(points_2d, groups, title: str = "", max_legend: int = 12):
     cmap = plt.get_cmap("tab20" if len(uniq) > 10 else "tab10")
     for i, g in enumerate(uniq):
         m = groups == g
-        ax.scatter(points_2d[m, 0], points_2d[m, 1], s=10, alpha=0.7, color=cmap(i % cmap.N),
-                   label=str(g) if len(uniq) <= max_legend else None)
+        ax.scatter(
+            points_2d[m, 0],
+            points_2d[m, 1],
+            s=10,
+            alpha=0.7,
+            color=cmap(i % cmap.N),
+            label=str(g) if len(uniq) <= max_legend else None,
+        )
     if len(uniq) <= max_legend:
         ax.legend(fontsize=8, markerscale=2)
     ax.set_title(title)

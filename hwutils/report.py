@@ -45,8 +45,9 @@ def atomic_path(path: str | os.PathLike, keep_suffix: bool = True):
     a full disk never leaves half a file at ``path``. Parent folders are created."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
-                               suffix=f".tmp{path.suffix}" if keep_suffix else ".tmp")
+    fd, tmp = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.", suffix=f".tmp{path.suffix}" if keep_suffix else ".tmp"
+    )
     os.close(fd)
     try:
         yield Path(tmp)
@@ -152,8 +153,11 @@ def headline_metrics(metrics: dict, limit: int = 6) -> dict:
     """The metrics named as headline, else the first ``limit`` numeric ones."""
     keys = metrics.get(HEADLINE_KEY)
     if not keys:
-        keys = [k for k, v in metrics.items()
-                if not k.startswith("_") and isinstance(v, (int, float)) and not isinstance(v, bool)][:limit]
+        keys = [
+            k
+            for k, v in metrics.items()
+            if not k.startswith("_") and isinstance(v, (int, float)) and not isinstance(v, bool)
+        ][:limit]
     return {k: metrics[k] for k in keys if k in metrics}
 
 

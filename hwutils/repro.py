@@ -9,8 +9,18 @@ import sys
 import zlib
 from importlib import metadata
 
-KEY_PACKAGES = ("tensorflow", "keras", "numpy", "pillow", "albumentations", "bezier", "matplotlib",
-                "scikit-learn", "papermill", "hwutils")
+KEY_PACKAGES = (
+    "tensorflow",
+    "keras",
+    "numpy",
+    "pillow",
+    "albumentations",
+    "bezier",
+    "matplotlib",
+    "scikit-learn",
+    "papermill",
+    "hwutils",
+)
 
 
 def seed_everything(seed: int, deterministic: bool = True) -> int:

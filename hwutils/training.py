@@ -42,13 +42,26 @@ class EpochLog(keras.callbacks.Callback):
         if (epoch + 1) % self.every and epoch + 1 != total:
             return
         parts = [f"{k} {v:.4g}" for k, v in (logs or {}).items() if isinstance(v, (int, float))]
-        print(f"epoch {epoch + 1}/{total}  " + "  ".join(parts) + f"  ({time.perf_counter() - self._t0:.1f}s)",
-              flush=True)
+        print(
+            f"epoch {epoch + 1}/{total}  " + "  ".join(parts) + f"  ({time.perf_counter() - self._t0:.1f}s)",
+            flush=True,
+        )
 
 
-def fit(model: keras.Model, train, validation=None, *, epochs: int, steps_per_epoch: int | None = None,
-        validation_steps: int | None = None, patience: int = 5, monitor: str = "val_loss",
-        checkpoint: str | Path | None = None, callbacks: list | None = None, log_every: int = 1) -> dict:
+def fit(
+    model: keras.Model,
+    train,
+    validation=None,
+    *,
+    epochs: int,
+    steps_per_epoch: int | None = None,
+    validation_steps: int | None = None,
+    patience: int = 5,
+    monitor: str = "val_loss",
+    checkpoint: str | Path | None = None,
+    callbacks: list | None = None,
+    log_every: int = 1,
+) -> dict:
     """Fit with early stopping (best weights restored) and a compact log.
 
     ``monitor`` falls back to the training loss when there is no validation
@@ -59,15 +72,29 @@ def fit(model: keras.Model, train, validation=None, *, epochs: int, steps_per_ep
     if validation is None and monitor.startswith("val_"):
         monitor = monitor[4:]
     mode = "max" if any(w in monitor for w in ("acc", "auc", "precision", "recall")) else "min"
-    cbs = [EpochLog(log_every),
-           keras.callbacks.EarlyStopping(monitor=monitor, mode=mode, patience=patience, restore_best_weights=True)]
+    cbs = [
+        EpochLog(log_every),
+        keras.callbacks.EarlyStopping(
+            monitor=monitor, mode=mode, patience=patience, restore_best_weights=True
+        ),
+    ]
     if checkpoint is not None:
         Path(checkpoint).parent.mkdir(parents=True, exist_ok=True)
-        cbs.append(keras.callbacks.ModelCheckpoint(str(checkpoint), monitor=monitor, mode=mode, save_best_only=True))
+        cbs.append(
+            keras.callbacks.ModelCheckpoint(str(checkpoint), monitor=monitor, mode=mode, save_best_only=True)
+        )
     cbs += list(callbacks or [])
     x, y = train if isinstance(train, tuple) else (train, None)
-    history = model.fit(x, y, validation_data=validation, epochs=epochs, steps_per_epoch=steps_per_epoch,
-                        validation_steps=validation_steps, callbacks=cbs, verbose=0)
+    history = model.fit(
+        x,
+        y,
+        validation_data=validation,
+        epochs=epochs,
+        steps_per_epoch=steps_per_epoch,
+        validation_steps=validation_steps,
+        callbacks=cbs,
+        verbose=0,
+    )
     return {k: [float(v) for v in vals] for k, vals in history.history.items()}
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-PARAMS = '''\
+PARAMS = """\
 seed: int = 0  # random seed for Python, NumPy and TensorFlow
 strategy: str = "default"  # distribution strategy: default or mirrored
 data_dir: str = ""  # signatures in the sign_data layout (or CEDAR, or a folder per person); empty: synthetic persons
@@ -47,7 +47,7 @@ screen_epochs: int = 8  # epochs of the screening autoencoder and classifier
 screen_height: int = 64  # screener input height (multiple of 8)
 screen_width: int = 128  # screener input width (multiple of 8)
 screen_invalid: int = 300  # synthetic invalid images for screening (split 60/20/20)
-'''
+"""
 
 cells = [
     new_markdown_cell("""# Signatures: synthesis, validity screening and writer-independent verification
@@ -307,8 +307,13 @@ report.save_metrics(m, headline=["test_eer_skilled", "test_eer_skilled_per_user"
                                  "screen_combined_f1"])"""),
 ]
 
-nb = new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
-                                         "language_info": {"name": "python"}})
+nb = new_notebook(
+    cells=cells,
+    metadata={
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+        "language_info": {"name": "python"},
+    },
+)
 out = Path(__file__).with_name("signatures.ipynb")
 nbformat.write(nb, out)
 print("wrote", out)

@@ -6,7 +6,9 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 CELLS = [
-    ("md", r'''
+    (
+        "md",
+        r"""
 # Writer identification with DeepWriter
 
 Who wrote this line? This notebook trains a writer-identification CNN in the
@@ -23,8 +25,11 @@ With the default parameters it runs on synthetic writers generated on the fly
 (IAM layout); point `data_dir` at the IAM Handwriting Database
 (`params/writer_id/iam.yaml`) or at a folder of writer-named pages such as the
 CSAFE Handwriting Database (`params/writer_id/csafe.yaml`).
-'''),
-    ("params", r'''
+""",
+    ),
+    (
+        "params",
+        r"""
 seed: int = 0  # random seed for Python, NumPy and TensorFlow
 data_dir: str = ""  # dataset folder; empty: generate the synthetic IAM-layout demo data
 data_format: str = "iam"  # "iam" (forms.txt + lines/ or sentences/) or "pages" (writer in the file name)
@@ -61,8 +66,11 @@ enrol_lines: int = 3  # lines per new writer used to enrol them
 target_frr: float = 0.05  # share of known writers' validation lines the new-writer threshold may reject
 max_bad_fraction: float = 0.05  # unreadable images are skipped; more than this share is an error
 strategy: str = "default"  # "default" (one device) or "mirrored" (all GPUs of this machine)
-'''),
-    ("code", r'''
+""",
+    ),
+    (
+        "code",
+        r"""
 import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import time
@@ -77,8 +85,11 @@ from hwutils.writer_id.enrol import Gallery
 
 repro.seed_everything(seed)
 t_start = time.perf_counter()
-'''),
-    ("md", r'''
+""",
+    ),
+    (
+        "md",
+        r"""
 ## The data
 
 Each record is one line image with its writer and its *group*: the IAM form
@@ -87,8 +98,11 @@ Splits are made by group, so the lines of one form never appear on both
 sides. Without `data_dir`, synthetic writers are generated: each has a
 persistent style (font, letter shapes, slant, size, stroke width, spacing,
 baseline wobble, ink, noise) that varies naturally from line to line.
-'''),
-    ("code", r'''
+""",
+    ),
+    (
+        "code",
+        r"""
 check_choice("data_format", data_format, ("iam", "pages"))
 skipped_pages = []
 if not data_dir:
@@ -102,14 +116,20 @@ else:
                                               split_by=split_by, max_bad_fraction=max_bad_fraction)
 writers_all = sorted({r.writer for r in records})
 print(f"{len(records)} line images of {len(writers_all)} writers; {len(skipped_pages)} pages skipped")
-'''),
-    ("md", r'''
+""",
+    ),
+    (
+        "md",
+        r"""
 Writers held out of training entirely play the part of *new writers*; the
 others are split by group into train, validation and test. Every image is
 read, cropped to its ink and resized to `height` once; unreadable images are
 skipped and counted.
-'''),
-    ("code", r'''
+""",
+    ),
+    (
+        "code",
+        r"""
 unknown = splits.hold_out_labels([r.writer for r in records], unknown_writers, seed=seed)
 known_recs = [r for r in records if r.writer not in unknown]
 unknown_recs = [r for r in records if r.writer in unknown]
@@ -129,14 +149,20 @@ ink = {k: data.to_ink(s.lines) for k, s in sets.items()}
 for k, s in sets.items():
     print(f"{k:5s}: {len(s)} lines, {len({r.group for r in s.records})} {what}s")
 print(f"new writers held out: {unknown} ({len(new_set) if new_set else 0} lines); unreadable images skipped: {n_skipped}")
-'''),
-    ("code", r'''
+""",
+    ),
+    (
+        "code",
+        r"""
 show = [sets["train"].records.index(next(r for r in sets["train"].records if r.writer == w)) for w in writers[:8]]
 fig = plots.gallery([sets["train"].lines[i] for i in show], titles=[f"writer {writers[y['train'][i]]}" for i in show],
                     cols=2, size=3.2, suptitle="one training line per writer (resized)")
 report.save_figure(fig, "example_lines")
-'''),
-    ("md", r'''
+""",
+    ),
+    (
+        "md",
+        r"""
 ## The training pipeline
 
 A `tf.data` pipeline keeps the decoded lines in memory as one uint8 tensor
@@ -148,8 +174,11 @@ hands over the uint8 crops as gathered: the model's first layer
 converts them to float patches and gives each a random ink strength and,
 with `augment`, a random zoom, slant and shift. DeepWriter's window is two
 patches wide.
-'''),
-    ("code", r'''
+""",
+    ),
+    (
+        "code",
+        r"""
 window = models.input_width(model, height)
 train_ds = data.raw_patches(ink["train"], y["train"], height, window, batch_size, seed)
 val_windows, val_owner = scan.all_windows(ink["val"], window)
@@ -159,15 +188,21 @@ patches = models.PatchInput(augment=augment, seed=seed)(columns, training=True) 
 fig = plots.gallery([p[..., 0] for p in patches.numpy()[:16]], cols=8, size=1.2 * window / height,
                     suptitle="random training patches (ink = white)")
 report.save_figure(fig, "training_patches")
-'''),
-    ("md", r'''
+""",
+    ),
+    (
+        "md",
+        r"""
 ## Training
 
 The model is built inside the chosen `tf.distribute` strategy and trained
 with early stopping on the validation loss (validation patches are the
 scanning windows of the validation lines); the best weights are restored.
-'''),
-    ("code", r'''
+""",
+    ),
+    (
+        "code",
+        r"""
 with training.get_strategy(strategy).scope():
     net = models.build_model(model, len(writers), height, width, dropout=dropout, pooling=pooling)
     steps_per_epoch = pipelines.steps_for(patches_per_epoch, batch_size)
@@ -180,16 +215,22 @@ train_seconds = time.perf_counter() - t0
 print(f"training time: {train_seconds:.0f}s for {len(history['loss'])} epochs")
 fig = plots.training_curves(history)
 report.save_figure(fig, "training_curves")
-'''),
-    ("md", r'''
+""",
+    ),
+    (
+        "md",
+        r"""
 ## Accuracy at patch, line and page level
 
 Each test line is scanned with windows of the model's width (the last one
 aligned to the end of the line); the softmax outputs are averaged over a
 line's windows, then over the test lines of each page (IAM form; for CSAFE
 the held-out lines of a writer's page).
-'''),
-    ("code", r'''
+""",
+    ),
+    (
+        "code",
+        r"""
 two_heads = models.with_embedding(net)
 test_pages = [r.page for r in sets["test"].records]
 res = evaluate.evaluate_lines(two_heads, ink["test"], y["test"], test_pages, window, stride or None)
@@ -200,8 +241,11 @@ print("CNN alone (softmax averaged over windows, then over lines):")
 for level in ("patch", "line", "page"):
     print(f"{level:5s}: top-1 {m[level + '_top1']:.3f}  top-5 {m[level + '_top5']:.3f}  (n = {m[{'patch': 'n_patches', 'line': 'n_lines', 'page': 'n_pages'}[level]]})")
 print(f"chance: {chance:.3f}")
-'''),
-    ("md", r'''
+""",
+    ),
+    (
+        "md",
+        r"""
 ## Texture features fused with the CNN
 
 Contour-hinge features (Bulacu and Schomaker 2007): on every ink contour of a
@@ -212,8 +256,11 @@ the training lines, gives a second opinion per line; the two are combined
 by a weighted geometric mean whose weight is the one that fits the
 *validation* lines best (lowest log-loss). Line and page scores below are
 the fused ones; the page score is the mean over the page's test lines.
-'''),
-    ("code", r'''
+""",
+    ),
+    (
+        "code",
+        r"""
 line_probs = res["line_probs"]
 texture_model, texture_weight, texture_metrics = None, 0.0, {}
 if texture:
@@ -233,8 +280,11 @@ if texture:
               f"{texture_metrics[f'{name}_line_top5']:11.3f}{texture_metrics[f'{name}_page_top1']:7.3f}{texture_metrics[f'{name}_page_top5']:11.3f}")
 else:
     print("texture = False: the CNN's scores alone")
-'''),
-    ("code", r'''
+""",
+    ),
+    (
+        "code",
+        r"""
 pred = line_probs.argmax(1)
 cm = metrics.confusion_matrix(y["test"], pred, len(writers))
 fig = plots.confusion_matrix(cm, labels=writers, title="test lines: true vs predicted writer")
@@ -243,8 +293,11 @@ confused = metrics.most_confused_pairs(cm, labels=writers, top=10)
 report.save_table(confused or [{"true": "", "predicted": "", "count": 0}], "most_confused_pairs")
 for row in confused:
     print(f"writer {row['true']} taken for {row['predicted']}: {row['count']} line(s)")
-'''),
-    ("md", r'''
+""",
+    ),
+    (
+        "md",
+        r"""
 ## Is this a new writer?
 
 Embeddings come from the network's last hidden layer, averaged over a line's
@@ -253,8 +306,11 @@ line's score is its cosine similarity to the nearest centroid. The threshold
 is set on *validation* lines of known writers (the level that rejects
 `target_frr` of them) and then evaluated on test lines of known writers against
 all lines of the writers held out of training.
-'''),
-    ("code", r'''
+""",
+    ),
+    (
+        "code",
+        r"""
 _, emb_train, _, _ = scan.scan_lines(two_heads, ink["train"], window, stride or None)
 cents = openset.centroids(emb_train, y["train"], len(writers))
 threshold = openset.calibrate_threshold(openset.known_score(emb_val, cents), target_frr)
@@ -271,15 +327,21 @@ if new_set is not None:
     report.save_figure(fig, "new_writer_scores")
 else:
     print("unknown_writers = 0: no held-out writers, new-writer detection not evaluated")
-'''),
-    ("md", r'''
+""",
+    ),
+    (
+        "md",
+        r"""
 ## Enrolling new writers without retraining
 
 For each held-out writer, `enrol_lines` of their lines (from their first
 forms) give a centroid that joins the gallery of known writers; their other
 lines are then identified against the whole gallery by nearest centroid.
-'''),
-    ("code", r'''
+""",
+    ),
+    (
+        "code",
+        r"""
 enrol_metrics = {}
 gallery = Gallery([writers[i] for i in range(len(writers))], cents)
 if new_set is not None:
@@ -303,15 +365,21 @@ if new_set is not None:
                      "enrolled_top1": float(np.mean(named == new_writers[query_idx])) if len(query_idx) else float("nan"),
                      "known_top1_after_enrolment": float(np.mean(named_known == np.array(writers)[y["test"]]))}
     print(enrol_metrics)
-'''),
-    ("md", r'''
+""",
+    ),
+    (
+        "md",
+        r"""
 ## Identify a writer through the public API
 
 The model, writer list, window settings, threshold and gallery are saved
 into the run's `artifacts/`; `WriterIdentifier.load(run folder)` reads them
 back and ranks the writers of any line (or page) image.
-'''),
-    ("code", r'''
+""",
+    ),
+    (
+        "code",
+        r"""
 art = report.artifacts_dir()
 identify.save_for_identification(art, net, writers, height, window, stride, threshold, gallery, model_name=model,
                                   texture_model=texture_model, texture_weight=texture_weight)
@@ -323,11 +391,17 @@ result = wid.identify_line(probe)
 latency_ms = (time.perf_counter() - t0) * 1000
 print(f"true writer {rec.writer}; top-3 {[(w, round(s, 3)) for w, s in result.ranking[:3]]}; "
       f"known={result.known} (similarity {result.similarity:.3f}); {latency_ms:.0f} ms")
-'''),
-    ("md", r'''
+""",
+    ),
+    (
+        "md",
+        r"""
 ## Summary
-'''),
-    ("code", r'''
+""",
+    ),
+    (
+        "code",
+        r"""
 summary = {
     "n_writers": len(writers), "n_train_lines": len(sets["train"]), "n_test_lines": len(sets["test"]),
     "chance_top1": chance, **m, "train_seconds": round(train_seconds, 1), "epochs_run": len(history["loss"]),
@@ -337,7 +411,8 @@ summary = {
 }
 report.save_metrics(summary, headline=["line_top1", "page_top1", "patch_top1", "newwriter_auroc"])
 summary
-'''),
+""",
+    ),
 ]
 
 

@@ -39,8 +39,14 @@ def real_data() -> Path:
     return path
 
 
-def run_hw(*args, outputs: Path, project: Path | None = None, env: dict | None = None,
-           timeout: float = 600, check: bool = False) -> subprocess.CompletedProcess:
+def run_hw(
+    *args,
+    outputs: Path,
+    project: Path | None = None,
+    env: dict | None = None,
+    timeout: float = 600,
+    check: bool = False,
+) -> subprocess.CompletedProcess:
     """Run ``python -m hwutils ARGS`` with ``HW_OUTPUTS=outputs`` (and
     ``HW_PROJECT=project`` when given); returns the completed process."""
     full_env = dict(os.environ)
@@ -49,11 +55,19 @@ def run_hw(*args, outputs: Path, project: Path | None = None, env: dict | None =
     if project is not None:
         full_env["HW_PROJECT"] = str(project)
     full_env.update(env or {})
-    proc = subprocess.run([sys.executable, "-m", "hwutils", *map(str, args)], cwd=ROOT, env=full_env,
-                          capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(
+        [sys.executable, "-m", "hwutils", *map(str, args)],
+        cwd=ROOT,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     if check and proc.returncode != 0:
-        raise AssertionError(f"hw {' '.join(map(str, args))} exited {proc.returncode}\n"
-                             f"stdout:\n{proc.stdout[-3000:]}\nstderr:\n{proc.stderr[-3000:]}")
+        raise AssertionError(
+            f"hw {' '.join(map(str, args))} exited {proc.returncode}\n"
+            f"stdout:\n{proc.stdout[-3000:]}\nstderr:\n{proc.stderr[-3000:]}"
+        )
     return proc
 
 

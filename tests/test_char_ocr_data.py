@@ -37,14 +37,14 @@ def test_az_csv(tmp_path):
 
 def test_emnist_transposed_with_mapping(tmp_path):
     img = np.zeros((1, 28, 28), np.uint8)
-    img[0, 2, 10] = 255                      # stored transposed: row 2 col 10 -> row 10 col 2
+    img[0, 2, 10] = 255  # stored transposed: row 2 col 10 -> row 10 col 2
     _write_idx(tmp_path / "i.gz", img)
     _write_idx(tmp_path / "l.gz", np.array([1]))
     (tmp_path / "map.txt").write_text("0 48\n1 97\n")
     images, chars = load_emnist(tmp_path / "i.gz", tmp_path / "l.gz", tmp_path / "map.txt")
     assert images[0, 10, 2] == 255 and chars[0] == "a"
     cs = D.emnist_chars(tmp_path / "i.gz", tmp_path / "l.gz", tmp_path / "map.txt")
-    assert CLASSES[cs.labels[0]] == "A"      # lower case folded into capitals
+    assert CLASSES[cs.labels[0]] == "A"  # lower case folded into capitals
     (tmp_path / "map2.txt").write_text("0 48\n")
     with pytest.raises(DataError, match="map2.txt"):
         load_emnist(tmp_path / "i.gz", tmp_path / "l.gz", tmp_path / "map2.txt")
@@ -115,7 +115,10 @@ def test_digit_sources_split_one_file_or_test_on_another(tmp_path):
     _write_idx(tmp_path / "a-l.gz", np.array([1, 2, 3, 4]))
     _write_idx(tmp_path / "b-i.gz", img[:3])
     _write_idx(tmp_path / "b-l.gz", np.array([7, 8, 9]))
-    a, b = (str(tmp_path / "a-i.gz"), str(tmp_path / "a-l.gz")), (str(tmp_path / "b-i.gz"), str(tmp_path / "b-l.gz"))
+    a, b = (
+        (str(tmp_path / "a-i.gz"), str(tmp_path / "a-l.gz")),
+        (str(tmp_path / "b-i.gz"), str(tmp_path / "b-l.gz")),
+    )
     sources, test = D.digit_sources("idx", *a, 0.5)
     assert [list(x.labels) for x in sources] == [[1, 2]] and list(test.labels) == [3, 4]
     sources, test = D.digit_sources("idx", *a, 0.5, *b, extra_sklearn=True)
@@ -152,7 +155,7 @@ def test_folder_per_class_with_cap(tmp_path):
         (tmp_path / label).mkdir()
         for k in range(n):
             im = np.full((40, 30), 255, np.uint8)
-            im[10:30, 10 + k: 14 + k] = 0
+            im[10:30, 10 + k : 14 + k] = 0
             Image.fromarray(im).save(tmp_path / label / f"{k}.png")
     cs = D.folder_chars(tmp_path, cap=3, seed=0)
     assert sorted(CLASSES[k] for k in cs.labels) == ["7", "7", "A", "A", "A"]  # "notes" is not a class
@@ -165,22 +168,24 @@ def test_word_rows_shorter_than_the_header_are_named_by_line(tmp_path):
     from hwutils.datasets.words import DataWarning, read_word_labels
 
     rows = [f"w{k}.png,NAME{k}" for k in range(40)]
-    rows[3] = "w3.png"                      # no IDENTITY field: the label is unknown, not empty
-    rows[7] = "w7.png,"                     # an empty label is a label (kept as "")
-    rows[9] = ",ANNA"                       # no file name
+    rows[3] = "w3.png"  # no IDENTITY field: the label is unknown, not empty
+    rows[7] = "w7.png,"  # an empty label is a label (kept as "")
+    rows[9] = ",ANNA"  # no file name
     (tmp_path / "labels.csv").write_text("FILENAME,IDENTITY\n" + "\n".join(rows) + "\n\n")
     recs, bad = read_word_labels(tmp_path / "labels.csv")
     assert bad == [5, 11] and len(recs) == 38
     assert [r.label for r in recs][:8] == ["NAME0", "NAME1", "NAME2", "NAME4", "NAME5", "NAME6", "", "NAME8"]
     with pytest.warns(DataWarning, match=r"labels.csv: 2 row\(s\) .* skipped \(lines 5, 11\)"):
         assert load_word_labels(tmp_path / "labels.csv") == recs
-    with pytest.raises(DataError, match=r"labels.csv: 2 of 40 rows .*\(lines 5, 11\); more than max_bad_fraction=0.01"):
+    with pytest.raises(
+        DataError, match=r"labels.csv: 2 of 40 rows .*\(lines 5, 11\); more than max_bad_fraction=0.01"
+    ):
         read_word_labels(tmp_path / "labels.csv", max_bad_fraction=0.01)
     # IDENTITY before FILENAME: a short row must not crash on the missing field
     (tmp_path / "swapped.csv").write_text("IDENTITY,FILENAME\nBOB,b.png\nANN\n" + "CY,c.png\n" * 30)
     recs, bad = read_word_labels(tmp_path / "swapped.csv")
     assert bad == [3] and recs[0].label == "BOB" and recs[0].path.name == "b.png"
-    (tmp_path / "one.csv").write_text("FILENAME,IDENTITY\na.png\nc.png,CY\n")   # one bad row is never fatal
+    (tmp_path / "one.csv").write_text("FILENAME,IDENTITY\na.png\nc.png,CY\n")  # one bad row is never fatal
     assert read_word_labels(tmp_path / "one.csv")[1] == [2]
     (tmp_path / "cut.csv").write_text("FILENAME,IDENTITY\na.png\nb.png\nc.png,CY\n")
     with pytest.raises(DataError, match=r"cut.csv: 2 of 3 rows .*\(lines 2, 3\)"):
@@ -194,18 +199,22 @@ def test_harvest_counts_unreadable_words_and_keeps_letters_with_their_own_word(t
     def word(n, width):  # n letters, each a bar of its own width so letters can be told apart
         img = np.full((60, 40 * n + 20), 255, np.uint8)
         for i in range(n):
-            img[12:48, 20 + 40 * i: 20 + 40 * i + width] = 0
+            img[12:48, 20 + 40 * i : 20 + 40 * i + width] = 0
         return img
 
     save_gray(word(2, 6), tmp_path / "a.png")
-    (tmp_path / "b.png").write_bytes(b"")                     # zero bytes, between two good words
+    (tmp_path / "b.png").write_bytes(b"")  # zero bytes, between two good words
     (tmp_path / "c.png").write_bytes(b"not an image")
     save_gray(word(3, 14), tmp_path / "d.png")
-    recs = [WordRecord(tmp_path / "a.png", "AB"), WordRecord(tmp_path / "b.png", "CD"),
-            WordRecord(tmp_path / "missing.png", "XY"), WordRecord(tmp_path / "c.png", "QQ"),
-            WordRecord(tmp_path / "d.png", "EFG")]
+    recs = [
+        WordRecord(tmp_path / "a.png", "AB"),
+        WordRecord(tmp_path / "b.png", "CD"),
+        WordRecord(tmp_path / "missing.png", "XY"),
+        WordRecord(tmp_path / "c.png", "QQ"),
+        WordRecord(tmp_path / "d.png", "EFG"),
+    ]
     chars, stats = D.harvest_word_letters(recs)
     assert stats == {"words_used": 2, "words_forced": 0, "words_skipped": 0, "unreadable_files": 3}
     assert "".join(CLASSES[k] for k in chars.labels) == "ABEFG"
     ink = (chars.images < 128).sum(axis=(1, 2))
-    assert ink[:2].max() < ink[2:].min()                       # A, B are the thin bars of a.png
+    assert ink[:2].max() < ink[2:].min()  # A, B are the thin bars of a.png

@@ -13,11 +13,11 @@ def test_bigram_counts_pairs_and_boundaries():
     lm = CharBigram.fit(["ANNA", "anne", "JEAN PAUL", "", "O'NEIL"])
     n = len(TOKENS)
     c = lm.counts
-    assert c[TOKENS.index("N"), TOKENS.index("N")] == 2          # ANNA, ANNE
+    assert c[TOKENS.index("N"), TOKENS.index("N")] == 2  # ANNA, ANNE
     assert c[n, TOKENS.index("A")] == 2 and c[TOKENS.index("E"), n] == 1
-    assert c[TOKENS.index("N"), TOKENS.index("P")] == 1          # the space is dropped
-    assert c[TOKENS.index("O"), TOKENS.index("N")] == 1          # so is the apostrophe
-    assert lm.n_words == 4                                       # the empty label counts nothing
+    assert c[TOKENS.index("N"), TOKENS.index("P")] == 1  # the space is dropped
+    assert c[TOKENS.index("O"), TOKENS.index("N")] == 1  # so is the apostrophe
+    assert lm.n_words == 4  # the empty label counts nothing
 
 
 def test_log_probs_are_normalised_over_the_tokens_used():
@@ -26,8 +26,8 @@ def test_log_probs_are_normalised_over_the_tokens_used():
     assert table.shape == (5, 5)
     assert np.allclose(np.exp(table).sum(1), 1.0)
     a, b, e = 0, 1, 2
-    assert table[a, b] > table[a, e]            # seen pair above an unseen one
-    assert table[4, a] > table[4, b]            # words start with A
+    assert table[a, b] > table[a, e]  # seen pair above an unseen one
+    assert table[4, a] > table[4, b]  # words start with A
     with pytest.raises(ParamsError, match="tokens"):
         lm.log_probs("Ab")
 
@@ -82,7 +82,7 @@ class Doubtful:
 def _blocks(n=3):
     img = np.full((60, 40 + 40 * n), 255, np.uint8)
     for i in range(n):
-        img[15:45, 20 + 40 * i: 45 + 40 * i] = 0
+        img[15:45, 20 + 40 * i : 45 + 40 * i] = 0
     return img
 
 
@@ -92,7 +92,9 @@ def test_reader_with_a_language_model_and_its_settings():
     reader = R.Reader(Doubtful(), language_model=lm, lm_weight=1.0)
     reading = reader.read_word(_blocks())
     assert reading.text == "UUU"
-    assert all(abs(c.confidence - 0.45 / 0.984) < 1e-3 for c in reading.chars)   # the chosen class's probability
+    assert all(
+        abs(c.confidence - 0.45 / 0.984) < 1e-3 for c in reading.chars
+    )  # the chosen class's probability
     with pytest.raises(ParamsError, match="lm_weight"):
         R.Reader(Doubtful(), lm_weight=0.5)
     with pytest.raises(ParamsError, match="lm_weight"):
@@ -107,7 +109,7 @@ def test_run_emissions_keep_hyphens_and_characters_apart():
 
     img = np.full((60, 200), 255, np.uint8)
     img[15:45, 20:45] = 0
-    img[28:32, 70:95] = 0            # a hyphen
+    img[28:32, 70:95] = 0  # a hyphen
     img[15:45, 120:145] = 0
     pieces = over_segment(img)
     runs = candidate_runs(pieces)

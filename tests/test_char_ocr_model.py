@@ -24,8 +24,9 @@ def test_fit_classifiers_trains_seeded_members():
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, (40, 32, 32)).astype(np.uint8)
     labels = rng.integers(0, 36, 40)
-    model, histories = M.fit_classifiers(images, labels, images[:8], labels[:8], members=2, width=4, epochs=1,
-                                         batch_size=16, patience=1)
+    model, histories = M.fit_classifiers(
+        images, labels, images[:8], labels[:8], members=2, width=4, epochs=1, batch_size=16, patience=1
+    )
     assert len(histories) == 2 and model.output_shape == (None, 36)
     assert len(model.layers) > 2  # an averaging ensemble, not a single member
     with pytest.raises(ParamsError, match="ensemble"):
@@ -46,7 +47,9 @@ def test_tta_is_the_mean_over_the_shifted_characters():
     x = np.random.default_rng(1).integers(0, 256, (4, 32, 32)).astype(np.uint8)
     expected = np.mean([M.predict_probs(model, M.shift_paper(x, dy, dx)) for dy, dx in M.TTA_SHIFTS], axis=0)
     got = M.predict_probs(model, x, tta=True)
-    assert np.allclose(got, expected, atol=1e-6) and not np.allclose(got, M.predict_probs(model, x), atol=1e-6)
+    assert np.allclose(got, expected, atol=1e-6) and not np.allclose(
+        got, M.predict_probs(model, x), atol=1e-6
+    )
     assert M.predict_probs(model, x[:0], tta=True).shape == (0, 36)
 
 
@@ -55,8 +58,10 @@ def test_evaluate_chars_scores_the_split_and_the_digit_test_set():
 
     model = M.build_classifier(width=4)
     rng = np.random.default_rng(2)
-    test = D.concat(D.from_chars(rng.integers(0, 256, (6, 32, 32)).astype(np.uint8), "012ABC", "mnist"),
-                    D.from_chars(rng.integers(0, 256, (4, 32, 32)).astype(np.uint8), "XY34", "synthetic"))
+    test = D.concat(
+        D.from_chars(rng.integers(0, 256, (6, 32, 32)).astype(np.uint8), "012ABC", "mnist"),
+        D.from_chars(rng.integers(0, 256, (4, 32, 32)).astype(np.uint8), "XY34", "synthetic"),
+    )
     digits = D.from_chars(rng.integers(0, 256, (5, 32, 32)).astype(np.uint8), "01234", "mnist")
     out = M.evaluate_chars(model, test, digits)
     pred = M.predict_probs(model, test.images).argmax(1)

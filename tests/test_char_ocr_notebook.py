@@ -33,6 +33,7 @@ def test_smoke_run(hw):
     figures = {p.stem for p in (run / "artifacts/figures").glob("*.png")}
     assert {"training_curves", "confusion_matrix", "per_class_accuracy", "word_00"} <= figures
     from hwutils.ocr.read import load_reader
+
     reader = load_reader(run)
     assert reader.read_word(__import__("numpy").full((30, 80), 255, "uint8"), blank="empty").text == ""
 
@@ -46,9 +47,27 @@ def test_labelled_words_with_a_language_model(hw, tmp_path):
     rows.append("w99.png,EMPTY")
     Image.fromarray(np.full((40, 90), 255, np.uint8)).save(words / "w99.png")
     (words / "labels.csv").write_text("\n".join(rows) + "\n")
-    common = ["run", "char_ocr", "-f", "params/char_ocr/smoke.yaml", "-p", "read_charset", "ABCDEFGHIJKLMNOPQRSTUVWXYZ"]
-    proc = hw(*common, "-p", "words_csv", str(words / "labels.csv"), "-p", "harvest_fraction", "0.5",
-              "-p", "lm_weight", "0.5")
+    common = [
+        "run",
+        "char_ocr",
+        "-f",
+        "params/char_ocr/smoke.yaml",
+        "-p",
+        "read_charset",
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+    ]
+    proc = hw(
+        *common,
+        "-p",
+        "words_csv",
+        str(words / "labels.csv"),
+        "-p",
+        "harvest_fraction",
+        "0.5",
+        "-p",
+        "lm_weight",
+        "0.5",
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     metrics = json.loads((only_run_dir(hw.outputs, "char_ocr") / "metrics.json").read_text())
     assert metrics["words_source"] == "labelled" and metrics["words_scored"] >= 1
@@ -68,18 +87,40 @@ def test_idx_digits_tested_on_another_file_with_elastic_augmentation(hw, tmp_pat
         labels = rng.integers(0, 10, n)
         images = np.zeros((n, 28, 28), np.uint8)
         for k, v in enumerate(labels):  # a bar whose position encodes the digit
-            images[k, 4:24, 2 + 2 * v: 5 + 2 * v] = 255
+            images[k, 4:24, 2 + 2 * v : 5 + 2 * v] = 255
         write_idx(tmp_path / f"{name}-images.gz", images)
         write_idx(tmp_path / f"{name}-labels.gz", labels)
-    proc = hw("run", "char_ocr", "-f", "params/char_ocr/smoke.yaml", "-p", "digits", "idx",
-              "-p", "digits_images", str(tmp_path / "train-images.gz"), "-p", "digits_labels", str(tmp_path / "train-labels.gz"),
-              "-p", "digits_test_images", str(tmp_path / "test-images.gz"),
-              "-p", "digits_test_labels", str(tmp_path / "test-labels.gz"), "-p", "elastic", "1.0")
+    proc = hw(
+        "run",
+        "char_ocr",
+        "-f",
+        "params/char_ocr/smoke.yaml",
+        "-p",
+        "digits",
+        "idx",
+        "-p",
+        "digits_images",
+        str(tmp_path / "train-images.gz"),
+        "-p",
+        "digits_labels",
+        str(tmp_path / "train-labels.gz"),
+        "-p",
+        "digits_test_images",
+        str(tmp_path / "test-images.gz"),
+        "-p",
+        "digits_test_labels",
+        str(tmp_path / "test-labels.gz"),
+        "-p",
+        "elastic",
+        "1.0",
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     metrics = json.loads((only_run_dir(hw.outputs, "char_ocr") / "metrics.json").read_text())
     assert metrics["mnist_test_digits"] == 17  # the whole other file, none of the training file
     assert 0 <= metrics["mnist_accuracy"] <= 1
-    bad = hw("run", "char_ocr", "-f", "params/char_ocr/smoke.yaml", "-p", "elastic", "-2", outputs=tmp_path / "bad")
+    bad = hw(
+        "run", "char_ocr", "-f", "params/char_ocr/smoke.yaml", "-p", "elastic", "-2", outputs=tmp_path / "bad"
+    )
     assert bad.returncode != 0 and "elastic" in bad.stderr
 
 
@@ -88,9 +129,9 @@ def test_unreadable_listed_words_are_counted_and_all_unreadable_fails_before_tra
     import csv
 
     words, labels, rows = _word_folder(tmp_path, 6)
-    (words / "w02.png").write_bytes(b"")                # zero bytes, in the middle
-    (words / "w04.png").unlink()                        # w04.png is listed but missing
-    rows.append("w99.png")                              # a row shorter than the header
+    (words / "w02.png").write_bytes(b"")  # zero bytes, in the middle
+    (words / "w04.png").unlink()  # w04.png is listed but missing
+    rows.append("w99.png")  # a row shorter than the header
     (words / "labels.csv").write_text("\n".join(rows) + "\n")
     common = ["run", "char_ocr", "-f", "params/char_ocr/smoke.yaml", "-p", "n_sample_words", "6"]
 
@@ -98,21 +139,36 @@ def test_unreadable_listed_words_are_counted_and_all_unreadable_fails_before_tra
     (tmp_path / "none").mkdir()
     (tmp_path / "none" / "labels.csv").write_text("FILENAME,IDENTITY\na.png,ANNA\nb.png,BOB\n")
     bad = hw(*common, "-p", "words_csv", str(tmp_path / "none" / "labels.csv"), outputs=tmp_path / "bad")
-    assert bad.returncode == 1, bad.stderr[-3000:]   # a run that started and failed (hw's EXIT_FAILED)
+    assert bad.returncode == 1, bad.stderr[-3000:]  # a run that started and failed (hw's EXIT_FAILED)
     last = bad.stderr.strip().splitlines()[-1]
-    assert "raised DataError: " in last and "labels.csv: none of the 2 word images listed could be read (first: " in last
-    assert "a.png: no such image file); " in last and "no image files, only 1 other file(s) such as labels.csv" in last
+    assert (
+        "raised DataError: " in last
+        and "labels.csv: none of the 2 word images listed could be read (first: " in last
+    )
+    assert (
+        "a.png: no such image file); " in last
+        and "no image files, only 1 other file(s) such as labels.csv" in last
+    )
     assert not list((tmp_path / "bad").rglob("training_curves.png"))
 
     proc = hw(*common, "-p", "words_csv", str(words / "labels.csv"))
     assert proc.returncode == 0, proc.stderr[-3000:]
     run = only_run_dir(hw.outputs, "char_ocr")
     metrics = json.loads((run / "metrics.json").read_text())
-    assert metrics["unreadable_files"] == 2 and metrics["words_scored"] == 4 and metrics["csv_rows_skipped"] == 1
+    assert (
+        metrics["unreadable_files"] == 2 and metrics["words_scored"] == 4 and metrics["csv_rows_skipped"] == 1
+    )
     with open(run / "artifacts/word_readings.csv", newline="") as fh:
         table = list(csv.DictReader(fh))
     assert [(r["file"], r["label"]) for r in table] == [(f"w{k:02d}.png", labels[k]) for k in range(6)]
-    assert [r["kind"] for r in table] == ["word", "word", "unreadable_file", "word", "unreadable_file", "word"]
+    assert [r["kind"] for r in table] == [
+        "word",
+        "word",
+        "unreadable_file",
+        "word",
+        "unreadable_file",
+        "word",
+    ]
     assert "empty file (0 bytes)" in table[2]["error"] and "no such image file" in table[4]["error"]
     figures = sorted(p.stem for p in (run / "artifacts/figures").glob("word_*.png"))
-    assert figures == ["word_00", "word_01", "word_02", "word_03"]   # the four readable words, none unreadable
+    assert figures == ["word_00", "word_01", "word_02", "word_03"]  # the four readable words, none unreadable

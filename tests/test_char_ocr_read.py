@@ -17,7 +17,7 @@ def reader():
 def _word(n=3):
     img = np.full((50, 30 + 30 * n), 255, np.uint8)
     for i in range(n):
-        img[10:40, 15 + 30 * i: 30 + 30 * i] = 0
+        img[10:40, 15 + 30 * i : 30 + 30 * i] = 0
     return img
 
 
@@ -38,7 +38,7 @@ def test_blank_and_white_images_read_as_empty(reader):
 def test_very_large_image_is_scaled_and_boxes_stay_in_its_pixels(reader):
     big = np.full((3000, 9000), 255, np.uint8)
     for i in range(3):
-        big[1000:2000, 1000 + 2500 * i: 1600 + 2500 * i] = 0
+        big[1000:2000, 1000 + 2500 * i : 1600 + 2500 * i] = 0
     reading = reader.read_word(big)
     assert len(reading.chars) == 3
     left, top, width, height = reading.chars[0].box
@@ -67,8 +67,14 @@ def test_label_kinds():
 def test_evaluate_words_counts_every_kind(reader, tmp_path):
     bad = tmp_path / "bad.jpg"
     bad.write_bytes(b"")
-    items = [(_word(3), "ABC"), (np.full((40, 90), 255, np.uint8), "EMPTY"), (_word(2), "UNREADABLE"),
-             (_word(2), "ÉA"), (bad, "XYZ"), (_word(1), "")]
+    items = [
+        (_word(3), "ABC"),
+        (np.full((40, 90), 255, np.uint8), "EMPTY"),
+        (_word(2), "UNREADABLE"),
+        (_word(2), "ÉA"),
+        (bad, "XYZ"),
+        (_word(1), ""),
+    ]
     m, rows = R.evaluate_words(reader, items)
     assert m["words_scored"] == 1 and m["labels_empty"] == 1 and m["empty_read_as_empty"] == 1
     assert m["labels_not_words"] == 2 and m["labels_outside_alphabet"] == 1 and m["unreadable_files"] == 1
@@ -101,7 +107,7 @@ def test_language_model_is_saved_with_the_reader(tmp_path, reader):
 def test_hyphen_is_read_as_a_hyphen_in_the_search(reader):
     img = np.full((60, 200), 255, np.uint8)
     img[15:45, 20:45] = 0
-    img[28:32, 70:95] = 0           # a hyphen at mid-height
+    img[28:32, 70:95] = 0  # a hyphen at mid-height
     img[15:45, 120:145] = 0
     text = reader.read_word(img).text
     assert len(text) == 3 and text[1] == "-" and "-" not in text[::2]
@@ -137,13 +143,22 @@ def test_unreadable_words_keep_every_row_with_its_own_label_and_image(reader, tm
     from hwutils.datasets.words import load_word_labels
     from hwutils.ocr import evaluate as E
 
-    csv = _word_files(tmp_path, [("HELLO", 5), ("GONE", None), ("AB", 2), ("LOST", 0), ("WORLD", 4), ("EMPTY", 1)])
+    csv = _word_files(
+        tmp_path, [("HELLO", 5), ("GONE", None), ("AB", 2), ("LOST", 0), ("WORLD", 4), ("EMPTY", 1)]
+    )
     records = load_word_labels(csv)
-    m, rows = R.evaluate_words(reader, records, batch=4)   # a batch boundary inside the list
+    m, rows = R.evaluate_words(reader, records, batch=4)  # a batch boundary inside the list
     assert [r["label"] for r in rows] == ["HELLO", "GONE", "AB", "LOST", "WORLD", "EMPTY"]
     assert [r["file"] for r in rows] == [f"w{k}.png" for k in range(6)]
     assert [r["index"] for r in rows] == list(range(6))
-    assert [r["kind"] for r in rows] == ["word", "unreadable_file", "word", "unreadable_file", "word", "empty"]
+    assert [r["kind"] for r in rows] == [
+        "word",
+        "unreadable_file",
+        "word",
+        "unreadable_file",
+        "word",
+        "empty",
+    ]
     assert "empty file (0 bytes)" in rows[1]["error"] and "no such image file" in rows[3]["error"]
     assert m["unreadable_files"] == 2 and m["words_scored"] == 3 and m["labels_empty"] == 1
     # each readable row's reading is the reading of its own image
@@ -161,7 +176,10 @@ def test_sample_words_refuses_rows_of_other_items(reader):
 
     items = [(_word(3), "ABC"), (_word(2), "XY")]
     _, rows = R.evaluate_words(reader, items)
-    assert [(len(img[0]), row["label"]) for img, row in E.sample_words(items, rows, 5)] == [(120, "ABC"), (90, "XY")]
+    assert [(len(img[0]), row["label"]) for img, row in E.sample_words(items, rows, 5)] == [
+        (120, "ABC"),
+        (90, "XY"),
+    ]
     with pytest.raises(ValueError, match="row 0 .*label 'ABC'.*'XY'"):
         E.sample_words(items[::-1], rows, 5)
 
@@ -172,10 +190,15 @@ def test_no_scorable_word_is_one_error_naming_the_source(reader, tmp_path):
     csv = _word_files(tmp_path, [("ANNA", None), ("BOB", 0), ("CY", None)])
     from hwutils.datasets.words import load_word_labels
 
-    with pytest.raises(DataError, match=r"labels.csv: none of the 3 word images listed could be read "
-                                         r"\(first: .*w0.png: empty file \(0 bytes\)\)"):
+    with pytest.raises(
+        DataError,
+        match=r"labels.csv: none of the 3 word images listed could be read "
+        r"\(first: .*w0.png: empty file \(0 bytes\)\)",
+    ):
         R.evaluate_words(reader, load_word_labels(csv), source=csv)
-    with pytest.raises(DataError, match=r"no word could be scored: 2 words: 1 labelled EMPTY, 1 without a label"):
+    with pytest.raises(
+        DataError, match=r"no word could be scored: 2 words: 1 labelled EMPTY, 1 without a label"
+    ):
         R.evaluate_words(reader, [(_word(1), "EMPTY"), (_word(1), "UNREADABLE")])
     with pytest.raises(DataError, match="no words to evaluate"):
         R.evaluate_words(reader, [], source="names.csv")
@@ -191,16 +214,24 @@ def test_word_files_are_checked_before_training(tmp_path):
     recs = load_word_labels(csv)
     bad = E.check_word_files(recs + [load_word_labels(csv)[0].__class__(tmp_path / "junk.png", "JO")], csv)
     assert [(p.rsplit("/", 1)[-1], why.split(": ", 1)[1]) for p, why in bad] == [
-        ("w1.png", "empty file (0 bytes)"), ("w2.png", "no such image file"),
-        ("junk.png", "not a readable image (UnidentifiedImageError)")]
-    with pytest.raises(DataError, match=r"labels.csv: none of the 2 word images listed could be read "
-                                         r"\(first: .*w1.png: empty file \(0 bytes\)\)"):
+        ("w1.png", "empty file (0 bytes)"),
+        ("w2.png", "no such image file"),
+        ("junk.png", "not a readable image (UnidentifiedImageError)"),
+    ]
+    with pytest.raises(
+        DataError,
+        match=r"labels.csv: none of the 2 word images listed could be read "
+        r"\(first: .*w1.png: empty file \(0 bytes\)\)",
+    ):
         E.check_word_files(recs[1:], csv)
     with pytest.raises(DataError, match="labels.csv: no words to evaluate"):
         E.check_word_files([], csv)
     empty = tmp_path / "empty_dir"
     empty.mkdir()
-    with pytest.raises(DataError, match=r"labels.csv: none of the 3 word images listed could be read \(first: "
-                                         r".*empty_dir/w0.png: no such image file\); .*empty_dir: empty, no image "
-                                         r"files \(looked for .png, .jpg"):
+    with pytest.raises(
+        DataError,
+        match=r"labels.csv: none of the 3 word images listed could be read \(first: "
+        r".*empty_dir/w0.png: no such image file\); .*empty_dir: empty, no image "
+        r"files \(looked for .png, .jpg",
+    ):
         E.check_word_files(load_word_labels(csv, empty), csv)

@@ -9,7 +9,9 @@ from hwutils.ocr.segment import segment_word
 
 
 def test_mnist_digits_load(real_data):
-    cs = D.idx_digits(real_data / "mnist/mnist-images-idx3-ubyte.gz", real_data / "mnist/mnist-labels-idx1-ubyte.gz")
+    cs = D.idx_digits(
+        real_data / "mnist/mnist-images-idx3-ubyte.gz", real_data / "mnist/mnist-labels-idx1-ubyte.gz"
+    )
     assert len(cs) == 5000 and cs.images.shape[1:] == (32, 32)
     assert set(np.unique(cs.labels)) == set(range(10))
 
@@ -22,6 +24,8 @@ def test_names_labels_and_segmentation(real_data):
     harvest, evaluation = split_by_file(recs, 0.5)
     assert not {r.path for r in harvest} & {r.path for r in evaluation}
     words = [r for r in recs[:20] if label_kind(r.label) == "word"]
-    agree = sum(len([s for s in segment_word(r.path) if s.kind == "char"])
-                == len([c for c in r.label if c.isalnum()]) for r in words)
+    agree = sum(
+        len([s for s in segment_word(r.path) if s.kind == "char"]) == len([c for c in r.label if c.isalnum()])
+        for r in words
+    )
     assert agree >= len(words) // 2

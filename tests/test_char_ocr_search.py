@@ -42,9 +42,9 @@ def test_best_cover_highest_total_and_exact_count():
 
 def test_search_rejoins_a_broken_character_and_splits_joined_ones():
     img = _page()
-    img[20:50, 20:34] = 0      # one square character broken into two halves ...
-    img[20:50, 36:50] = 0      # ... with a 2-pixel gap
-    img[20:50, 90:120] = 0     # two squares joined by a short thin stroke
+    img[20:50, 20:34] = 0  # one square character broken into two halves ...
+    img[20:50, 36:50] = 0  # ... with a 2-pixel gap
+    img[20:50, 90:120] = 0  # two squares joined by a short thin stroke
     img[46:49, 120:126] = 0
     img[20:50, 126:156] = 0
     reader = R.Reader(SquareLover())
@@ -63,10 +63,10 @@ def test_unknown_search_setting_is_a_clear_error():
 
 def test_over_segment_cuts_wide_components_and_keeps_hyphens():
     img = _page()
-    for x in (20, 40, 60, 80):          # four strokes joined along the bottom
-        img[20:50, x: x + 5] = 0
+    for x in (20, 40, 60, 80):  # four strokes joined along the bottom
+        img[20:50, x : x + 5] = 0
     img[46:50, 20:85] = 0
-    img[33:36, 110:125] = 0              # a hyphen
+    img[33:36, 110:125] = 0  # a hyphen
     img[20:50, 140:160] = 0
     pieces = over_segment(img)
     assert len(pieces) >= 4
@@ -76,11 +76,11 @@ def test_over_segment_cuts_wide_components_and_keeps_hyphens():
 
 def test_main_line_prefers_the_centred_line_over_a_cut_off_one():
     img = np.full((120, 300), 255, np.uint8)
-    for x in range(10, 290, 18):         # a bold printed line cut off by the top border
-        img[0:14, x: x + 12] = 0
-    for x in (60, 110, 160):             # the handwriting, thin, in the middle
-        img[50:80, x: x + 3] = 0
-        img[50:53, x: x + 20] = 0
+    for x in range(10, 290, 18):  # a bold printed line cut off by the top border
+        img[0:14, x : x + 12] = 0
+    for x in (60, 110, 160):  # the handwriting, thin, in the middle
+        img[50:80, x : x + 3] = 0
+        img[50:53, x : x + 20] = 0
     segs = segment_word(img)
     assert len(segs) == 3
     assert all(45 <= s.box[1] <= 55 for s in segs)
@@ -88,19 +88,19 @@ def test_main_line_prefers_the_centred_line_over_a_cut_off_one():
 
 def test_main_line_prefers_taller_writing_over_a_small_bold_printed_label():
     img = np.full((60, 200), 255, np.uint8)
-    for x in range(10, 190, 15):         # a printed label: small, bold, many letters
-        img[5:15, x: x + 8] = 0
-    for x in (40, 110):                  # the name written below it: taller, thin strokes
-        img[28:50, x: x + 14] = 0
-        img[30:48, x + 2: x + 12] = 255
+    for x in range(10, 190, 15):  # a printed label: small, bold, many letters
+        img[5:15, x : x + 8] = 0
+    for x in (40, 110):  # the name written below it: taller, thin strokes
+        img[28:50, x : x + 14] = 0
+        img[30:48, x + 2 : x + 12] = 255
     segs = segment_word(img)
     assert len(segs) == 2 and all(s.box[1] >= 25 for s in segs)
 
 
 def test_faint_pen_beside_dark_print_is_kept():
     img = _page(200)
-    img[5:15, 5:60] = 0                  # dark print
-    img[25:55, 80:84] = 110              # a light pen: an L ...
+    img[5:15, 5:60] = 0  # dark print
+    img[25:55, 80:84] = 110  # a light pen: an L ...
     img[52:55, 80:100] = 110
     light = over_segment(img, faint=0.5, drop_label=False)
     assert any(p.left >= 75 and p.height >= 25 for p in light.pieces)
@@ -110,7 +110,7 @@ def test_forced_segments_give_the_label_count_or_none():
     img = _page()
     img[20:50, 20:45] = 0
     img[46:49, 45:60] = 0
-    img[20:50, 60:85] = 0               # two letters joined by a stroke
+    img[20:50, 60:85] = 0  # two letters joined by a stroke
     img[20:50, 110:135] = 0
     segs = D.forced_segments(img, 3)
     assert segs is not None and len(segs) == 3

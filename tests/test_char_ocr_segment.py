@@ -7,7 +7,7 @@ from hwutils.ocr.segment import normalize_char, normalize_ink_bright, segment_wo
 
 
 def _bar(img, top, left, h, w):
-    img[top: top + h, left: left + w] = 0
+    img[top : top + h, left : left + w] = 0
 
 
 def _word(n_chars=4, gap=10, h=30, w=16):
@@ -16,7 +16,7 @@ def _word(n_chars=4, gap=10, h=30, w=16):
     for i in range(n_chars):
         x = 10 + i * (w + gap)
         _bar(img, 15, x, h, w)
-        img[20:40, x + 4: x + w - 4] = 255
+        img[20:40, x + 4 : x + w - 4] = 255
     return img
 
 
@@ -32,9 +32,9 @@ def test_dot_of_i_is_merged_and_speck_dropped():
     img = _word(3)
     x = 10 + 3 * 26
     img = np.pad(img, ((0, 0), (0, 30)), constant_values=255)
-    _bar(img, 22, x + 4, 23, 4)   # stem of an i
-    _bar(img, 15, x + 4, 4, 4)    # its dot
-    img[55, 3] = 0                # a speck
+    _bar(img, 22, x + 4, 23, 4)  # stem of an i
+    _bar(img, 15, x + 4, 4, 4)  # its dot
+    img[55, 3] = 0  # a speck
     segs = segment_word(img)
     assert len(segs) == 4
     assert segs[-1].parts == 2
@@ -43,7 +43,7 @@ def test_dot_of_i_is_merged_and_speck_dropped():
 
 def test_wide_box_is_split():
     img = np.full((60, 120), 255, np.uint8)
-    for x in (10, 30, 50, 70):       # four letters joined by a baseline stroke
+    for x in (10, 30, 50, 70):  # four letters joined by a baseline stroke
         _bar(img, 15, x, 30, 5)
     _bar(img, 42, 10, 3, 65)
     segs = segment_word(img)
@@ -55,8 +55,8 @@ def test_hyphen_and_space():
     img = np.full((60, 300), 255, np.uint8)
     for x in (10, 36):
         _bar(img, 15, x, 30, 14)
-    _bar(img, 29, 62, 3, 12)         # hyphen at mid height
-    for x in (86, 112, 190, 216):    # a wide gap before 190: a space
+    _bar(img, 29, 62, 3, 12)  # hyphen at mid height
+    for x in (86, 112, 190, 216):  # a wide gap before 190: a space
         _bar(img, 15, x, 30, 14)
     segs = segment_word(img)
     kinds = "".join("-" if s.kind == "-" else "c" for s in segs)
@@ -68,11 +68,11 @@ def test_side_of_a_form_box_is_not_a_character():
     img = _word(3)
     plain = len(segment_word(img))
     boxed = img.copy()
-    boxed[:, -4:-2] = 0                     # the box side, near the right edge, top to bottom
-    boxed[25:35, 0:2] = 0                   # a bit of the left side, touching the edge
+    boxed[:, -4:-2] = 0  # the box side, near the right edge, top to bottom
+    boxed[25:35, 0:2] = 0  # a bit of the left side, touching the edge
     assert len(segment_word(boxed)) == plain == 3
     thin = img.copy()
-    _bar(thin, 15, 30, 30, 2)               # a thin upright stroke inside the word stays
+    _bar(thin, 15, 30, 30, 2)  # a thin upright stroke inside the word stays
     assert len(segment_word(thin)) == 4
 
 
@@ -81,7 +81,9 @@ def test_blank_and_uniform_images_give_nothing():
     assert segment_word(np.full((40, 100), 128, np.uint8)) == []
     from hwutils.errors import ImageError
 
-    with pytest.raises(ImageError, match="has no pixels"):  # a 0x0 array is not an image (hwutils.images.as_gray)
+    with pytest.raises(
+        ImageError, match="has no pixels"
+    ):  # a 0x0 array is not an image (hwutils.images.as_gray)
         segment_word(np.zeros((0, 0), np.uint8))
 
 
@@ -105,5 +107,6 @@ def test_normalize_ink_bright_matches_paper_white():
 
 def test_not_an_image_array_is_a_clear_error():
     from hwutils.errors import ImageError
+
     with pytest.raises(ImageError):
         segment_word(np.zeros((2, 3, 4, 5)))

@@ -11,7 +11,9 @@ import pytest
 from hwutils.envfile import normalise, read_environment_pins, read_lock
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted((ROOT / "tests" / "project" / "notebooks").glob("*.ipynb"))
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted(
+    (ROOT / "tests" / "project" / "notebooks").glob("*.ipynb")
+)
 STAGE_NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 PARAM_LINE = re.compile(r"^(\w+)\s*:\s*([^=]+?)\s*=\s*(.+?)\s+#\s*(\S.*)$")
 
@@ -30,7 +32,9 @@ def test_notebook_committed_clean(path):
 def test_first_code_cell_is_annotated_parameters(path):
     nb = nbformat.read(path, as_version=4)
     first = next(c for c in nb.cells if c.cell_type == "code")
-    assert "parameters" in first.metadata.get("tags", []), f"{path.name}: first code cell not tagged 'parameters'"
+    assert "parameters" in first.metadata.get("tags", []), (
+        f"{path.name}: first code cell not tagged 'parameters'"
+    )
     lines = [l for l in first.source.splitlines() if l.strip() and not l.lstrip().startswith("#")]
     assert lines
     for line in lines:
@@ -45,9 +49,15 @@ def test_papermill_reads_every_parameter_with_its_help(path):
     from papermill.translators import PythonTranslator
 
     first = next(c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
-    names = [PARAM_LINE.match(l).group(1) for l in first.source.splitlines() if l.strip() and not l.lstrip().startswith("#")]
+    names = [
+        PARAM_LINE.match(l).group(1)
+        for l in first.source.splitlines()
+        if l.strip() and not l.lstrip().startswith("#")
+    ]
     found = {p.name: p for p in PythonTranslator.inspect(first)}
-    assert sorted(found) == sorted(names), f"{path.name}: papermill cannot read {sorted(set(names) - set(found))}"
+    assert sorted(found) == sorted(names), (
+        f"{path.name}: papermill cannot read {sorted(set(names) - set(found))}"
+    )
     assert all(p.help for p in found.values())
 
 
@@ -91,6 +101,16 @@ def test_every_direct_dependency_is_pinned():
     for dep in deps:
         name = normalise(re.split(r"[<>=!~;\[ ]", dep, maxsplit=1)[0])
         assert name in lock, f"{name} is not pinned in requirements.lock"
-    for pkg in ("jupyterlab", "papermill", "tensorflow", "keras", "numpy", "pillow", "albumentations", "bezier",
-                "matplotlib", "scikit-learn"):
+    for pkg in (
+        "jupyterlab",
+        "papermill",
+        "tensorflow",
+        "keras",
+        "numpy",
+        "pillow",
+        "albumentations",
+        "bezier",
+        "matplotlib",
+        "scikit-learn",
+    ):
         assert pkg in lock

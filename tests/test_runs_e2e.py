@@ -56,8 +56,10 @@ def test_same_params_same_metrics_and_compare(hw):
     runs = sorted((hw.outputs / "tiny").iterdir())
     a, b = (json.loads((r / "metrics.json").read_text()) for r in runs)
     assert a == b
-    assert json.loads((runs[0] / "manifest.json").read_text())["params_hash"] == \
-        json.loads((runs[1] / "manifest.json").read_text())["params_hash"]
+    assert (
+        json.loads((runs[0] / "manifest.json").read_text())["params_hash"]
+        == json.loads((runs[1] / "manifest.json").read_text())["params_hash"]
+    )
     assert hw_p(hw, "run", "tiny", "-f", "smoke", "-p", "epochs", "4").returncode == 0
     newest = sorted((hw.outputs / "tiny").iterdir())[-1]
     out = hw_p(hw, "compare", runs[0].name, newest.name).stdout
@@ -74,15 +76,26 @@ def test_failing_notebook(hw):
     m = json.loads((run / "manifest.json").read_text())
     assert m["status"] == "failed" and m["error"]["ename"] == "ValueError"
     nb = nbformat.read(run / "notebook.ipynb", as_version=4)
-    assert any(o.get("ename") == "ValueError" for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    assert any(
+        o.get("ename") == "ValueError"
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+    )
     assert json.loads((run / "metrics.json").read_text()) == {"before_failure": 1}
     assert (run / "report.html").exists()
 
 
 def test_sigterm_marks_run_interrupted(hw):
     env = dict(os.environ, HW_OUTPUTS=str(hw.outputs), HW_PROJECT=str(PROJECT))
-    proc = subprocess.Popen([sys.executable, "-m", "hwutils", "run", "sleepy", "-p", "seconds", "60"],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hwutils", "run", "sleepy", "-p", "seconds", "60"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.time() + 60
     while time.time() < deadline and not list(hw.outputs.glob("sleepy/*/started")):
         time.sleep(0.2)
@@ -101,9 +114,17 @@ def test_sigterm_marks_run_interrupted(hw):
 
 def test_two_concurrent_runs_keep_their_own_folders(hw):
     env = dict(os.environ, HW_OUTPUTS=str(hw.outputs), HW_PROJECT=str(PROJECT))
-    procs = [subprocess.Popen([sys.executable, "-m", "hwutils", "run", "tiny", "-f", "smoke", "-p", "n", str(n)],
-                              cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for n in (16, 24)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "hwutils", "run", "tiny", "-f", "smoke", "-p", "n", str(n)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in (16, 24)
+    ]
     for p in procs:
         p.communicate(timeout=300)
         assert p.returncode == 0
@@ -121,8 +142,11 @@ def test_batch_with_one_failure_runs_the_rest(hw):
     assert proc.returncode == 1
     assert "Batch summary" in proc.stdout and "1 of 2 runs ok" in proc.stdout
     assert "tiny:smoke" in proc.stdout and "failing:default" in proc.stdout
-    statuses = {d.parent.name: json.loads((d / "manifest.json").read_text())["status"]
-                for d in hw.outputs.glob("*/*") if d.is_dir()}
+    statuses = {
+        d.parent.name: json.loads((d / "manifest.json").read_text())["status"]
+        for d in hw.outputs.glob("*/*")
+        if d.is_dir()
+    }
     assert statuses == {"tiny": "ok", "failing": "failed"}
 
 
@@ -140,13 +164,20 @@ BAD_INPUTS = [
 
 def test_bad_input_one_line_exit_2_and_no_run_touched(hw, tmp_path):
     assert hw_p(hw, "run", "tiny", "-f", "smoke").returncode == 0
-    before = {p: p.stat().st_mtime_ns for p in hw.outputs.rglob("*") if p.is_file() and p.name != ".index.lock"}
+    before = {
+        p: p.stat().st_mtime_ns for p in hw.outputs.rglob("*") if p.is_file() and p.name != ".index.lock"
+    }
     for args, expected in BAD_INPUTS:
         proc = hw_p(hw, *args)
         assert proc.returncode == 2, (args, proc.stderr)
         lines = proc.stderr.strip().splitlines()
-        assert len(lines) == 1 and expected in lines[0] and "Traceback" not in proc.stderr, (args, proc.stderr)
-    after = {p: p.stat().st_mtime_ns for p in hw.outputs.rglob("*") if p.is_file() and p.name != ".index.lock"}
+        assert len(lines) == 1 and expected in lines[0] and "Traceback" not in proc.stderr, (
+            args,
+            proc.stderr,
+        )
+    after = {
+        p: p.stat().st_mtime_ns for p in hw.outputs.rglob("*") if p.is_file() and p.name != ".index.lock"
+    }
     assert after == before
 
 
@@ -154,7 +185,11 @@ def test_outputs_not_writable_is_a_clear_error(tmp_path):
     blocked = tmp_path / "file-not-folder"
     blocked.write_text("x")
     proc = run_hw("run", "tiny", outputs=blocked / "outputs", project=PROJECT)
-    assert proc.returncode == 2 and "outputs folder" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert (
+        proc.returncode == 2
+        and "outputs folder" in proc.stderr
+        and len(proc.stderr.strip().splitlines()) == 1
+    )
     if os.geteuid() != 0:  # root ignores permission bits
         ro = tmp_path / "ro"
         ro.mkdir()

@@ -21,7 +21,9 @@ pytestmark = pytest.mark.slow
 
 
 def _env(outputs, **extra):
-    return dict(os.environ, HW_OUTPUTS=str(outputs), HW_PROJECT=str(PROJECT), TF_CPP_MIN_LOG_LEVEL="2", **extra)
+    return dict(
+        os.environ, HW_OUTPUTS=str(outputs), HW_PROJECT=str(PROJECT), TF_CPP_MIN_LOG_LEVEL="2", **extra
+    )
 
 
 def _wait_for(pattern_root: Path, pattern: str, count: int = 1, timeout: float = 90) -> list[Path]:
@@ -41,9 +43,14 @@ def _gone(procs, timeout=20) -> bool:
 
 def test_sigkill_of_hw_run_leaves_a_lost_run_and_no_kernel(tmp_path):
     outputs = tmp_path / "outputs"
-    proc = subprocess.Popen([sys.executable, "-m", "hwutils", "run", "sleepy", "-p", "seconds", "60"], cwd=ROOT,
-                            env=_env(outputs, HW_HEARTBEAT_S="0.5"), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hwutils", "run", "sleepy", "-p", "seconds", "60"],
+        cwd=ROOT,
+        env=_env(outputs, HW_HEARTBEAT_S="0.5"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     _wait_for(outputs, "sleepy/*/started")
     run = only_run_dir(outputs, "sleepy")
     first = json.loads((run / "manifest.json").read_text())
@@ -75,7 +82,9 @@ def test_a_broken_manifest_does_not_stop_later_runs(tmp_path):
     assert again.returncode == 1 and "Traceback" not in again.stderr
     listing = run_hw("runs", outputs=outputs, project=PROJECT)
     assert listing.returncode == 0
-    assert "broken (manifest.json lacks run_id, stage, start)" in listing.stdout and "failed" in listing.stdout
+    assert (
+        "broken (manifest.json lacks run_id, stage, start)" in listing.stdout and "failed" in listing.stdout
+    )
 
 
 def test_a_killed_kernel_names_the_cell_it_was_running(tmp_path):
@@ -91,22 +100,45 @@ def test_a_killed_kernel_names_the_cell_it_was_running(tmp_path):
 
 def test_ctrl_c_prints_no_stray_tracebacks(tmp_path):
     outputs = tmp_path / "outputs"
-    proc = subprocess.Popen([sys.executable, "-m", "hwutils", "run", "sleepy", "-p", "seconds", "60"], cwd=ROOT,
-                            env=_env(outputs), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hwutils", "run", "sleepy", "-p", "seconds", "60"],
+        cwd=ROOT,
+        env=_env(outputs),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     _wait_for(outputs, "sleepy/*/started")
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130
     assert "Traceback" not in err and "ZMQError" not in err and "IPKernelApp" not in err, err
     assert err.strip().splitlines()[-1].startswith("hw: run sleepy/") and "interrupted (Ctrl-C)" in err
-    assert json.loads((only_run_dir(outputs, "sleepy") / "manifest.json").read_text())["status"] == "interrupted"
+    assert (
+        json.loads((only_run_dir(outputs, "sleepy") / "manifest.json").read_text())["status"] == "interrupted"
+    )
 
 
 def test_sigterm_stops_a_batch_and_its_children(tmp_path):
     outputs = tmp_path / "outputs"
-    proc = subprocess.Popen([sys.executable, "-m", "hwutils", "batch", "sleepy:default", "sleepy:default",
-                             "tiny:smoke", "-j", "2"], cwd=ROOT, env=_env(outputs), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "hwutils",
+            "batch",
+            "sleepy:default",
+            "sleepy:default",
+            "tiny:smoke",
+            "-j",
+            "2",
+        ],
+        cwd=ROOT,
+        env=_env(outputs),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     _wait_for(outputs, "sleepy/*/started", count=2, timeout=120)
     children = psutil.Process(proc.pid).children(recursive=True)
     proc.send_signal(signal.SIGTERM)
@@ -122,8 +154,11 @@ def test_sigterm_stops_a_batch_and_its_children(tmp_path):
 def _mount_tmpfs(path: Path, size: str) -> bool:
     path.mkdir(parents=True)
     try:
-        done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
-                              capture_output=True, timeout=20)
+        done = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
+            capture_output=True,
+            timeout=20,
+        )
     except (OSError, subprocess.SubprocessError):
         return False
     return done.returncode == 0
@@ -132,13 +167,17 @@ def _mount_tmpfs(path: Path, size: str) -> bool:
 def test_a_full_disk_leaves_the_last_whole_notebook_and_no_corrupt_model(tmp_path):
     outputs = tmp_path / "small-disk"
     if not _mount_tmpfs(outputs, "3m"):
-        pytest.skip("cannot mount a size-limited tmpfs here (needs root); the ENOSPC paths are also covered "
-                    "by test_runs_states and test_shared_artifacts")
+        pytest.skip(
+            "cannot mount a size-limited tmpfs here (needs root); the ENOSPC paths are also covered "
+            "by test_runs_states and test_shared_artifacts"
+        )
     try:
         proc = run_hw("run", "diskfill", outputs=outputs, project=PROJECT)
         assert proc.returncode == 1, proc.stderr
         last = proc.stderr.strip().splitlines()[-1]
-        assert "No space left on device" in last and "notebook.ipynb" in last and "Traceback" not in proc.stderr
+        assert (
+            "No space left on device" in last and "notebook.ipynb" in last and "Traceback" not in proc.stderr
+        )
         run = only_run_dir(outputs, "diskfill")
         m = json.loads((run / "manifest.json").read_text())
         assert m["status"] == "failed" and "No space left on device" in m["error"]["message"]

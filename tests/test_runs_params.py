@@ -29,17 +29,35 @@ def test_notebook_parameters_read_types_defaults_and_help():
     assert s["epochs"].help == "passes over the data"
 
 
-@pytest.mark.parametrize("value,type_name,expected", [
-    (3, "int", 3), (3, "float", 3.0), ("a", "str", "a"), (True, "bool", True), ([1, 2], "list[int]", [1, 2]),
-    (None, "str | None", None), ("x", "Optional[str]", "x"), ({"a": 1}, "dict[str, float]", {"a": 1.0}),
-])
+@pytest.mark.parametrize(
+    "value,type_name,expected",
+    [
+        (3, "int", 3),
+        (3, "float", 3.0),
+        ("a", "str", "a"),
+        (True, "bool", True),
+        ([1, 2], "list[int]", [1, 2]),
+        (None, "str | None", None),
+        ("x", "Optional[str]", "x"),
+        ({"a": 1}, "dict[str, float]", {"a": 1.0}),
+    ],
+)
 def test_coerce_accepts(value, type_name, expected):
     assert P.coerce(value, type_name) == expected
 
 
-@pytest.mark.parametrize("value,type_name", [
-    (1.5, "int"), (True, "int"), ("3", "int"), (["a"], "list[int]"), (1, "str"), ("yes", "bool"), (3, "list"),
-])
+@pytest.mark.parametrize(
+    "value,type_name",
+    [
+        (1.5, "int"),
+        (True, "int"),
+        ("3", "int"),
+        (["a"], "list[int]"),
+        (1, "str"),
+        ("yes", "bool"),
+        (3, "list"),
+    ],
+)
 def test_coerce_rejects(value, type_name):
     with pytest.raises(P._Mismatch):
         P.coerce(value, type_name)
@@ -49,7 +67,12 @@ def test_unknown_parameter_lists_valid_names_and_closest_match():
     with pytest.raises(ParamsError) as err:
         P.check_value("tiny", specs(), "epoch", 3, "file.yaml")
     msg = str(err.value)
-    assert "file.yaml" in msg and "'epoch'" in msg and "did you mean 'epochs'" in msg and "seed, n, epochs" in msg
+    assert (
+        "file.yaml" in msg
+        and "'epoch'" in msg
+        and "did you mean 'epochs'" in msg
+        and "seed, n, epochs" in msg
+    )
 
 
 def test_wrong_type_names_file_key_expected_and_given(tmp_path):

@@ -21,6 +21,7 @@ def test_run_ids_sort_by_time_and_are_unique_within_one_second(tmp_path):
             run_id, path = manifest.create_run_dir(tmp_path / "stage")
             with lock:
                 ids.add(run_id)
+
     threads = [threading.Thread(target=make) for _ in range(4)]
     [t.start() for t in threads]
     [t.join() for t in threads]
@@ -33,6 +34,7 @@ def test_atomic_json_leaves_no_partial_file(tmp_path, monkeypatch):
 
     def broken_dumps(*a, **k):
         raise RuntimeError("killed while writing")
+
     monkeypatch.setattr(report.json, "dumps", broken_dumps)
     try:
         report.write_json_atomic(target, {"a": 2})
@@ -50,8 +52,17 @@ def test_params_hash_ignores_key_order():
 def _fake_run(outputs, stage, run_id, status="ok", metrics=None, params=None):
     d = outputs / stage / run_id
     d.mkdir(parents=True)
-    m = {"run_id": run_id, "stage": stage, "label": "x", "status": status, "start": "2026-01-01T00:00:00",
-         "duration_s": 3.0, "params": params or {"a": 1}, "params_hash": "h", "headline": metrics or {}}
+    m = {
+        "run_id": run_id,
+        "stage": stage,
+        "label": "x",
+        "status": status,
+        "start": "2026-01-01T00:00:00",
+        "duration_s": 3.0,
+        "params": params or {"a": 1},
+        "params_hash": "h",
+        "headline": metrics or {},
+    }
     manifest.write_manifest(d, m)
     if metrics:
         report.write_json_atomic(d / "metrics.json", metrics)
@@ -64,7 +75,7 @@ def test_index_lists_every_run_newest_first_with_links(tmp_path):
     path = index.rebuild_index(tmp_path)
     html = path.read_text()
     assert html.index("000002-bbbb") < html.index("000001-aaaa")
-    assert "failed" in html and "acc = 0.5" in html and 's1/20260101-000000-000001-aaaa/metrics.json' in html
+    assert "failed" in html and "acc = 0.5" in html and "s1/20260101-000000-000001-aaaa/metrics.json" in html
     table = index.runs_table(tmp_path, "s1")
     assert "000001-aaaa" in table and "000002-bbbb" not in table
 

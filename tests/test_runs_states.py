@@ -19,9 +19,18 @@ from hwutils.runs import execute, index, manifest
 
 def _running(**over) -> dict:
     me = psutil.Process()
-    m = {"run_id": "20260101-000000-000001-aaaa", "stage": "s", "label": "x", "status": "running",
-         "start": manifest.now_iso(), "heartbeat": manifest.now_iso(), "heartbeat_interval_s": 15.0,
-         "host": socket.gethostname(), "pid": me.pid, "pid_start": me.create_time()}
+    m = {
+        "run_id": "20260101-000000-000001-aaaa",
+        "stage": "s",
+        "label": "x",
+        "status": "running",
+        "start": manifest.now_iso(),
+        "heartbeat": manifest.now_iso(),
+        "heartbeat_interval_s": 15.0,
+        "host": socket.gethostname(),
+        "pid": me.pid,
+        "pid_start": me.create_time(),
+    }
     m.update(over)
     return m
 
@@ -100,8 +109,18 @@ BROKEN = {
 def _fake(outputs, stage, run_id, status="ok"):
     d = outputs / stage / run_id
     d.mkdir(parents=True)
-    manifest.write_manifest(d, {"run_id": run_id, "stage": stage, "label": "x", "status": status,
-                                "start": "2026-01-01T00:00:00", "duration_s": 1.0, "headline": {"acc": 0.5}})
+    manifest.write_manifest(
+        d,
+        {
+            "run_id": run_id,
+            "stage": stage,
+            "label": "x",
+            "status": status,
+            "start": "2026-01-01T00:00:00",
+            "duration_s": 1.0,
+            "headline": {"acc": 0.5},
+        },
+    )
     return d
 
 
@@ -130,12 +149,27 @@ def test_hw_runs_shows_a_lost_run_and_a_broken_one(tmp_path):
     (d.parent / "20260101-000000-000004-eeee").mkdir()
     (d.parent / "20260101-000000-000004-eeee" / "manifest.json").write_text('{"status": "ok"}')
     env = dict(os.environ, HW_OUTPUTS=str(tmp_path))
-    proc = subprocess.run([sys.executable, "-m", "hwutils", "runs"], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "hwutils", "runs"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
-    assert "lost (its process" in proc.stdout and "broken (manifest.json lacks run_id, stage, start)" in proc.stdout
-    proc = subprocess.run([sys.executable, "-m", "hwutils", "index"], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=60)
+    assert (
+        "lost (its process" in proc.stdout
+        and "broken (manifest.json lacks run_id, stage, start)" in proc.stdout
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "hwutils", "index"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     html = (tmp_path / "index.html").read_text()
     assert ">lost<" in html and ">broken<" in html
@@ -172,6 +206,7 @@ def test_a_report_that_cannot_be_written_fails_the_run(tmp_path, monkeypatch):
 
     def full(*a, **k):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
     monkeypatch.setattr(execute, "export_html", full)
     writer = _FullDiskWriter(_running(), fail=0)
     status, problem = execute._finish(tmp_path, writer, "ok", None, 1.0, False, tmp_path)
@@ -182,15 +217,29 @@ def test_a_report_that_cannot_be_written_fails_the_run(tmp_path, monkeypatch):
 def test_an_unwritable_stage_folder_is_bad_input(tmp_path):
     (tmp_path / "tiny").write_text("a file where the stage folder should be")
     env = dict(os.environ, HW_OUTPUTS=str(tmp_path), HW_PROJECT=str(ROOT / "tests" / "project"))
-    proc = subprocess.run([sys.executable, "-m", "hwutils", "run", "tiny"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "hwutils", "run", "tiny"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2
-    assert proc.stderr.strip().splitlines() == [f"hw: error: stage folder {tmp_path / 'tiny'} is not a folder"]
+    assert proc.stderr.strip().splitlines() == [
+        f"hw: error: stage folder {tmp_path / 'tiny'} is not a folder"
+    ]
     if os.geteuid() != 0:  # root ignores permission bits
         (tmp_path / "tiny").unlink()
         (tmp_path / "tiny").mkdir(mode=0o500)
-        proc = subprocess.run([sys.executable, "-m", "hwutils", "run", "tiny"], cwd=ROOT, env=env,
-                              capture_output=True, text=True, timeout=60)
+        proc = subprocess.run(
+            [sys.executable, "-m", "hwutils", "run", "tiny"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert proc.returncode == 2 and "not writable" in proc.stderr
 
 
@@ -200,6 +249,7 @@ def test_an_exception_after_the_first_manifest_is_recorded_failed(tmp_path, monk
 
     def broken(run_dir):
         raise RuntimeError("broke before papermill started")
+
     monkeypatch.setattr(execute, "_reserve_space", broken)
     result = execute.execute(execute.RunRequest("tiny", [], []))
     assert result.status == "failed" and result.exit_code == 1

@@ -50,11 +50,14 @@ def test_save_keras_is_atomic_a_failed_save_leaves_the_old_model(tmp_path, monke
     assert not (tmp_path / "new.keras").exists()
 
 
-@pytest.mark.parametrize("content,expected", [
-    (b"", r"empty file \(0 bytes\)"),
-    (b"this is not a model", "not a .keras model file"),
-    (None, "truncated or corrupt"),  # the first half of a real model
-])
+@pytest.mark.parametrize(
+    "content,expected",
+    [
+        (b"", r"empty file \(0 bytes\)"),
+        (b"this is not a model", "not a .keras model file"),
+        (None, "truncated or corrupt"),  # the first half of a real model
+    ],
+)
 def test_corrupt_keras_files_are_named(tmp_path, content, expected):
     path = tmp_path / "model.keras"
     if content is None:
@@ -110,8 +113,12 @@ def test_load_json_names_the_file_and_what_is_wrong(tmp_path):
     good = tmp_path / "good.json"
     good.write_text('{"a": 1, "b": [2]}')
     assert A.load_json(good, required=("a",)) == {"a": 1, "b": [2]}
-    cases = {"bad.json": ('{"a": 1,', "not valid JSON"), "list.json": ("[1, 2]", "expected a JSON object, got a list"),
-             "empty.json": ("", "empty file"), "bytes.json": (b"\xff\xfe\x00", "not valid JSON")}
+    cases = {
+        "bad.json": ('{"a": 1,', "not valid JSON"),
+        "list.json": ("[1, 2]", "expected a JSON object, got a list"),
+        "empty.json": ("", "empty file"),
+        "bytes.json": (b"\xff\xfe\x00", "not valid JSON"),
+    }
     for name, (text, expected) in cases.items():
         path = tmp_path / name
         path.write_bytes(text if isinstance(text, bytes) else text.encode())
@@ -203,8 +210,9 @@ def writer_run(tmp_path_factory):
     from hwutils.writer_id import enrol, identify, models
 
     m = models.build_model("half_deepwriter", 3, height=24, width=0.1)
-    g = enrol.Gallery.from_embeddings(np.random.default_rng(0).random((3, m.get_layer("embedding").units)),
-                                      ["a", "b", "c"])
+    g = enrol.Gallery.from_embeddings(
+        np.random.default_rng(0).random((3, m.get_layer("embedding").units)), ["a", "b", "c"]
+    )
     run = tmp_path_factory.mktemp("writer_run")
     identify.save_for_identification(run / "artifacts", m, ["a", "b", "c"], 24, 24, 0, 0.5, g)
     return run
@@ -221,8 +229,11 @@ def test_writer_identifier_load_names_each_bad_artifact(writer_run, tmp_path):
     from hwutils.writer_id.identify import WriterIdentifier
 
     assert WriterIdentifier.load(writer_run).writers == ["a", "b", "c"]
-    assert sorted(p.name for p in (writer_run / "artifacts").iterdir()) == ["gallery.npz", "model.keras",
-                                                                             "writer_id.json"]
+    assert sorted(p.name for p in (writer_run / "artifacts").iterdir()) == [
+        "gallery.npz",
+        "model.keras",
+        "writer_id.json",
+    ]
     run, art = _copy_run(writer_run, tmp_path / "bad_json")
     (art / "writer_id.json").write_text('{"writers": ["a", "b", "c"], "height": 24')
     with pytest.raises(ArtifactError, match=f"^{art / 'writer_id.json'}: not valid JSON"):
@@ -285,8 +296,18 @@ def test_verifier_screener_reader_and_vae_loaders_name_bad_artifacts(tmp_path):
     (scr / "screener.json").write_text("{not json")
     with pytest.raises(ArtifactError, match=f"^{scr / 'screener.json'}: not valid JSON"):
         Screener.load(scr)
-    (scr / "screener.json").write_text(json.dumps({"height": 16, "width": 32, "latent_dim": 4, "votes": 2,
-                                                   "seed": 0, "thresholds": {"reconstruction_error": 1}}))
+    (scr / "screener.json").write_text(
+        json.dumps(
+            {
+                "height": 16,
+                "width": 32,
+                "latent_dim": 4,
+                "votes": 2,
+                "seed": 0,
+                "thresholds": {"reconstruction_error": 1},
+            }
+        )
+    )
     with pytest.raises(ArtifactError, match="screener.json \\(thresholds\\): missing key 'isolation_score'"):
         Screener.load(scr)
 
@@ -319,10 +340,14 @@ def test_nothing_loads_unsafely_or_saves_around_the_safe_helpers():
     sources = {p: p.read_text() for p in (root / "hwutils").rglob("*.py")}
     for nb in (root / "notebooks").glob("*.ipynb"):
         sources[nb] = "\n".join(c.source for c in nbformat.read(nb, 4).cells if c.cell_type == "code")
-    never = re.compile(r"allow_pickle\s*=\s*True|safe_mode\s*=\s*False|enable_unsafe_deserialization|"
-                       r"import pickle|yaml\.load\(|yaml\.unsafe_load|cloudpickle|joblib\.load")
-    only_in_artifacts = re.compile(r"np\.load\(|np\.save\(|np\.savez|keras\.saving\.load_model|"
-                                   r"keras\.models\.load_model|\bmodel\.save\(")
+    never = re.compile(
+        r"allow_pickle\s*=\s*True|safe_mode\s*=\s*False|enable_unsafe_deserialization|"
+        r"import pickle|yaml\.load\(|yaml\.unsafe_load|cloudpickle|joblib\.load"
+    )
+    only_in_artifacts = re.compile(
+        r"np\.load\(|np\.save\(|np\.savez|keras\.saving\.load_model|"
+        r"keras\.models\.load_model|\bmodel\.save\("
+    )
     found = []
     for path, text in sources.items():
         rel = path.relative_to(root).as_posix()

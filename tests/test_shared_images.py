@@ -25,7 +25,9 @@ def test_read_gray_converts_colour_alpha_16bit_and_palette(tmp_path):
         assert g[3, 4] < 30 and g[8, 10] > 225, name
 
 
-@pytest.mark.parametrize("content,expected", [(b"", "empty file"), (b"not an image at all", "not a readable image")])
+@pytest.mark.parametrize(
+    "content,expected", [(b"", "empty file"), (b"not an image at all", "not a readable image")]
+)
 def test_read_gray_bad_files_name_the_file(tmp_path, content, expected):
     path = tmp_path / "bad.png"
     path.write_bytes(content)
@@ -109,6 +111,7 @@ def test_images_over_the_pixel_limit_are_image_errors(tmp_path, monkeypatch):
     assert I.read_gray(path).shape == (20, 30)
     monkeypatch.setenv(I.MAX_PIXELS_ENV, "lots")
     from hwutils.errors import ParamsError
+
     with pytest.raises(ParamsError, match=f"{I.MAX_PIXELS_ENV}: must be a whole number >= 0, got 'lots'"):
         I.read_gray(path)
 
@@ -139,25 +142,31 @@ def test_over_limit_images_count_as_bad_files_of_the_loaders(tmp_path, monkeypat
     assert skipped[0][0].endswith("w0009_s01_pWOZ_r01.png") and "over the limit of 1000" in skipped[0][1]
     with pytest.raises(DataError, match="1 of 6 images unusable"):
         load_pages(folder, segment=False, max_bad_fraction=0.1)
-    recs = [LineRecord(writer="a", group=str(i), line_id=str(i), path=p) for i, p in enumerate(I.list_images(folder))]
+    recs = [
+        LineRecord(writer="a", group=str(i), line_id=str(i), path=p)
+        for i, p in enumerate(I.list_images(folder))
+    ]
     lines = load_lines(recs, height=16, max_bad_fraction=0.2)
     assert len(lines) == 5 and "over the limit of 1000" in lines.skipped[0][1]
     with pytest.raises(DataError, match="1 of 6 images unreadable"):
         load_lines(recs, height=16, max_bad_fraction=0.1)
 
 
-@pytest.mark.parametrize("arr,expected", [
-    (np.zeros((0, 0), np.uint8), "has no pixels"),
-    (np.zeros((0, 5)), "has no pixels"),
-    (np.zeros((3, 0, 3), np.uint8), "has no pixels"),
-    (np.array([[0.0, np.nan]]), "NaN or infinite"),
-    (np.array([[0.0, np.inf]], np.float32), "NaN or infinite"),
-    (np.full((2, 2, 3), -np.inf), "NaN or infinite"),
-    (np.array([[0, -3]], np.int32), "integer values from -3 to 0"),
-    (np.array([[0, 70000]], np.int64), "integer values from 0 to 70000"),
-    (np.zeros((2, 2, 5), np.uint8), "shape"),
-    (np.array([["a"]]), "dtype"),
-])
+@pytest.mark.parametrize(
+    "arr,expected",
+    [
+        (np.zeros((0, 0), np.uint8), "has no pixels"),
+        (np.zeros((0, 5)), "has no pixels"),
+        (np.zeros((3, 0, 3), np.uint8), "has no pixels"),
+        (np.array([[0.0, np.nan]]), "NaN or infinite"),
+        (np.array([[0.0, np.inf]], np.float32), "NaN or infinite"),
+        (np.full((2, 2, 3), -np.inf), "NaN or infinite"),
+        (np.array([[0, -3]], np.int32), "integer values from -3 to 0"),
+        (np.array([[0, 70000]], np.int64), "integer values from 0 to 70000"),
+        (np.zeros((2, 2, 5), np.uint8), "shape"),
+        (np.array([["a"]]), "dtype"),
+    ],
+)
 def test_unusable_arrays_are_image_errors(arr, expected):
     with pytest.raises(ImageError, match=expected) as err:
         I.as_gray(arr)
@@ -166,35 +175,38 @@ def test_unusable_arrays_are_image_errors(arr, expected):
         I.as_gray(arr, name="line 3")
 
 
-@pytest.mark.parametrize("arr,expected", [
-    # float in [0, 1]: 1.0 is white (rounded to the nearest level)
-    (np.array([[0.0, 0.5, 1.0]]), [[0, 128, 255]]),
-    (np.array([[0.0, 0.25, 1.02]], np.float32), [[0, 64, 255]]),  # resampling overshoot stays white
-    # float in [0, 255]
-    (np.array([[0.0, 127.6, 255.0, 300.0]]), [[0, 128, 255, 255]]),
-    # float RGB white stays white (was black), RGB black stays black
-    (np.ones((1, 2, 3), np.float32), [[255, 255]]),
-    (np.array([[[1.0, 1.0, 1.0], [0.0, 0.0, 0.0]]]), [[255, 0]]),
-    # uint16 scaled, not wrapped; uint16 holding only 0..255 is taken as 8-bit levels
-    (np.array([[0, 32768, 65535]], np.uint16), [[0, 128, 255]]),
-    (np.array([[0, 100, 255]], np.uint16), [[0, 100, 255]]),
-    (np.full((1, 2, 3), 32768, np.uint16), [[128, 128]]),
-    (np.array([[[65535, 65535, 65535, 0], [0, 0, 0, 65535]]], np.uint16), [[255, 0]]),
-    # bool: True = 1 = white (a binarize() mask, True = ink, is ~mask here)
-    (np.array([[True, False]]), [[255, 0]]),
-    # int arrays: 8-bit levels, or 16-bit ones past 255
-    (np.array([[0, 100, 255]], np.int64), [[0, 100, 255]]),
-    (np.array([[0, 65535]], np.int32), [[0, 255]]),
-    # RGB uint8: ITU-R 601 luma, as Pillow
-    (np.array([[[255, 0, 0], [0, 255, 0], [0, 0, 255]]], np.uint8), [[76, 150, 29]]),
-    # RGBA and LA: composited on white paper
-    (np.array([[(0, 0, 0, 0), (0, 0, 0, 255), (0, 0, 0, 128)]], np.uint8), [[255, 0, 127]]),
-    (np.array([[(0, 0), (0, 255), (0, 128)]], np.uint8), [[255, 0, 127]]),
-    (np.array([[(0.0, 0.0), (0.0, 1.0)]]), [[255, 0]]),
-    (np.array([[(0.0, 0.0, 0.0, 0.0), (1.0, 1.0, 1.0, 1.0)]], np.float32), [[255, 255]]),
-    # one channel: squeezed
-    (np.array([[[0], [255]]], np.uint8), [[0, 255]]),
-])
+@pytest.mark.parametrize(
+    "arr,expected",
+    [
+        # float in [0, 1]: 1.0 is white (rounded to the nearest level)
+        (np.array([[0.0, 0.5, 1.0]]), [[0, 128, 255]]),
+        (np.array([[0.0, 0.25, 1.02]], np.float32), [[0, 64, 255]]),  # resampling overshoot stays white
+        # float in [0, 255]
+        (np.array([[0.0, 127.6, 255.0, 300.0]]), [[0, 128, 255, 255]]),
+        # float RGB white stays white (was black), RGB black stays black
+        (np.ones((1, 2, 3), np.float32), [[255, 255]]),
+        (np.array([[[1.0, 1.0, 1.0], [0.0, 0.0, 0.0]]]), [[255, 0]]),
+        # uint16 scaled, not wrapped; uint16 holding only 0..255 is taken as 8-bit levels
+        (np.array([[0, 32768, 65535]], np.uint16), [[0, 128, 255]]),
+        (np.array([[0, 100, 255]], np.uint16), [[0, 100, 255]]),
+        (np.full((1, 2, 3), 32768, np.uint16), [[128, 128]]),
+        (np.array([[[65535, 65535, 65535, 0], [0, 0, 0, 65535]]], np.uint16), [[255, 0]]),
+        # bool: True = 1 = white (a binarize() mask, True = ink, is ~mask here)
+        (np.array([[True, False]]), [[255, 0]]),
+        # int arrays: 8-bit levels, or 16-bit ones past 255
+        (np.array([[0, 100, 255]], np.int64), [[0, 100, 255]]),
+        (np.array([[0, 65535]], np.int32), [[0, 255]]),
+        # RGB uint8: ITU-R 601 luma, as Pillow
+        (np.array([[[255, 0, 0], [0, 255, 0], [0, 0, 255]]], np.uint8), [[76, 150, 29]]),
+        # RGBA and LA: composited on white paper
+        (np.array([[(0, 0, 0, 0), (0, 0, 0, 255), (0, 0, 0, 128)]], np.uint8), [[255, 0, 127]]),
+        (np.array([[(0, 0), (0, 255), (0, 128)]], np.uint8), [[255, 0, 127]]),
+        (np.array([[(0.0, 0.0), (0.0, 1.0)]]), [[255, 0]]),
+        (np.array([[(0.0, 0.0, 0.0, 0.0), (1.0, 1.0, 1.0, 1.0)]], np.float32), [[255, 255]]),
+        # one channel: squeezed
+        (np.array([[[0], [255]]], np.uint8), [[0, 255]]),
+    ],
+)
 def test_as_gray_converts_each_dtype_and_layout(arr, expected):
     out = I.as_gray(arr)
     assert out.dtype == np.uint8 and out.tolist() == expected
@@ -205,7 +217,9 @@ def test_files_and_pil_images_follow_the_array_rules(tmp_path):
     assert I.read_gray(_png(tmp_path / "low16.png", g16)).tolist() == [[0, 100, 255]]
     full16 = np.array([[0, 32768, 65535]], np.uint16)
     assert I.read_gray(_png(tmp_path / "full16.png", full16)).tolist() == [[0, 128, 255]]
-    assert I.as_gray(Image.fromarray(np.array([[0.0, 0.5, 1.0]], np.float32), "F")).tolist() == [[0, 128, 255]]
+    assert I.as_gray(Image.fromarray(np.array([[0.0, 0.5, 1.0]], np.float32), "F")).tolist() == [
+        [0, 128, 255]
+    ]
     assert I.as_gray(Image.fromarray(np.array([[0, 65535]], np.int32), "I")).tolist() == [[0, 255]]
     la = Image.fromarray(np.array([[(0, 0), (0, 255)]], np.uint8), "LA")
     assert I.as_gray(la).tolist() == [[255, 0]]
@@ -245,7 +259,9 @@ def test_save_gray_is_atomic_and_round_trips(tmp_path, monkeypatch):
     monkeypatch.setattr(Image.Image, "save", fail)
     with pytest.raises(OSError):
         I.save_gray(np.zeros((5, 5), np.uint8), path)
-    assert I.read_gray(path).tolist() == img.tolist() and sorted(p.name for p in path.parent.iterdir()) == ["page.png"]
+    assert I.read_gray(path).tolist() == img.tolist() and sorted(p.name for p in path.parent.iterdir()) == [
+        "page.png"
+    ]
 
 
 def test_check_image_file_reads_the_header_only_with_the_same_errors(tmp_path, monkeypatch):
@@ -256,7 +272,10 @@ def test_check_image_file_reads_the_header_only_with_the_same_errors(tmp_path, m
     with pytest.raises(ImageError, match="30x20 = 600 pixels, over the limit of 100"):
         I.check_image_file(path)
     (tmp_path / "zero.png").write_bytes(b"")
-    for bad, expected in ((tmp_path, "is a folder"), (tmp_path / "zero.png", "empty file"),
-                          (tmp_path / "none.png", "no such image file")):
+    for bad, expected in (
+        (tmp_path, "is a folder"),
+        (tmp_path / "zero.png", "empty file"),
+        (tmp_path / "none.png", "no such image file"),
+    ):
         with pytest.raises(ImageError, match=expected):
             I.check_image_file(bad)

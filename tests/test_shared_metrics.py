@@ -32,7 +32,9 @@ def test_eer_far_frr():
     e, t = M.eer(labels, scores)
     far, frr = M.far_frr(labels, scores, t)
     # FRR = (t - 0.2) / 0.8 and FAR = (0.8 - t) / 0.8 meet at t = 0.5: EER = 0.375
-    assert abs(far - frr) <= 0.02 and e == pytest.approx(0.375, abs=0.01) and t == pytest.approx(0.5, abs=0.01)
+    assert (
+        abs(far - frr) <= 0.02 and e == pytest.approx(0.375, abs=0.01) and t == pytest.approx(0.5, abs=0.01)
+    )
     assert M.eer([1, 1, 0, 0], [0.9, 0.8, 0.2, 0.1])[0] == 0.0
     users = np.array([0, 1] * 100)
     assert 0 <= M.per_user_eer(labels, scores, users) <= 0.5

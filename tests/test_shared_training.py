@@ -20,7 +20,11 @@ def _dense_kernel() -> np.ndarray:
 
 def test_seed_model_start_depends_only_on_seed_and_name():
     first = _start("tower")
-    np.random.rand(10), tf.random.uniform((5,)), _dense_kernel()  # draws in between, as other models would make
+    (
+        np.random.rand(10),
+        tf.random.uniform((5,)),
+        _dense_kernel(),
+    )  # draws in between, as other models would make
     assert np.array_equal(_start("tower"), first)
     assert not np.array_equal(_start("writer_net"), first)
     assert not np.array_equal(_start("tower", seed=1), first)

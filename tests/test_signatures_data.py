@@ -18,8 +18,9 @@ from hwutils.synth import signatures as sig_synth
 
 @pytest.fixture(scope="module")
 def synth_root(tmp_path_factory):
-    return sig_synth.write_dataset(tmp_path_factory.mktemp("sig"), n_persons=4, n_genuine=4, n_forgeries=3,
-                                   n_forgers=2, seed=3)
+    return sig_synth.write_dataset(
+        tmp_path_factory.mktemp("sig"), n_persons=4, n_genuine=4, n_forgeries=3, n_forgers=2, seed=3
+    )
 
 
 def _ink(path, size=(60, 120)):
@@ -189,7 +190,9 @@ def test_colour_alpha_and_16bit_are_converted(tmp_path):
     ref = preprocess(base, 32, 64)
     rgb = np.stack([base, base, base], -1)
     Image.fromarray(rgb).save(tmp_path / "rgb.png")
-    rgba = np.dstack([np.zeros_like(rgb), np.where(base < 128, 255, 0).astype(np.uint8)])  # ink opaque, rest transparent
+    rgba = np.dstack(
+        [np.zeros_like(rgb), np.where(base < 128, 255, 0).astype(np.uint8)]
+    )  # ink opaque, rest transparent
     Image.fromarray(rgba, "RGBA").save(tmp_path / "alpha.png")
     Image.fromarray(base.astype(np.uint16) * 257).save(tmp_path / "deep.png")
     for name in ("rgb.png", "alpha.png", "deep.png"):

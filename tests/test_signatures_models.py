@@ -27,7 +27,7 @@ def _person_images(recs, h=16, w=32):
     x = np.zeros((len(recs), h, w), np.uint8)
     for i, r in enumerate(recs):
         col = 4 + 6 * int(r.person)
-        x[i, 2:14, col: col + 3] = 255
+        x[i, 2:14, col : col + 3] = 255
         if r.kind == SKILLED:
             x[i, 6:9, :] = 255
     return x
@@ -40,7 +40,9 @@ def test_pairs_are_balanced_and_stay_within_the_persons():
     assert (rows[:, 2] == 1).sum() == (rows[:, 2] == 0).sum() == 24
     assert {recs[i].person for i in rows[:, :2].ravel()} <= {"000", "001", "002"}
     pos = rows[rows[:, 2] == 1]
-    assert all(recs[i].person == recs[j].person and recs[i].kind == recs[j].kind == GENUINE for i, j, _ in pos)
+    assert all(
+        recs[i].person == recs[j].person and recs[i].kind == recs[j].kind == GENUINE for i, j, _ in pos
+    )
     neg = rows[rows[:, 2] == 0]
     skilled = [recs[j].kind == SKILLED for _, j, _ in neg]
     other = [recs[i].person != recs[j].person for i, j, _ in neg]
@@ -84,8 +86,19 @@ def test_training_separates_toy_persons_and_round_trips(tmp_path):
     recs = _records(n_persons=4, n_gen=6, n_forg=3)
     x = _person_images(recs)
     tower = siamese.build_tower(16, 32, embedding_dim=16, base_filters=8)
-    out = siamese.train(tower, x, recs, ["000", "001", "002"], ["003"], pairs_per_person=10, epochs=3,
-                        batch_size=16, learning_rate=3e-3, augment_strength=0.0, patience=5)
+    out = siamese.train(
+        tower,
+        x,
+        recs,
+        ["000", "001", "002"],
+        ["003"],
+        pairs_per_person=10,
+        epochs=3,
+        batch_size=16,
+        learning_rate=3e-3,
+        augment_strength=0.0,
+        patience=5,
+    )
     assert out["n_train"] == 60
     assert out["history"]["loss"][-1] < out["history"]["loss"][0]
     emb = siamese.embed(tower, x)
@@ -132,16 +145,34 @@ def test_training_separates_toy_persons_and_round_trips(tmp_path):
     # the reference level: with norm, each person's scores drop by norm x the mean leave-one-out score
     normed = wd.score_trials(sets, prot, negatives, extra=extra, norm=0.5)
     p0 = prot["references"]["000"]
-    loo = np.mean([wd.person_scorer(np.concatenate([sets["hog"][[r for r in p0 if r != j]],
-                                                    *extra["hog"][:, [r for r in p0 if r != j]]]),
-                                    negatives["hog"])(sets["hog"][j])[0] for j in p0])
+    loo = np.mean(
+        [
+            wd.person_scorer(
+                np.concatenate(
+                    [sets["hog"][[r for r in p0 if r != j]], *extra["hog"][:, [r for r in p0 if r != j]]]
+                ),
+                negatives["hog"],
+            )(sets["hog"][j])[0]
+            for j in p0
+        ]
+    )
     m = normed["person"] == "000"
     np.testing.assert_allclose(normed["hog"][m], raw["hog"][m] - 0.5 * loo, atol=1e-9)
     assert not np.allclose(normed["hog"][~m], raw["hog"][~m])  # the other person has its own level
     with pytest.raises(ParamsError, match="wd_norm"):
         verify.fit_writer_dependent(tower, x, scan, neg_idx, prot, x, scan, prot, features, norm=2.0)
-    v = verify.Verifier(tower, verify.calibrate_threshold(ws), 16, 32, decision="wd", features=features,
-                        negatives=negatives, scales=scales, shift=1, norm=0.5)
+    v = verify.Verifier(
+        tower,
+        verify.calibrate_threshold(ws),
+        16,
+        32,
+        decision="wd",
+        features=features,
+        negatives=negatives,
+        scales=scales,
+        shift=1,
+        norm=0.5,
+    )
     v.save(tmp_path / "wd" / "artifacts" / "verifier")
     back = verify.load_verifier(tmp_path / "wd")
     a, b = v.verify(refs, img), back.verify(refs, img)
@@ -177,14 +208,26 @@ def test_writer_network_learns_writers_and_serves_the_signet_set(tmp_path):
     # the signet set in the writer-dependent decision: needs the network, saves and reloads with it
     tower = siamese.build_tower(16, 32, embedding_dim=8, base_filters=8)
     with pytest.raises(ParamsError, match="signet"):
-        verify.Verifier(tower, 0.0, 16, 32, decision="wd", features="signet+hog", negatives={"hog": x}, scales={"hog": 1})
+        verify.Verifier(
+            tower, 0.0, 16, 32, decision="wd", features="signet+hog", negatives={"hog": x}, scales={"hog": 1}
+        )
     neg_idx = [i for i, r in enumerate(recs) if r.person in ("001", "002") and r.kind == GENUINE]
     prot = verify.make_trials(recs, ["000", "003"], 3, seed=0)
-    fitted = verify.fit_writer_dependent(tower, x, None, neg_idx, prot, x, None, prot, "signet+hog",
-                                         signet=net["features"])
+    fitted = verify.fit_writer_dependent(
+        tower, x, None, neg_idx, prot, x, None, prot, "signet+hog", signet=net["features"]
+    )
     assert set(fitted["scales"]) == {"signet", "hog"}
-    v = verify.Verifier(tower, 0.0, 16, 32, decision="wd", features="signet+hog", negatives=fitted["negatives"],
-                        scales=fitted["scales"], signet=net["features"])
+    v = verify.Verifier(
+        tower,
+        0.0,
+        16,
+        32,
+        decision="wd",
+        features="signet+hog",
+        negatives=fitted["negatives"],
+        scales=fitted["scales"],
+        signet=net["features"],
+    )
     v.save(tmp_path / "v")
     assert (tmp_path / "v" / "signet.keras").is_file()
     back = verify.load_verifier(tmp_path / "v")
@@ -197,8 +240,17 @@ def test_writer_network_learns_writers_and_serves_the_signet_set(tmp_path):
     with pytest.raises(HwError, match="signet.keras"):
         verify.load_verifier(tmp_path / "v")
     # a verifier that does not use the signet set neither keeps nor saves the network
-    hog_only = verify.Verifier(tower, 0.0, 16, 32, decision="wd", features="hog", negatives=fitted["negatives"],
-                               scales={"hog": fitted["scales"]["hog"]}, signet=net["features"])
+    hog_only = verify.Verifier(
+        tower,
+        0.0,
+        16,
+        32,
+        decision="wd",
+        features="hog",
+        negatives=fitted["negatives"],
+        scales={"hog": fitted["scales"]["hog"]},
+        signet=net["features"],
+    )
     assert hog_only.signet is None
     hog_only.save(tmp_path / "h")
     assert not (tmp_path / "h" / "signet.keras").exists()
@@ -241,7 +293,9 @@ def test_hog_features_shape_and_orientation():
     with pytest.raises(ParamsError, match="signet"):
         wd.feature_sets("signet+hog", x, {"cnn": np.zeros((2, 4))})
     with pytest.raises(ParamsError, match="decision|features"):
-        verify.Verifier(None, 0.0, 32, 64, decision="wd", features="hog+lbp", negatives={"hog": f}, scales={"hog": 1})
+        verify.Verifier(
+            None, 0.0, 32, 64, decision="wd", features="hog+lbp", negatives={"hog": f}, scales={"hog": 1}
+        )
 
 
 def test_direction_features_tell_stroke_directions_apart():
@@ -249,7 +303,7 @@ def test_direction_features_tell_stroke_directions_apart():
     x[0, 4:28, 20:24] = 1.0  # vertical bar: gradients point right (left edge) and left (right edge)
     x[1, 14:18, 8:56] = 1.0  # horizontal bar: gradients point down and up
     f = wd.direction_features(x, bins=8, grid=(1, 1))
-    assert f.shape == (2, 8) and np.allclose((f ** 2).sum(1), 1.0, atol=1e-4)
+    assert f.shape == (2, 8) and np.allclose((f**2).sum(1), 1.0, atol=1e-4)
     assert set(np.argsort(f[0])[-2:]) == {0, 4} and set(np.argsort(f[1])[-2:]) == {2, 6}
     assert wd.direction_features(x).shape == (2, 2 * 4 * 16)
     moved = wd.shifted_copies(["dir", "geom"], x, 2)
@@ -260,13 +314,19 @@ def test_direction_features_tell_stroke_directions_apart():
 def test_ink_geometry_measures_the_uncropped_ink():
     page = np.full((100, 300), 255, np.uint8)
     page[20:40, 50:250] = 0  # a 20 x 200 block of ink
-    g = dict(zip(("log_height", "log_width", "log_aspect", "log_ink_area", "ink_density", "stroke_width"),
-                 ink_geometry(page)))
-    assert np.exp(g["log_height"]) == pytest.approx(20, abs=1) and np.exp(g["log_width"]) == pytest.approx(200, abs=1)
+    g = dict(
+        zip(
+            ("log_height", "log_width", "log_aspect", "log_ink_area", "ink_density", "stroke_width"),
+            ink_geometry(page),
+        )
+    )
+    assert np.exp(g["log_height"]) == pytest.approx(20, abs=1) and np.exp(g["log_width"]) == pytest.approx(
+        200, abs=1
+    )
     assert g["ink_density"] == pytest.approx(1.0, abs=0.05)
     thin = np.full((100, 300), 255, np.uint8)
     for c in range(50, 250, 10):
-        thin[20:40, c:c + 2] = 0  # vertical strokes 2 px wide (the median denoise removes 1 px lines)
+        thin[20:40, c : c + 2] = 0  # vertical strokes 2 px wide (the median denoise removes 1 px lines)
     assert ink_geometry(thin)[5] < g["stroke_width"]
     rgb = np.stack([page] * 3, -1)
     assert np.allclose(ink_geometry(rgb), ink_geometry(page))
@@ -303,9 +363,11 @@ def test_protocol_keeps_references_out_of_the_questioned():
 
 
 def test_evaluate_and_calibrate_on_known_scores():
-    scores = {"person": np.array(["a"] * 6 + ["b"] * 6),
-              "type": np.array(["genuine", "genuine", "skilled", "skilled", "random", "random"] * 2),
-              "distance": np.array([0.1, 0.2, 0.5, 0.6, 0.9, 1.0, 0.1, 0.3, 0.35, 0.7, 0.8, 0.9])}
+    scores = {
+        "person": np.array(["a"] * 6 + ["b"] * 6),
+        "type": np.array(["genuine", "genuine", "skilled", "skilled", "random", "random"] * 2),
+        "distance": np.array([0.1, 0.2, 0.5, 0.6, 0.9, 1.0, 0.1, 0.3, 0.35, 0.7, 0.8, 0.9]),
+    }
     thr = verify.calibrate_threshold(scores)
     ev = verify.evaluate(scores, thr)
     assert 0 <= ev["eer_skilled"] <= 0.5 and ev["eer_random"] == 0.0
@@ -318,9 +380,11 @@ def test_evaluate_and_calibrate_on_known_scores():
 
 
 def test_operating_points():
-    scores = {"person": np.array(["a"] * 6 + ["b"] * 6),
-              "type": np.array(["genuine", "genuine", "skilled", "skilled", "random", "random"] * 2),
-              "distance": np.array([0.1, 0.2, 0.5, 0.6, 0.9, 1.0, 0.1, 0.3, 0.35, 0.7, 0.8, 0.9])}
+    scores = {
+        "person": np.array(["a"] * 6 + ["b"] * 6),
+        "type": np.array(["genuine", "genuine", "skilled", "skilled", "random", "random"] * 2),
+        "distance": np.array([0.1, 0.2, 0.5, 0.6, 0.9, 1.0, 0.1, 0.3, 0.35, 0.7, 0.8, 0.9]),
+    }
     # no skilled forgery accepted: accept everything below the closest one (0.35)
     strict = verify.calibrate_threshold(scores, "far_skilled=0")
     assert 0.3 <= strict < 0.35 and verify.evaluate(scores, strict)["far_skilled"] == 0.0
@@ -355,25 +419,30 @@ def test_verifier_bad_input(tmp_path):
 
 def test_screener_fits_thresholds_on_validation_and_round_trips(tmp_path):
     rng = np.random.default_rng(0)
+
     def valid(n):  # horizontal strokes
         x = np.zeros((n, 16, 32, 1), np.float32)
         for i in range(n):
             r = rng.integers(4, 12)
-            x[i, r: r + 2, 4:28] = 1
+            x[i, r : r + 2, 4:28] = 1
         return x
+
     def invalid(n):  # vertical strokes
         x = np.zeros((n, 16, 32, 1), np.float32)
         for i in range(n):
             c = rng.integers(4, 28)
-            x[i, 2:14, c: c + 2] = 1
+            x[i, 2:14, c : c + 2] = 1
         return x
+
     untrained = Screener(16, 32, latent_dim=8, seed=0)
     scr = Screener(16, 32, latent_dim=8, seed=0)
     scr.fit(valid(40), invalid(40), valid(20), invalid(20), epochs=1, batch_size=16)
     # the networks' start depends on the seed only, not on what was drawn before (scr's training)
     again = Screener(16, 32, latent_dim=8, seed=0)
-    for a, b in zip(untrained.classifier.get_weights() + untrained.encoder.get_weights(),
-                    again.classifier.get_weights() + again.encoder.get_weights()):
+    for a, b in zip(
+        untrained.classifier.get_weights() + untrained.encoder.get_weights(),
+        again.classifier.get_weights() + again.encoder.get_weights(),
+    ):
         assert np.array_equal(a, b)
     assert set(scr.thresholds) == {"reconstruction_error", "isolation_score", "classifier_probability"}
     ev = scr.evaluate(valid(20), invalid(20))

@@ -11,8 +11,14 @@ from conftest import run_smoke
 @pytest.mark.slow
 def test_smoke_run(hw):
     run, m = run_smoke(hw, "signatures")
-    for key in ("test_eer_skilled", "test_eer_skilled_per_user", "test_frr", "test_far_skilled", "test_far_random",
-                "screen_combined_f1"):
+    for key in (
+        "test_eer_skilled",
+        "test_eer_skilled_per_user",
+        "test_frr",
+        "test_far_skilled",
+        "test_far_random",
+        "screen_combined_f1",
+    ):
         assert key in m and 0.0 <= m[key] <= 1.0, key
     art = run / "artifacts"
     split = json.loads((art / "split.json").read_text())
@@ -23,6 +29,7 @@ def test_smoke_run(hw):
         assert (art / "figures" / f"{fig}.png").is_file(), fig
     from hwutils.signatures.screening import Screener
     from hwutils.signatures.verify import load_verifier
+
     v = load_verifier(run)
     refs = sorted((art / "synthetic_signatures" / "001").glob("*.png"))
     out = v.verify(refs[:3], refs[3])

@@ -20,8 +20,8 @@ from hwutils.signatures.preprocess import (
 def _sig(ink_level=30, paper=245, offset=(10, 20), shape=(120, 300)):
     img = np.full(shape, paper, np.uint8)
     r, c = offset
-    img[r + 10: r + 14, c: c + 150] = ink_level
-    img[r: r + 40, c + 60: c + 64] = ink_level
+    img[r + 10 : r + 14, c : c + 150] = ink_level
+    img[r : r + 40, c + 60 : c + 64] = ink_level
     return img
 
 
@@ -66,6 +66,7 @@ def test_keep_ink_mode_keeps_pen_darkness_like_sigver():
     import pytest
 
     from hwutils.errors import ParamsError
+
     with pytest.raises(ParamsError, match="ink"):
         preprocess(_sig(), 48, 96, ink="bold")
 
@@ -76,7 +77,9 @@ def test_preprocess_with_scan_matches_the_separate_calls():
         assert np.array_equal(img, preprocess(_sig(), 48, 96, ink=ink))
         assert set(scan) == {"geom", "pressure", "glcm"}
         assert np.allclose(scan["geom"], ink_geometry(_sig()))
-        assert np.allclose(scan["pressure"], ink_pressure(_sig())) and np.allclose(scan["glcm"], ink_cooccurrence(_sig()))
+        assert np.allclose(scan["pressure"], ink_pressure(_sig())) and np.allclose(
+            scan["glcm"], ink_cooccurrence(_sig())
+        )
     many = scan_features_many([_sig(), _sig(offset=(30, 60))], ["pressure"])
     assert set(many) == {"pressure"} and many["pressure"].shape == (2, 21)
     assert np.allclose(many["pressure"][0], many["pressure"][1])  # placement does not matter
@@ -84,6 +87,7 @@ def test_preprocess_with_scan_matches_the_separate_calls():
     import pytest
 
     from hwutils.errors import ParamsError
+
     with pytest.raises(ParamsError, match="lbp"):
         scan_features(_sig(), ["lbp"])
     # the geometry keeps what cropping and resizing discard: a signature twice as large differs
@@ -106,6 +110,7 @@ def test_pressure_and_cooccurrence_see_the_grey_levels_not_the_pen_darkness():
     import pytest
 
     from hwutils.errors import ImageError
+
     even = _graded_stroke([20] * 6)  # pressed evenly
     ridged = _graded_stroke([150, 90, 20, 20, 90, 150])  # dark centre, light edges
     p_even, p_ridged = ink_pressure(even), ink_pressure(ridged)

@@ -22,7 +22,7 @@ def _ink_centre(img):
 def test_default_image_is_mnist_like():
     img = vae_input.load_digit_image(vae_input.resolve_image_path(""))
     assert img.shape == (28, 28) and img.dtype == np.uint8
-    assert img.min() < 40 and np.median(img) > 240          # dark ink on white paper
+    assert img.min() < 40 and np.median(img) > 240  # dark ink on white paper
     cy, cx = _ink_centre(img)
     assert abs(cy - 13.5) < 1.5 and abs(cx - 13.5) < 1.5
     rows = np.flatnonzero((img < 200).any(1))
@@ -57,6 +57,7 @@ def test_thin_strokes_on_a_big_image_stay_visible():
     thin = np.full_like(big, 255)
     # keep only a 2-pixel outline of the strokes: very thin lines at 1500 px
     from scipy import ndimage
+
     mask = big < 128
     thin[mask & ~ndimage.binary_erosion(mask, iterations=2)] = 0
     img = vae_input.prepare_digit(thin)

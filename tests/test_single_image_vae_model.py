@@ -34,7 +34,7 @@ def test_sampling_layer_is_serializable():
     clone = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(layer))
     assert isinstance(clone, vae_model.Sampling) and clone.seed == 5
     z = layer([np.zeros((4, 3), np.float32), np.full((4, 3), -50.0, np.float32)])
-    assert np.allclose(np.asarray(z), 0.0, atol=1e-6)      # tiny variance: z is the mean
+    assert np.allclose(np.asarray(z), 0.0, atol=1e-6)  # tiny variance: z is the mean
 
 
 def test_shapes_and_parameters():
@@ -98,7 +98,9 @@ def test_generation_quality_figures(tiny_images):
     assert q["diversity_ratio"] == pytest.approx(1.0)
     assert q["diversity_generated"] == pytest.approx(metrics.mean_pairwise_distance(tiny_images / 255.0))
     copies = np.repeat(tiny_images[:1], 5, axis=0)
-    assert quality.generation_quality(judge, copies, tiny_images, 2)["diversity_generated"] == pytest.approx(0.0)
+    assert quality.generation_quality(judge, copies, tiny_images, 2)["diversity_generated"] == pytest.approx(
+        0.0
+    )
     assert 0.0 <= q["recognized_share"] <= 1.0
 
 
@@ -140,7 +142,7 @@ def idx_files(tmp_path):
 def test_sklearn_default_split_is_disjoint():
     d = data.load_digit_data(seed=1)
     assert len(d.train_y) + len(d.test_y) == 1797
-    assert d.train_x.shape[1:] == (28, 28) and np.median(d.train_x) == 255   # paper-white
+    assert d.train_x.shape[1:] == (28, 28) and np.median(d.train_x) == 255  # paper-white
     train_keys = {x.tobytes() for x in d.train_x}
     assert not any(x.tobytes() in train_keys for x in d.test_x)
     assert "scikit-learn" in d.source

@@ -21,6 +21,7 @@ def test_smoke_run(hw):
 
     from hwutils.vae import model as vae_model
     from hwutils.vae import threeway
+
     vae = vae_model.load_vae(run)
     assert vae_model.sample(vae, 3, seed=0).shape == (3, 28, 28)
     assert len(threeway.classify(run, vae_model.sample(vae, 2, seed=1))) == 2

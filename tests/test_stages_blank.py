@@ -17,7 +17,7 @@ def _noisy_blank(shape=(40, 300)):
 def _faint_line(shape=(40, 300)):
     img = _noisy_blank(shape)
     for x in range(20, shape[1] - 20, 9):
-        img[12:30, x: x + 3] = 200  # faint pencil, 40 levels under the paper
+        img[12:30, x : x + 3] = 200  # faint pencil, 40 levels under the paper
     return img
 
 
@@ -26,8 +26,9 @@ def identifier(tmp_path_factory):
     from hwutils.writer_id import enrol, identify, models
 
     m = models.build_model("half_deepwriter", 3, height=24, width=0.1)
-    g = enrol.Gallery.from_embeddings(np.random.default_rng(0).random((3, m.get_layer("embedding").units)),
-                                      ["001", "002", "003"])
+    g = enrol.Gallery.from_embeddings(
+        np.random.default_rng(0).random((3, m.get_layer("embedding").units)), ["001", "002", "003"]
+    )
     art = tmp_path_factory.mktemp("run") / "artifacts"
     identify.save_for_identification(art, m, ["001", "002", "003"], 24, 24, 0, 0.5, g)
     return identify.WriterIdentifier.load(art.parent)
@@ -70,7 +71,7 @@ def test_read_word_refuses_a_blank_image(reader):
         assert reader.read_words([image])[0].chars == []  # the batch API for scoring labelled fields
     word = np.full((50, 120), 255, np.uint8)
     for i in range(3):
-        word[10:40, 15 + 30 * i: 30 + 30 * i] = 190  # faint strokes are still read
+        word[10:40, 15 + 30 * i : 30 + 30 * i] = 190  # faint strokes are still read
     assert len(reader.read_word(word).chars) == 3
     with pytest.raises(ParamsError, match="blank: unknown value 'skip'"):
         reader.read_words([word], blank="skip")

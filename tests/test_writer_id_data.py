@@ -16,8 +16,14 @@ from hwutils.writer_id import data
 @pytest.fixture(scope="module")
 def mini_iam(tmp_path_factory):
     """4 synthetic writers x 3 forms x 2 lines in the IAM layout, one line marked 'err'."""
-    root = handwriting.write_iam_dataset(tmp_path_factory.mktemp("iam"), n_writers=4, forms_per_writer=3,
-                                         lines_per_form=2, chars_per_line=12, seed=1)
+    root = handwriting.write_iam_dataset(
+        tmp_path_factory.mktemp("iam"),
+        n_writers=4,
+        forms_per_writer=3,
+        lines_per_form=2,
+        chars_per_line=12,
+        seed=1,
+    )
     status = (root / "lines.txt").read_text().replace("s00-000-01 ok", "s00-000-01 err")
     (root / "lines.txt").write_text(status)
     return root
@@ -34,7 +40,9 @@ def test_iam_loader_reads_forms_and_status(mini_iam):
 
 
 def test_iam_writer_choice(tmp_path):
-    (tmp_path / "forms.txt").write_text("# comment\na-1 001 x\na-2 001 x\na-3 002 x\nb-1 003 x\nb-2 003 x\nb-3 003 x\n")
+    (tmp_path / "forms.txt").write_text(
+        "# comment\na-1 001 x\na-2 001 x\na-3 002 x\nb-1 003 x\nb-2 003 x\nb-3 003 x\n"
+    )
     forms = iam.read_forms(tmp_path / "forms.txt")
     assert iam.choose_writers(forms, top_writers=2) == ["001", "003"]
     assert iam.choose_writers(forms, min_forms=3) == ["003"]
@@ -55,7 +63,11 @@ def test_split_by_form_never_shares_a_form(mini_iam):
     recs = iam.load_iam(mini_iam, ok_only=False)
     parts = splits.split_by_group([r.writer for r in recs], [r.group for r in recs], 0.34, 0.34, seed=3)
     sides = {k: {recs[i].group for i in v} for k, v in parts.items()}
-    assert not sides["train"] & sides["test"] and not sides["train"] & sides["val"] and not sides["val"] & sides["test"]
+    assert (
+        not sides["train"] & sides["test"]
+        and not sides["train"] & sides["val"]
+        and not sides["val"] & sides["test"]
+    )
     assert sum(len(v) for v in parts.values()) == len(recs)
     for w in {r.writer for r in recs}:  # every writer on every side
         for v in parts.values():
@@ -88,8 +100,9 @@ def _page(lines=3, seed=0):
     page = np.full((60 + 90 * lines, 700), 255, np.uint8)
     for k in range(lines):
         img = handwriting.render_line(handwriting.random_text(rng, 14), style, rng)[:, :650]
-        page[40 + 90 * k: 40 + 90 * k + img.shape[0], 20: 20 + img.shape[1]] = np.minimum(
-            page[40 + 90 * k: 40 + 90 * k + img.shape[0], 20: 20 + img.shape[1]], img)
+        page[40 + 90 * k : 40 + 90 * k + img.shape[0], 20 : 20 + img.shape[1]] = np.minimum(
+            page[40 + 90 * k : 40 + 90 * k + img.shape[0], 20 : 20 + img.shape[1]], img
+        )
     return page
 
 
@@ -142,8 +155,12 @@ def test_load_lines_skips_and_counts_unreadable(mini_iam, tmp_path):
 
 
 def test_synthetic_writers_are_seeded_and_distinct(tmp_path):
-    a = handwriting.write_iam_dataset(tmp_path / "a", n_writers=2, forms_per_writer=1, lines_per_form=1, seed=5)
-    b = handwriting.write_iam_dataset(tmp_path / "b", n_writers=2, forms_per_writer=1, lines_per_form=1, seed=5)
+    a = handwriting.write_iam_dataset(
+        tmp_path / "a", n_writers=2, forms_per_writer=1, lines_per_form=1, seed=5
+    )
+    b = handwriting.write_iam_dataset(
+        tmp_path / "b", n_writers=2, forms_per_writer=1, lines_per_form=1, seed=5
+    )
     fa = sorted(p.read_bytes() for p in (a / "lines").rglob("*.png"))
     fb = sorted(p.read_bytes() for p in (b / "lines").rglob("*.png"))
     assert fa == fb

@@ -56,11 +56,17 @@ def test_training_model_shares_weights_and_trains(tmp_path):
     trainer = models.compile_model(models.training_model(net, seed=0))
     assert trainer.input.dtype == "uint8" and tuple(trainer.input.shape[1:]) == (10, 10)
     before = [w.copy() for w in net.get_weights()]
-    trainer.fit(data.raw_patches(lines, [0, 1, 2], 10, 10, batch_size=8, seed=0), steps_per_epoch=2, epochs=1, verbose=0)
+    trainer.fit(
+        data.raw_patches(lines, [0, 1, 2], 10, 10, batch_size=8, seed=0),
+        steps_per_epoch=2,
+        epochs=1,
+        verbose=0,
+    )
     assert any(not np.allclose(a, b) for a, b in zip(before, net.get_weights()))  # the network itself learned
     cols, _ = next(iter(data.raw_patches(lines, [0, 1, 2], 10, 10, batch_size=4, seed=1)))
-    np.testing.assert_allclose(trainer.predict(cols, verbose=0),
-                               net.predict(data.columns_to_patches(cols), verbose=0), atol=1e-5)
+    np.testing.assert_allclose(
+        trainer.predict(cols, verbose=0), net.predict(data.columns_to_patches(cols), verbose=0), atol=1e-5
+    )
     loaded = training.load_model(training.save_model(trainer, tmp_path / "t.keras"))
     np.testing.assert_allclose(loaded.predict(cols, verbose=0), trainer.predict(cols, verbose=0), atol=1e-5)
 
@@ -117,9 +123,12 @@ def test_identify_fuses_the_saved_texture_classifier(tmp_path):
     labels = np.repeat(np.arange(3), 3)
     clf = texture.TextureClassifier.fit(texture.line_features(imgs, 5, 8), labels, 3, leg=5, bins=8)
     m = models.build_model("half_deepwriter", 3, height=24, width=0.1)
-    g = enrol.Gallery.from_embeddings(np.random.default_rng(0).random((3, m.get_layer("embedding").units)), ["a", "b", "c"])
-    identify.save_for_identification(tmp_path / "artifacts", m, ["a", "b", "c"], 24, 24, 0, 0.5, g,
-                                     texture_model=clf, texture_weight=1.0)
+    g = enrol.Gallery.from_embeddings(
+        np.random.default_rng(0).random((3, m.get_layer("embedding").units)), ["a", "b", "c"]
+    )
+    identify.save_for_identification(
+        tmp_path / "artifacts", m, ["a", "b", "c"], 24, 24, 0, 0.5, g, texture_model=clf, texture_weight=1.0
+    )
     wid = identify.WriterIdentifier.load(tmp_path)
     assert wid.texture is not None and wid.config["texture_weight"] == 1.0
     probe = _writer_line(np.random.default_rng(9), 0.6, False)
@@ -134,11 +143,21 @@ def test_texture_fusion_fits_on_train_weighs_on_validation():
     rng = np.random.default_rng(2)
     styles = [(0.0, True), (0.6, False), (0.0, False)]
     split = {"train": 2, "val": 1, "test": 2}
-    images = {k: [_writer_line(rng, *styles[w]) for w in range(3) for _ in range(n)] for k, n in split.items()}
+    images = {
+        k: [_writer_line(rng, *styles[w]) for w in range(3) for _ in range(n)] for k, n in split.items()
+    }
     labels = {k: np.repeat(np.arange(3), n) for k, n in split.items()}
     uninformative = {k: np.full((3 * n, 3), 1 / 3, np.float32) for k, n in split.items()}
-    out = evaluate.texture_fusion(images, labels, uninformative["val"], uninformative["test"],
-                                  [f"p{w}" for w in labels["test"]], 3, leg=5, bins=8)
+    out = evaluate.texture_fusion(
+        images,
+        labels,
+        uninformative["val"],
+        uninformative["test"],
+        [f"p{w}" for w in labels["test"]],
+        3,
+        leg=5,
+        bins=8,
+    )
     assert out["weight"] > 0.5  # the CNN scores carry nothing, the texture carries the writers
     assert out["metrics"]["texture_line_top1"] == 1.0 and out["metrics"]["cnn_line_top1"] < 1.0
     assert out["fused_metrics"]["line_top1"] == out["metrics"]["fused_line_top1"] == 1.0

@@ -39,7 +39,9 @@ def test_training_patches_shape_and_small_images():
     # same seed, same patches
     x2, _ = next(iter(data.training_patches(data.to_ink(lines), [0, 1], 20, 40, batch_size=8, seed=1)))
     np.testing.assert_array_equal(x.numpy(), x2.numpy())
-    xa, _ = next(iter(data.training_patches(data.to_ink(lines), [0, 1], 20, 40, batch_size=8, seed=1, augment=True)))
+    xa, _ = next(
+        iter(data.training_patches(data.to_ink(lines), [0, 1], 20, 40, batch_size=8, seed=1, augment=True))
+    )
     assert xa.shape == x.shape and 0 <= float(xa.numpy().min()) and float(xa.numpy().max()) <= 1.0
 
 
@@ -54,7 +56,7 @@ def test_training_patches_are_exact_crops_of_their_own_line():
             assert patch[:, :6].sum() == 0 and patch[:, 13:].sum() == 0
         else:
             line = q[label]
-            assert any(np.allclose(patch, line[:, i:i + 20], atol=1e-5) for i in range(line.shape[1] - 19))
+            assert any(np.allclose(patch, line[:, i : i + 20], atol=1e-5) for i in range(line.shape[1] - 19))
     assert set(y.numpy()) == {0, 1, 2}
     with pytest.raises(DataError, match="height"):
         data.training_patches(lines, [0, 1, 2], 12, 20, batch_size=4, seed=0)
@@ -102,7 +104,9 @@ def test_gallery_enrol_rank_save(tmp_path):
 
 def test_identify_api_round_trip(tmp_path):
     m = models.build_model("half_deepwriter", 3, height=24, width=0.1)
-    g = enrol.Gallery.from_embeddings(np.random.default_rng(0).random((3, m.get_layer("embedding").units)), ["a", "b", "c"])
+    g = enrol.Gallery.from_embeddings(
+        np.random.default_rng(0).random((3, m.get_layer("embedding").units)), ["a", "b", "c"]
+    )
     art = tmp_path / "run" / "artifacts"
     identify.save_for_identification(art, m, ["a", "b", "c"], 24, 24, 0, 0.5, g)
     wid = identify.WriterIdentifier.load(tmp_path / "run")

@@ -31,6 +31,7 @@ def test_notebook_smoke(hw):
     for fig in ("training_curves", "confusion_matrix", "new_writer_scores"):
         assert (art / "figures" / f"{fig}.png").is_file()
     from hwutils.writer_id.identify import WriterIdentifier
+
     wid = WriterIdentifier.load(run)
     line = next((art / "synthetic_iam" / "lines").rglob("*.png"))
     assert len(wid.identify_line(line).ranking) == m["n_writers"]

@@ -13,8 +13,9 @@ from hwutils.errors import DataError
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
-def load_az_csv(path, per_class: int | None = None, limit: int | None = None,
-                seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def load_az_csv(
+    path, per_class: int | None = None, limit: int | None = None, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """Images ``(n, 28, 28)`` uint8 (ink bright) and labels ``(n,)`` as the
     characters ``'A'..'Z'`` (a ``<U1`` array).
 
@@ -35,7 +36,9 @@ def load_az_csv(path, per_class: int | None = None, limit: int | None = None,
                 continue
             parts = line.split(",")
             if len(parts) != 785:
-                raise DataError(f"{path}:{line_no}: expected 785 values (label + 28x28 pixels), got {len(parts)}")
+                raise DataError(
+                    f"{path}:{line_no}: expected 785 values (label + 28x28 pixels), got {len(parts)}"
+                )
             try:
                 values = np.asarray(parts, dtype=np.float64)
             except ValueError:

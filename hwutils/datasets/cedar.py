@@ -25,7 +25,10 @@ def load_cedar(root, min_genuine: int = 2) -> list[SignatureRecord]:
     org_images = require_images(org, what="signature images")
     forg = root / "full_forg"  # optional: a CEDAR copy without forgeries is genuine signatures only
     records = []
-    for images, expected in ((org_images, "original"), (list_images(forg) if forg.is_dir() else [], "forgeries")):
+    for images, expected in (
+        (org_images, "original"),
+        (list_images(forg) if forg.is_dir() else [], "forgeries"),
+    ):
         for path in images:
             m = _NAME.match(path.stem)
             if not m or m.group(1).lower() != expected:

@@ -19,15 +19,16 @@ def mnist_like(ink: np.ndarray, box: int = 20, size: int = 28) -> np.ndarray:
     rows, cols = np.flatnonzero(ink.max(1) > 0.05), np.flatnonzero(ink.max(0) > 0.05)
     if rows.size == 0:
         return np.zeros((size, size), np.uint8)
-    ink = ink[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1]
+    ink = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
     h, w = ink.shape
     scale = box / max(h, w)
     nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
-    small = np.asarray(Image.fromarray((ink * 255).astype(np.uint8)).resize((nw, nh), Image.Resampling.BICUBIC),
-                       np.float32)
+    small = np.asarray(
+        Image.fromarray((ink * 255).astype(np.uint8)).resize((nw, nh), Image.Resampling.BICUBIC), np.float32
+    )
     canvas = np.zeros((size, size), np.float32)
     top, left = (size - nh) // 2, (size - nw) // 2
-    canvas[top: top + nh, left: left + nw] = small
+    canvas[top : top + nh, left : left + nw] = small
     cy, cx = ndimage.center_of_mass(canvas)
     canvas = ndimage.shift(canvas, (size / 2 - 0.5 - cy, size / 2 - 0.5 - cx), order=1, mode="constant")
     return np.clip(canvas + 0.5, 0, 255).astype(np.uint8)

@@ -35,20 +35,30 @@ def require_images(folder, recursive: bool = False, what: str = "image files") -
     where = " or its sub-folders" if recursive else ""
     if not files:
         raise DataError(f"{folder}: empty, no {what}{where} (looked for {_looked_for()})")
-    raise DataError(f"{folder}: no {what}{where}, only {len(files)} other file(s) such as "
-                    f"{files[0].relative_to(folder)} (looked for {_looked_for()})")
+    raise DataError(
+        f"{folder}: no {what}{where}, only {len(files)} other file(s) such as "
+        f"{files[0].relative_to(folder)} (looked for {_looked_for()})"
+    )
 
 
 def no_match(folder, images: list[Path], expected: str) -> DataError:
     """The error for a folder whose image files exist but none is named as
     expected: how many there are, one of them, and what was expected."""
     folder = Path(folder)
-    return DataError(f"{folder}: none of its {len(images)} image files matches {expected} "
-                     f"(e.g. {Path(images[0]).relative_to(folder)})")
+    return DataError(
+        f"{folder}: none of its {len(images)} image files matches {expected} "
+        f"(e.g. {Path(images[0]).relative_to(folder)})"
+    )
 
 
-def load_folder_per_class(root, cap: int | None = None, seed: int = 0, classes: list[str] | None = None,
-                          kind: str = "class", what: str = "images") -> list[tuple[Path, str]]:
+def load_folder_per_class(
+    root,
+    cap: int | None = None,
+    seed: int = 0,
+    classes: list[str] | None = None,
+    kind: str = "class",
+    what: str = "images",
+) -> list[tuple[Path, str]]:
     """``[(path, label), ...]`` for every image in ``root/<label>/``.
 
     ``cap`` keeps at most that many images per class (a seeded random
@@ -86,12 +96,18 @@ def _why_no_records(root: Path, folders: list[Path], classes, kind: str, what: s
         loose = sorted(p for p in root.iterdir() if p.is_file() and not p.name.startswith("."))
         if not loose:
             return DataError(f"{head}: empty, no sub-folders ({expected})")
-        return DataError(f"{head}: no sub-folders, only {len(loose)} file(s) such as {loose[0].name} ({expected})")
+        return DataError(
+            f"{head}: no sub-folders, only {len(loose)} file(s) such as {loose[0].name} ({expected})"
+        )
     names = ", ".join(f.name for f in folders[:3]) + (", ..." if len(folders) > 3 else "")
     others = sorted(p for f in folders for p in f.iterdir() if p.is_file() and not p.name.startswith("."))
     if not others:
-        return DataError(f"{head}: its {len(folders)} sub-folders ({names}) are empty, no image files "
-                         f"(looked for {_looked_for()})")
-    return DataError(f"{head}: its {len(folders)} sub-folders ({names}) hold no image files, only "
-                     f"{len(others)} other file(s) such as {others[0].relative_to(root)} "
-                     f"(looked for {_looked_for()})")
+        return DataError(
+            f"{head}: its {len(folders)} sub-folders ({names}) are empty, no image files "
+            f"(looked for {_looked_for()})"
+        )
+    return DataError(
+        f"{head}: its {len(folders)} sub-folders ({names}) hold no image files, only "
+        f"{len(others)} other file(s) such as {others[0].relative_to(root)} "
+        f"(looked for {_looked_for()})"
+    )

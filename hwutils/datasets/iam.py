@@ -51,7 +51,9 @@ def read_forms(path: str | Path) -> dict[str, str]:
     """
     path = Path(path)
     if not path.is_file():
-        raise DataError(f"{path}: forms.txt not found (expected the IAM layout: forms.txt, lines/ or sentences/)")
+        raise DataError(
+            f"{path}: forms.txt not found (expected the IAM layout: forms.txt, lines/ or sentences/)"
+        )
     forms: dict[str, str] = {}
     for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
         line = line.strip()
@@ -99,8 +101,9 @@ def choose_writers(writer_of_form: dict[str, str], top_writers: int = 0, min_for
     return sorted(ranked)
 
 
-def load_iam(root: str | Path, level: str = "lines", ok_only: bool = True, top_writers: int = 0,
-             min_forms: int = 0) -> list[LineRecord]:
+def load_iam(
+    root: str | Path, level: str = "lines", ok_only: bool = True, top_writers: int = 0, min_forms: int = 0
+) -> list[LineRecord]:
     """Every line (or sentence) image of the chosen writers, as :class:`LineRecord`.
 
     ``level``: ``lines`` or ``sentences`` (the image folder to read).
@@ -121,11 +124,16 @@ def load_iam(root: str | Path, level: str = "lines", ok_only: bool = True, top_w
     keep = set(choose_writers(writer_of_form, top_writers, min_forms))
     found = sorted(folder.glob("*/*/*.png"))
     if not found:  # empty, no images at all, or images not at <prefix>/<form>/<id>.png
-        raise no_match(folder, require_images(folder, recursive=True, what=f"{level} images"),
-                       f"the IAM layout {level}/<prefix>/<form>/<id>.png")
+        raise no_match(
+            folder,
+            require_images(folder, recursive=True, what=f"{level} images"),
+            f"the IAM layout {level}/<prefix>/<form>/<id>.png",
+        )
     if not any(form_of(p.stem) in writer_of_form for p in found):
-        raise DataError(f"{folder}: none of its {len(found)} images belongs to a form listed in "
-                        f"{root / 'forms.txt'} (e.g. {found[0].relative_to(folder)}: form {form_of(found[0].stem)!r})")
+        raise DataError(
+            f"{folder}: none of its {len(found)} images belongs to a form listed in "
+            f"{root / 'forms.txt'} (e.g. {found[0].relative_to(folder)}: form {form_of(found[0].stem)!r})"
+        )
     records = []
     for path in found:
         image_id = path.stem
@@ -137,6 +145,8 @@ def load_iam(root: str | Path, level: str = "lines", ok_only: bool = True, top_w
             continue
         records.append(LineRecord(writer=writer, group=form, line_id=image_id, path=path, page=form))
     if not records:
-        raise DataError(f"{folder}: no {level} images of the chosen writers "
-                        f"(top_writers={top_writers}, min_forms={min_forms})")
+        raise DataError(
+            f"{folder}: no {level} images of the chosen writers "
+            f"(top_writers={top_writers}, min_forms={min_forms})"
+        )
     return records

@@ -27,10 +27,10 @@ def read_idx(path) -> np.ndarray:
     if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in _DTYPES:
         raise DataError(f"{path}: not an IDX file (bad magic number)")
     ndim = data[3]
-    dims = struct.unpack(f">{ndim}I", data[4: 4 + 4 * ndim])
+    dims = struct.unpack(f">{ndim}I", data[4 : 4 + 4 * ndim])
     dtype = np.dtype(_DTYPES[data[2]])
     expected = int(np.prod(dims)) * dtype.itemsize
-    body = data[4 + 4 * ndim:]
+    body = data[4 + 4 * ndim :]
     if len(body) < expected:
         raise DataError(f"{path}: truncated IDX file ({len(body)} of {expected} bytes)")
     return np.frombuffer(body[:expected], dtype=dtype).reshape(dims)
@@ -61,7 +61,9 @@ def read_emnist_mapping(path) -> dict[int, str]:
             try:
                 label, code = int(parts[0]), int(parts[1])
             except (ValueError, IndexError):
-                raise DataError(f"{path}:{line_no}: expected 'label ascii_code', got {line.strip()!r}") from None
+                raise DataError(
+                    f"{path}:{line_no}: expected 'label ascii_code', got {line.strip()!r}"
+                ) from None
             mapping[label] = chr(code)
     if not mapping:
         raise DataError(f"{path}: empty EMNIST mapping file")

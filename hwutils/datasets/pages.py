@@ -43,8 +43,9 @@ class LineBox:
     image: np.ndarray
 
 
-def segment_lines(gray: np.ndarray, min_speck: int | None = None, min_ink_share: float = 0.15,
-                  margin: int = 4) -> list[LineBox]:
+def segment_lines(
+    gray: np.ndarray, min_speck: int | None = None, min_ink_share: float = 0.15, margin: int = 4
+) -> list[LineBox]:
     """Cut a page image (uint8, paper white) into text lines, top to bottom.
 
     ``min_speck``: components with fewer ink pixels are dust (default scales
@@ -139,8 +140,14 @@ def writer_from_name(path: str | Path, pattern: str) -> str | None:
     return m.group("writer") if m else None
 
 
-def load_pages(root: str | Path, name_pattern: str = CSAFE_PATTERN, segment: bool = True,
-               split_by: str = "line", max_bad_fraction: float = 0.2, **segment_kw):
+def load_pages(
+    root: str | Path,
+    name_pattern: str = CSAFE_PATTERN,
+    segment: bool = True,
+    split_by: str = "line",
+    max_bad_fraction: float = 0.2,
+    **segment_kw,
+):
     """Line records from a folder of pages (``segment``) or of line images.
 
     Each image whose file name matches ``name_pattern`` gives its writer;
@@ -174,11 +181,14 @@ def load_pages(root: str | Path, name_pattern: str = CSAFE_PATTERN, segment: boo
         for i, img in enumerate(images):
             line_id = f"{path.stem}-{i:02d}" if segment else path.stem
             group = line_id if split_by == "line" else path.stem
-            records.append(LineRecord(writer=writer, group=group, line_id=line_id, path=path, image=img,
-                                      page=path.stem))
+            records.append(
+                LineRecord(writer=writer, group=group, line_id=line_id, path=path, image=img, page=path.stem)
+            )
     if len(skipped) > max_bad_fraction * len(files):
-        raise DataError(f"{root}: {len(skipped)} of {len(files)} images unusable (more than "
-                        f"max_bad_fraction={max_bad_fraction}); first: {skipped[0][1]}")
+        raise DataError(
+            f"{root}: {len(skipped)} of {len(files)} images unusable (more than "
+            f"max_bad_fraction={max_bad_fraction}); first: {skipped[0][1]}"
+        )
     if not records:
         raise DataError(f"{root}: no usable line images")
     return records, skipped

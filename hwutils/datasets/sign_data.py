@@ -46,12 +46,16 @@ def check_records(records: list[SignatureRecord], root, min_genuine: int = 2) ->
             genuine[r.person] = genuine.get(r.person, 0) + 1
     for person in sorted({r.person for r in records if r.kind == SKILLED}):
         if person not in genuine:
-            raise DataError(f"{Path(root) / (person + FORGERY_SUFFIX)}: forgeries of person {person!r} "
-                            f"but no genuine folder {Path(root) / person}")
+            raise DataError(
+                f"{Path(root) / (person + FORGERY_SUFFIX)}: forgeries of person {person!r} "
+                f"but no genuine folder {Path(root) / person}"
+            )
     for person, n in sorted(genuine.items()):
         if n < min_genuine:
-            raise DataError(f"{Path(root) / person}: person {person!r} has {n} genuine signature(s); "
-                            f"at least {min_genuine} are needed (references and questioned)")
+            raise DataError(
+                f"{Path(root) / person}: person {person!r} has {n} genuine signature(s); "
+                f"at least {min_genuine} are needed (references and questioned)"
+            )
     return records
 
 
@@ -91,13 +95,15 @@ def split_persons(person_ids, n_val: int, n_test: int = 0, seed: int = 0) -> tup
     if n_val < 0 or n_test < 0:
         raise DataError(f"negative person count: val={n_val}, test={n_test}")
     if len(ids) - n_val - n_test < 1:
-        raise DataError(f"only {len(ids)} persons: cannot hold out {n_val} validation and {n_test} test persons "
-                        f"and keep one for training")
+        raise DataError(
+            f"only {len(ids)} persons: cannot hold out {n_val} validation and {n_test} test persons "
+            f"and keep one for training"
+        )
     shuffled = ids[:]
     random.Random(seed).shuffle(shuffled)
     test = sorted(shuffled[:n_test])
-    val = sorted(shuffled[n_test: n_test + n_val])
-    train = sorted(shuffled[n_test + n_val:])
+    val = sorted(shuffled[n_test : n_test + n_val])
+    train = sorted(shuffled[n_test + n_val :])
     return train, val, test
 
 

@@ -14,8 +14,9 @@ import numpy as np
 from hwutils.errors import DataError, ParamsError
 
 
-def split_by_group(labels, groups, val_fraction: float = 0.15, test_fraction: float = 0.2,
-                   seed: int = 0, what: str = "form") -> dict[str, np.ndarray]:
+def split_by_group(
+    labels, groups, val_fraction: float = 0.15, test_fraction: float = 0.2, seed: int = 0, what: str = "form"
+) -> dict[str, np.ndarray]:
     """Indices of ``train``/``val``/``test`` items, split per label by group.
 
     For each label (writer) its distinct groups are shuffled with ``seed``;
@@ -46,9 +47,11 @@ def split_by_group(labels, groups, val_fraction: float = 0.15, test_fraction: fl
         n_val = max(1, int(round(n * val_fraction))) if val_fraction > 0 else 0
         needed = 1 + (test_fraction > 0) + (val_fraction > 0)
         if n < needed:
-            raise DataError(f"writer {lab}: only {n} {what}(s), a split into train"
-                            f"{'/val' if val_fraction > 0 else ''}{'/test' if test_fraction > 0 else ''} "
-                            f"needs at least {needed}")
+            raise DataError(
+                f"writer {lab}: only {n} {what}(s), a split into train"
+                f"{'/val' if val_fraction > 0 else ''}{'/test' if test_fraction > 0 else ''} "
+                f"needs at least {needed}"
+            )
         while n_test + n_val > n - 1:  # keep at least one training group
             if n_val >= n_test and n_val > 1:
                 n_val -= 1
@@ -70,6 +73,8 @@ def hold_out_labels(labels, n: int, seed: int = 0) -> list[str]:
     if n <= 0:
         return []
     if n >= len(names) - 1:
-        raise ParamsError(f"unknown_writers: {n} held out leaves fewer than 2 of {len(names)} writers to train on")
+        raise ParamsError(
+            f"unknown_writers: {n} held out leaves fewer than 2 of {len(names)} writers to train on"
+        )
     rng = np.random.default_rng(seed + 7919)
     return sorted(rng.choice(names, size=n, replace=False).tolist())

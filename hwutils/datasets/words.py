@@ -24,8 +24,9 @@ class WordRecord:
     label: str
 
 
-def read_word_labels(labels_csv, image_dir=None, limit: int | None = None,
-                     max_bad_fraction: float = 0.05) -> tuple[list[WordRecord], list[int]]:
+def read_word_labels(
+    labels_csv, image_dir=None, limit: int | None = None, max_bad_fraction: float = 0.05
+) -> tuple[list[WordRecord], list[int]]:
     """Records of a ``FILENAME,IDENTITY`` CSV, in file order, and the line
     numbers of the rows skipped as bad.
 
@@ -62,16 +63,19 @@ def read_word_labels(labels_csv, image_dir=None, limit: int | None = None,
             if limit is not None and len(records) >= limit:
                 break
     if len(bad) > max(1.0, max_bad_fraction * n_rows) or (bad and not records):
-        raise DataError(f"{labels_csv}: {len(bad)} of {n_rows} rows have no file name or are shorter than the "
-                        f"header {','.join(header)} ({_lines(bad)}); more than max_bad_fraction={max_bad_fraction}: "
-                        f"a cut file, or not comma-separated?")
+        raise DataError(
+            f"{labels_csv}: {len(bad)} of {n_rows} rows have no file name or are shorter than the "
+            f"header {','.join(header)} ({_lines(bad)}); more than max_bad_fraction={max_bad_fraction}: "
+            f"a cut file, or not comma-separated?"
+        )
     if not records:
         raise DataError(f"{labels_csv}: no rows")
     return records, bad
 
 
-def load_word_labels(labels_csv, image_dir=None, limit: int | None = None,
-                     max_bad_fraction: float = 0.05) -> list[WordRecord]:
+def load_word_labels(
+    labels_csv, image_dir=None, limit: int | None = None, max_bad_fraction: float = 0.05
+) -> list[WordRecord]:
     """The records of :func:`read_word_labels`; skipped bad rows give a
     :class:`DataWarning` naming the file and their lines."""
     records, bad = read_word_labels(labels_csv, image_dir, limit, max_bad_fraction)

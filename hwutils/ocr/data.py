@@ -34,7 +34,9 @@ class CharSet:
 
 
 def empty_set() -> CharSet:
-    return CharSet(np.zeros((0, CHAR_SIZE, CHAR_SIZE), np.uint8), np.zeros((0,), np.int64), np.zeros((0,), "<U16"))
+    return CharSet(
+        np.zeros((0, CHAR_SIZE, CHAR_SIZE), np.uint8), np.zeros((0,), np.int64), np.zeros((0,), "<U16")
+    )
 
 
 def from_chars(images: np.ndarray, chars, source: str) -> CharSet:
@@ -53,8 +55,11 @@ def concat(*sets: CharSet) -> CharSet:
     sets = [s for s in sets if len(s)]
     if not sets:
         return empty_set()
-    return CharSet(np.concatenate([s.images for s in sets]), np.concatenate([s.labels for s in sets]),
-                   np.concatenate([s.sources for s in sets]).astype("<U16"))
+    return CharSet(
+        np.concatenate([s.images for s in sets]),
+        np.concatenate([s.labels for s in sets]),
+        np.concatenate([s.sources for s in sets]).astype("<U16"),
+    )
 
 
 # ------------------------------------------------------------------- sources
@@ -76,9 +81,15 @@ def idx_digits(images_path, labels_path, source: str = "mnist") -> CharSet:
     return from_chars(normalize_ink_bright(images), [str(v) for v in labels], source)
 
 
-def digit_sources(digits: str, images_path: str = "", labels_path: str = "", train_fraction: float = 0.5,
-                  test_images_path: str = "", test_labels_path: str = "",
-                  extra_sklearn: bool = False) -> tuple[list[CharSet], CharSet | None]:
+def digit_sources(
+    digits: str,
+    images_path: str = "",
+    labels_path: str = "",
+    train_fraction: float = 0.5,
+    test_images_path: str = "",
+    test_labels_path: str = "",
+    extra_sklearn: bool = False,
+) -> tuple[list[CharSet], CharSet | None]:
     """The training digits and the digit test set: ``(sources, test)``.
 
     ``digits="sklearn"``: scikit-learn's scans train, no digit test set.
@@ -99,7 +110,9 @@ def digit_sources(digits: str, images_path: str = "", labels_path: str = "", tra
         train, test = idx_set, idx_digits(test_images_path, test_labels_path)
     else:
         if not 0 < train_fraction < 1:
-            raise ParamsError(f"digits_train_fraction: must be between 0 and 1 (exclusive), got {train_fraction}")
+            raise ParamsError(
+                f"digits_train_fraction: must be between 0 and 1 (exclusive), got {train_fraction}"
+            )
         cut = int(len(idx_set) * train_fraction)
         train, test = idx_set.subset(np.arange(cut)), idx_set.subset(np.arange(cut, len(idx_set)))
     return [train, sklearn_digits()] if extra_sklearn else [train], test
@@ -141,7 +154,9 @@ def synthetic_chars(chars: str, per_class: int, seed: int) -> CharSet:
     if per_class <= 0 or not chars:
         return empty_set()
     images, labels = make_characters(chars, per_class, seed=seed)
-    return from_chars(np.stack([normalize_char(im) for im in images]), [chars[i] for i in labels], "synthetic")
+    return from_chars(
+        np.stack([normalize_char(im) for im in images]), [chars[i] for i in labels], "synthetic"
+    )
 
 
 def forced_segments(image, n_chars: int, hyphens: str = "", max_ratio: float = 1.6, **segment_kwargs):
@@ -178,8 +193,9 @@ def forced_segments(image, n_chars: int, hyphens: str = "", max_ratio: float = 1
     return [pieces.segment(i, j) for i, j in cover]
 
 
-def harvest_word_letters(records, limit: int | None = None, forced: bool = True,
-                         **segment_kwargs) -> tuple[CharSet, dict]:
+def harvest_word_letters(
+    records, limit: int | None = None, forced: bool = True, **segment_kwargs
+) -> tuple[CharSet, dict]:
     """Labelled characters from labelled word images whose segmentation
     agrees with the label: as many character boxes as the label has
     characters (spaces ignored) and hyphens where the label has them. With
@@ -206,8 +222,9 @@ def harvest_word_letters(records, limit: int | None = None, forced: bool = True,
             kinds = "".join("-" if s.kind == "-" else "*" for s in segments)
             if kinds != pattern and forced:
                 keys = ("min_speck", "drop_label", "faint")
-                segments = forced_segments(rec.path, len(label), pattern,
-                                           **{k: v for k, v in segment_kwargs.items() if k in keys})
+                segments = forced_segments(
+                    rec.path, len(label), pattern, **{k: v for k, v in segment_kwargs.items() if k in keys}
+                )
                 kinds = pattern if segments else ""
                 stats["words_forced"] += bool(segments)
         except ImageError:
@@ -239,11 +256,13 @@ def split(charset: CharSet, fractions: dict[str, float], seed: int = 0) -> dict[
             n = int(round(len(idx) * frac))
             if frac > 0 and len(idx) >= 3:
                 n = max(1, n)
-            parts[name].append(idx[start: start + n])
+            parts[name].append(idx[start : start + n])
             start += n
         parts["train"].append(idx[start:])
-    return {name: charset.subset(np.sort(np.concatenate(ix)) if ix else np.zeros(0, int))
-            for name, ix in parts.items()}
+    return {
+        name: charset.subset(np.sort(np.concatenate(ix)) if ix else np.zeros(0, int))
+        for name, ix in parts.items()
+    }
 
 
 def class_sources(charset: CharSet) -> dict[str, list[str]]:
@@ -255,8 +274,9 @@ def class_sources(charset: CharSet) -> dict[str, list[str]]:
     return out
 
 
-def compose_words(charset: CharSet, n_words: int, seed: int = 0, min_len: int = 3,
-                  max_len: int = 8, height: int = 40) -> tuple[list[np.ndarray], list[str]]:
+def compose_words(
+    charset: CharSet, n_words: int, seed: int = 0, min_len: int = 3, max_len: int = 8, height: int = 40
+) -> tuple[list[np.ndarray], list[str]]:
     """Word images made by writing characters of ``charset`` side by side with
     random gaps, size and vertical jitter (a synthetic stand-in for labelled
     word images when none are given). Returns images and their labels."""
@@ -270,7 +290,7 @@ def compose_words(charset: CharSet, n_words: int, seed: int = 0, min_len: int = 
         for i in picks:
             ink = 255 - charset.images[i].astype(np.int32)
             rows, cols = np.flatnonzero(ink.max(1) > 60), np.flatnonzero(ink.max(0) > 60)
-            ink = ink[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1] if rows.size else ink[:1, :1]
+            ink = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1] if rows.size else ink[:1, :1]
             scale = char_h / ink.shape[0]
             from hwutils.images import resize
 
@@ -281,7 +301,7 @@ def compose_words(charset: CharSet, n_words: int, seed: int = 0, min_len: int = 
         top0 = (height - char_h) // 2
         for px, dy, img in pieces:
             t = int(np.clip(top0 + dy, 0, height - img.shape[0]))
-            region = canvas[t: t + img.shape[0], px: px + img.shape[1]]
+            region = canvas[t : t + img.shape[0], px : px + img.shape[1]]
             np.minimum(region, img, out=region)
         images.append(canvas)
         labels.append("".join(CLASSES[charset.labels[i]] for i in picks))

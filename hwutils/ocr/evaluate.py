@@ -102,7 +102,9 @@ def sample_words(items, rows, n: int, kinds=SAMPLE_KINDS) -> list[tuple[object, 
         image = item_image(item)
         name = Path(image).name if _is_file(image) else ""
         if item_label(item) != row["label"] or name != row["file"]:
-            raise ValueError(f"row {row['index']} (label {row['label']!r}, file {row['file']!r}) does not "
-                             f"belong to item {row['index']} (label {item_label(item)!r}, file {name!r})")
+            raise ValueError(
+                f"row {row['index']} (label {row['label']!r}, file {row['file']!r}) does not "
+                f"belong to item {row['index']} (label {item_label(item)!r}, file {name!r})"
+            )
         out.append((image, row))
     return out

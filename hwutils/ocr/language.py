@@ -33,8 +33,10 @@ class CharBigram:
         counts = np.asarray(counts, np.float64)
         n = len(TOKENS) + 1
         if counts.shape != (n, n) or not np.all(np.isfinite(counts)) or np.any(counts < 0):
-            raise HwError(f"character bigram: counts must be a {n}x{n} table of non-negative numbers, "
-                          f"got shape {counts.shape}")
+            raise HwError(
+                f"character bigram: counts must be a {n}x{n} table of non-negative numbers, "
+                f"got shape {counts.shape}"
+            )
         if not smoothing > 0:
             raise ParamsError(f"character bigram: smoothing must be > 0, got {smoothing}")
         self.counts = counts

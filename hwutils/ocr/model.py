@@ -27,8 +27,14 @@ def _block(x, filters: int, dropout: float, name: str):
     return keras.layers.Dropout(dropout, name=f"{name}_drop")(x)
 
 
-def build_classifier(n_classes: int = len(CLASSES), size: int = CHAR_SIZE, width: int = 16,
-                     dropout: float = 0.3, learning_rate: float = 2e-3, name: str = "char_classifier") -> keras.Model:
+def build_classifier(
+    n_classes: int = len(CLASSES),
+    size: int = CHAR_SIZE,
+    width: int = 16,
+    dropout: float = 0.3,
+    learning_rate: float = 2e-3,
+    name: str = "char_classifier",
+) -> keras.Model:
     """Three conv blocks (``width``, ``2*width``, ``4*width`` filters), global
     average + dense head; compiled with Adam and sparse cross-entropy."""
     inputs = keras.Input((size, size, 1), name="char")
@@ -40,8 +46,11 @@ def build_classifier(n_classes: int = len(CLASSES), size: int = CHAR_SIZE, width
     x = keras.layers.Dropout(dropout, name="head_drop")(x)
     outputs = keras.layers.Dense(n_classes, activation="softmax", name="probs")(x)
     model = keras.Model(inputs, outputs, name=name)
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
     return model
 
 
@@ -85,9 +94,14 @@ def _affine(image, seed, max_shift=0.08, max_scale=0.12, max_aspect=0.12, max_ro
     tx = c - i00 * (c + dx) - i01 * (c + dy)
     ty = c - i10 * (c + dx) - i11 * (c + dy)
     transform = tf.stack([i00, i01, tx, i10, i11, ty, 0.0, 0.0])[None]
-    out = tf.raw_ops.ImageProjectiveTransformV3(images=image[None], transforms=transform,
-                                                output_shape=tf.shape(image)[:2], fill_value=0.0,
-                                                interpolation="BILINEAR", fill_mode="CONSTANT")
+    out = tf.raw_ops.ImageProjectiveTransformV3(
+        images=image[None],
+        transforms=transform,
+        output_shape=tf.shape(image)[:2],
+        fill_value=0.0,
+        interpolation="BILINEAR",
+        fill_mode="CONSTANT",
+    )
     return out[0]
 
 
@@ -109,20 +123,27 @@ def augmenter(elastic: float = 0.0):
         seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 2)
         image = _affine(image, seeds[0])
         if elastic > 0:  # its own seed, so the other draws stay as they were without it
-            image = pipelines.stateless_elastic(image, tf.random.experimental.stateless_fold_in(seeds[0], 1),
-                                                alpha=elastic)
+            image = pipelines.stateless_elastic(
+                image, tf.random.experimental.stateless_fold_in(seeds[0], 1), alpha=elastic
+            )
         image = _stroke(image, seeds[1])
         return image, label
 
     return augment
 
 
-def train_dataset(images, labels, batch_size: int, seed: int, augment: bool = True,
-                  elastic: float = 0.0) -> tf.data.Dataset:
+def train_dataset(
+    images, labels, batch_size: int, seed: int, augment: bool = True, elastic: float = 0.0
+) -> tf.data.Dataset:
     """Cached, shuffled, repeated and (optionally) augmented batches (see :func:`augmenter`)."""
     ds = pipelines.from_arrays(to_model_input(images), np.asarray(labels, np.int64))
-    return pipelines.training_dataset(ds, batch_size, seed, augment=augmenter(elastic) if augment else None,
-                                      shuffle_buffer=max(1000, len(labels)))
+    return pipelines.training_dataset(
+        ds,
+        batch_size,
+        seed,
+        augment=augmenter(elastic) if augment else None,
+        shuffle_buffer=max(1000, len(labels)),
+    )
 
 
 def eval_dataset(images, labels, batch_size: int = 256) -> tf.data.Dataset:
@@ -136,24 +157,29 @@ def shift_paper(images: np.ndarray, dy: int, dx: int) -> np.ndarray:
     ``dx`` columns; the uncovered border is paper (255)."""
     out = np.full_like(images, 255)
     h, w = images.shape[1:3]
-    out[:, max(dy, 0): h + min(dy, 0), max(dx, 0): w + min(dx, 0)] = \
-        images[:, max(-dy, 0): h + min(-dy, 0), max(-dx, 0): w + min(-dx, 0)]
+    out[:, max(dy, 0) : h + min(dy, 0), max(dx, 0) : w + min(dx, 0)] = images[
+        :, max(-dy, 0) : h + min(-dy, 0), max(-dx, 0) : w + min(-dx, 0)
+    ]
     return out
 
 
 TTA_SHIFTS = ((0, 0), (1, 0), (-1, 0), (0, 1), (0, -1))
 
 
-def predict_probs(model: keras.Model, images: np.ndarray, batch_size: int = 512, tta: bool = False) -> np.ndarray:
+def predict_probs(
+    model: keras.Model, images: np.ndarray, batch_size: int = 512, tta: bool = False
+) -> np.ndarray:
     """Softmax scores ``(n, 36)`` of uint8 characters ``(n, 32, 32)``. With
     ``tta`` (test-time augmentation), the mean of the scores of each character
     and its four 1-pixel shifts (5x the cost)."""
     if len(images) == 0:
         return np.zeros((0, model.output_shape[-1]), np.float32)
     if tta:
-        return np.mean([predict_probs(model, shift_paper(images, dy, dx), batch_size) for dy, dx in TTA_SHIFTS], axis=0)
+        return np.mean(
+            [predict_probs(model, shift_paper(images, dy, dx), batch_size) for dy, dx in TTA_SHIFTS], axis=0
+        )
     x = to_model_input(images)
-    out = [np.asarray(model(x[i: i + batch_size], training=False)) for i in range(0, len(x), batch_size)]
+    out = [np.asarray(model(x[i : i + batch_size], training=False)) for i in range(0, len(x), batch_size)]
     return np.concatenate(out)
 
 
@@ -169,8 +195,10 @@ def evaluate_chars(model: keras.Model, test, digit_test=None, tta: bool = False)
     probs = predict_probs(model, test.images, tta=tta)
     pred = probs.argmax(1)
     cm = metrics.confusion_matrix(test.labels, pred, len(CLASSES))
-    out = {"char_accuracy": metrics.accuracy(test.labels, pred),
-           "char_top3_accuracy": metrics.top_k_accuracy(test.labels, probs, 3)}
+    out = {
+        "char_accuracy": metrics.accuracy(test.labels, pred),
+        "char_top3_accuracy": metrics.top_k_accuracy(test.labels, probs, 3),
+    }
     is_digit = test.labels < 10
     out["digit_accuracy_test_split"] = metrics.accuracy(test.labels[is_digit], pred[is_digit])
     out["letter_accuracy_test_split"] = metrics.accuracy(test.labels[~is_digit], pred[~is_digit])
@@ -182,12 +210,31 @@ def evaluate_chars(model: keras.Model, test, digit_test=None, tta: bool = False)
         out["mnist_accuracy"] = metrics.accuracy(digit_test.labels, dprobs.argmax(1))
         out["mnist_test_digits"] = len(digit_test)
         out["mnist_accuracy_digit_classes"] = metrics.accuracy(digit_test.labels, dprobs[:, :10].argmax(1))
-    return {"probs": probs, "pred": pred, "cm": cm, "per_class": metrics.per_class_accuracy(cm), "metrics": out}
+    return {
+        "probs": probs,
+        "pred": pred,
+        "cm": cm,
+        "per_class": metrics.per_class_accuracy(cm),
+        "metrics": out,
+    }
 
 
-def fit_classifiers(train_images, train_labels, val_images=None, val_labels=None, *, members: int = 1,
-                    width: int = 16, epochs: int = 15, batch_size: int = 128, seed: int = 0,
-                    patience: int = 4, lr_patience: int = 2, strategy: str = "default", elastic: float = 0.0):
+def fit_classifiers(
+    train_images,
+    train_labels,
+    val_images=None,
+    val_labels=None,
+    *,
+    members: int = 1,
+    width: int = 16,
+    epochs: int = 15,
+    batch_size: int = 128,
+    seed: int = 0,
+    patience: int = 4,
+    lr_patience: int = 2,
+    strategy: str = "default",
+    elastic: float = 0.0,
+):
     """Train ``members`` independently seeded classifiers on the same data
     (seeds ``seed``, ``seed + 1``, ...: other initial weights, batch order and
     augmentations) and return ``(model, histories)``: one model, or with
@@ -211,14 +258,30 @@ def fit_classifiers(train_images, train_labels, val_images=None, val_labels=None
     for k in range(members):
         keras.utils.set_random_seed(seed + k)
         with training.get_strategy(strategy).scope():
-            model = build_classifier(width=width, name="char_classifier" if members == 1 else f"char_classifier_{k}")
+            model = build_classifier(
+                width=width, name="char_classifier" if members == 1 else f"char_classifier_{k}"
+            )
         train_ds = train_dataset(train_images, train_labels, batch_size, seed + k, elastic=elastic)
-        lr_cb = keras.callbacks.ReduceLROnPlateau(monitor="val_accuracy" if has_val else "accuracy", mode="max",
-                                                  factor=0.5, patience=lr_patience, min_lr=1e-5)
+        lr_cb = keras.callbacks.ReduceLROnPlateau(
+            monitor="val_accuracy" if has_val else "accuracy",
+            mode="max",
+            factor=0.5,
+            patience=lr_patience,
+            min_lr=1e-5,
+        )
         if members > 1:
             print(f"ensemble member {k + 1}/{members}", flush=True)
-        histories.append(training.fit(model, train_ds, val_ds, epochs=epochs,
-                                      steps_per_epoch=max(1, len(train_labels) // batch_size),
-                                      patience=patience, monitor="val_accuracy", callbacks=[lr_cb]))
+        histories.append(
+            training.fit(
+                model,
+                train_ds,
+                val_ds,
+                epochs=epochs,
+                steps_per_epoch=max(1, len(train_labels) // batch_size),
+                patience=patience,
+                monitor="val_accuracy",
+                callbacks=[lr_cb],
+            )
+        )
         models.append(model)
     return average_models(models), histories

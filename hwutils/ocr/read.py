@@ -62,23 +62,36 @@ def check_lm_weight(lm_weight, has_model: bool, search: bool) -> float:
     naming it: a number >= 0; a weight > 0 needs a language model (``has_model``:
     one is given, or labels to learn it from) and the segmentation by recognition
     (``search``), where the model acts."""
-    if isinstance(lm_weight, bool) or not (isinstance(lm_weight, (int, float)) and np.isfinite(lm_weight)
-                                           and lm_weight >= 0):
+    if isinstance(lm_weight, bool) or not (
+        isinstance(lm_weight, (int, float)) and np.isfinite(lm_weight) and lm_weight >= 0
+    ):
         raise ParamsError(f"lm_weight: must be a number >= 0, got {lm_weight!r}")
     if lm_weight > 0 and not has_model:
-        raise ParamsError("lm_weight: a weight > 0 needs a language model (labels to learn it from: "
-                          "words_csv with harvest_fraction > 0)")
+        raise ParamsError(
+            "lm_weight: a weight > 0 needs a language model (labels to learn it from: "
+            "words_csv with harvest_fraction > 0)"
+        )
     if lm_weight > 0 and not search:
-        raise ParamsError("lm_weight: the language model acts in the segmentation by recognition; set search: true")
+        raise ParamsError(
+            "lm_weight: the language model acts in the segmentation by recognition; set search: true"
+        )
     return float(lm_weight)
 
 
 class Reader:
     """Segment a word image, classify each character, join them into text."""
 
-    def __init__(self, model, classes: str = CLASSES, segment_kwargs: dict | None = None, max_side: int = 2000,
-                 allowed: str = "", search: dict | bool | None = True, language_model: CharBigram | None = None,
-                 lm_weight: float = 0.0):
+    def __init__(
+        self,
+        model,
+        classes: str = CLASSES,
+        segment_kwargs: dict | None = None,
+        max_side: int = 2000,
+        allowed: str = "",
+        search: dict | bool | None = True,
+        language_model: CharBigram | None = None,
+        lm_weight: float = 0.0,
+    ):
         """``allowed``: the classes a reading may use (e.g. only letters for a
         names field); empty = all classes. ``search``: settings of the
         segmentation by recognition (:class:`hwutils.ocr.search.SearchSettings`
@@ -96,16 +109,27 @@ class Reader:
         self.allowed_mask = np.array([c in allowed for c in classes]) if allowed else None
         self.segment_kwargs = dict(segment_kwargs or {})
         self.max_side = max_side
-        self.search = (None if search is None or search is False
-                       else SearchSettings.from_dict({} if search is True else search))
+        self.search = (
+            None
+            if search is None or search is False
+            else SearchSettings.from_dict({} if search is True else search)
+        )
         self.lm_weight = check_lm_weight(lm_weight, language_model is not None, self.search is not None)
         self.language_model = language_model
 
     def with_lm_weight(self, lm_weight: float) -> Reader:
         """The same reader (model shared, not copied) with another language-model
         weight; 0 reads without the model."""
-        return Reader(self.model, self.classes, self.segment_kwargs, self.max_side, self._allowed,
-                      None if self.search is None else vars(self.search), self.language_model, lm_weight)
+        return Reader(
+            self.model,
+            self.classes,
+            self.segment_kwargs,
+            self.max_side,
+            self._allowed,
+            None if self.search is None else vars(self.search),
+            self.language_model,
+            lm_weight,
+        )
 
     def read_word(self, image, blank: str = "error") -> WordReading:
         """``image``: a path, PIL image or array. Raises :class:`ImageError`
@@ -161,7 +185,6 @@ class Reader:
             readings.append(WordReading(text, out))
         return readings
 
-
     def _probs(self, images: np.ndarray) -> np.ndarray:
         probs = predict_probs(self.model, images) if len(images) else np.zeros((0, len(self.classes)))
         return probs if self.allowed_mask is None else np.where(self.allowed_mask, probs, 0.0)
@@ -173,36 +196,52 @@ class Reader:
         with the language model when ``lm_weight`` > 0). Returns the segments of
         each word and their characters."""
         keys = ("min_speck", "drop_label", "faint")
-        words = [over_segment(g, **{k: v for k, v in self.segment_kwargs.items() if k in keys}) for g in grays]
+        words = [
+            over_segment(g, **{k: v for k, v in self.segment_kwargs.items() if k in keys}) for g in grays
+        ]
         runs = [candidate_runs(w, self.search) if w is not None else [] for w in words]
         images = [w.segment(i, j).image for w, rs in zip(words, runs) for i, j in rs]
         probs = self._probs(np.stack(images)) if images else np.zeros((0, len(self.classes)))
-        letters = "".join(c for n, c in enumerate(self.classes) if self.allowed_mask is None or self.allowed_mask[n])
+        letters = "".join(
+            c for n, c in enumerate(self.classes) if self.allowed_mask is None or self.allowed_mask[n]
+        )
         log_probs = np.log(np.maximum(probs[:, [self.classes.index(c) for c in letters]], 1e-6))
-        transitions = (self.language_model.log_probs(letters + "-")
-                       if self.language_model is not None and self.lm_weight > 0 else None)
+        transitions = (
+            self.language_model.log_probs(letters + "-")
+            if self.language_model is not None and self.lm_weight > 0
+            else None
+        )
         out, labels, k = [], [], 0
         for w, rs in zip(words, runs):
             if w is None:
                 out.append([])
                 labels.append([])
                 continue
-            emissions = run_emissions(w, rs, log_probs[k: k + len(rs)], self.search)
+            emissions = run_emissions(w, rs, log_probs[k : k + len(rs)], self.search)
             path = best_reading(len(w), rs, emissions, transitions, self.lm_weight)
             cover = [run for run, _ in path]
             labels.append([(letters + "-")[tok] for _, tok in path])
             k += len(rs)
             groups = [w.group(i, j) for i, j in cover]
-            spaces = (space_flags(groups, self.segment_kwargs.get("space_gap", 1.2))
-                      if self.segment_kwargs.get("detect_spaces", True) else [False] * len(groups))
+            spaces = (
+                space_flags(groups, self.segment_kwargs.get("space_gap", 1.2))
+                if self.segment_kwargs.get("detect_spaces", True)
+                else [False] * len(groups)
+            )
             out.append([w.segment(i, j) for i, j in cover])
             for seg, space in zip(out[-1], spaces):
                 seg.space_before = space
         return out, labels
 
 
-def save_reader(model, artifacts_dir, segment_kwargs: dict | None = None, search: dict | None = None,
-                language_model: CharBigram | None = None, lm_weight: float = 0.0) -> Path:
+def save_reader(
+    model,
+    artifacts_dir,
+    segment_kwargs: dict | None = None,
+    search: dict | None = None,
+    language_model: CharBigram | None = None,
+    lm_weight: float = 0.0,
+) -> Path:
     """Write the model and the reader settings into a run's ``artifacts/``
     (``search``: settings of the segmentation by recognition, None = off;
     ``language_model`` and ``lm_weight``: see :class:`Reader`)."""
@@ -211,9 +250,16 @@ def save_reader(model, artifacts_dir, segment_kwargs: dict | None = None, search
 
     artifacts_dir = Path(artifacts_dir)
     training.save_model(model, artifacts_dir / MODEL_FILE)
-    write_json_atomic(artifacts_dir / READER_FILE, {
-        "classes": CLASSES, "segment": dict(segment_kwargs or {}), "search": None if search is None else dict(search),
-        "language_model": None if language_model is None else language_model.to_dict(), "lm_weight": float(lm_weight)})
+    write_json_atomic(
+        artifacts_dir / READER_FILE,
+        {
+            "classes": CLASSES,
+            "segment": dict(segment_kwargs or {}),
+            "search": None if search is None else dict(search),
+            "language_model": None if language_model is None else language_model.to_dict(),
+            "lm_weight": float(lm_weight),
+        },
+    )
     return artifacts_dir
 
 
@@ -237,9 +283,15 @@ def load_reader(run_dir, allowed: str = "", lm_weight: float | None = None) -> R
     except HwError as exc:
         raise artifacts.ArtifactError(f"{art / READER_FILE}: 'language_model': {exc}") from None
     weight = settings.get("lm_weight", 0.0) if lm_weight is None else lm_weight
-    return Reader(training.load_model(art / MODEL_FILE), settings.get("classes", CLASSES),
-                  settings.get("segment", {}), allowed=allowed, search=settings.get("search", {}),
-                  language_model=lm, lm_weight=weight)
+    return Reader(
+        training.load_model(art / MODEL_FILE),
+        settings.get("classes", CLASSES),
+        settings.get("segment", {}),
+        allowed=allowed,
+        search=settings.get("search", {}),
+        language_model=lm,
+        lm_weight=weight,
+    )
 
 
 # ------------------------------------------------------------------ evaluation
@@ -263,8 +315,9 @@ def letters_only(text: str) -> str:
     return "".join(c for c in text.upper() if c in CLASSES)
 
 
-def evaluate_words(reader: Reader, items, non_word_labels=NON_WORD_LABELS, batch: int = 64,
-                   source=None) -> tuple[dict, list[dict]]:
+def evaluate_words(
+    reader: Reader, items, non_word_labels=NON_WORD_LABELS, batch: int = 64, source=None
+) -> tuple[dict, list[dict]]:
     """Read labelled words and score them.
 
     ``items``: ``(image_or_path, label)`` pairs (or records with ``path`` and
@@ -287,11 +340,14 @@ def evaluate_words(reader: Reader, items, non_word_labels=NON_WORD_LABELS, batch
     counts = {"word": 0, "empty": 0, "no_label": 0, "outside_alphabet": 0, "unreadable_file": 0}
     empty_ok = 0
     for start in range(0, len(items), batch):
-        chunk = items[start: start + batch]
+        chunk = items[start : start + batch]
         chunk_rows, imgs, read_rows = [], [], []
         for index, (image, label) in enumerate(chunk, start):
-            row = {"index": index, "file": Path(image).name if isinstance(image, (str, os.PathLike)) else "",
-                   "label": label}
+            row = {
+                "index": index,
+                "file": Path(image).name if isinstance(image, (str, os.PathLike)) else "",
+                "label": label,
+            }
             try:
                 imgs.append(I.as_gray(image))
                 read_rows.append(row)
@@ -318,16 +374,24 @@ def evaluate_words(reader: Reader, items, non_word_labels=NON_WORD_LABELS, batch
         if counts["unreadable_file"] == len(items):
             first = next(r for r in rows if r["kind"] == "unreadable_file")["error"]
             raise none_readable(source, len(items), first)
-        parts = [f"{counts[k]} {what}" for k, what in (
-            ("unreadable_file", "unreadable"), ("empty", "labelled EMPTY"), ("no_label", "without a label"),
-            ("outside_alphabet", "outside the alphabet")) if counts[k]]
+        parts = [
+            f"{counts[k]} {what}"
+            for k, what in (
+                ("unreadable_file", "unreadable"),
+                ("empty", "labelled EMPTY"),
+                ("no_label", "without a label"),
+                ("outside_alphabet", "outside the alphabet"),
+            )
+            if counts[k]
+        ]
         raise DataError(f"{source}: no word could be scored: {len(items)} words: {', '.join(parts)}")
     out = {
         "cer": metrics.cer(refs, hyps),
         "word_accuracy": metrics.word_accuracy(refs, hyps),
         "cer_letters": metrics.cer([letters_only(r) for r in refs], [letters_only(h) for h in hyps]),
-        "word_accuracy_letters": metrics.word_accuracy([letters_only(r) for r in refs],
-                                                       [letters_only(h) for h in hyps]),
+        "word_accuracy_letters": metrics.word_accuracy(
+            [letters_only(r) for r in refs], [letters_only(h) for h in hyps]
+        ),
         "words_scored": counts["word"],
         "labels_empty": counts["empty"],
         "empty_read_as_empty": empty_ok,

@@ -85,7 +85,9 @@ def run_scores(pieces, runs, log_best: np.ndarray, settings: SearchSettings = Se
         wide = max(0.0, g.width / (settings.max_width * pieces.w_ref) - 1.0)
         gap = pieces.inner_gap(i, j) / pieces.w_ref
         cut = settings.cut_cost if pieces.pieces[i].meta.get("cut_left") else 0.0
-        scores[k] = log_best[k] + settings.char_bonus - settings.wide_weight * wide - settings.gap_weight * gap - cut
+        scores[k] = (
+            log_best[k] + settings.char_bonus - settings.wide_weight * wide - settings.gap_weight * gap - cut
+        )
     return scores
 
 
@@ -123,7 +125,9 @@ def best_cover(n_pieces: int, runs, scores, n_chars: int | None = None) -> list[
     return out[::-1]
 
 
-def run_emissions(pieces, runs, log_probs: np.ndarray, settings: SearchSettings = SearchSettings()) -> np.ndarray:
+def run_emissions(
+    pieces, runs, log_probs: np.ndarray, settings: SearchSettings = SearchSettings()
+) -> np.ndarray:
     """Scores of each run read as each token, for :func:`best_reading`.
 
     ``log_probs``: ``(len(runs), t)`` classifier log-probabilities of the ``t``
@@ -140,8 +144,9 @@ def run_emissions(pieces, runs, log_probs: np.ndarray, settings: SearchSettings 
     return out
 
 
-def best_reading(n_pieces: int, runs, emissions: np.ndarray, transitions: np.ndarray | None = None,
-                 weight: float = 1.0) -> list[tuple[tuple[int, int], int]]:
+def best_reading(
+    n_pieces: int, runs, emissions: np.ndarray, transitions: np.ndarray | None = None, weight: float = 1.0
+) -> list[tuple[tuple[int, int], int]]:
     """Segmentation and labels together, with a character language model.
 
     ``emissions``: ``(len(runs), t)`` score of each run read as each of ``t``
@@ -165,14 +170,14 @@ def best_reading(n_pieces: int, runs, emissions: np.ndarray, transitions: np.nda
     if transitions.shape != (t + 1, t + 1):
         raise ValueError(f"transitions must be {(t + 1, t + 1)}, got {transitions.shape}")
     move = weight * np.asarray(transitions, np.float64)
-    best = np.full((n_pieces + 1, t + 1), -np.inf)   # best[j, last token]; last = t only at the start
+    best = np.full((n_pieces + 1, t + 1), -np.inf)  # best[j, last token]; last = t only at the start
     best[0, t] = 0.0
     back_start = np.zeros((n_pieces + 1, t), int)
     back_token = np.zeros((n_pieces + 1, t), int)
     order = sorted(range(len(runs)), key=lambda k: runs[k][1])
     for k in order:
         i, j = runs[k]
-        total = best[i][:, None] + move[:, :t] + emissions[k][None, :]   # (previous, token)
+        total = best[i][:, None] + move[:, :t] + emissions[k][None, :]  # (previous, token)
         prev = np.argmax(total, 0)
         value = total[prev, np.arange(t)]
         better = value > best[j, :t]

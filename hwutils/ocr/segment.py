@@ -75,8 +75,9 @@ class _Group:
 
 
 # ----------------------------------------------------------------- normalising
-def normalize_char(gray: np.ndarray, mask: np.ndarray | None = None, size: int = CHAR_SIZE,
-                   box: int = CHAR_BOX) -> np.ndarray:
+def normalize_char(
+    gray: np.ndarray, mask: np.ndarray | None = None, size: int = CHAR_SIZE, box: int = CHAR_BOX
+) -> np.ndarray:
     """One character image (uint8, paper white) -> ``size`` x ``size`` uint8.
 
     Pixels outside ``mask`` (True = belongs to the character) become paper.
@@ -95,7 +96,7 @@ def normalize_char(gray: np.ndarray, mask: np.ndarray | None = None, size: int =
     rows, cols = np.flatnonzero(ink.max(1) > 0.3), np.flatnonzero(ink.max(0) > 0.3)
     if rows.size == 0:
         return np.full((size, size), 255, np.uint8)
-    ink = ink[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1]
+    ink = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
     crop = I.from_ink_float(ink)
     h, w = crop.shape
     scale = box / max(h, w)
@@ -109,8 +110,11 @@ def normalize_ink_bright(images: np.ndarray, size: int = CHAR_SIZE) -> np.ndarra
     images = np.asarray(images)
     if images.dtype != np.uint8:
         images = np.clip(np.asarray(images, np.float32) * (255.0 / max(1e-6, float(images.max()))), 0, 255)
-    return np.stack([normalize_char(255 - np.asarray(im, np.uint8), size=size) for im in images]) \
-        if len(images) else np.zeros((0, size, size), np.uint8)
+    return (
+        np.stack([normalize_char(255 - np.asarray(im, np.uint8), size=size) for im in images])
+        if len(images)
+        else np.zeros((0, size, size), np.uint8)
+    )
 
 
 # ----------------------------------------------------------------- components
@@ -136,8 +140,12 @@ def _text_height(groups: list[_Group]) -> float:
 
 def _drop_rules(groups, h_ref):
     """Long thin components (ruled lines of a form, underlines)."""
-    return [g for g in groups if not (g.height <= max(2, 0.2 * h_ref) and g.width > 3 * h_ref)
-            and not (g.width <= max(2, 0.2 * h_ref) and g.height > 3 * h_ref)]
+    return [
+        g
+        for g in groups
+        if not (g.height <= max(2, 0.2 * h_ref) and g.width > 3 * h_ref)
+        and not (g.width <= max(2, 0.2 * h_ref) and g.height > 3 * h_ref)
+    ]
 
 
 def _drop_border_lines(groups, h_ref, shape):
@@ -169,8 +177,14 @@ def _line_centre(groups, h_ref) -> float:
 
 
 def _merge(a: _Group, b: _Group) -> _Group:
-    return _Group(a.comps + b.comps, min(a.top, b.top), max(a.bottom, b.bottom), min(a.left, b.left),
-                  max(a.right, b.right), a.area + b.area)
+    return _Group(
+        a.comps + b.comps,
+        min(a.top, b.top),
+        max(a.bottom, b.bottom),
+        min(a.left, b.left),
+        max(a.right, b.right),
+        a.area + b.area,
+    )
 
 
 def _merge_stacked(groups, h_ref, min_overlap: float = 0.5):
@@ -215,7 +229,7 @@ def _in_line(groups, centre, h_ref):
 def _is_colon(g: _Group, labels, h_ref) -> bool:
     if len(g.comps) != 2 or g.height > 0.9 * h_ref:
         return False
-    sl = labels[g.top: g.bottom, g.left: g.right]
+    sl = labels[g.top : g.bottom, g.left : g.right]
     parts = []
     for c in g.comps:
         rows = np.flatnonzero((sl == c).any(1))
@@ -243,7 +257,7 @@ def _split_wide(g: _Group, labels, w_ref: float, max_ratio: float) -> list[_Grou
     if g.width <= max_ratio * w_ref:
         return [g]
     n = max(2, int(round(g.width / w_ref)))
-    sub = np.isin(labels[g.top: g.bottom, g.left: g.right], g.comps)
+    sub = np.isin(labels[g.top : g.bottom, g.left : g.right], g.comps)
     profile = sub.sum(0).astype(float)
     cuts, window = [], max(1, int(0.3 * w_ref))
     for k in range(1, n):
@@ -259,8 +273,9 @@ def _split_wide(g: _Group, labels, w_ref: float, max_ratio: float) -> list[_Grou
         cols = sub[:, start:x]
         rows = np.flatnonzero(cols.any(1))
         if rows.size:
-            piece = _Group(g.comps, g.top + rows[0], g.top + rows[-1] + 1, g.left + start, g.left + x,
-                           int(cols.sum()))
+            piece = _Group(
+                g.comps, g.top + rows[0], g.top + rows[-1] + 1, g.left + start, g.left + x, int(cols.sum())
+            )
             piece.meta["split"] = True
             pieces.append(piece)
         start = x
@@ -350,8 +365,14 @@ class WordPieces:
         """Pieces ``i..j-1`` as one group (its box, area and pieces; a hyphen
         piece alone stays a hyphen)."""
         ps = self.pieces[i:j]
-        g = _Group(sorted({c for p in ps for c in p.comps}), min(p.top for p in ps), max(p.bottom for p in ps),
-                   min(p.left for p in ps), max(p.right for p in ps), sum(p.area for p in ps))
+        g = _Group(
+            sorted({c for p in ps for c in p.comps}),
+            min(p.top for p in ps),
+            max(p.bottom for p in ps),
+            min(p.left for p in ps),
+            max(p.right for p in ps),
+            sum(p.area for p in ps),
+        )
         g.meta["pieces"] = ps
         if j - i == 1 and self.is_hyphen(i):
             g.meta["hyphen"] = True
@@ -404,13 +425,13 @@ def _prepare(image, min_speck: float, drop_label: bool, faint: float = 0.0):
     groups = _merge_stacked(groups, h_ref)
     if drop_label:
         groups = _drop_label_prefix(groups, labels, h_ref, gray.shape[1])
-    speck = [g for g in groups if g.area >= min_speck * h_ref ** 2 and max(g.height, g.width) >= 0.2 * h_ref]
+    speck = [g for g in groups if g.area >= min_speck * h_ref**2 and max(g.height, g.width) >= 0.2 * h_ref]
     if not speck:
         return None
     line = _main_line(speck, _text_height(speck), gray.shape)
     centre = _line_centre(line, _text_height(line))
     groups = _in_line(groups, centre, _text_height(line))
-    groups = [g for g in groups if g.area >= min_speck * h_ref ** 2 and max(g.height, g.width) >= 0.2 * h_ref]
+    groups = [g for g in groups if g.area >= min_speck * h_ref**2 and max(g.height, g.width) >= 0.2 * h_ref]
     if not groups:
         return None
     return gray, labels, groups, _text_height(groups), centre
@@ -429,7 +450,7 @@ def _flag_hyphens(groups, h_ref, centre):
 
 
 def _to_segment(gray, labels, g, space, size) -> Segment:
-    box_labels = labels[g.top: g.bottom, g.left: g.right]
+    box_labels = labels[g.top : g.bottom, g.left : g.right]
     if "pieces" in g.meta:  # a union of pieces, each limited to its own columns
         sub = np.zeros(box_labels.shape, bool)
         for p in g.meta["pieces"]:
@@ -439,15 +460,28 @@ def _to_segment(gray, labels, g, space, size) -> Segment:
         sub = np.isin(box_labels, g.comps)
     others = (box_labels > 0) & ~sub
     sub = ndimage.binary_dilation(sub, iterations=1) & ~others  # keep the anti-aliased rim
-    crop = gray[g.top: g.bottom, g.left: g.right]
+    crop = gray[g.top : g.bottom, g.left : g.right]
     kind = "-" if g.meta.get("hyphen") else "char"
-    return Segment((int(g.left), int(g.top), int(g.width), int(g.height)), normalize_char(crop, sub, size=size),
-                   kind, space, len(g.comps))
+    return Segment(
+        (int(g.left), int(g.top), int(g.width), int(g.height)),
+        normalize_char(crop, sub, size=size),
+        kind,
+        space,
+        len(g.comps),
+    )
 
 
-def segment_word(image, *, min_speck: float = 0.02, max_width_ratio: float = 1.7,
-                 drop_label: bool = True, detect_spaces: bool = True, space_gap: float = 1.2,
-                 faint: float = 0.3, size: int = CHAR_SIZE) -> list[Segment]:
+def segment_word(
+    image,
+    *,
+    min_speck: float = 0.02,
+    max_width_ratio: float = 1.7,
+    drop_label: bool = True,
+    detect_spaces: bool = True,
+    space_gap: float = 1.2,
+    faint: float = 0.3,
+    size: int = CHAR_SIZE,
+) -> list[Segment]:
     """Cut a word image (path, array or PIL image) into characters, left to
     right, from its geometry alone (no classifier; see :func:`over_segment`
     for segmentation by recognition).
@@ -477,17 +511,20 @@ def _cut_columns(g: _Group, labels, w_ref: float, min_piece: float) -> list[int]
     """Candidate cut columns (relative to ``g.left``) inside a component:
     local minima of its column ink profile, at least ``min_piece * w_ref``
     from each other and from the edges, lowest ink first."""
-    sub = np.isin(labels[g.top: g.bottom, g.left: g.right], g.comps)
+    sub = np.isin(labels[g.top : g.bottom, g.left : g.right], g.comps)
     profile = ndimage.uniform_filter1d(sub.sum(0).astype(float), 3)
     gap = max(2, int(round(min_piece * w_ref)))
     if g.width < 2 * gap:
         return []
     inner = np.arange(gap, g.width - gap + 1)
-    is_min = (profile[inner] <= profile[inner - 1]) & (profile[inner] <= profile[np.minimum(inner + 1, g.width - 1)])
+    is_min = (profile[inner] <= profile[inner - 1]) & (
+        profile[inner] <= profile[np.minimum(inner + 1, g.width - 1)]
+    )
     # a cut through a thick vertical stroke is never a character boundary
     stroke = max(1.0, float(np.median(profile[profile > 0])) if (profile > 0).any() else 1.0)
+
     def valley(x):  # clearly lower than the ink on both sides (not a flat stretch of one stroke)
-        return profile[x] <= 0.7 * min(profile[:x].max(), profile[x + 1:].max())
+        return profile[x] <= 0.7 * min(profile[:x].max(), profile[x + 1 :].max())
 
     candidates = [int(x) for x in inner[is_min] if profile[x] <= 1.2 * stroke and valley(int(x))]
     cuts: list[int] = []
@@ -497,8 +534,15 @@ def _cut_columns(g: _Group, labels, w_ref: float, min_piece: float) -> list[int]
     return sorted(cuts)
 
 
-def over_segment(image, *, min_speck: float = 0.02, drop_label: bool = True, split_ratio: float = 1.1,
-                 min_piece: float = 0.35, faint: float = 0.3) -> WordPieces | None:
+def over_segment(
+    image,
+    *,
+    min_speck: float = 0.02,
+    drop_label: bool = True,
+    split_ratio: float = 1.1,
+    min_piece: float = 0.35,
+    faint: float = 0.3,
+) -> WordPieces | None:
     """Cut a word image into pieces no wider than about one character:
     components (dots and broken strokes already joined when stacked) and
     parts of components wider than ``split_ratio`` typical widths, cut at
@@ -514,17 +558,26 @@ def over_segment(image, *, min_speck: float = 0.02, drop_label: bool = True, spl
     w_ref = _char_width([g for g in groups if not g.meta.get("hyphen")], h_ref)
     pieces = []
     for g in groups:
-        cuts = [] if g.meta.get("hyphen") or g.width <= split_ratio * w_ref else _cut_columns(g, labels, w_ref,
-                                                                                            min_piece)
+        cuts = (
+            []
+            if g.meta.get("hyphen") or g.width <= split_ratio * w_ref
+            else _cut_columns(g, labels, w_ref, min_piece)
+        )
         if not cuts:
             pieces.append(g)
             continue
-        sub = np.isin(labels[g.top: g.bottom, g.left: g.right], g.comps)
+        sub = np.isin(labels[g.top : g.bottom, g.left : g.right], g.comps)
         for a, b in zip([0] + cuts, cuts + [g.width]):
             rows = np.flatnonzero(sub[:, a:b].any(1))
             if rows.size:
-                piece = _Group(g.comps, g.top + int(rows[0]), g.top + int(rows[-1]) + 1, g.left + a,
-                               g.left + b, int(sub[:, a:b].sum()))
+                piece = _Group(
+                    g.comps,
+                    g.top + int(rows[0]),
+                    g.top + int(rows[-1]) + 1,
+                    g.left + a,
+                    g.left + b,
+                    int(sub[:, a:b].sum()),
+                )
                 piece.meta["cut_left"] = a > 0  # its left edge cuts through ink
                 pieces.append(piece)
     pieces.sort(key=lambda p: p.cx)

@@ -46,7 +46,9 @@ def parse_item(item: str) -> BatchItem:
         if not path.is_absolute() and not path.exists():
             path = project_root() / path
         if not path.is_file():
-            raise ParamsError(f"batch item '{item}': no such params file (use params/STAGE/FILE.yaml or STAGE:FILE)")
+            raise ParamsError(
+                f"batch item '{item}': no such params file (use params/STAGE/FILE.yaml or STAGE:FILE)"
+            )
         stage_name, file = path.resolve().parent.name, str(path)
     stage = get_stage(stage_name)
     params_file = resolve_params_file(stage, file)
@@ -58,8 +60,11 @@ def parse_item(item: str) -> BatchItem:
 
 def default_items() -> list[BatchItem]:
     """Every stage that has ``params/<stage>/default.yaml``, in pipeline order."""
-    items = [parse_item(str(s.params_dir / "default.yaml")) for s in list_stages()
-             if (s.params_dir / "default.yaml").is_file()]
+    items = [
+        parse_item(str(s.params_dir / "default.yaml"))
+        for s in list_stages()
+        if (s.params_dir / "default.yaml").is_file()
+    ]
     if not items:
         raise ParamsError("no stage has a params/<stage>/default.yaml")
     return items
@@ -83,9 +88,16 @@ class _Supervisor:
         with self.lock:
             if self.stopping.is_set():
                 return None
-            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
-                                    env=dict(os.environ, PYTHONUNBUFFERED="1"), cwd=project_root(),
-                                    start_new_session=True)
+            proc = subprocess.Popen(
+                cmd,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                bufsize=1,
+                env=dict(os.environ, PYTHONUNBUFFERED="1"),
+                cwd=project_root(),
+                start_new_session=True,
+            )
             self.children.append(proc)
             return proc
 
@@ -102,8 +114,9 @@ class _Supervisor:
                         pass
 
 
-def _run_one(item: BatchItem, extra: list[str], lock: threading.Lock, prefix: bool,
-             supervisor: _Supervisor) -> BatchItem:
+def _run_one(
+    item: BatchItem, extra: list[str], lock: threading.Lock, prefix: bool, supervisor: _Supervisor
+) -> BatchItem:
     cmd = [sys.executable, "-m", "hwutils", "run", item.stage, "-f", str(item.params_file), *extra]
     start = time.monotonic()
     proc = supervisor.start(cmd)
@@ -147,9 +160,20 @@ def run_batch(items: list[BatchItem], jobs: int = 1, extra: list[str] | None = N
     finally:
         for s, handler in old.items():
             signal.signal(s, handler)
-    rows = [[it.name, it.run_id, it.status, format_duration(it.duration), "" if it.exit_code is None
-             else str(it.exit_code)] for it in done]
-    print("\nBatch summary" + (f" (stopped by {supervisor.signal_name})" if supervisor.stopping.is_set() else ""))
+    rows = [
+        [
+            it.name,
+            it.run_id,
+            it.status,
+            format_duration(it.duration),
+            "" if it.exit_code is None else str(it.exit_code),
+        ]
+        for it in done
+    ]
+    print(
+        "\nBatch summary"
+        + (f" (stopped by {supervisor.signal_name})" if supervisor.stopping.is_set() else "")
+    )
     print(text_table(rows, ["item", "run id", "status", "duration", "exit"]))
     failed = [it for it in done if it.status != "ok"]
     print(f"{len(done) - len(failed)} of {len(done)} runs ok")

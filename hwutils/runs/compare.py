@@ -32,9 +32,23 @@ def _rows(a: dict, b: dict) -> list[list[str]]:
 def compare_runs(run_a: dict, run_b: dict) -> str:
     """A text report of two manifests' params and metrics (``*`` = differs)."""
     header = ["", "name", run_a["run_id"], run_b["run_id"]]
-    info = [["*" if run_a.get(k) != run_b.get(k) else "", k, format_value(run_a.get(k)), format_value(run_b.get(k))]
-            for k in ("stage", "label", "status", "duration_s", "params_hash")]
-    out = ["Runs", text_table(info, header), "", "Parameters",
-           text_table(_rows(run_a.get("params", {}), run_b.get("params", {})), header), "", "Metrics",
-           text_table(_rows(_metrics(run_a["_dir"]), _metrics(run_b["_dir"])), header)]
+    info = [
+        [
+            "*" if run_a.get(k) != run_b.get(k) else "",
+            k,
+            format_value(run_a.get(k)),
+            format_value(run_b.get(k)),
+        ]
+        for k in ("stage", "label", "status", "duration_s", "params_hash")
+    ]
+    out = [
+        "Runs",
+        text_table(info, header),
+        "",
+        "Parameters",
+        text_table(_rows(run_a.get("params", {}), run_b.get("params", {})), header),
+        "",
+        "Metrics",
+        text_table(_rows(_metrics(run_a["_dir"]), _metrics(run_b["_dir"])), header),
+    ]
     return "\n".join(out)

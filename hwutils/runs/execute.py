@@ -65,7 +65,9 @@ def prepare(request: RunRequest):
     effective, given, sources = resolve(stage.name, specs, files, request.overrides)
     outputs = outputs_root()
     _check_writable(outputs, outputs / stage.name)
-    label = request.label or "+".join([f.stem for f in files] or ["defaults"]) + ("+p" if request.overrides else "")
+    label = request.label or "+".join([f.stem for f in files] or ["defaults"]) + (
+        "+p" if request.overrides else ""
+    )
     return stage, effective, given, sources, outputs, label
 
 
@@ -152,15 +154,23 @@ def execute(request: RunRequest) -> RunResult:
     argv = request.argv or ["hw", "run", stage.name]
     try:
         (run_dir / "artifacts").mkdir()
-        write_text_atomic(run_dir / "params.yaml", yaml.safe_dump(effective, sort_keys=False, allow_unicode=True))
-        manifest = mf.start_manifest(run_id, stage.name, label, argv, effective, sources, effective.get("seed"),
-                                     project_root())
+        write_text_atomic(
+            run_dir / "params.yaml", yaml.safe_dump(effective, sort_keys=False, allow_unicode=True)
+        )
+        manifest = mf.start_manifest(
+            run_id, stage.name, label, argv, effective, sources, effective.get("seed"), project_root()
+        )
         writer = mf.ManifestWriter(run_dir, manifest)
         writer.write()
     except OSError as exc:  # nothing recorded yet: leave no half-made run folder behind
         shutil.rmtree(run_dir, ignore_errors=True)
-        return RunResult(run_id, run_dir, "failed", EXIT_FAILED,
-                         f"run {stage.name}/{run_id} could not start: {_cause(exc)}")
+        return RunResult(
+            run_id,
+            run_dir,
+            "failed",
+            EXIT_FAILED,
+            f"run {stage.name}/{run_id} could not start: {_cause(exc)}",
+        )
     started = time.monotonic()
     status, message, error = "ok", "", None
     old_term = signal.signal(signal.SIGTERM, _on_sigterm)
@@ -197,8 +207,9 @@ def execute(request: RunRequest) -> RunResult:
     old_int = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         writer.stop_heartbeat()
-        status, recorded = _finish(run_dir, writer, status, error, time.monotonic() - started,
-                                   request.show_code, outputs)
+        status, recorded = _finish(
+            run_dir, writer, status, error, time.monotonic() - started, request.show_code, outputs
+        )
     finally:
         signal.signal(signal.SIGTERM, old_term)
         signal.signal(signal.SIGINT, old_int)
@@ -229,10 +240,18 @@ def _papermill(notebook: Path, output: Path, parameters: dict, cwd: Path, io=Non
     # refreshes the run's heartbeat.
     papermill_io.register(str(output.parent) + os.sep, io or _AtomicRunFolderIO())
     papermill.execute_notebook(
-        str(notebook), str(output), parameters=parameters, cwd=str(cwd), kernel_name="python3",
-        log_output=True, progress_bar=False, request_save_on_cell_execute=True, report_mode=False,
+        str(notebook),
+        str(output),
+        parameters=parameters,
+        cwd=str(cwd),
+        kernel_name="python3",
+        log_output=True,
+        progress_bar=False,
+        request_save_on_cell_execute=True,
+        report_mode=False,
         # the kernel's own start-up warnings (TCP without CurveZMQ keys) are noise on a terminal
-        extra_arguments=["--IPKernelApp.log_level=ERROR"])
+        extra_arguments=["--IPKernelApp.log_level=ERROR"],
+    )
 
 
 class _AtomicRunFolderIO:
@@ -282,25 +301,37 @@ def _running_cell_of(text: str) -> tuple[int, str] | None:
     return None
 
 
-def _describe_failure(exc: Exception, notebook: Path | None = None,
-                      running: tuple[int, str] | None = None) -> dict:
+def _describe_failure(
+    exc: Exception, notebook: Path | None = None, running: tuple[int, str] | None = None
+) -> dict:
     from papermill.exceptions import PapermillExecutionError
 
     if isinstance(exc, PapermillExecutionError):
         first_line = next((l for l in (exc.source or "").splitlines() if l.strip()), "")
         cell = exc.exec_count if exc.exec_count is not None else exc.cell_index
         evalue = (exc.evalue or "").strip().splitlines()[0] if exc.evalue else ""
-        return {"message": f"cell [{cell}] `{first_line[:80]}` raised {exc.ename}: {evalue}",
-                "cell_index": exc.cell_index, "exec_count": exc.exec_count, "ename": exc.ename,
-                "evalue": exc.evalue}
+        return {
+            "message": f"cell [{cell}] `{first_line[:80]}` raised {exc.ename}: {evalue}",
+            "cell_index": exc.cell_index,
+            "exec_count": exc.exec_count,
+            "ename": exc.ename,
+            "evalue": exc.evalue,
+        }
     name = type(exc).__name__
     if name == "DeadKernelError":
         where = f" while running cell {running[0]} `{running[1][:80]}`" if running else ""
-        return {"message": f"the kernel died{where} (killed, or out of memory?)", "ename": name,
-                "evalue": str(exc), **({"cell_index": running[0]} if running else {})}
+        return {
+            "message": f"the kernel died{where} (killed, or out of memory?)",
+            "ename": name,
+            "evalue": str(exc),
+            **({"cell_index": running[0]} if running else {}),
+        }
     if isinstance(exc, OSError):
-        return {"message": f"could not save the notebook: {_cause(exc, notebook)}", "ename": name,
-                "evalue": str(exc)}
+        return {
+            "message": f"could not save the notebook: {_cause(exc, notebook)}",
+            "ename": name,
+            "evalue": str(exc),
+        }
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return {"message": f"{name}: {text}", "ename": name, "evalue": str(exc)}
 
@@ -328,8 +359,9 @@ def _read_json_quietly(path: Path) -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def _finish(run_dir: Path, writer, status: str, error: dict | None, duration: float,
-            show_code: bool, outputs: Path) -> tuple[str, str]:
+def _finish(
+    run_dir: Path, writer, status: str, error: dict | None, duration: float, show_code: bool, outputs: Path
+) -> tuple[str, str]:
     """Record the outcome: report.html, then the final manifest, then the index.
 
     Returns ``(status, problem)``: when something could not be recorded
@@ -343,16 +375,25 @@ def _finish(run_dir: Path, writer, status: str, error: dict | None, duration: fl
     if env:
         manifest["devices"] = env.get("devices")
         manifest["seed"] = env.get("seed", manifest.get("seed"))
-    fields = dict(status=status, end=mf.now_iso(), duration_s=round(duration, 3),
-                  headline=headline_metrics(metrics) if metrics else {}, error=error)
+    fields = dict(
+        status=status,
+        end=mf.now_iso(),
+        duration_s=round(duration, 3),
+        headline=headline_metrics(metrics) if metrics else {},
+        error=error,
+    )
     if isinstance(metrics.get(HEADLINE_KEY), list):
         fields["headline_keys"] = metrics[HEADLINE_KEY]
     problem = ""
     notebook = run_dir / "notebook.ipynb"
     if notebook.exists():
         try:
-            export_html(notebook, run_dir / "report.html", show_code=show_code,
-                        title=f"{manifest['stage']} {manifest['run_id']} ({status})")
+            export_html(
+                notebook,
+                run_dir / "report.html",
+                show_code=show_code,
+                title=f"{manifest['stage']} {manifest['run_id']} ({status})",
+            )
         except OSError as exc:
             problem = f"could not record the run: {_cause(exc, run_dir / 'report.html')}"
         except Exception as exc:  # a report problem must not lose the run's record
@@ -387,7 +428,11 @@ def export_html(notebook: Path, target: Path, show_code: bool = False, title: st
     nb = nbformat.read(notebook, as_version=4)
     if title:
         nb.metadata["title"] = title
-    exporter = HTMLExporter(exclude_input=not show_code, exclude_input_prompt=not show_code,
-                            exclude_output_prompt=True, embed_images=True)
+    exporter = HTMLExporter(
+        exclude_input=not show_code,
+        exclude_input_prompt=not show_code,
+        exclude_output_prompt=True,
+        embed_images=True,
+    )
     body, _ = exporter.from_notebook_node(nb)
     return write_text_atomic(target, body)

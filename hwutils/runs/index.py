@@ -61,8 +61,9 @@ def find_run(outputs: Path, run_id: str) -> dict:
             if status_of(run) == "broken":
                 raise HwError(f"run folder {path}: {run['_state']['reason']}")
             return run
-    matches = [m for m in all_runs(outputs) if m["run_id"] == run_id] or \
-              [m for m in all_runs(outputs) if m["run_id"].startswith(run_id)]
+    matches = [m for m in all_runs(outputs) if m["run_id"] == run_id] or [
+        m for m in all_runs(outputs) if m["run_id"].startswith(run_id)
+    ]
     if not matches:
         raise HwError(f"no run '{run_id}' under {outputs}")
     if len(matches) > 1:
@@ -99,8 +100,17 @@ def runs_table(outputs: Path, stage: str | None = None) -> str:
     runs = all_runs(outputs, stage)
     if not runs:
         return f"no runs under {outputs}" + (f" for stage {stage}" if stage else "")
-    rows = [[m["run_id"], m.get("stage", ""), m.get("label", ""), status_text(m),
-             format_duration(m.get("duration_s")), headline_text(m)] for m in runs]
+    rows = [
+        [
+            m["run_id"],
+            m.get("stage", ""),
+            m.get("label", ""),
+            status_text(m),
+            format_duration(m.get("duration_s")),
+            headline_text(m),
+        ]
+        for m in runs
+    ]
     return text_table(rows, ["run id", "stage", "label", "status", "duration", "headline metrics"])
 
 
@@ -115,8 +125,14 @@ def _locked(outputs: Path):
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-_STATUS_COLOURS = {"ok": "#1a7f37", "failed": "#cf222e", "interrupted": "#9a6700", "running": "#0969da",
-                   "lost": "#8250df", "broken": "#cf222e"}
+_STATUS_COLOURS = {
+    "ok": "#1a7f37",
+    "failed": "#cf222e",
+    "interrupted": "#9a6700",
+    "running": "#0969da",
+    "lost": "#8250df",
+    "broken": "#cf222e",
+}
 
 
 def render_index(runs: list[dict]) -> str:
@@ -126,11 +142,19 @@ def render_index(runs: list[dict]) -> str:
         rel = f"{m['stage']}/{m['run_id']}"
         status = status_of(m)
         colour = _STATUS_COLOURS.get(status, "#57606a")
-        links = " ".join(f'<a href="{rel}/{name}">{label}</a>'
-                         for name, label in (("report.html", "report"), ("notebook.ipynb", "notebook"),
-                                             ("metrics.json", "metrics"), ("manifest.json", "manifest"))
-                         if (Path(m["_dir"]) / name).exists())
-        headline = "<br>".join(f"{esc(k)} = {esc(format_value(v))}" for k, v in (m.get("headline") or {}).items())
+        links = " ".join(
+            f'<a href="{rel}/{name}">{label}</a>'
+            for name, label in (
+                ("report.html", "report"),
+                ("notebook.ipynb", "notebook"),
+                ("metrics.json", "metrics"),
+                ("manifest.json", "manifest"),
+            )
+            if (Path(m["_dir"]) / name).exists()
+        )
+        headline = "<br>".join(
+            f"{esc(k)} = {esc(format_value(v))}" for k, v in (m.get("headline") or {}).items()
+        )
         error = m.get("error") if isinstance(m.get("error"), dict) else {}
         reason = (m.get("_state") or {}).get("reason") or error.get("message", "")
         err_text = f'<div class="err">{esc(str(reason))}</div>' if reason else ""
@@ -139,7 +163,8 @@ def render_index(runs: list[dict]) -> str:
             f"<td>{esc(str(m.get('label') or ''))}</td>"
             f'<td style="color:{colour};font-weight:600">{esc(status)}{err_text}</td>'
             f"<td>{esc(str(m.get('start') or '')[:19].replace('T', ' '))}</td>"
-            f"<td>{esc(format_duration(m.get('duration_s')))}</td><td>{headline}</td><td>{links}</td></tr>")
+            f"<td>{esc(format_duration(m.get('duration_s')))}</td><td>{headline}</td><td>{links}</td></tr>"
+        )
     body = "\n".join(rows) or '<tr><td colspan="8">no runs yet</td></tr>'
     return f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>Handwriting runs</title>

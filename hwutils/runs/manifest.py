@@ -70,6 +70,7 @@ def params_hash(params: dict) -> str:
 
 def git_info(root: Path) -> dict:
     """The commit of the checkout at ``root`` and whether its tree is dirty (None outside git)."""
+
     def git(*args):
         return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=10)
 
@@ -101,11 +102,16 @@ def process_identity(pid: int | None = None) -> dict:
     import psutil
 
     pid = os.getpid() if pid is None else pid
-    return {"host": socket.gethostname(), "pid": pid, "pid_start": round(psutil.Process(pid).create_time(), 3)}
+    return {
+        "host": socket.gethostname(),
+        "pid": pid,
+        "pid_start": round(psutil.Process(pid).create_time(), 3),
+    }
 
 
-def start_manifest(run_id: str, stage: str, label: str, argv: list[str], params: dict, sources: dict,
-                   seed, root: Path) -> dict:
+def start_manifest(
+    run_id: str, stage: str, label: str, argv: list[str], params: dict, sources: dict, seed, root: Path
+) -> dict:
     started = now_iso()
     return {
         "run_id": run_id,
@@ -171,6 +177,7 @@ class ManifestWriter:
         def loop():
             while not self._stop.wait(interval):
                 self.beat()
+
         self._thread = threading.Thread(target=loop, name="hw-heartbeat", daemon=True)
         self._thread.start()
         return self
@@ -216,8 +223,15 @@ def load_run(run_dir: Path) -> dict | None:
     except OSError as exc:
         problem = f"manifest.json cannot be read ({exc.strerror})"
     if problem:
-        return {"run_id": run_dir.name, "stage": run_dir.parent.name, "status": "broken", "label": "",
-                "error": {"message": problem}, "_dir": run_dir, "_state": {"status": "broken", "reason": problem}}
+        return {
+            "run_id": run_dir.name,
+            "stage": run_dir.parent.name,
+            "status": "broken",
+            "label": "",
+            "error": {"message": problem},
+            "_dir": run_dir,
+            "_state": {"status": "broken", "reason": problem},
+        }
     data["_dir"] = run_dir
     data["_state"] = run_state(data)
     return data

@@ -107,12 +107,21 @@ def _split_declaration(help_text: str, lineno: int) -> tuple[str | None, str]:
     closer = {"[": "])", "(": "])", "{": "}", "<": ">"}.get(help_text[:1])
     if closer is None:
         return None, help_text
-    m = re.match(r"[\[(][^\[\]()]*[\])]" if help_text[0] in "[(" else
-                 r"\{(?:[^{}'\"]|'[^']*'|\"[^\"]*\")*\}" if help_text[0] == "{" else r"<[^<>]*>", help_text)
+    m = re.match(
+        r"[\[(][^\[\]()]*[\])]"
+        if help_text[0] in "[("
+        else r"\{(?:[^{}'\"]|'[^']*'|\"[^\"]*\")*\}"
+        if help_text[0] == "{"
+        else r"<[^<>]*>",
+        help_text,
+    )
     if m is None or (len(help_text) > m.end() and not help_text[m.end()].isspace()):
-        raise _decl_error(lineno, f"malformed declaration at the start of the help {help_text!r} (a range like "
-                                  "[1, inf) or (0, 1), choices like {a, b}, or <module.function>)")
-    return m.group(0), help_text[m.end():].strip()
+        raise _decl_error(
+            lineno,
+            f"malformed declaration at the start of the help {help_text!r} (a range like "
+            "[1, inf) or (0, 1), choices like {a, b}, or <module.function>)",
+        )
+    return m.group(0), help_text[m.end() :].strip()
 
 
 def _parse_range(text: str, lineno: int) -> Range:
@@ -131,7 +140,14 @@ def _parse_range(text: str, lineno: int) -> Range:
     lo_open, hi_open = text[0] == "(", text[-1] == ")"
     if (math.isinf(lo) and not lo_open) or (math.isinf(hi) and not hi_open):
         raise _decl_error(lineno, f"range {text!r}: an infinite end must be open, e.g. [1, inf)")
-    if lo > hi or (lo == hi and (lo_open or hi_open)) or math.isinf(lo) and lo > 0 or math.isinf(hi) and hi < 0:
+    if (
+        lo > hi
+        or (lo == hi and (lo_open or hi_open))
+        or math.isinf(lo)
+        and lo > 0
+        or math.isinf(hi)
+        and hi < 0
+    ):
         raise _decl_error(lineno, f"range {text!r} is an empty range")
     return Range(lo, hi, lo_open, hi_open, f"{text[0]}{ends[0]}, {ends[1]}{text[-1]}")
 
@@ -154,7 +170,9 @@ def _parse_choices(text: str, type_name: str, lineno: int) -> tuple:
         if item[0] in "'\"":
             value = ast.literal_eval(item)
         elif not _WORD.fullmatch(item):
-            raise _decl_error(lineno, f"malformed choice {item!r} in {text!r} (quote values with spaces or commas)")
+            raise _decl_error(
+                lineno, f"malformed choice {item!r} in {text!r} (quote values with spaces or commas)"
+            )
         elif plain_str:
             value = item
         else:
@@ -177,8 +195,10 @@ def _literal_members(annotation: ast.expr) -> tuple | None:
     if not isinstance(annotation, ast.Subscript):
         return None
     head = annotation.value
-    if not ((isinstance(head, ast.Name) and head.id == "Literal")
-            or (isinstance(head, ast.Attribute) and head.attr == "Literal")):
+    if not (
+        (isinstance(head, ast.Name) and head.id == "Literal")
+        or (isinstance(head, ast.Attribute) and head.attr == "Literal")
+    ):
         return None
     items = annotation.slice.elts if isinstance(annotation.slice, ast.Tuple) else [annotation.slice]
     return tuple(ast.literal_eval(item) for item in items)
@@ -200,7 +220,9 @@ def _declare(name: str, type_name: str, annotation, default, help_text: str, lin
         out["choices"] = _parse_choices(decl, type_name, lineno)
     elif decl is not None and decl[0] == "<":
         if not _DOTTED.fullmatch(decl[1:-1].strip()) or not decl[1:-1].strip().startswith("hwutils."):
-            raise _decl_error(lineno, f"malformed validator {decl!r}: name a function as <hwutils.module.function>")
+            raise _decl_error(
+                lineno, f"malformed validator {decl!r}: name a function as <hwutils.module.function>"
+            )
         out["check"] = decl[1:-1].strip()
     elif decl is not None:
         if out["choices"] is not None:
@@ -212,7 +234,9 @@ def _declare(name: str, type_name: str, annotation, default, help_text: str, lin
         default = coerce(default, type_name)
     except _Mismatch:
         pass  # a default of another type than its annotation: papermill's business, not checked here
-    problem = _outside(ParamSpec(name, type_name, default, "", "", out["choices"], out.get("bounds")), default)
+    problem = _outside(
+        ParamSpec(name, type_name, default, "", "", out["choices"], out.get("bounds")), default
+    )
     if problem:
         raise _decl_error(lineno, f"default {problem}")
     return out
@@ -227,8 +251,12 @@ def _outside(spec: ParamSpec, value) -> str | None:
             continue
         if spec.choices is not None and not any(item == c and type(item) is type(c) for c in spec.choices):
             return f"{item!r} is not one of {', '.join(repr(c) for c in spec.choices)}"
-        if spec.bounds is not None and not isinstance(item, bool) and isinstance(item, (int, float)) \
-                and not spec.bounds.contains(item):
+        if (
+            spec.bounds is not None
+            and not isinstance(item, bool)
+            and isinstance(item, (int, float))
+            and not spec.bounds.contains(item)
+        ):
             return f"{item!r} is not in {spec.bounds.text}"
     return None
 
@@ -241,7 +269,9 @@ def notebook_parameters(notebook: Path) -> dict[str, ParamSpec]:
         nb = nbformat.read(notebook, as_version=4)
     except Exception as exc:
         raise StageError(f"{notebook}: cannot read notebook ({exc})") from None
-    cell = next((c for c in nb.cells if c.cell_type == "code" and "parameters" in c.metadata.get("tags", [])), None)
+    cell = next(
+        (c for c in nb.cells if c.cell_type == "code" and "parameters" in c.metadata.get("tags", [])), None
+    )
     if cell is None:
         raise StageError(f"{notebook}: no code cell tagged 'parameters'")
     try:
@@ -268,8 +298,14 @@ def parse_parameters_source(source: str) -> dict[str, ParamSpec]:
     specs = {}
     for node in tree.body:
         if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
-            name, type_name, annotation = node.target.id, ast.get_source_segment(source, node.annotation), node.annotation
-        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            name, type_name, annotation = (
+                node.target.id,
+                ast.get_source_segment(source, node.annotation),
+                node.annotation,
+            )
+        elif (
+            isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+        ):
             name, type_name, annotation = node.targets[0].id, None, None
         else:
             continue
@@ -280,7 +316,9 @@ def parse_parameters_source(source: str) -> dict[str, ParamSpec]:
             default = default_source
         if type_name is None:
             type_name = type(default).__name__ if default is not None else "Any"
-        declared = _declare(name, type_name, annotation, default, comments.get(node.end_lineno, ""), node.lineno)
+        declared = _declare(
+            name, type_name, annotation, default, comments.get(node.end_lineno, ""), node.lineno
+        )
         specs[name] = ParamSpec(name, type_name, default, default_source, **declared)
     return specs
 
@@ -294,11 +332,15 @@ def read_params_file(path: Path) -> dict:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ParamsError(f"{path}: not a UTF-8 text file (byte 0x{raw[exc.start]:02x} at offset {exc.start}); "
-                          "a params file is YAML text") from None
+        raise ParamsError(
+            f"{path}: not a UTF-8 text file (byte 0x{raw[exc.start]:02x} at offset {exc.start}); "
+            "a params file is YAML text"
+        ) from None
     if "\x00" in text:
-        raise ParamsError(f"{path}: not a UTF-8 text file (NUL byte at offset {text.index(chr(0))}); "
-                          "a params file is YAML text") from None
+        raise ParamsError(
+            f"{path}: not a UTF-8 text file (NUL byte at offset {text.index(chr(0))}); "
+            "a params file is YAML text"
+        ) from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -309,7 +351,9 @@ def read_params_file(path: Path) -> dict:
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise ParamsError(f"{path}: expected a mapping of parameter names to values, got {type(data).__name__}")
+        raise ParamsError(
+            f"{path}: expected a mapping of parameter names to values, got {type(data).__name__}"
+        )
     for key in data:
         if not isinstance(key, str):
             raise ParamsError(f"{path}: parameter names must be strings, got {key!r}")
@@ -319,11 +363,15 @@ def read_params_file(path: Path) -> dict:
 def expand_env(value, source: str, key: str):
     """Replace ``${NAME}`` in strings (recursively in lists/dicts) from the environment."""
     if isinstance(value, str):
+
         def sub(m):
             name = m.group(1)
             if name not in os.environ:
-                raise ParamsError(f"{source}: parameter '{key}' uses ${{{name}}} but environment variable {name} is not set")
+                raise ParamsError(
+                    f"{source}: parameter '{key}' uses ${{{name}}} but environment variable {name} is not set"
+                )
             return os.environ[name]
+
         return ENV_PATTERN.sub(sub, value)
     if isinstance(value, list):
         return [expand_env(v, source, key) for v in value]
@@ -427,24 +475,33 @@ def check_value(stage: str, specs: dict[str, ParamSpec], key: str, value, source
     """Validate one value; returns it coerced, or raises a one-line :class:`ParamsError`."""
     if key not in specs:
         hint = closest(key, specs)
-        raise ParamsError(f"{source}: unknown parameter '{key}' for stage {stage}"
-                          + (f" (did you mean '{hint}'?)" if hint else "")
-                          + f"; valid names: {', '.join(specs)}")
+        raise ParamsError(
+            f"{source}: unknown parameter '{key}' for stage {stage}"
+            + (f" (did you mean '{hint}'?)" if hint else "")
+            + f"; valid names: {', '.join(specs)}"
+        )
     value = expand_env(value, source, key)
     spec = specs[key]
     try:
         value = coerce(value, spec.type_name)
     except _Mismatch:
-        raise ParamsError(f"{source}: parameter '{key}' expects {spec.type_name}, "
-                          f"got {_type_label(value)} ({value!r})") from None
+        raise ParamsError(
+            f"{source}: parameter '{key}' expects {spec.type_name}, got {_type_label(value)} ({value!r})"
+        ) from None
     if _outside(spec, value):
         items = value if isinstance(value, (list, tuple)) else [value]
         bad = next(v for v in items if _outside(spec, v))
         within = f" (in {value!r})" if isinstance(value, (list, tuple)) else ""
         if spec.choices is not None:
-            hint = closest(bad, [c for c in spec.choices if isinstance(c, str)]) if isinstance(bad, str) else None
-            raise ParamsError(f"{source}: parameter '{key}' must be one of {', '.join(map(repr, spec.choices))}, "
-                              f"got {bad!r}{within}" + (f" (did you mean {hint!r}?)" if hint else ""))
+            hint = (
+                closest(bad, [c for c in spec.choices if isinstance(c, str)])
+                if isinstance(bad, str)
+                else None
+            )
+            raise ParamsError(
+                f"{source}: parameter '{key}' must be one of {', '.join(map(repr, spec.choices))}, "
+                f"got {bad!r}{within}" + (f" (did you mean {hint!r}?)" if hint else "")
+            )
         raise ParamsError(f"{source}: parameter '{key}' must be in {spec.bounds.text}, got {bad!r}{within}")
     if spec.check is not None and value is not None:
         validate = _validator(spec.check)
@@ -452,7 +509,7 @@ def check_value(stage: str, specs: dict[str, ParamSpec], key: str, value, source
             validate(value)
         except (HwError, ValueError, TypeError) as exc:
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            reason = reason[len(key) + 2:] if reason.startswith(f"{key}: ") else reason
+            reason = reason[len(key) + 2 :] if reason.startswith(f"{key}: ") else reason
             raise ParamsError(f"{source}: parameter '{key}': {reason}") from None
     return value
 
@@ -464,14 +521,17 @@ def _validator(dotted: str):
     try:
         fn = getattr(importlib.import_module(module), attr)
     except (ImportError, AttributeError) as exc:
-        raise StageError(f"the parameters cell names validator <{dotted}>, which cannot be loaded ({exc})") from None
+        raise StageError(
+            f"the parameters cell names validator <{dotted}>, which cannot be loaded ({exc})"
+        ) from None
     if not callable(fn):
         raise StageError(f"the parameters cell names validator <{dotted}>, which is not a function")
     return fn
 
 
-def resolve(stage: str, specs: dict[str, ParamSpec], files: list[Path],
-            overrides: list[tuple[str, str]]) -> tuple[dict, dict, dict]:
+def resolve(
+    stage: str, specs: dict[str, ParamSpec], files: list[Path], overrides: list[tuple[str, str]]
+) -> tuple[dict, dict, dict]:
     """Merge notebook defaults, params files (in order) and ``-p`` overrides.
 
     Returns ``(effective, given, sources)``: every parameter's value, the

@@ -69,15 +69,23 @@ def get_stage(name: str, root: Path | None = None) -> Stage:
         return stages[name]
     hint = closest(name, stages)
     known = ", ".join(stages) or "none (no notebooks/*.ipynb)"
-    raise StageError(f"unknown stage '{name}'" + (f" (did you mean '{hint}'?)" if hint else "")
-                     + f"; known stages: {known}")
+    raise StageError(
+        f"unknown stage '{name}'"
+        + (f" (did you mean '{hint}'?)" if hint else "")
+        + f"; known stages: {known}"
+    )
 
 
 def resolve_params_file(stage: Stage, item: str | os.PathLike) -> Path:
     """A params file given as a path, or as a name in ``params/<stage>/`` (suffix optional)."""
     item = Path(item)
-    candidates = [item, project_root() / item, stage.params_dir / item,
-                  stage.params_dir / f"{item}.yaml", stage.params_dir / f"{item}.yml"]
+    candidates = [
+        item,
+        project_root() / item,
+        stage.params_dir / item,
+        stage.params_dir / f"{item}.yaml",
+        stage.params_dir / f"{item}.yml",
+    ]
     for cand in candidates:
         if cand.is_file():
             return cand.resolve()

@@ -30,7 +30,9 @@ def load_records(root, layout: str = "auto", min_genuine: int = 2) -> list[Signa
     return load_sign_data(root, min_genuine)
 
 
-def load_images(records: list[SignatureRecord], height: int, width: int, ink: str = "normalize") -> np.ndarray:
+def load_images(
+    records: list[SignatureRecord], height: int, width: int, ink: str = "normalize"
+) -> np.ndarray:
     """Preprocess every record -> ``(n, height, width)`` uint8 ink maps (ink = 255).
 
     Stored as uint8 to keep whole datasets small in memory; divide by 255 for
@@ -39,8 +41,9 @@ def load_images(records: list[SignatureRecord], height: int, width: int, ink: st
     return load_images_with_scan(records, height, width, ink)[0]
 
 
-def load_images_with_scan(records: list[SignatureRecord], height: int, width: int, ink: str = "normalize",
-                          scan_names=()) -> tuple[np.ndarray, dict]:
+def load_images_with_scan(
+    records: list[SignatureRecord], height: int, width: int, ink: str = "normalize", scan_names=()
+) -> tuple[np.ndarray, dict]:
     """:func:`load_images` and, for the ``scan_names`` sets (see
     :func:`preprocess.scan_features`), the measures taken on each scan before
     cropping, every file read and denoised once: ``(images, {set: (n, d)})``
@@ -57,13 +60,20 @@ def load_images_with_scan(records: list[SignatureRecord], height: int, width: in
 
 def summary(records: list[SignatureRecord]) -> dict:
     """Counts of persons, genuine and skilled-forgery images."""
-    return {"persons": len({r.person for r in records if r.kind == GENUINE}),
-            "genuine": sum(r.kind == GENUINE for r in records),
-            "skilled": sum(r.kind == SKILLED for r in records)}
+    return {
+        "persons": len({r.person for r in records if r.kind == GENUINE}),
+        "genuine": sum(r.kind == GENUINE for r in records),
+        "skilled": sum(r.kind == SKILLED for r in records),
+    }
 
 
-def split_for_verification(records: list[SignatureRecord], val_persons: int, test_persons: int, seed: int = 0,
-                           test_records: list[SignatureRecord] | None = None) -> dict:
+def split_for_verification(
+    records: list[SignatureRecord],
+    val_persons: int,
+    test_persons: int,
+    seed: int = 0,
+    test_records: list[SignatureRecord] | None = None,
+) -> dict:
     """Persons split for writer-independent training and measurement.
 
     With ``test_records`` (a separate folder of other persons) every person of

@@ -48,7 +48,9 @@ def normalize_ink(gray: np.ndarray, ink: str = "normalize") -> np.ndarray:
 
 
 def _label(image, name=None) -> str:
-    return name or (str(image) if isinstance(image, (str, bytes)) or hasattr(image, "__fspath__") else "<image>")
+    return name or (
+        str(image) if isinstance(image, (str, bytes)) or hasattr(image, "__fspath__") else "<image>"
+    )
 
 
 def _gray(image, denoise: bool = True) -> np.ndarray:
@@ -64,9 +66,16 @@ def _ink_map(image, denoise: bool = True, ink: str = "normalize") -> np.ndarray:
     return normalize_ink(_gray(image, denoise), ink)
 
 
-def preprocess(image, height: int = DEFAULT_SIZE[0], width: int = DEFAULT_SIZE[1], margin: float = 0.04,
-               denoise: bool = True, require_ink: bool = True, name: str | None = None,
-               ink: str = "normalize") -> np.ndarray:
+def preprocess(
+    image,
+    height: int = DEFAULT_SIZE[0],
+    width: int = DEFAULT_SIZE[1],
+    margin: float = 0.04,
+    denoise: bool = True,
+    require_ink: bool = True,
+    name: str | None = None,
+    ink: str = "normalize",
+) -> np.ndarray:
     """One signature (path, PIL image or array) -> ``(height, width)`` float32, ink = 1.
 
     ``margin`` is the share of the canvas left empty around the ink. With
@@ -77,8 +86,9 @@ def preprocess(image, height: int = DEFAULT_SIZE[0], width: int = DEFAULT_SIZE[1
     return _fit_canvas(_ink_map(image, denoise, ink), height, width, margin, require_ink, _label(image, name))
 
 
-def _fit_canvas(ink_map: np.ndarray, height: int, width: int, margin: float, require_ink: bool,
-                label: str) -> np.ndarray:
+def _fit_canvas(
+    ink_map: np.ndarray, height: int, width: int, margin: float, require_ink: bool, label: str
+) -> np.ndarray:
     """Crop an ink map to its ink, centre it on a ``height`` x ``width`` canvas (see :func:`preprocess`)."""
     box = images.ink_bbox(ink_map > 0)
     if box is None:
@@ -102,8 +112,20 @@ def preprocess_many(items, height: int = DEFAULT_SIZE[0], width: int = DEFAULT_S
     return out
 
 
-GEOMETRY_NAMES = ("log_height", "log_width", "log_aspect", "log_ink_area", "ink_density", "stroke_width",
-                  "log_components", "centroid_y", "centroid_x", "spread_y", "spread_x", "slant")
+GEOMETRY_NAMES = (
+    "log_height",
+    "log_width",
+    "log_aspect",
+    "log_ink_area",
+    "ink_density",
+    "stroke_width",
+    "log_components",
+    "centroid_y",
+    "centroid_x",
+    "spread_y",
+    "spread_x",
+    "slant",
+)
 
 
 def ink_geometry(image, denoise: bool = True, name: str | None = None) -> np.ndarray:
@@ -134,7 +156,7 @@ def _geometry(mask: np.ndarray, label: str) -> np.ndarray:
     ys, xs = np.nonzero(mask)
     t, l = ys.min(), xs.min()
     h, w = ys.max() - t + 1, xs.max() - l + 1
-    box = mask[t:t + h, l:l + w]  # labelling and erosion on the ink box only (faster on large scans)
+    box = mask[t : t + h, l : l + w]  # labelling and erosion on the ink box only (faster on large scans)
     area = float(box.sum())
     boundary = float((box & ~ndimage.binary_erosion(box)).sum())
     labels, n = ndimage.label(box)
@@ -142,13 +164,30 @@ def _geometry(mask: np.ndarray, label: str) -> np.ndarray:
     yc, xc = (ys - t) / h, (xs - l) / w
     vy = float(np.var(ys)) or 1.0
     slant = float(np.mean((xs - xs.mean()) * (ys - ys.mean()))) / vy
-    return np.array([np.log(h), np.log(w), np.log(w / h), np.log(area), area / (h * w),
-                     2.0 * area / max(boundary, 1.0), np.log1p(np.sum(sizes >= 20)), yc.mean(), xc.mean(),
-                     yc.std(), xc.std(), slant], np.float32)
+    return np.array(
+        [
+            np.log(h),
+            np.log(w),
+            np.log(w / h),
+            np.log(area),
+            area / (h * w),
+            2.0 * area / max(boundary, 1.0),
+            np.log1p(np.sum(sizes >= 20)),
+            yc.mean(),
+            xc.mean(),
+            yc.std(),
+            xc.std(),
+            slant,
+        ],
+        np.float32,
+    )
 
 
-PRESSURE_NAMES = tuple(f"grey_{i}" for i in range(8)) + tuple(f"width_{i}" for i in range(6)) + (
-    "grey_mean", "grey_std", "high_pressure", "width_mean", "width_cv", "edge_sharpness", "ink_gradient")
+PRESSURE_NAMES = (
+    tuple(f"grey_{i}" for i in range(8))
+    + tuple(f"width_{i}" for i in range(6))
+    + ("grey_mean", "grey_std", "high_pressure", "width_mean", "width_cv", "edge_sharpness", "ink_gradient")
+)
 
 
 def ink_pressure(image, denoise: bool = True, name: str | None = None) -> np.ndarray:
@@ -180,8 +219,17 @@ def _pressure(ink_map: np.ndarray, label: str) -> np.ndarray:
     gy, gx = np.gradient(ink_map)
     grad = np.hypot(gx, gy)
     edge = ink & ~ndimage.binary_erosion(ink)
-    return np.r_[grey, width_hist, levels.mean(), levels.std(), np.mean(levels > 0.7), widths.mean(),
-                 widths.std() / max(widths.mean(), 1e-6), grad[edge].mean(), grad[ink].mean()].astype(np.float32)
+    return np.r_[
+        grey,
+        width_hist,
+        levels.mean(),
+        levels.std(),
+        np.mean(levels > 0.7),
+        widths.mean(),
+        widths.std() / max(widths.mean(), 1e-6),
+        grad[edge].mean(),
+        grad[ink].mean(),
+    ].astype(np.float32)
 
 
 def ink_cooccurrence(image, levels: int = 8, denoise: bool = True, name: str | None = None) -> np.ndarray:
@@ -219,8 +267,11 @@ def scan_features(image, names=SCAN_SETS, denoise: bool = True, name: str | None
 
 
 def _scan(ink_map: np.ndarray, label: str, names) -> dict:
-    makers = {"geom": lambda: _geometry(ink_map > 0, label), "pressure": lambda: _pressure(ink_map, label),
-              "glcm": lambda: _cooccurrence(ink_map, label)}
+    makers = {
+        "geom": lambda: _geometry(ink_map > 0, label),
+        "pressure": lambda: _pressure(ink_map, label),
+        "glcm": lambda: _cooccurrence(ink_map, label),
+    }
     bad = [k for k in names if k not in makers]
     if bad:
         raise ParamsError(f"scan feature sets: unknown {bad}; choose among {', '.join(SCAN_SETS)}")
@@ -240,8 +291,14 @@ def stack_scans(rows: list[dict], names) -> dict:
     return {k: np.stack([r[k] for r in rows]).astype(np.float32) for k in names}
 
 
-def preprocess_with_scan(image, height: int = DEFAULT_SIZE[0], width: int = DEFAULT_SIZE[1],
-                         ink: str = "normalize", names=SCAN_SETS, name: str | None = None) -> tuple[np.ndarray, dict]:
+def preprocess_with_scan(
+    image,
+    height: int = DEFAULT_SIZE[0],
+    width: int = DEFAULT_SIZE[1],
+    ink: str = "normalize",
+    names=SCAN_SETS,
+    name: str | None = None,
+) -> tuple[np.ndarray, dict]:
     """:func:`preprocess` and :func:`scan_features` of one image, read and denoised
     once (with no ``names``: :func:`preprocess` and ``{}``)."""
     names = list(names)

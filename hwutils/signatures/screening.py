@@ -89,9 +89,17 @@ class Screener:
     """Autoencoder + IsolationForest + classifier with validation-chosen thresholds.
     The networks' random start depends only on ``seed`` (:func:`repro.seed_model`)."""
 
-    def __init__(self, height: int = 64, width: int = 128, latent_dim: int = 32, votes: int = 2, seed: int = 0):
+    def __init__(
+        self, height: int = 64, width: int = 128, latent_dim: int = 32, votes: int = 2, seed: int = 0
+    ):
         repro.seed_model(seed, "screener")
-        self.height, self.width, self.latent_dim, self.votes, self.seed = height, width, latent_dim, votes, seed
+        self.height, self.width, self.latent_dim, self.votes, self.seed = (
+            height,
+            width,
+            latent_dim,
+            votes,
+            seed,
+        )
         self.encoder, self.decoder = build_autoencoder(height, width, latent_dim)
         self.classifier = build_classifier(height, width)
         self.forest = None
@@ -102,11 +110,22 @@ class Screener:
     # -------------------------------------------------------------- inputs
     def prepare(self, images) -> np.ndarray:
         """Paths/arrays -> ``(n, h, w, 1)`` float ink maps (a blank image gives zeros, not an error)."""
-        return np.stack([preprocess(im, self.height, self.width, require_ink=False) for im in images])[..., None]
+        return np.stack([preprocess(im, self.height, self.width, require_ink=False) for im in images])[
+            ..., None
+        ]
 
     # -------------------------------------------------------------- training
-    def fit(self, valid_train, invalid_train, valid_val, invalid_val, epochs: int = 10, batch_size: int = 32,
-            valid_reject_rate: float = 0.05, patience: int = 3) -> dict:
+    def fit(
+        self,
+        valid_train,
+        invalid_train,
+        valid_val,
+        invalid_val,
+        epochs: int = 10,
+        batch_size: int = 32,
+        valid_reject_rate: float = 0.05,
+        patience: int = 3,
+    ) -> dict:
         """Train the three detectors and choose every threshold on the validation split.
 
         Arrays are ``(n, h, w, 1)`` ink maps. ``valid_reject_rate`` is the share
@@ -116,10 +135,18 @@ class Screener:
         inp = keras.Input((self.height, self.width, 1))
         auto = keras.Model(inp, self.decoder(self.encoder(inp)), name="autoencoder")
         auto.compile(optimizer=keras.optimizers.Adam(2e-3), loss=bce_ssim_loss())
-        train = pipelines.training_dataset(pipelines.from_arrays(valid_train, valid_train), batch_size, self.seed)
+        train = pipelines.training_dataset(
+            pipelines.from_arrays(valid_train, valid_train), batch_size, self.seed
+        )
         val = pipelines.eval_dataset(pipelines.from_arrays(valid_val, valid_val), batch_size)
-        self.history["autoencoder"] = training.fit(auto, train, val, epochs=epochs, patience=patience,
-                                                   steps_per_epoch=pipelines.steps_for(len(valid_train), batch_size))
+        self.history["autoencoder"] = training.fit(
+            auto,
+            train,
+            val,
+            epochs=epochs,
+            patience=patience,
+            steps_per_epoch=pipelines.steps_for(len(valid_train), batch_size),
+        )
         self.train_codes = self._codes(valid_train)
         self.forest = _fit_forest(self.train_codes, self.seed)
 
@@ -131,36 +158,53 @@ class Screener:
         def augment(seed, img, label):
             return pipelines.stateless_shift_scale(img, seed, 0.05, 0.1, 0.05), label
 
-        self.classifier.compile(optimizer=keras.optimizers.Adam(2e-3), loss="binary_crossentropy",
-                                metrics=["accuracy"])
-        ctrain = pipelines.training_dataset(pipelines.from_arrays(x, y), batch_size, self.seed + 1, augment=augment)
+        self.classifier.compile(
+            optimizer=keras.optimizers.Adam(2e-3), loss="binary_crossentropy", metrics=["accuracy"]
+        )
+        ctrain = pipelines.training_dataset(
+            pipelines.from_arrays(x, y), batch_size, self.seed + 1, augment=augment
+        )
         cval = pipelines.eval_dataset(pipelines.from_arrays(xv, yv), batch_size)
-        self.history["classifier"] = training.fit(self.classifier, ctrain, cval, epochs=epochs, patience=patience,
-                                                  steps_per_epoch=pipelines.steps_for(len(x), batch_size))
+        self.history["classifier"] = training.fit(
+            self.classifier,
+            ctrain,
+            cval,
+            epochs=epochs,
+            patience=patience,
+            steps_per_epoch=pipelines.steps_for(len(x), batch_size),
+        )
 
         s_valid, s_all = self.scores(valid_val), self.scores(xv)
         self.thresholds = {
-            "reconstruction_error": float(np.quantile(s_valid["reconstruction_error"], 1 - valid_reject_rate)),
+            "reconstruction_error": float(
+                np.quantile(s_valid["reconstruction_error"], 1 - valid_reject_rate)
+            ),
             "isolation_score": float(np.quantile(s_valid["isolation_score"], valid_reject_rate)),
             "classifier_probability": _best_f1_threshold(yv, s_all["classifier_probability"]),
         }
         return self.history
 
     def _codes(self, x) -> np.ndarray:
-        return np.concatenate([np.asarray(self.encoder(x[i: i + 128], training=False)) for i in range(0, len(x), 128)])
+        return np.concatenate(
+            [np.asarray(self.encoder(x[i : i + 128], training=False)) for i in range(0, len(x), 128)]
+        )
 
     # -------------------------------------------------------------- scoring
     def scores(self, x: np.ndarray) -> dict:
         """Raw scores of ink-map arrays: reconstruction error (MSE), isolation
         score (higher = more normal), classifier probability of "valid"."""
         codes = self._codes(x)
-        recon = np.concatenate([np.asarray(self.decoder(codes[i: i + 128], training=False))
-                                for i in range(0, len(codes), 128)])
-        prob = np.concatenate([np.asarray(self.classifier(x[i: i + 128], training=False))[:, 0]
-                               for i in range(0, len(x), 128)])
-        return {"reconstruction_error": np.mean((recon - x) ** 2, axis=(1, 2, 3)),
-                "isolation_score": self.forest.score_samples(codes),
-                "classifier_probability": prob}
+        recon = np.concatenate(
+            [np.asarray(self.decoder(codes[i : i + 128], training=False)) for i in range(0, len(codes), 128)]
+        )
+        prob = np.concatenate(
+            [np.asarray(self.classifier(x[i : i + 128], training=False))[:, 0] for i in range(0, len(x), 128)]
+        )
+        return {
+            "reconstruction_error": np.mean((recon - x) ** 2, axis=(1, 2, 3)),
+            "isolation_score": self.forest.score_samples(codes),
+            "classifier_probability": prob,
+        }
 
     def decide(self, x: np.ndarray) -> dict:
         """Per-detector accept (True = looks like a signature) and the combined vote."""
@@ -168,9 +212,11 @@ class Screener:
             raise HwError("the screener has no thresholds: fit or load it first")
         s = self.scores(x)
         t = self.thresholds
-        out = {"autoencoder": s["reconstruction_error"] <= t["reconstruction_error"],
-               "isolation_forest": s["isolation_score"] >= t["isolation_score"],
-               "classifier": s["classifier_probability"] >= t["classifier_probability"]}
+        out = {
+            "autoencoder": s["reconstruction_error"] <= t["reconstruction_error"],
+            "isolation_forest": s["isolation_score"] >= t["isolation_score"],
+            "classifier": s["classifier_probability"] >= t["classifier_probability"],
+        }
         out["combined"] = np.sum([out[k] for k in DETECTORS], axis=0) >= self.votes
         out["scores"] = s
         return out
@@ -183,8 +229,12 @@ class Screener:
         (its all-zero ink map would look like a perfectly reconstructed signature)."""
         gray = images.gray_with_ink(image)
         d = self.decide(self.prepare([gray]))
-        return {"valid": bool(d["combined"][0]), "votes": {k: bool(d[k][0]) for k in DETECTORS},
-                "scores": {k: float(v[0]) for k, v in d["scores"].items()}, "thresholds": dict(self.thresholds)}
+        return {
+            "valid": bool(d["combined"][0]),
+            "votes": {k: bool(d[k][0]) for k in DETECTORS},
+            "scores": {k: float(v[0]) for k, v in d["scores"].items()},
+            "thresholds": dict(self.thresholds),
+        }
 
     def evaluate(self, valid: np.ndarray, invalid: np.ndarray) -> dict:
         """Precision, recall, F1 (positive = valid signature) and the 2x2
@@ -194,19 +244,33 @@ class Screener:
         out = {}
         for k in (*DETECTORS, "combined"):
             pred = d[k].astype(int)
-            out[k] = metrics.precision_recall_f1(y, pred) | {"confusion": metrics.confusion_matrix(y, pred, 2).tolist()}
+            out[k] = metrics.precision_recall_f1(y, pred) | {
+                "confusion": metrics.confusion_matrix(y, pred, 2).tolist()
+            }
         return out
 
     # -------------------------------------------------------------- persistence
     def save(self, folder) -> Path:
         """Write the whole screener into ``folder``."""
         folder = Path(folder)
-        for name, model in (("encoder", self.encoder), ("decoder", self.decoder), ("classifier", self.classifier)):
+        for name, model in (
+            ("encoder", self.encoder),
+            ("decoder", self.decoder),
+            ("classifier", self.classifier),
+        ):
             training.save_model(model, folder / f"{name}.keras")
         artifacts.save_npy(folder / "train_codes.npy", self.train_codes)
-        report.write_json_atomic(folder / "screener.json", {
-            "height": self.height, "width": self.width, "latent_dim": self.latent_dim, "votes": self.votes,
-            "seed": self.seed, "thresholds": self.thresholds})
+        report.write_json_atomic(
+            folder / "screener.json",
+            {
+                "height": self.height,
+                "width": self.width,
+                "latent_dim": self.latent_dim,
+                "votes": self.votes,
+                "seed": self.seed,
+                "thresholds": self.thresholds,
+            },
+        )
         return folder
 
     @classmethod
@@ -218,12 +282,22 @@ class Screener:
         cfg_path = folder / "screener.json"
         if not cfg_path.is_file():
             raise HwError(f"{folder}: no screener found (expected {cfg_path})")
-        cfg = artifacts.load_json(cfg_path, required=("height", "width", "latent_dim", "votes", "seed", "thresholds"))
-        artifacts.require_keys(cfg["thresholds"], ("reconstruction_error", "isolation_score",
-                                                   "classifier_probability"), f"{cfg_path} (thresholds)")
+        cfg = artifacts.load_json(
+            cfg_path, required=("height", "width", "latent_dim", "votes", "seed", "thresholds")
+        )
+        artifacts.require_keys(
+            cfg["thresholds"],
+            ("reconstruction_error", "isolation_score", "classifier_probability"),
+            f"{cfg_path} (thresholds)",
+        )
         self = cls.__new__(cls)
         self.height, self.width, self.latent_dim = cfg["height"], cfg["width"], cfg["latent_dim"]
-        self.votes, self.seed, self.thresholds, self.history = cfg["votes"], cfg["seed"], cfg["thresholds"], {}
+        self.votes, self.seed, self.thresholds, self.history = (
+            cfg["votes"],
+            cfg["seed"],
+            cfg["thresholds"],
+            {},
+        )
         self.encoder = training.load_model(folder / "encoder.keras")
         self.decoder = training.load_model(folder / "decoder.keras")
         self.classifier = training.load_model(folder / "classifier.keras")

@@ -39,8 +39,9 @@ class EuclideanDistance(layers.Layer):
         return keras.ops.sqrt(keras.ops.maximum(sq, 1e-12))
 
 
-def build_tower(height: int, width: int, embedding_dim: int = 128, base_filters: int = 32,
-                dropout: float = 0.3) -> keras.Model:
+def build_tower(
+    height: int, width: int, embedding_dim: int = 128, base_filters: int = 32, dropout: float = 0.3
+) -> keras.Model:
     """CNN: strided 5x5 stem, three conv-BN-ReLU-pool blocks (f, 2f, 4f), global
     average+max pooling, dense embedding, L2-normalised (distances lie in [0, 2])."""
     inp = keras.Input((height, width, 1), name="signature")
@@ -52,7 +53,9 @@ def build_tower(height: int, width: int, embedding_dim: int = 128, base_filters:
         x = layers.BatchNormalization()(x)
         x = layers.ReLU()(x)
         x = layers.MaxPooling2D()(x)
-    x = layers.Concatenate(name="pooled")([layers.GlobalAveragePooling2D()(x), layers.GlobalMaxPooling2D()(x)])
+    x = layers.Concatenate(name="pooled")(
+        [layers.GlobalAveragePooling2D()(x), layers.GlobalMaxPooling2D()(x)]
+    )
     x = layers.Dropout(dropout)(x)
     x = layers.Dense(embedding_dim)(x)
     out = layers.UnitNormalization(name="embedding")(x)
@@ -72,8 +75,9 @@ def build_triplet(tower: keras.Model) -> keras.Model:
     a, p, n = (keras.Input(shape, name=k) for k in ("anchor", "positive", "negative"))
     ea, ep, en = tower(a), tower(p), tower(n)
     dist = EuclideanDistance()
-    return keras.Model([a, p, n], layers.Concatenate(name="distances")([dist([ea, ep]), dist([ea, en])]),
-                       name="triplet")
+    return keras.Model(
+        [a, p, n], layers.Concatenate(name="distances")([dist([ea, ep]), dist([ea, en])]), name="triplet"
+    )
 
 
 def contrastive_loss(margin: float = 1.0):
@@ -107,8 +111,9 @@ def _by_person(records: list[SignatureRecord], idx=None):
     return genuine, skilled
 
 
-def make_pairs(records: list[SignatureRecord], persons, pairs_per_person: int, seed: int = 0,
-               skilled_share: float = 0.5) -> np.ndarray:
+def make_pairs(
+    records: list[SignatureRecord], persons, pairs_per_person: int, seed: int = 0, skilled_share: float = 0.5
+) -> np.ndarray:
     """Balanced training pairs among ``persons``: ``(n, 3)`` int rows ``(i, j, label)``.
 
     For each person up to ``pairs_per_person`` genuine-genuine pairs (label 1),
@@ -124,7 +129,7 @@ def make_pairs(records: list[SignatureRecord], persons, pairs_per_person: int, s
     for p in people:
         g = genuine[p]
         combos = list(itertools.combinations(g, 2))
-        take = rng.permutation(len(combos))[: pairs_per_person]
+        take = rng.permutation(len(combos))[:pairs_per_person]
         pos = [combos[t] for t in take]
         rows += [(i, j, 1) for i, j in pos]
         n_neg = len(pos)
@@ -142,8 +147,13 @@ def make_pairs(records: list[SignatureRecord], persons, pairs_per_person: int, s
     return out[rng.permutation(len(out))]
 
 
-def make_triplets(records: list[SignatureRecord], persons, triplets_per_person: int, seed: int = 0,
-                  skilled_share: float = 0.5) -> np.ndarray:
+def make_triplets(
+    records: list[SignatureRecord],
+    persons,
+    triplets_per_person: int,
+    seed: int = 0,
+    skilled_share: float = 0.5,
+) -> np.ndarray:
     """``(n, 3)`` rows (anchor, positive, negative): anchor and positive genuine
     signatures of one person; negative a skilled forgery of that person
     (``skilled_share`` of the time, when available) or another person's genuine."""
@@ -165,12 +175,20 @@ def make_triplets(records: list[SignatureRecord], persons, triplets_per_person: 
 def augment_image(img, seed, strength: float):
     """Stateless random shift, scale and small rotation of one ``(h, w, 1)`` ink
     image (ink = 1, paper 0 fills), scaled by ``strength``; never flips."""
-    return pipelines.stateless_shift_scale(img, seed, max_shift=0.05 * strength, max_scale=0.1 * strength,
-                                           max_rotate=0.06 * strength, fill=0.0)
+    return pipelines.stateless_shift_scale(
+        img, seed, max_shift=0.05 * strength, max_scale=0.1 * strength, max_rotate=0.06 * strength, fill=0.0
+    )
 
 
-def pair_dataset(images_u8: np.ndarray, rows: np.ndarray, batch_size: int, seed: int, loss: str = "contrastive",
-                 training: bool = True, augment_strength: float = 1.0) -> tf.data.Dataset:
+def pair_dataset(
+    images_u8: np.ndarray,
+    rows: np.ndarray,
+    batch_size: int,
+    seed: int,
+    loss: str = "contrastive",
+    training: bool = True,
+    augment_strength: float = 1.0,
+) -> tf.data.Dataset:
     """tf.data of ``((a, b), label)`` (contrastive) or ``((a, p, n), 0)`` (triplet)
     gathered from the uint8 image array by index rows; stateless random shift,
     scale and small rotation per image when ``training`` (never flips)."""
@@ -196,8 +214,9 @@ def pair_dataset(images_u8: np.ndarray, rows: np.ndarray, batch_size: int, seed:
     return pipelines.training_dataset(ds, batch_size, seed, augment=augment, shuffle_buffer=len(rows))
 
 
-def compile_model(tower: keras.Model, loss: str = "contrastive", margin: float = 1.0,
-                  learning_rate: float = 1e-3) -> keras.Model:
+def compile_model(
+    tower: keras.Model, loss: str = "contrastive", margin: float = 1.0, learning_rate: float = 1e-3
+) -> keras.Model:
     """The trainable Siamese (or triplet) model around ``tower``, compiled with Adam."""
     check_choice("loss", loss, LOSSES)
     if loss == "contrastive":
@@ -219,10 +238,12 @@ def embed(tower: keras.Model, images, batch_size: int = 64):
     shapes = tower.output_shape if several else [tower.output_shape]
     out = [[] for _ in shapes]
     for start in range(0, len(x), batch_size):
-        y = tower(x[start: start + batch_size], training=False)
+        y = tower(x[start : start + batch_size], training=False)
         for k, part in enumerate(y if several else [y]):
             out[k].append(np.asarray(part))
-    arrays = [np.concatenate(o) if o else np.zeros((0, shape[-1]), np.float32) for o, shape in zip(out, shapes)]
+    arrays = [
+        np.concatenate(o) if o else np.zeros((0, shape[-1]), np.float32) for o, shape in zip(out, shapes)
+    ]
     return arrays if several else arrays[0]
 
 
@@ -230,7 +251,8 @@ def pooled_model(tower: keras.Model) -> keras.Model:
     """The tower up to its pooled conv features (the layer before dropout and the
     embedding; sigver's writer-dependent classifiers use such penultimate features)."""
     layer = next((l for l in tower.layers if l.name == "pooled"), None) or next(
-        l for l in tower.layers if isinstance(l, layers.Concatenate))
+        l for l in tower.layers if isinstance(l, layers.Concatenate)
+    )
     return keras.Model(tower.input, layer.output, name="pooled_features")
 
 
@@ -245,7 +267,9 @@ def pooled_features(tower: keras.Model, images, batch_size: int = 64) -> np.ndar
     return embed(pooled_model(tower), images, batch_size)
 
 
-def training_throughput(model: keras.Model, dataset: tf.data.Dataset, batch_size: int, steps: int = 10) -> float:
+def training_throughput(
+    model: keras.Model, dataset: tf.data.Dataset, batch_size: int, steps: int = 10
+) -> float:
     """Training pairs (or triplets) per second over ``steps`` batches after one warm-up batch."""
     it = iter(dataset)
     x, y = next(it)
@@ -257,10 +281,25 @@ def training_throughput(model: keras.Model, dataset: tf.data.Dataset, batch_size
     return steps * batch_size / (time.perf_counter() - t0)
 
 
-def train(tower: keras.Model, images_u8: np.ndarray, records: list[SignatureRecord], train_persons, val_persons, *,
-          loss: str = "contrastive", margin: float = 1.0, pairs_per_person: int = 40, skilled_share: float = 0.5,
-          epochs: int = 10, batch_size: int = 32, learning_rate: float = 1e-3, patience: int = 3,
-          augment_strength: float = 1.0, seed: int = 0, strategy=None) -> dict:
+def train(
+    tower: keras.Model,
+    images_u8: np.ndarray,
+    records: list[SignatureRecord],
+    train_persons,
+    val_persons,
+    *,
+    loss: str = "contrastive",
+    margin: float = 1.0,
+    pairs_per_person: int = 40,
+    skilled_share: float = 0.5,
+    epochs: int = 10,
+    batch_size: int = 32,
+    learning_rate: float = 1e-3,
+    patience: int = 3,
+    augment_strength: float = 1.0,
+    seed: int = 0,
+    strategy=None,
+) -> dict:
     """Build balanced pairs (or triplets) of the training and validation persons,
     fit the model around ``tower`` (early stopping on the validation loss) and
     return ``{"history", "n_train", "n_val", "model"}``."""
@@ -268,12 +307,20 @@ def train(tower: keras.Model, images_u8: np.ndarray, records: list[SignatureReco
     rows = make(records, train_persons, pairs_per_person, seed, skilled_share)
     vrows = make(records, val_persons, pairs_per_person, seed + 1, skilled_share)
     if len(rows) == 0 or len(vrows) == 0:
-        raise ParamsError("pairs_per_person: no training or validation pairs could be built (too few signatures)")
+        raise ParamsError(
+            "pairs_per_person: no training or validation pairs could be built (too few signatures)"
+        )
     scope = strategy.scope() if strategy is not None else tf.distribute.get_strategy().scope()
     with scope:
         model = compile_model(tower, loss, margin, learning_rate)
     ds = pair_dataset(images_u8, rows, batch_size, seed, loss, True, augment_strength)
     vds = pair_dataset(images_u8, vrows, batch_size, seed, loss, training=False)
     history = training.fit(
-        model, ds, vds, epochs=epochs, steps_per_epoch=pipelines.steps_for(len(rows), batch_size), patience=patience)
+        model,
+        ds,
+        vds,
+        epochs=epochs,
+        steps_per_epoch=pipelines.steps_for(len(rows), batch_size),
+        patience=patience,
+    )
     return {"history": history, "n_train": int(len(rows)), "n_val": int(len(vrows)), "model": model}

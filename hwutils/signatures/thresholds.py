@@ -23,6 +23,8 @@ def parse_operating_point(operating_point: str) -> tuple[str, float]:
     except ValueError:
         value = float("nan")
     if kind not in OPERATING_POINTS[1:] or not 0.0 <= value < 1.0:
-        raise ParamsError(f"operating_point: {operating_point!r} is not eer, far_skilled=R, far_random=R or frr=R "
-                          "with R a rate in [0, 1), e.g. far_skilled=0.05")
+        raise ParamsError(
+            f"operating_point: {operating_point!r} is not eer, far_skilled=R, far_random=R or frr=R "
+            "with R a rate in [0, 1), e.g. far_skilled=0.05"
+        )
     return kind, value

@@ -39,8 +39,9 @@ VERIFIER_DIR = "verifier"
 
 
 # ------------------------------------------------------------------ protocol
-def make_trials(records: list[SignatureRecord], persons, n_references: int = 5, seed: int = 0,
-                random_per_person: int = 1) -> dict:
+def make_trials(
+    records: list[SignatureRecord], persons, n_references: int = 5, seed: int = 0, random_per_person: int = 1
+) -> dict:
     """The evaluation protocol for ``persons`` (indices into ``records``).
 
     For each person: ``n_references`` genuine signatures (seeded choice) are
@@ -93,8 +94,12 @@ def score_trials(embeddings: np.ndarray, protocol: dict, reducer: str = "mean") 
         idx.append(i)
         types.append(t)
         dist.append(reduce_distances(reference_distances(embeddings[i], refs), reducer))
-    return {"person": np.array(persons), "index": np.array(idx, int), "type": np.array(types),
-            "distance": np.array(dist, np.float64)}
+    return {
+        "person": np.array(persons),
+        "index": np.array(idx, int),
+        "type": np.array(types),
+        "distance": np.array(dist, np.float64),
+    }
 
 
 def calibrate_threshold(scores: dict, operating_point: str = "eer") -> float:
@@ -109,10 +114,16 @@ def calibrate_threshold(scores: dict, operating_point: str = "eer") -> float:
     their trial count allows: the test FAR/FRR is reported beside it.
     """
     kind, rate = parse_operating_point(operating_point)
-    neg_type = kind[4:] if kind.startswith("far_") else ("skilled" if np.any(scores["type"] == "skilled") else "random")
+    neg_type = (
+        kind[4:]
+        if kind.startswith("far_")
+        else ("skilled" if np.any(scores["type"] == "skilled") else "random")
+    )
     m = (scores["type"] == "genuine") | (scores["type"] == neg_type)
     if not np.any(scores["type"][m] == "genuine") or not np.any(scores["type"][m] == neg_type):
-        raise HwError(f"cannot calibrate a threshold: the validation persons need genuine and {neg_type} trials")
+        raise HwError(
+            f"cannot calibrate a threshold: the validation persons need genuine and {neg_type} trials"
+        )
     labels, similarity = scores["type"][m] == "genuine", -scores["distance"][m]
     if kind == "eer":
         thr = metrics.eer(labels, similarity)[1]
@@ -145,7 +156,9 @@ def evaluate(scores: dict, threshold: float) -> dict:
         out[f"far_{neg}"] = float(np.mean(accepted[t == neg])) if np.any(t == neg) else float("nan")
     out["threshold"] = float(threshold)
     out["n_persons"] = int(len(np.unique(users)))
-    out["n_genuine"], out["n_skilled"], out["n_random"] = (int(np.sum(t == k)) for k in ("genuine", "skilled", "random"))
+    out["n_genuine"], out["n_skilled"], out["n_random"] = (
+        int(np.sum(t == k)) for k in ("genuine", "skilled", "random")
+    )
     return out
 
 
@@ -197,9 +210,21 @@ def feature_models(tower, features: str, signet=None) -> dict:
     return models
 
 
-def fit_writer_dependent(tower, images, scan, negative_idx, val_protocol, test_images, test_scan,
-                         test_protocol, features: str, C: float = 1.0, shift: int = 0, norm: float = 0.0,
-                         signet=None) -> dict:
+def fit_writer_dependent(
+    tower,
+    images,
+    scan,
+    negative_idx,
+    val_protocol,
+    test_images,
+    test_scan,
+    test_protocol,
+    features: str,
+    C: float = 1.0,
+    shift: int = 0,
+    norm: float = 0.0,
+    signet=None,
+) -> dict:
     """The writer-dependent decision fitted and scored on both protocols.
 
     ``images``/``scan``: the development records (``val_protocol`` indexes
@@ -218,11 +243,18 @@ def fit_writer_dependent(tower, images, scan, negative_idx, val_protocol, test_i
     sets = wd_feature_sets(models, images, features, scan)
     sets_test = wd_feature_sets(models, test_images, features, test_scan)
     negatives = {k: v[negative_idx] for k, v in sets.items()}
-    raw_val = writer_dependent.score_trials(sets, val_protocol, negatives, C,
-                                            writer_dependent.shifted_copies(names, images, shift), norm)
+    raw_val = writer_dependent.score_trials(
+        sets, val_protocol, negatives, C, writer_dependent.shifted_copies(names, images, shift), norm
+    )
     scales = writer_dependent.fit_scales(raw_val, sets)
-    raw_test = writer_dependent.score_trials(sets_test, test_protocol, negatives, C,
-                                             writer_dependent.shifted_copies(names, test_images, shift), norm)
+    raw_test = writer_dependent.score_trials(
+        sets_test,
+        test_protocol,
+        negatives,
+        C,
+        writer_dependent.shifted_copies(names, test_images, shift),
+        norm,
+    )
 
     def eer(raw, sc):
         return evaluate(writer_dependent.as_distance_scores(raw, sc), 0.0)["eer_skilled"]
@@ -230,12 +262,22 @@ def fit_writer_dependent(tower, images, scan, negative_idx, val_protocol, test_i
     ablation = []
     for k in sets:
         rest = {j: scales[j] for j in scales if j != k}
-        ablation.append({"set": k, "alone_val": eer(raw_val, {k: scales[k]}), "alone_test": eer(raw_test, {k: scales[k]}),
-                         "without_val": eer(raw_val, rest) if rest else float("nan"),
-                         "without_test": eer(raw_test, rest) if rest else float("nan")})
-    return {"val_scores": writer_dependent.as_distance_scores(raw_val, scales),
-            "test_scores": writer_dependent.as_distance_scores(raw_test, scales),
-            "negatives": negatives, "scales": scales, "ablation": ablation}
+        ablation.append(
+            {
+                "set": k,
+                "alone_val": eer(raw_val, {k: scales[k]}),
+                "alone_test": eer(raw_test, {k: scales[k]}),
+                "without_val": eer(raw_val, rest) if rest else float("nan"),
+                "without_test": eer(raw_test, rest) if rest else float("nan"),
+            }
+        )
+    return {
+        "val_scores": writer_dependent.as_distance_scores(raw_val, scales),
+        "test_scores": writer_dependent.as_distance_scores(raw_test, scales),
+        "negatives": negatives,
+        "scales": scales,
+        "ablation": ablation,
+    }
 
 
 # ------------------------------------------------------------------ public API
@@ -253,15 +295,34 @@ class Verifier:
     Either way lower = more genuine.
     """
 
-    def __init__(self, tower, threshold: float, height: int, width: int, reducer: str = "mean",
-                 ink: str = "normalize", decision: str = "distance", features: str = "cnn+hog",
-                 negatives: dict | None = None, scales: dict | None = None, C: float = 1.0, shift: int = 0,
-                 norm: float = 0.0, signet=None):
+    def __init__(
+        self,
+        tower,
+        threshold: float,
+        height: int,
+        width: int,
+        reducer: str = "mean",
+        ink: str = "normalize",
+        decision: str = "distance",
+        features: str = "cnn+hog",
+        negatives: dict | None = None,
+        scales: dict | None = None,
+        C: float = 1.0,
+        shift: int = 0,
+        norm: float = 0.0,
+        signet=None,
+    ):
         check_choice("reducer", reducer, REDUCERS)
         check_choice("decision", decision, DECISIONS)
         if decision == "wd" and (not negatives or not scales):
             raise ParamsError("decision: 'wd' needs the negatives and the fusion scales")
-        self.tower, self.threshold, self.height, self.width, self.reducer = tower, float(threshold), height, width, reducer
+        self.tower, self.threshold, self.height, self.width, self.reducer = (
+            tower,
+            float(threshold),
+            height,
+            width,
+            reducer,
+        )
         self.ink, self.decision, self.features, self.C = ink, decision, features, float(C)
         self.negatives, self.scales, self.shift = negatives or {}, scales or {}, int(shift)
         self.norm = check_unit_interval("wd_norm", norm)
@@ -309,8 +370,10 @@ class Verifier:
         scorers = {}
         if self.decision == "wd":
             extra = writer_dependent.shifted_copies(list(sets), batch, self.shift)
-            scorers = {k: writer_dependent.normalized_scorer(f, self.negatives[k], self.C, extra.get(k), self.norm)
-                       for k, f in sets.items()}
+            scorers = {
+                k: writer_dependent.normalized_scorer(f, self.negatives[k], self.C, extra.get(k), self.norm)
+                for k, f in sets.items()
+            }
         return Enrolment(self, emb, scorers)
 
     def verify(self, references, questioned) -> dict:
@@ -333,11 +396,22 @@ class Verifier:
             training.save_model(self.signet, folder / "signet.keras")
         for k, arr in self.negatives.items():
             artifacts.save_npy(folder / f"negatives_{k}.npy", np.asarray(arr, np.float32))
-        report.write_json_atomic(folder / "verifier.json", {"threshold": self.threshold, "height": self.height,
-                                                            "width": self.width, "reducer": self.reducer,
-                                                            "ink": self.ink, "decision": self.decision,
-                                                            "features": self.features, "scales": self.scales,
-                                                            "C": self.C, "shift": self.shift, "norm": self.norm})
+        report.write_json_atomic(
+            folder / "verifier.json",
+            {
+                "threshold": self.threshold,
+                "height": self.height,
+                "width": self.width,
+                "reducer": self.reducer,
+                "ink": self.ink,
+                "decision": self.decision,
+                "features": self.features,
+                "scales": self.scales,
+                "C": self.C,
+                "shift": self.shift,
+                "norm": self.norm,
+            },
+        )
         return folder
 
 
@@ -364,9 +438,22 @@ def load_verifier(run_dir) -> Verifier:
         if not path.is_file():
             raise HwError(f"{path}: missing (the writer-dependent verifier needs its negatives)")
         negatives[k] = artifacts.load_npy(path)
-    return Verifier(tower, cfg["threshold"], int(cfg["height"]), int(cfg["width"]), cfg.get("reducer", "mean"),
-                    cfg.get("ink", "normalize"), cfg.get("decision", "distance"), cfg.get("features", "cnn+hog"),
-                    negatives, scales, cfg.get("C", 1.0), cfg.get("shift", 0), cfg.get("norm", 0.0), signet)
+    return Verifier(
+        tower,
+        cfg["threshold"],
+        int(cfg["height"]),
+        int(cfg["width"]),
+        cfg.get("reducer", "mean"),
+        cfg.get("ink", "normalize"),
+        cfg.get("decision", "distance"),
+        cfg.get("features", "cnn+hog"),
+        negatives,
+        scales,
+        cfg.get("C", 1.0),
+        cfg.get("shift", 0),
+        cfg.get("norm", 0.0),
+        signet,
+    )
 
 
 class Enrolment:
@@ -381,8 +468,12 @@ class Enrolment:
         v = self.verifier
         emb, sets, _ = v._encode([questioned])
         d = reference_distances(emb[0], self.reference_embeddings)
-        details = {"distances": [float(x) for x in d], "reducer": v.reducer,
-                   "n_references": len(self.reference_embeddings), "rule": v.decision}
+        details = {
+            "distances": [float(x) for x in d],
+            "reducer": v.reducer,
+            "n_references": len(self.reference_embeddings),
+            "rule": v.decision,
+        }
         if v.decision == "wd":
             per_set = {k: float(self.scorers[k](f[0])[0]) for k, f in sets.items()}
             score = -float(writer_dependent.fuse(per_set, v.scales))
@@ -391,5 +482,10 @@ class Enrolment:
             score = reduce_distances(d, v.reducer)
         genuine = bool(score <= v.threshold)
         details["margin"] = float(v.threshold - score)
-        return {"decision": "genuine" if genuine else "forgery", "genuine": genuine, "score": score,
-                "threshold": v.threshold, "details": details}
+        return {
+            "decision": "genuine" if genuine else "forgery",
+            "genuine": genuine,
+            "score": score,
+            "threshold": v.threshold,
+            "details": details,
+        }

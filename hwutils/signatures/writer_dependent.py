@@ -91,7 +91,9 @@ def parse_features(features: str) -> list[str]:
     names = [x.strip() for x in str(features).split("+")]
     bad = [x for x in names if x not in SETS]
     if bad or not names or len(set(names)) != len(names):
-        raise ParamsError(f"features: unknown or repeated set in {features!r}; join some of {', '.join(SETS)} with '+'")
+        raise ParamsError(
+            f"features: unknown or repeated set in {features!r}; join some of {', '.join(SETS)} with '+'"
+        )
     return names
 
 
@@ -179,8 +181,13 @@ def person_scorer(references: np.ndarray, negatives: np.ndarray, C: float = 1.0)
     return lambda q: clf.decision_function(scaler.transform(np.atleast_2d(q)))
 
 
-def normalized_scorer(references: np.ndarray, negatives: np.ndarray, C: float = 1.0, extra: np.ndarray | None = None,
-                      norm: float = 0.0):
+def normalized_scorer(
+    references: np.ndarray,
+    negatives: np.ndarray,
+    C: float = 1.0,
+    extra: np.ndarray | None = None,
+    norm: float = 0.0,
+):
     """Per-person scorer with optional extra positives and the reference level.
 
     ``references``: ``(K, d)``; ``extra``: ``(c, K, d)`` copies of them (e.g.
@@ -198,13 +205,18 @@ def normalized_scorer(references: np.ndarray, negatives: np.ndarray, C: float = 
     score = person_scorer(positives(np.arange(k)), negatives, C)
     if norm <= 0 or k < 2:
         return score
-    level = np.mean([person_scorer(positives(np.delete(np.arange(k), j)), negatives, C)(references[j])[0]
-                     for j in range(k)])
+    level = np.mean(
+        [
+            person_scorer(positives(np.delete(np.arange(k), j)), negatives, C)(references[j])[0]
+            for j in range(k)
+        ]
+    )
     return lambda q: score(q) - norm * level
 
 
-def score_trials(sets: dict, protocol: dict, negatives: dict, C: float = 1.0, extra: dict | None = None,
-                 norm: float = 0.0) -> dict:
+def score_trials(
+    sets: dict, protocol: dict, negatives: dict, C: float = 1.0, extra: dict | None = None, norm: float = 0.0
+) -> dict:
     """Raw per-set WD scores of the trials of a :func:`verify.make_trials` protocol.
 
     ``sets``: name -> ``(n, d)`` features of the protocol's records;
@@ -218,9 +230,11 @@ def score_trials(sets: dict, protocol: dict, negatives: dict, C: float = 1.0, ex
     for k, (p, _i, _t) in enumerate(protocol["trials"]):
         by_person.setdefault(p, []).append(k)
     n = len(protocol["trials"])
-    out = {"person": np.array([t[0] for t in protocol["trials"]]),
-           "index": np.array([t[1] for t in protocol["trials"]], int),
-           "type": np.array([t[2] for t in protocol["trials"]])}
+    out = {
+        "person": np.array([t[0] for t in protocol["trials"]]),
+        "index": np.array([t[1] for t in protocol["trials"]], int),
+        "type": np.array([t[2] for t in protocol["trials"]]),
+    }
     for name, feats in sets.items():
         s = np.zeros(n, np.float64)
         for p, ks in by_person.items():
@@ -246,5 +260,9 @@ def as_distance_scores(raw: dict, scales: dict) -> dict:
     """Trial dict in the shape of :func:`verify.score_trials` (``distance`` =
     minus the fused score, so lower is more genuine and the same evaluation
     and calibration code applies)."""
-    return {"person": raw["person"], "index": raw["index"], "type": raw["type"],
-            "distance": -fuse(raw, scales).astype(np.float64)}
+    return {
+        "person": raw["person"],
+        "index": raw["index"],
+        "type": raw["type"],
+        "distance": -fuse(raw, scales).astype(np.float64),
+    }

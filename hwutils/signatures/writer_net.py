@@ -28,8 +28,9 @@ from hwutils.errors import ParamsError, check_choice, check_unit_interval
 from hwutils.signatures import siamese
 
 
-def build_writer_net(height: int, width: int, n_writers: int, base_filters: int = 32,
-                     dropout: float = 0.3) -> tuple[keras.Model, keras.Model]:
+def build_writer_net(
+    height: int, width: int, n_writers: int, base_filters: int = 32, dropout: float = 0.3
+) -> tuple[keras.Model, keras.Model]:
     """``(trainable, features)``: ``trainable`` maps a signature to ``[writer logits
     (n_writers), forgery logit (1)]``; ``features`` is its trunk up to the pooled
     conv features ``(2 * 4 * base_filters)``, sharing the weights."""
@@ -43,8 +44,15 @@ def build_writer_net(height: int, width: int, n_writers: int, base_filters: int 
     return keras.Model(inp, [writer, forgery], name="writer_net"), features
 
 
-def writer_dataset(images_u8: np.ndarray, index: np.ndarray, writers: np.ndarray, forged: np.ndarray,
-                   batch_size: int, seed: int, augment_strength: float = 1.0) -> tf.data.Dataset:
+def writer_dataset(
+    images_u8: np.ndarray,
+    index: np.ndarray,
+    writers: np.ndarray,
+    forged: np.ndarray,
+    batch_size: int,
+    seed: int,
+    augment_strength: float = 1.0,
+) -> tf.data.Dataset:
     """Training batches ``(image, (writer, forged), (writer weight, 1))``: the
     writer loss counts genuine signatures only (weight 0 for forgeries)."""
     table = tf.constant(images_u8[..., None])
@@ -55,15 +63,25 @@ def writer_dataset(images_u8: np.ndarray, index: np.ndarray, writers: np.ndarray
             img = siamese.augment_image(img, seed_pair, augment_strength)
         return img, (w, f[None]), (1.0 - f, tf.constant(1.0))
 
-    ds = pipelines.from_arrays(np.asarray(index, np.int64), np.asarray(writers, np.int64),
-                               np.asarray(forged, np.float32))
+    ds = pipelines.from_arrays(
+        np.asarray(index, np.int64), np.asarray(writers, np.int64), np.asarray(forged, np.float32)
+    )
     return pipelines.training_dataset(ds, batch_size, seed, augment=element, shuffle_buffer=len(index))
 
 
-def train_writer_net(images_u8: np.ndarray, records: list[SignatureRecord], train_persons, *,
-                     forgery_weight: float = 0.0, epochs: int = 30, batch_size: int = 32,
-                     learning_rate: float = 1e-3, augment_strength: float = 1.0, base_filters: int = 32,
-                     seed: int = 0) -> dict:
+def train_writer_net(
+    images_u8: np.ndarray,
+    records: list[SignatureRecord],
+    train_persons,
+    *,
+    forgery_weight: float = 0.0,
+    epochs: int = 30,
+    batch_size: int = 32,
+    learning_rate: float = 1e-3,
+    augment_strength: float = 1.0,
+    base_filters: int = 32,
+    seed: int = 0,
+) -> dict:
     """Train the writer network on the genuine signatures (and, for the forgery
     head, the skilled forgeries) of ``train_persons`` (indices into ``images_u8`` follow ``records``) for a fixed
     number of ``epochs`` (the classes are the training persons, so there is no
@@ -81,13 +99,24 @@ def train_writer_net(images_u8: np.ndarray, records: list[SignatureRecord], trai
     _, h, w = images_u8.shape
     repro.seed_model(seed, "writer_net")
     model, features = build_writer_net(h, w, len(keep), base_filters)
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
-                  loss=[keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                        keras.losses.BinaryCrossentropy(from_logits=True)],
-                  loss_weights=[1.0 - forgery_weight, forgery_weight])
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate),
+        loss=[
+            keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            keras.losses.BinaryCrossentropy(from_logits=True),
+        ],
+        loss_weights=[1.0 - forgery_weight, forgery_weight],
+    )
     ds = writer_dataset(images_u8, index, writers, forged, batch_size, seed, augment_strength)
-    history = training.fit(model, ds, epochs=epochs, steps_per_epoch=pipelines.steps_for(len(index), batch_size),
-                           patience=epochs, monitor="loss", log_every=max(1, epochs // 6))
+    history = training.fit(
+        model,
+        ds,
+        epochs=epochs,
+        steps_per_epoch=pipelines.steps_for(len(index), batch_size),
+        patience=epochs,
+        monitor="loss",
+        log_every=max(1, epochs // 6),
+    )
     return {"features": features, "history": history, "n_train": int(len(index)), "n_writers": len(keep)}
 
 
@@ -107,11 +136,13 @@ def warm_start_tower(tower: keras.Model, features: keras.Model) -> int:
     tower's embedding layer keeps its random start. Returns the number of layers
     copied; towers of another shape raise :class:`ParamsError`."""
     src = [layer for layer in features.layers if layer.weights]
-    dst = [layer for layer in tower.layers if layer.weights][:len(src)]
+    dst = [layer for layer in tower.layers if layer.weights][: len(src)]
     shapes = [[tuple(w.shape) for w in layer.weights] for layer in src]
     if len(dst) < len(src) or shapes != [[tuple(w.shape) for w in layer.weights] for layer in dst]:
-        raise ParamsError("siamese_init: the writer network and the Siamese tower differ in shape "
-                          "(height, width and base_filters must match)")
+        raise ParamsError(
+            "siamese_init: the writer network and the Siamese tower differ in shape "
+            "(height, width and base_filters must match)"
+        )
     for a, b in zip(src, dst):
         b.set_weights(a.get_weights())
     return len(src)

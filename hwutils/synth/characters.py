@@ -20,11 +20,14 @@ DEFAULT_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 def _distortion(seed: int):
     import albumentations as A
 
-    return A.Compose([
-        A.ElasticTransform(alpha=18, sigma=5, p=0.8, border_mode=0, fill=0),
-        A.GaussianBlur(blur_limit=(3, 3), p=0.3),
-        A.GaussNoise(std_range=(0.01, 0.05), p=0.5),
-    ], seed=seed)
+    return A.Compose(
+        [
+            A.ElasticTransform(alpha=18, sigma=5, p=0.8, border_mode=0, fill=0),
+            A.GaussianBlur(blur_limit=(3, 3), p=0.3),
+            A.GaussNoise(std_range=(0.01, 0.05), p=0.5),
+        ],
+        seed=seed,
+    )
 
 
 def render_character(char: str, rng: np.random.Generator, size: int = 64) -> np.ndarray:
@@ -32,8 +35,9 @@ def render_character(char: str, rng: np.random.Generator, size: int = 64) -> np.
     elastic distortion and noise (see :func:`make_characters`)."""
     fonts = glyphs.font_paths()
     font = fonts[rng.integers(len(fonts))]
-    matrix = glyphs.shear_scale_rotate(slant=rng.normal(0.0, 0.18), rotate=rng.normal(0.0, 0.06),
-                                       aspect=rng.uniform(0.75, 1.25))
+    matrix = glyphs.shear_scale_rotate(
+        slant=rng.normal(0.0, 0.18), rotate=rng.normal(0.0, 0.06), aspect=rng.uniform(0.75, 1.25)
+    )
     ink = glyphs.render_glyph(char, font, matrix, height=size, margin=rng.uniform(0.12, 0.22))
     # Stroke width: thin bold fonts down, thicken thin ones (a pen is not a font).
     change = int(rng.integers(-2, 3))
@@ -46,7 +50,9 @@ def render_character(char: str, rng: np.random.Generator, size: int = 64) -> np.
     return ink.astype(np.float32)
 
 
-def make_characters(chars: str, per_class: int, seed: int = 0, size: int = 64) -> tuple[np.ndarray, np.ndarray]:
+def make_characters(
+    chars: str, per_class: int, seed: int = 0, size: int = 64
+) -> tuple[np.ndarray, np.ndarray]:
     """``per_class`` samples of every character of ``chars``.
 
     Returns images ``(n, size, size)`` uint8 with white paper and dark ink,

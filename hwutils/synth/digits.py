@@ -26,14 +26,25 @@ from PIL import Image, ImageDraw
 # The "2" has a round top hook, a long diagonal, a small loop where the
 # diagonal meets the base, and a base that flicks upward at its end.
 DIGIT_STROKES: dict[int, list[list[tuple[float, float]]]] = {
-    2: [[(0.20, 0.32), (0.20, 0.04), (0.80, -0.02), (0.74, 0.34),
-         (0.70, 0.56), (0.40, 0.70), (0.20, 0.86),
-         (0.06, 0.98), (0.36, 1.02), (0.34, 0.86),
-         (0.52, 0.92), (0.74, 0.90), (0.90, 0.78)]],
-    7: [[(0.14, 0.10), (0.40, 0.06), (0.66, 0.10), (0.88, 0.06),
-         (0.72, 0.36), (0.56, 0.64), (0.46, 0.98)]],
-    1: [[(0.36, 0.22), (0.46, 0.14), (0.54, 0.06), (0.58, 0.02),
-         (0.56, 0.36), (0.52, 0.70), (0.50, 0.98)]],
+    2: [
+        [
+            (0.20, 0.32),
+            (0.20, 0.04),
+            (0.80, -0.02),
+            (0.74, 0.34),
+            (0.70, 0.56),
+            (0.40, 0.70),
+            (0.20, 0.86),
+            (0.06, 0.98),
+            (0.36, 1.02),
+            (0.34, 0.86),
+            (0.52, 0.92),
+            (0.74, 0.90),
+            (0.90, 0.78),
+        ]
+    ],
+    7: [[(0.14, 0.10), (0.40, 0.06), (0.66, 0.10), (0.88, 0.06), (0.72, 0.36), (0.56, 0.64), (0.46, 0.98)]],
+    1: [[(0.36, 0.22), (0.46, 0.14), (0.54, 0.06), (0.58, 0.02), (0.56, 0.36), (0.52, 0.70), (0.50, 0.98)]],
 }
 
 
@@ -41,21 +52,26 @@ DIGIT_STROKES: dict[int, list[list[tuple[float, float]]]] = {
 class Style:
     """One writer's hand: geometry and pen, drawn reproducibly from a seed."""
 
-    slant: float        # horizontal shear (x += slant * (0.5 - y)); positive leans right
-    rotation: float     # radians
-    aspect: float       # width / height stretch
-    jitter: float       # std of control-point noise (unit box)
-    width: float        # pen width as a share of the image side
-    pressure: float     # how much the width swells mid-stroke (0 = constant)
-    ink: int            # gray level of the ink (0 = black)
+    slant: float  # horizontal shear (x += slant * (0.5 - y)); positive leans right
+    rotation: float  # radians
+    aspect: float  # width / height stretch
+    jitter: float  # std of control-point noise (unit box)
+    width: float  # pen width as a share of the image side
+    pressure: float  # how much the width swells mid-stroke (0 = constant)
+    ink: int  # gray level of the ink (0 = black)
 
     @classmethod
     def from_seed(cls, seed: int) -> Style:
         rng = np.random.default_rng(seed)
-        return cls(slant=float(rng.uniform(0.05, 0.35)), rotation=float(rng.uniform(-0.12, 0.12)),
-                   aspect=float(rng.uniform(0.8, 1.1)), jitter=float(rng.uniform(0.01, 0.025)),
-                   width=float(rng.uniform(0.045, 0.07)), pressure=float(rng.uniform(0.2, 0.6)),
-                   ink=int(rng.integers(10, 60)))
+        return cls(
+            slant=float(rng.uniform(0.05, 0.35)),
+            rotation=float(rng.uniform(-0.12, 0.12)),
+            aspect=float(rng.uniform(0.8, 1.1)),
+            jitter=float(rng.uniform(0.01, 0.025)),
+            width=float(rng.uniform(0.045, 0.07)),
+            pressure=float(rng.uniform(0.2, 0.6)),
+            ink=int(rng.integers(10, 60)),
+        )
 
 
 def stroke_points(nodes, samples_per_segment: int = 80) -> np.ndarray:
@@ -68,8 +84,8 @@ def stroke_points(nodes, samples_per_segment: int = 80) -> np.ndarray:
     s = np.linspace(0.0, 1.0, samples_per_segment)
     parts = []
     for i in range(0, len(nodes) - 1, 3):
-        curve = bezier.Curve(np.asfortranarray(nodes[i: i + 4].T), degree=3)
-        parts.append(curve.evaluate_multi(s).T[(1 if i else 0):])
+        curve = bezier.Curve(np.asfortranarray(nodes[i : i + 4].T), degree=3)
+        parts.append(curve.evaluate_multi(s).T[(1 if i else 0) :])
     return np.concatenate(parts)
 
 
@@ -81,8 +97,9 @@ def _styled(nodes: np.ndarray, style: Style, rng: np.random.Generator) -> np.nda
     return np.stack([c * x - s * y, s * x + c * y], axis=1) + 0.5
 
 
-def render_digit(digit: int = 2, seed: int = 0, size: int = 160, margin: float = 0.12,
-                 supersample: int = 3) -> np.ndarray:
+def render_digit(
+    digit: int = 2, seed: int = 0, size: int = 160, margin: float = 0.12, supersample: int = 3
+) -> np.ndarray:
     """A ``size`` x ``size`` uint8 image (white paper, dark ink) of ``digit``
     written in the hand of ``seed``. Raises ValueError for digits without strokes."""
     if digit not in DIGIT_STROKES:

@@ -15,11 +15,26 @@ from PIL import Image, ImageDraw
 
 # Text fonts with full Latin letters and digits (symbol and math fonts left out).
 _FONT_FILES = (
-    "DejaVuSans.ttf", "DejaVuSans-Oblique.ttf", "DejaVuSans-Bold.ttf", "DejaVuSans-BoldOblique.ttf",
-    "DejaVuSansMono.ttf", "DejaVuSansMono-Oblique.ttf", "DejaVuSansMono-Bold.ttf",
-    "DejaVuSerif.ttf", "DejaVuSerif-Italic.ttf", "DejaVuSerif-Bold.ttf", "DejaVuSerif-BoldItalic.ttf",
-    "STIXGeneral.ttf", "STIXGeneralItalic.ttf", "STIXGeneralBol.ttf", "STIXGeneralBolIta.ttf",
-    "cmr10.ttf", "cmss10.ttf", "cmti10.ttf", "cmtt10.ttf", "cmb10.ttf",
+    "DejaVuSans.ttf",
+    "DejaVuSans-Oblique.ttf",
+    "DejaVuSans-Bold.ttf",
+    "DejaVuSans-BoldOblique.ttf",
+    "DejaVuSansMono.ttf",
+    "DejaVuSansMono-Oblique.ttf",
+    "DejaVuSansMono-Bold.ttf",
+    "DejaVuSerif.ttf",
+    "DejaVuSerif-Italic.ttf",
+    "DejaVuSerif-Bold.ttf",
+    "DejaVuSerif-BoldItalic.ttf",
+    "STIXGeneral.ttf",
+    "STIXGeneralItalic.ttf",
+    "STIXGeneralBol.ttf",
+    "STIXGeneralBolIta.ttf",
+    "cmr10.ttf",
+    "cmss10.ttf",
+    "cmti10.ttf",
+    "cmtt10.ttf",
+    "cmb10.ttf",
 )
 
 
@@ -76,8 +91,9 @@ def apply_affine(polygons: list[np.ndarray], matrix: np.ndarray) -> list[np.ndar
     return [p @ m[:, :2].T + m[:, 2] for p in polygons]
 
 
-def shear_scale_rotate(scale: float = 1.0, slant: float = 0.0, rotate: float = 0.0,
-                       aspect: float = 1.0) -> np.ndarray:
+def shear_scale_rotate(
+    scale: float = 1.0, slant: float = 0.0, rotate: float = 0.0, aspect: float = 1.0
+) -> np.ndarray:
     """A 2x2 matrix: horizontal shear ``slant`` (tan of the slant angle),
     width ``aspect``, uniform ``scale`` and rotation ``rotate`` (radians)."""
     shear = np.array([[aspect, slant], [0.0, 1.0]])
@@ -85,8 +101,14 @@ def shear_scale_rotate(scale: float = 1.0, slant: float = 0.0, rotate: float = 0
     return scale * np.array([[c, -s], [s, c]]) @ shear
 
 
-def render_glyph(char: str, font: str | Path, matrix: np.ndarray | None = None, height: int = 64,
-                 margin: float = 0.15, supersample: int = 2) -> np.ndarray:
+def render_glyph(
+    char: str,
+    font: str | Path,
+    matrix: np.ndarray | None = None,
+    height: int = 64,
+    margin: float = 0.15,
+    supersample: int = 2,
+) -> np.ndarray:
     """One character as a float ink mask in [0, 1] (ink = 1), transformed by the
     2x2 ``matrix`` (e.g. from :func:`shear_scale_rotate`) and fitted, aspect
     kept, into a square of side ``height`` with ``margin`` (share of the side)

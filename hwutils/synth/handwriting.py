@@ -23,14 +23,16 @@ from scipy import ndimage
 from hwutils.images import save_gray
 from hwutils.synth.glyphs import apply_affine, font_paths, glyph_outline, rasterize, shear_scale_rotate
 
-WORDS = ("the of and to in is was he for it with as his on be at by had are but from or have an they which "
-         "one you were her all she there would their we him been has when who will more no if out so said what "
-         "up its about into than them can only other new some could time these two may then do first any my now "
-         "such like our over man me even most made after also did many before must through back years where much "
-         "your way well down should because each just those people how too little state good very make world "
-         "still own see men work long get here between both life being under never day same another know while "
-         "last might us great old year off come since against go came right used take three himself few house "
-         "London business Vienna Berlin quiet letters Greece express tonight wizard city silver shoes birds").split()
+WORDS = (
+    "the of and to in is was he for it with as his on be at by had are but from or have an they which "
+    "one you were her all she there would their we him been has when who will more no if out so said what "
+    "up its about into than them can only other new some could time these two may then do first any my now "
+    "such like our over man me even most made after also did many before must through back years where much "
+    "your way well down should because each just those people how too little state good very make world "
+    "still own see men work long get here between both life being under never day same another know while "
+    "last might us great old year off come since against go came right used take three himself few house "
+    "London business Vienna Berlin quiet letters Greece express tonight wizard city silver shoes birds"
+).split()
 LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,"
 
 
@@ -39,18 +41,18 @@ class WriterStyle:
     """The persistent handwriting habits of one synthetic writer."""
 
     font: str
-    size: float            # em height in pixels
-    slant: float           # horizontal shear (tan of the slant angle)
-    aspect: float          # letter width factor
-    stroke: int            # >0 dilate, <0 erode, pixels
-    spacing: float         # extra gap between letters, in em
-    word_gap: float        # space between words, in em
-    wobble: float          # baseline wobble amplitude, in em
-    wobble_period: float   # baseline wobble period, in em
-    ink: float             # darkness of the ink, 0..1
-    noise: float           # paper noise std, grey levels
-    glyph_warp: dict       # per-letter 2x2 personal distortion
-    jitter: float          # per-letter randomness (within-writer variation)
+    size: float  # em height in pixels
+    slant: float  # horizontal shear (tan of the slant angle)
+    aspect: float  # letter width factor
+    stroke: int  # >0 dilate, <0 erode, pixels
+    spacing: float  # extra gap between letters, in em
+    word_gap: float  # space between words, in em
+    wobble: float  # baseline wobble amplitude, in em
+    wobble_period: float  # baseline wobble period, in em
+    ink: float  # darkness of the ink, 0..1
+    noise: float  # paper noise std, grey levels
+    glyph_warp: dict  # per-letter 2x2 personal distortion
+    jitter: float  # per-letter randomness (within-writer variation)
 
 
 def random_style(rng: np.random.Generator, fonts: list[Path] | None = None) -> WriterStyle:
@@ -58,8 +60,12 @@ def random_style(rng: np.random.Generator, fonts: list[Path] | None = None) -> W
     fonts = fonts or font_paths()
     warp = {}
     for ch in LETTERS:
-        warp[ch] = shear_scale_rotate(scale=float(rng.uniform(0.9, 1.1)), slant=float(rng.normal(0, 0.08)),
-                                      rotate=float(rng.normal(0, 0.05)), aspect=float(rng.uniform(0.85, 1.15)))
+        warp[ch] = shear_scale_rotate(
+            scale=float(rng.uniform(0.9, 1.1)),
+            slant=float(rng.normal(0, 0.08)),
+            rotate=float(rng.normal(0, 0.05)),
+            aspect=float(rng.uniform(0.85, 1.15)),
+        )
     return WriterStyle(
         font=str(fonts[int(rng.integers(len(fonts)))]),
         size=float(rng.uniform(30, 46)),
@@ -94,11 +100,18 @@ def render_line(text: str, style: WriterStyle, rng: np.random.Generator) -> np.n
             continue
         polys, advance = glyph_outline(ch, style.font)
         j = style.jitter
-        m = shear_scale_rotate(scale=size * rng.normal(1.0, j), slant=slant + rng.normal(0, j),
-                               rotate=rng.normal(0, j), aspect=style.aspect)
+        m = shear_scale_rotate(
+            scale=size * rng.normal(1.0, j),
+            slant=slant + rng.normal(0, j),
+            rotate=rng.normal(0, j),
+            aspect=style.aspect,
+        )
         m = m @ style.glyph_warp.get(ch, np.eye(2))
-        y0 = base_y + style.wobble * size * np.sin(2 * np.pi * pen / (style.wobble_period * size) + phase) \
+        y0 = (
+            base_y
+            + style.wobble * size * np.sin(2 * np.pi * pen / (style.wobble_period * size) + phase)
             + rng.normal(0, j * size * 0.3)
+        )
         flip = np.array([[1.0, 0.0], [0.0, -1.0]])  # font y up -> image y down
         affine = np.c_[flip @ m, [0.0, 0.0]]
         pts = apply_affine(polys, affine)
@@ -118,7 +131,7 @@ def render_line(text: str, style: WriterStyle, rng: np.random.Generator) -> np.n
     width = max(width + dx, max([p[0] + dx + p[2].shape[1] for p in pieces] + [1]))
     canvas = np.zeros((height, width), np.float32)
     for left, top, mask in pieces:
-        region = canvas[top + dy: top + dy + mask.shape[0], left + dx: left + dx + mask.shape[1]]
+        region = canvas[top + dy : top + dy + mask.shape[0], left + dx : left + dx + mask.shape[1]]
         np.maximum(region, mask, out=region)
     if style.stroke > 0:
         canvas = ndimage.grey_dilation(canvas, size=(style.stroke + 1, style.stroke + 1))
@@ -142,8 +155,14 @@ def random_text(rng: np.random.Generator, n_chars: int) -> str:
     return " ".join(words)
 
 
-def write_iam_dataset(root: str | Path, n_writers: int = 12, forms_per_writer: int = 4, lines_per_form: int = 6,
-                      chars_per_line: int = 32, seed: int = 0) -> Path:
+def write_iam_dataset(
+    root: str | Path,
+    n_writers: int = 12,
+    forms_per_writer: int = 4,
+    lines_per_form: int = 6,
+    chars_per_line: int = 32,
+    seed: int = 0,
+) -> Path:
     """Write ``n_writers`` synthetic writers as an IAM-layout folder and return ``root``.
 
     Writer ids are ``000``, ``001``, ...; form ids ``s00-000`` (prefix ``s00``).
@@ -153,8 +172,10 @@ def write_iam_dataset(root: str | Path, n_writers: int = 12, forms_per_writer: i
     rng = np.random.default_rng(seed)
     fonts = font_paths()
     styles = [random_style(rng, fonts) for _ in range(n_writers)]
-    forms_lines = ["# synthetic IAM-layout forms: form-id writer-id (hwutils.synth.handwriting)",
-                   "# format: a01-000u 000 2 prt 7 5 52 36"]
+    forms_lines = [
+        "# synthetic IAM-layout forms: form-id writer-id (hwutils.synth.handwriting)",
+        "# format: a01-000u 000 2 prt 7 5 52 36",
+    ]
     status_lines = ["# synthetic lines: line-id status"]
     form_no = 0
     for w, style in enumerate(styles):

@@ -42,8 +42,11 @@ def _text_like(d, rng, w, h):
         x = rng.uniform(0.02, 0.1) * w
         while x < 0.95 * w:
             hh = rng.uniform(0.05, 0.15) * h
-            d.line([(x, y + hh), (x + rng.uniform(2, 8), y - hh)], fill=int(rng.integers(0, 90)),
-                   width=int(rng.integers(1, 4)))
+            d.line(
+                [(x, y + hh), (x + rng.uniform(2, 8), y - hh)],
+                fill=int(rng.integers(0, 90)),
+                width=int(rng.integers(1, 4)),
+            )
             x += rng.uniform(6, 16) * (2 if rng.random() < 0.15 else 1)
 
 
@@ -58,13 +61,17 @@ def _waves(d, rng, w, h):
 def _circles(d, rng, w, h):
     for _ in range(int(rng.integers(3, 9))):
         cx, cy, r = rng.uniform(0, w), rng.uniform(0, h), rng.uniform(0.05, 0.35) * h
-        d.ellipse([cx - r, cy - r, cx + r, cy + r], outline=int(rng.integers(0, 90)), width=int(rng.integers(1, 4)))
+        d.ellipse(
+            [cx - r, cy - r, cx + r, cy + r], outline=int(rng.integers(0, 90)), width=int(rng.integers(1, 4))
+        )
 
 
 _DRAW = {"lines": _lines, "shapes": _shapes, "text_like": _text_like, "waves": _waves, "circles": _circles}
 
 
-def make_invalid(rng: np.random.Generator, kind: str | None = None, height: int = 120, width: int = 260) -> np.ndarray:
+def make_invalid(
+    rng: np.random.Generator, kind: str | None = None, height: int = 120, width: int = 260
+) -> np.ndarray:
     """One invalid image of ``kind`` (random kind when None); uint8 paper-white."""
     kind = kind or str(rng.choice(KINDS))
     if kind not in KINDS:

@@ -58,7 +58,9 @@ def _segments(anchors: np.ndarray) -> list[np.ndarray]:
 def stroke_points(anchors: np.ndarray, per_segment: int = 24) -> np.ndarray:
     """Dense (m x 2) points along the Bezier chain through ``anchors``."""
     s = np.linspace(0.0, 1.0, per_segment)
-    pts = [bezier.Curve(nodes, degree=3).evaluate_multi(s).T for nodes in _segments(np.asarray(anchors, float))]
+    pts = [
+        bezier.Curve(nodes, degree=3).evaluate_multi(s).T for nodes in _segments(np.asarray(anchors, float))
+    ]
     return np.vstack(pts) if pts else np.asarray(anchors, float)
 
 
@@ -70,8 +72,16 @@ def make_template(rng: np.random.Generator) -> list[np.ndarray]:
     if rng.random() < 0.8:  # capital initial: a tall loop
         h = rng.uniform(2.0, 3.0)
         w = rng.uniform(0.8, 1.4)
-        cap = np.array([[x, 0], [x + 0.1 * w, h], [x + w, h * rng.uniform(0.7, 1.0)],
-                        [x + 0.7 * w, h * 0.45], [x + 0.2 * w, h * 0.5], [x + w * 1.1, 0.2]])
+        cap = np.array(
+            [
+                [x, 0],
+                [x + 0.1 * w, h],
+                [x + w, h * rng.uniform(0.7, 1.0)],
+                [x + 0.7 * w, h * 0.45],
+                [x + 0.2 * w, h * 0.5],
+                [x + w * 1.1, 0.2],
+            ]
+        )
         strokes.append(cap)
         x += w * 1.1 + rng.uniform(0.1, 0.5)
     n_words = 1 if rng.random() < 0.6 else 2
@@ -86,7 +96,12 @@ def make_template(rng: np.random.Generator) -> list[np.ndarray]:
                 pts += [[x + 0.3 * w, top], [x + 0.15 * w, top * 0.5], [x + 0.6 * w, 0.05]]
             elif kind == "desc":
                 bottom = -rng.uniform(0.9, 1.5)
-                pts += [[x + 0.4 * w, 0.9], [x + 0.3 * w, bottom], [x + 0.1 * w, bottom * 0.6], [x + 0.7 * w, 0.1]]
+                pts += [
+                    [x + 0.4 * w, 0.9],
+                    [x + 0.3 * w, bottom],
+                    [x + 0.1 * w, bottom * 0.6],
+                    [x + 0.7 * w, 0.1],
+                ]
             elif kind == "loop":
                 pts += [[x + 0.6 * w, 0.95], [x + 0.2 * w, 0.7], [x + 0.35 * w, 0.05], [x + 0.8 * w, 0.5]]
             else:
@@ -97,8 +112,14 @@ def make_template(rng: np.random.Generator) -> list[np.ndarray]:
     end = x
     if rng.random() < 0.85:  # flourish: a long sweep under (or back through) the name
         y0 = rng.uniform(-0.9, -0.3)
-        flourish = np.array([[end - 0.3, 0.3], [end + 0.2, y0 - 0.2], [end * rng.uniform(0.4, 0.7), y0],
-                             [rng.uniform(-0.2, 0.6), y0 + rng.uniform(-0.3, 0.3)]])
+        flourish = np.array(
+            [
+                [end - 0.3, 0.3],
+                [end + 0.2, y0 - 0.2],
+                [end * rng.uniform(0.4, 0.7), y0],
+                [rng.uniform(-0.2, 0.6), y0 + rng.uniform(-0.3, 0.3)],
+            ]
+        )
         if rng.random() < 0.5:
             flourish = np.vstack([flourish, [[end * rng.uniform(0.5, 0.9), y0 + rng.uniform(-0.5, 0.2)]]])
         strokes.append(flourish)
@@ -108,14 +129,31 @@ def make_template(rng: np.random.Generator) -> list[np.ndarray]:
 def random_hand(rng: np.random.Generator, forger: bool = False) -> Hand:
     """A writer's habits; a forger copies slowly: more jitter, tremor and proportion errors."""
     if forger:
-        return Hand(slant=rng.uniform(-0.35, 0.45), width=rng.uniform(1.6, 4.2), pressure=rng.uniform(0.55, 1.0),
-                    jitter=rng.uniform(0.07, 0.12), tremor=rng.uniform(0.008, 0.02), proportions=rng.uniform(0.08, 0.18))
-    return Hand(slant=rng.uniform(-0.2, 0.5), width=rng.uniform(1.5, 4.0), pressure=rng.uniform(0.6, 1.0),
-                jitter=rng.uniform(0.025, 0.05), tremor=0.0, proportions=rng.uniform(0.02, 0.05))
+        return Hand(
+            slant=rng.uniform(-0.35, 0.45),
+            width=rng.uniform(1.6, 4.2),
+            pressure=rng.uniform(0.55, 1.0),
+            jitter=rng.uniform(0.07, 0.12),
+            tremor=rng.uniform(0.008, 0.02),
+            proportions=rng.uniform(0.08, 0.18),
+        )
+    return Hand(
+        slant=rng.uniform(-0.2, 0.5),
+        width=rng.uniform(1.5, 4.0),
+        pressure=rng.uniform(0.6, 1.0),
+        jitter=rng.uniform(0.025, 0.05),
+        tremor=0.0,
+        proportions=rng.uniform(0.02, 0.05),
+    )
 
 
-def draw(template: list[np.ndarray], hand: Hand, rng: np.random.Generator, x_height: float = 22.0,
-         supersample: int = 2) -> np.ndarray:
+def draw(
+    template: list[np.ndarray],
+    hand: Hand,
+    rng: np.random.Generator,
+    x_height: float = 22.0,
+    supersample: int = 2,
+) -> np.ndarray:
     """Render a template as written by ``hand``: uint8 image, white paper, dark ink."""
     scale = x_height * rng.uniform(0.93, 1.07)
     slant = hand.slant + rng.normal(0, 0.03)
@@ -147,7 +185,7 @@ def draw(template: list[np.ndarray], hand: Hand, rng: np.random.Generator, x_hei
     d = ImageDraw.Draw(img)
     width0 = hand.width * rng.uniform(0.9, 1.1)
     for pts in lines:
-        xy = (pts - lo + pad)
+        xy = pts - lo + pad
         xy[:, 1] = size[1] - xy[:, 1]  # y up -> image rows down
         xy = xy * ss
         n = len(xy)
@@ -164,8 +202,9 @@ def draw(template: list[np.ndarray], hand: Hand, rng: np.random.Generator, x_hei
     return np.clip(arr, 0, 255).astype(np.uint8)
 
 
-def write_dataset(root, n_persons: int = 30, n_genuine: int = 12, n_forgeries: int = 8, n_forgers: int = 4,
-                  seed: int = 0) -> Path:
+def write_dataset(
+    root, n_persons: int = 30, n_genuine: int = 12, n_forgeries: int = 8, n_forgers: int = 4, seed: int = 0
+) -> Path:
     """Write ``n_persons`` synthetic persons in the sign_data layout under ``root``.
 
     Each person gets ``n_genuine`` genuine signatures (``NNN/NNN_KK.png``) and

@@ -41,8 +41,10 @@ def balanced_indices(labels, seed: int) -> np.ndarray:
     labels = np.asarray(labels)
     rng = np.random.default_rng(seed)
     classes, counts = np.unique(labels, return_counts=True)
-    idx = [rng.choice(np.flatnonzero(labels == c), counts.max(), replace=counts.max() > (labels == c).sum())
-           for c in classes]
+    idx = [
+        rng.choice(np.flatnonzero(labels == c), counts.max(), replace=counts.max() > (labels == c).sum())
+        for c in classes
+    ]
     return rng.permutation(np.concatenate(idx))
 
 
@@ -65,9 +67,22 @@ def _jitter(seed, image, label):
     return image, label
 
 
-def train_cnn(train_images, train_labels, n_classes: int, *, epochs: int = 8, batch_size: int = 64,
-              balance: bool = True, augment: bool = True, learning_rate: float = 1e-3, seed: int = 0,
-              strategy: str = "default", name: str = "cnn", validation=None, patience: int = 3):
+def train_cnn(
+    train_images,
+    train_labels,
+    n_classes: int,
+    *,
+    epochs: int = 8,
+    batch_size: int = 64,
+    balance: bool = True,
+    augment: bool = True,
+    learning_rate: float = 1e-3,
+    seed: int = 0,
+    strategy: str = "default",
+    name: str = "cnn",
+    validation=None,
+    patience: int = 3,
+):
     """Train :func:`build_cnn` on uint8 paper-white images; returns ``(model, history)``.
 
     ``validation`` is an optional ``(images, labels)`` pair used for early
@@ -76,18 +91,33 @@ def train_cnn(train_images, train_labels, n_classes: int, *, epochs: int = 8, ba
     x = to_model_input(train_images).astype(np.float32)
     y = np.asarray(train_labels, np.int64)
     idx = balanced_indices(y, seed) if balance else np.random.default_rng(seed).permutation(len(y))
-    ds = pipelines.training_dataset(pipelines.from_arrays(x[idx], y[idx]), batch_size, seed,
-                                    augment=_jitter if augment else None)
+    ds = pipelines.training_dataset(
+        pipelines.from_arrays(x[idx], y[idx]), batch_size, seed, augment=_jitter if augment else None
+    )
     val = None
     if validation is not None:
-        val = pipelines.eval_dataset(pipelines.from_arrays(to_model_input(validation[0]).astype(np.float32),
-                                                           np.asarray(validation[1], np.int64)), 256)
+        val = pipelines.eval_dataset(
+            pipelines.from_arrays(
+                to_model_input(validation[0]).astype(np.float32), np.asarray(validation[1], np.int64)
+            ),
+            256,
+        )
     with training.get_strategy(strategy).scope():
         model = build_cnn(n_classes, x.shape[1], name)
-        model.compile(optimizer=keras.optimizers.Adam(learning_rate),
-                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    history = training.fit(model, ds, val, epochs=epochs, steps_per_epoch=pipelines.steps_for(len(idx), batch_size),
-                           monitor="val_loss" if val is not None else "loss", patience=patience)
+        model.compile(
+            optimizer=keras.optimizers.Adam(learning_rate),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
+    history = training.fit(
+        model,
+        ds,
+        val,
+        epochs=epochs,
+        steps_per_epoch=pipelines.steps_for(len(idx), batch_size),
+        monitor="val_loss" if val is not None else "loss",
+        patience=patience,
+    )
     return model, history
 
 

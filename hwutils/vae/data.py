@@ -25,20 +25,26 @@ class DigitData:
     train_y: np.ndarray
     test_x: np.ndarray
     test_y: np.ndarray
-    source: str      # e.g. "scikit-learn digits (1797 8x8 scans scaled to 28x28)"
-    split: str       # how train and held-out were separated
+    source: str  # e.g. "scikit-learn digits (1797 8x8 scans scaled to 28x28)"
+    split: str  # how train and held-out were separated
 
     def summary(self) -> dict:
-        return {"digits_source": self.source, "digits_split": self.split,
-                "digits_train": int(len(self.train_y)), "digits_heldout": int(len(self.test_y))}
+        return {
+            "digits_source": self.source,
+            "digits_split": self.split,
+            "digits_train": int(len(self.train_y)),
+            "digits_heldout": int(len(self.test_y)),
+        }
 
 
 def _load_idx(images_param: str, labels_param: str, what: str, size: int):
     from hwutils.datasets.idx import load_idx_pair
 
     if not images_param or not labels_param:
-        raise ParamsError(f"{what}_images and {what}_labels: give both IDX files or neither "
-                          f"(got {images_param!r} and {labels_param!r})")
+        raise ParamsError(
+            f"{what}_images and {what}_labels: give both IDX files or neither "
+            f"(got {images_param!r} and {labels_param!r})"
+        )
     x, y = load_idx_pair(images_param, labels_param)
     return _to_paper_white(x, size), y
 
@@ -65,9 +71,16 @@ def _cap(x, y, limit: int, seed: int):
     return x, y
 
 
-def load_digit_data(images_path: str = "", labels_path: str = "", heldout_images: str = "",
-                    heldout_labels: str = "", heldout_fraction: float = 0.2, max_train: int = 0,
-                    seed: int = 0, size: int = 28) -> DigitData:
+def load_digit_data(
+    images_path: str = "",
+    labels_path: str = "",
+    heldout_images: str = "",
+    heldout_labels: str = "",
+    heldout_fraction: float = 0.2,
+    max_train: int = 0,
+    seed: int = 0,
+    size: int = 28,
+) -> DigitData:
     """Load real digits.
 
     * no ``images_path``: scikit-learn's bundled digits (1797), split by a
@@ -83,11 +96,14 @@ def load_digit_data(images_path: str = "", labels_path: str = "", heldout_images
         x, y = _load_idx(images_path, labels_path, "digits", size)
         source = f"IDX files {images_path} ({len(y)} digits)"
         same = (not heldout_images and not heldout_labels) or (
-            heldout_images and Path(heldout_images).resolve() == Path(images_path).resolve())
+            heldout_images and Path(heldout_images).resolve() == Path(images_path).resolve()
+        )
         if same:
             train_x, test_x, train_y, test_y = _split(x, y, heldout_fraction, seed)
-            split = (f"seeded stratified split (seed {seed}) of the same files: "
-                     f"{1 - heldout_fraction:.0%} train, {heldout_fraction:.0%} held out, disjoint")
+            split = (
+                f"seeded stratified split (seed {seed}) of the same files: "
+                f"{1 - heldout_fraction:.0%} train, {heldout_fraction:.0%} held out, disjoint"
+            )
         else:
             train_x, train_y = x, y
             test_x, test_y = _load_idx(heldout_images, heldout_labels, "heldout", size)
@@ -101,7 +117,11 @@ def load_digit_data(images_path: str = "", labels_path: str = "", heldout_images
         x = 255 - x
         source = f"scikit-learn bundled digits ({len(y)} real 8x8 scans scaled to {size}x{size})"
         train_x, test_x, train_y, test_y = _split(x, y, heldout_fraction, seed)
-        split = (f"seeded stratified split (seed {seed}): {1 - heldout_fraction:.0%} train, "
-                 f"{heldout_fraction:.0%} held out, disjoint")
+        split = (
+            f"seeded stratified split (seed {seed}): {1 - heldout_fraction:.0%} train, "
+            f"{heldout_fraction:.0%} held out, disjoint"
+        )
     train_x, train_y = _cap(train_x, train_y, max_train, seed)
-    return DigitData(train_x, np.asarray(train_y, np.int64), test_x, np.asarray(test_y, np.int64), source, split)
+    return DigitData(
+        train_x, np.asarray(train_y, np.int64), test_x, np.asarray(test_y, np.int64), source, split
+    )

@@ -20,10 +20,10 @@ from hwutils.datasets.digits import mnist_like
 from hwutils.errors import ImageError
 
 DEFAULT_IMAGE = Path(__file__).resolve().parents[1] / "assets" / "example_two.png"
-MIN_SIDE = 12          # an image smaller than this (either side) is refused
-MIN_INK_SIDE = 6       # the digit's ink must span at least this many pixels
-NOISE_SHARE = 0.02     # ink groups below this share of all ink are specks, dropped silently
-DIGIT_SHARE = 0.15     # groups above this share of the largest count as another digit
+MIN_SIDE = 12  # an image smaller than this (either side) is refused
+MIN_INK_SIDE = 6  # the digit's ink must span at least this many pixels
+NOISE_SHARE = 0.02  # ink groups below this share of all ink are specks, dropped silently
+DIGIT_SHARE = 0.15  # groups above this share of the largest count as another digit
 
 
 class SeveralDigitsWarning(UserWarning):
@@ -97,8 +97,9 @@ def _stroke_width(mask: np.ndarray) -> float:
     return 2.0 * mask.sum() / max(1, edge.sum())
 
 
-def prepare_digit(gray, size: int = 28, box: int | None = None, min_stroke: float = 2.0,
-                  name: str = "<image>") -> np.ndarray:
+def prepare_digit(
+    gray, size: int = 28, box: int | None = None, min_stroke: float = 2.0, name: str = "<image>"
+) -> np.ndarray:
     """Any gray (or colour) image of one handwritten digit -> ``size`` x ``size``
     uint8, white paper, dark ink; the digit scaled into a ``box`` (default
     20/28 of ``size``) square and centred by its ink mass.
@@ -113,8 +114,9 @@ def prepare_digit(gray, size: int = 28, box: int | None = None, min_stroke: floa
     gray = images.as_gray(gray)
     h, w = gray.shape
     if min(h, w) < MIN_SIDE:
-        raise ImageError(f"{name}: image is only {w}x{h} pixels; a digit needs at least "
-                         f"{MIN_SIDE}x{MIN_SIDE}")
+        raise ImageError(
+            f"{name}: image is only {w}x{h} pixels; a digit needs at least {MIN_SIDE}x{MIN_SIDE}"
+        )
     gray = _paper_white(gray)
     mask = images.binarize(gray)
     if not mask.any():
@@ -126,13 +128,18 @@ def prepare_digit(gray, size: int = 28, box: int | None = None, min_stroke: floa
     groups = [g for g in groups if g.sum() >= NOISE_SHARE * total] or groups[:1]
     digits = [g for g in groups if g.sum() >= DIGIT_SHARE * groups[0].sum()]
     if len(digits) > 1:
-        warnings.warn(f"{name}: found {len(digits)} separate digits; using the largest ink component",
-                      SeveralDigitsWarning, stacklevel=2)
+        warnings.warn(
+            f"{name}: found {len(digits)} separate digits; using the largest ink component",
+            SeveralDigitsWarning,
+            stacklevel=2,
+        )
     keep = groups[0]
     top, bottom, left, right = images.ink_bbox(keep)
     if max(bottom - top, right - left) < MIN_INK_SIDE:
-        raise ImageError(f"{name}: the ink spans only {right - left}x{bottom - top} pixels; "
-                         f"a digit needs at least {MIN_INK_SIDE}")
+        raise ImageError(
+            f"{name}: the ink spans only {right - left}x{bottom - top} pixels; "
+            f"a digit needs at least {MIN_INK_SIDE}"
+        )
     paper = float(np.median(gray[~mask])) if (~mask).any() else 255.0
     ink_level = float(np.percentile(gray[keep], 10))
     strength = np.clip((paper - gray.astype(np.float32)) / max(paper - ink_level, 1.0), 0.0, 1.0)
@@ -160,11 +167,15 @@ def _shrink(ink: np.ndarray, side: int) -> np.ndarray:
 
     h, w = ink.shape
     f = side / max(h, w)
-    small = np.asarray(Image.fromarray(ink, mode="F").resize((max(1, round(w * f)), max(1, round(h * f))),
-                                                             Image.Resampling.BOX), np.float32)
+    small = np.asarray(
+        Image.fromarray(ink, mode="F").resize(
+            (max(1, round(w * f)), max(1, round(h * f))), Image.Resampling.BOX
+        ),
+        np.float32,
+    )
     return np.clip(small / max(float(small.max()), 1e-6), 0.0, 1.0)
 
 
 def _disk(radius: int) -> np.ndarray:
-    y, x = np.mgrid[-radius: radius + 1, -radius: radius + 1]
+    y, x = np.mgrid[-radius : radius + 1, -radius : radius + 1]
     return x * x + y * y <= radius * radius + radius

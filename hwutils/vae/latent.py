@@ -38,5 +38,7 @@ def tsne_map(vae, groups: dict[str, np.ndarray], seed: int = 0, perplexity: floa
         names += [name] * len(imgs)
     z = np.concatenate(codes)
     perplexity = float(min(perplexity, max(2.0, (len(z) - 1) / 3)))
-    pts = TSNE(n_components=2, perplexity=perplexity, init="pca", max_iter=500, random_state=seed).fit_transform(z)
+    pts = TSNE(
+        n_components=2, perplexity=perplexity, init="pca", max_iter=500, random_state=seed
+    ).fit_transform(z)
     return pts, np.asarray(names)

@@ -87,14 +87,20 @@ class VAE(keras.Model):
     metrics: ``loss``, ``reconstruction_loss``, ``kl_loss``.
     """
 
-    def __init__(self, latent_dim: int = 2, beta: float = 1.0, image_size: int = 28,
-                 seed: int | None = None, **kwargs):
+    def __init__(
+        self, latent_dim: int = 2, beta: float = 1.0, image_size: int = 28, seed: int | None = None, **kwargs
+    ):
         super().__init__(**kwargs)
         if latent_dim < 1:
             raise ParamsError(f"latent_dim: must be at least 1, got {latent_dim}")
         if beta < 0:
             raise ParamsError(f"beta: must be >= 0, got {beta}")
-        self.latent_dim, self.beta, self.image_size, self.seed = int(latent_dim), float(beta), int(image_size), seed
+        self.latent_dim, self.beta, self.image_size, self.seed = (
+            int(latent_dim),
+            float(beta),
+            int(image_size),
+            seed,
+        )
         self.encoder = build_encoder(self.latent_dim, self.image_size, seed)
         self.decoder = build_decoder(self.latent_dim, self.image_size)
         self.total_loss_tracker = keras.metrics.Mean(name="loss")
@@ -112,8 +118,9 @@ class VAE(keras.Model):
     def _vae_losses(self, data, training):
         z_mean, z_log_var, z = self.encoder(data, training=training)
         reconstruction = self.decoder(z, training=training)
-        reconstruction_loss = ops.mean(ops.sum(
-            keras.losses.binary_crossentropy(data, reconstruction), axis=(1, 2)))
+        reconstruction_loss = ops.mean(
+            ops.sum(keras.losses.binary_crossentropy(data, reconstruction), axis=(1, 2))
+        )
         kl = -0.5 * (1 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var))
         kl_loss = ops.mean(ops.sum(kl, axis=1))
         return reconstruction_loss + self.beta * kl_loss, reconstruction_loss, kl_loss
@@ -139,8 +146,13 @@ class VAE(keras.Model):
         return self._track(*self._vae_losses(data, training=False))
 
     def get_config(self):
-        return {"name": self.name, "latent_dim": self.latent_dim, "beta": self.beta,
-                "image_size": self.image_size, "seed": self.seed}
+        return {
+            "name": self.name,
+            "latent_dim": self.latent_dim,
+            "beta": self.beta,
+            "image_size": self.image_size,
+            "seed": self.seed,
+        }
 
 
 # ----------------------------------------------------------------- helpers
@@ -157,9 +169,19 @@ def from_model_output(probs) -> np.ndarray:
     return images.from_ink_float(probs)
 
 
-def train_vae(train_images, *, latent_dim: int = 2, beta: float = 1.0, epochs: int = 60,
-              batch_size: int = 32, steps_per_epoch: int | None = None, learning_rate: float = 1e-3,
-              patience: int = 10, seed: int = 0, strategy: str = "default") -> tuple[VAE, dict]:
+def train_vae(
+    train_images,
+    *,
+    latent_dim: int = 2,
+    beta: float = 1.0,
+    epochs: int = 60,
+    batch_size: int = 32,
+    steps_per_epoch: int | None = None,
+    learning_rate: float = 1e-3,
+    patience: int = 10,
+    seed: int = 0,
+    strategy: str = "default",
+) -> tuple[VAE, dict]:
     """Train a :class:`VAE` on uint8 paper-white images ``(n, h, w)``.
 
     The images are cached, reshuffled and repeated by
@@ -172,8 +194,14 @@ def train_vae(train_images, *, latent_dim: int = 2, beta: float = 1.0, epochs: i
     with training.get_strategy(strategy).scope():
         vae = VAE(latent_dim=latent_dim, beta=beta, image_size=x.shape[1], seed=seed)
         vae.compile(optimizer=keras.optimizers.Adam(learning_rate))
-    history = training.fit(vae, ds, epochs=epochs, steps_per_epoch=steps_per_epoch or
-                           pipelines.steps_for(len(x), batch_size), monitor="loss", patience=patience)
+    history = training.fit(
+        vae,
+        ds,
+        epochs=epochs,
+        steps_per_epoch=steps_per_epoch or pipelines.steps_for(len(x), batch_size),
+        monitor="loss",
+        patience=patience,
+    )
     return vae, history
 
 

@@ -40,9 +40,17 @@ def train_judge(data, *, epochs: int = 8, seed: int = 0, strategy: str = "defaul
     rng = np.random.default_rng(seed)
     order = rng.permutation(n)
     val, fit_idx = order[:val_n], order[val_n:]
-    model, history = cnn.train_cnn(data.train_x[fit_idx], data.train_y[fit_idx], 10, epochs=epochs, seed=seed,
-                                   strategy=strategy, name="digit_judge", batch_size=batch_size,
-                                   validation=(data.train_x[val], data.train_y[val]))
+    model, history = cnn.train_cnn(
+        data.train_x[fit_idx],
+        data.train_y[fit_idx],
+        10,
+        epochs=epochs,
+        seed=seed,
+        strategy=strategy,
+        name="digit_judge",
+        batch_size=batch_size,
+        validation=(data.train_x[val], data.train_y[val]),
+    )
     pred = cnn.predict_proba(model, data.test_x).argmax(1)
     return model, history, metrics.accuracy(data.test_y, pred)
 
@@ -78,7 +86,9 @@ def generation_quality(judge: keras.Model, generated, augmented, digit: int, aug
     }
     out["diversity_ratio"] = out["diversity_generated"] / max(out["diversity_augmented"], 1e-12)
     if augmented_other is not None:
-        out["frechet_distance_aug_vs_aug"] = metrics.frechet_distance(cnn.features(judge, augmented_other), feats_aug)
+        out["frechet_distance_aug_vs_aug"] = metrics.frechet_distance(
+            cnn.features(judge, augmented_other), feats_aug
+        )
         out["nearest_distance_aug_vs_aug"] = _nearest_distance(augmented_other, augmented)
     return out
 

@@ -43,8 +43,17 @@ def train_threeway(x, y, *, epochs: int = 8, seed: int = 0, strategy: str = "def
     order = np.random.default_rng(seed).permutation(len(y))
     val_n = max(10, len(y) // 10)
     val, fit_idx = order[:val_n], order[val_n:]
-    return cnn.train_cnn(x[fit_idx], y[fit_idx], 3, epochs=epochs, seed=seed, strategy=strategy,
-                         name="threeway", batch_size=batch_size, validation=(x[val], y[val]))
+    return cnn.train_cnn(
+        x[fit_idx],
+        y[fit_idx],
+        3,
+        epochs=epochs,
+        seed=seed,
+        strategy=strategy,
+        name="threeway",
+        batch_size=batch_size,
+        validation=(x[val], y[val]),
+    )
 
 
 @dataclass
@@ -53,10 +62,10 @@ class Evaluation:
 
     accuracy: float
     per_class_accuracy: np.ndarray
-    confusion: np.ndarray          # rows true, columns predicted
+    confusion: np.ndarray  # rows true, columns predicted
     predicted: np.ndarray
     probs: np.ndarray
-    wrong: np.ndarray              # indices of misclassified test images
+    wrong: np.ndarray  # indices of misclassified test images
 
     def as_metrics(self, digit: int) -> dict:
         names = ["yours", "real", "other"]
@@ -71,8 +80,14 @@ def evaluate(model: keras.Model, x, y) -> Evaluation:
     probs = cnn.predict_proba(model, x)
     pred = probs.argmax(1)
     cm = metrics.confusion_matrix(y, pred, 3)
-    return Evaluation(metrics.accuracy(y, pred), metrics.per_class_accuracy(cm), cm, pred, probs,
-                      np.flatnonzero(pred != np.asarray(y)))
+    return Evaluation(
+        metrics.accuracy(y, pred),
+        metrics.per_class_accuracy(cm),
+        cm,
+        pred,
+        probs,
+        np.flatnonzero(pred != np.asarray(y)),
+    )
 
 
 def load_threeway(run_dir: str | Path) -> keras.Model:

@@ -62,8 +62,10 @@ def load_lines(records, height: int, max_bad_fraction: float = 0.05) -> LineSet:
         except HwError as exc:
             skipped.append((str(rec.path), str(exc)))
     if records and len(skipped) > max_bad_fraction * len(records):
-        raise DataError(f"{len(skipped)} of {len(records)} images unreadable (more than "
-                        f"max_bad_fraction={max_bad_fraction}); first: {skipped[0][1]}")
+        raise DataError(
+            f"{len(skipped)} of {len(records)} images unreadable (more than "
+            f"max_bad_fraction={max_bad_fraction}); first: {skipped[0][1]}"
+        )
     if not lines:
         raise DataError("no readable line images")
     return LineSet(lines, kept, skipped)
@@ -117,8 +119,9 @@ def pack_columns(lines_ink, crop_width: int) -> tuple[np.ndarray, np.ndarray, np
     return np.ascontiguousarray(np.concatenate(cols, axis=0)), starts, widths - crop_width + 1
 
 
-def batch_affine(patches: tf.Tensor, seed, max_scale: float = 0.1, max_shear: float = 0.2,
-                 max_shift: float = 0.05) -> tf.Tensor:
+def batch_affine(
+    patches: tf.Tensor, seed, max_scale: float = 0.1, max_shear: float = 0.2, max_shift: float = 0.05
+) -> tf.Tensor:
     """A random zoom, horizontal shear (slant) and shift per patch of a
     ``(B, H, W, 1)`` ink batch, as one projective-transform op (empty areas = paper)."""
     b = tf.shape(patches)[0]
@@ -132,15 +135,28 @@ def batch_affine(patches: tf.Tensor, seed, max_scale: float = 0.1, max_shear: fl
     cx, cy = (w - 1) / 2, (h - 1) / 2
     # output (x, y) samples input (inv * (x - cx + k * (y - cy)) + cx + dx, inv * (y - cy) + cy + dy)
     zeros = tf.zeros([b])
-    transforms = tf.stack([inv, inv * k, cx + dx - inv * (cx + k * cy), zeros, inv, cy + dy - inv * cy,
-                           zeros, zeros], axis=1)
+    transforms = tf.stack(
+        [inv, inv * k, cx + dx - inv * (cx + k * cy), zeros, inv, cy + dy - inv * cy, zeros, zeros], axis=1
+    )
     return tf.raw_ops.ImageProjectiveTransformV3(
-        images=patches, transforms=transforms, output_shape=tf.shape(patches)[1:3], fill_value=0.0,
-        interpolation="BILINEAR", fill_mode="CONSTANT")
+        images=patches,
+        transforms=transforms,
+        output_shape=tf.shape(patches)[1:3],
+        fill_value=0.0,
+        interpolation="BILINEAR",
+        fill_mode="CONSTANT",
+    )
 
 
-def columns_to_patches(columns: tf.Tensor, seed=None, ink_jitter: float = 0.15, augment: bool = False,
-                       max_scale: float = 0.1, max_shear: float = 0.2, max_shift: float = 0.05) -> tf.Tensor:
+def columns_to_patches(
+    columns: tf.Tensor,
+    seed=None,
+    ink_jitter: float = 0.15,
+    augment: bool = False,
+    max_scale: float = 0.1,
+    max_shear: float = 0.2,
+    max_shift: float = 0.05,
+) -> tf.Tensor:
     """``(B, crop_width, height)`` uint8 ink columns (the layout :func:`raw_patches`
     gathers) -> ``(B, height, crop_width, 1)`` float ink patches (ink = 1).
 
@@ -153,7 +169,9 @@ def columns_to_patches(columns: tf.Tensor, seed=None, ink_jitter: float = 0.15, 
         return x
     s_gain, s_affine = tf.unstack(tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 2))
     if ink_jitter:
-        x = x * tf.random.stateless_uniform([tf.shape(x)[0], 1, 1, 1], s_gain, 1.0 - ink_jitter, 1.0 + ink_jitter)
+        x = x * tf.random.stateless_uniform(
+            [tf.shape(x)[0], 1, 1, 1], s_gain, 1.0 - ink_jitter, 1.0 + ink_jitter
+        )
     if augment:
         x = batch_affine(x, s_affine, max_scale, max_shear, max_shift)
     return tf.minimum(x, 1.0)
@@ -195,8 +213,9 @@ def _patch_sampler(lines_ink, labels, height: int, crop_width: int, batch_size: 
     return sample
 
 
-def raw_patches(lines_ink, labels, height: int, crop_width: int, batch_size: int, seed: int,
-                block: int = 8) -> tf.data.Dataset:
+def raw_patches(
+    lines_ink, labels, height: int, crop_width: int, batch_size: int, seed: int, block: int = 8
+) -> tf.data.Dataset:
     """Infinite batches ``(columns, labels)`` for training through
     :func:`hwutils.writer_id.models.training_model` (the fast path).
 
@@ -220,13 +239,27 @@ def raw_patches(lines_ink, labels, height: int, crop_width: int, batch_size: int
     # of its speed in about half of the benchmark rounds; with it off, never).
     options = tf.data.Options()
     options.autotune.enabled = False
-    return (tf.data.Dataset.counter().map(_block, num_parallel_calls=2, deterministic=True)
-            .unbatch().prefetch(2 * block).with_options(options))
+    return (
+        tf.data.Dataset.counter()
+        .map(_block, num_parallel_calls=2, deterministic=True)
+        .unbatch()
+        .prefetch(2 * block)
+        .with_options(options)
+    )
 
 
-def training_patches(lines_ink, labels, height: int, crop_width: int, batch_size: int, seed: int,
-                     augment: bool = False, ink_jitter: float = 0.15, max_scale: float = 0.1,
-                     max_shear: float = 0.2) -> tf.data.Dataset:
+def training_patches(
+    lines_ink,
+    labels,
+    height: int,
+    crop_width: int,
+    batch_size: int,
+    seed: int,
+    augment: bool = False,
+    ink_jitter: float = 0.15,
+    max_scale: float = 0.1,
+    max_shear: float = 0.2,
+) -> tf.data.Dataset:
     """Infinite batches ``(patches, labels)`` of random ``height`` x ``crop_width`` x 1
     float ink patches (ink = 1): the batches of :func:`raw_patches` converted by
     :func:`columns_to_patches` (random ink strength ``ink_jitter`` and, with
@@ -241,5 +274,8 @@ def training_patches(lines_ink, labels, height: int, crop_width: int, batch_size
         return tf.ensure_shape(x, [batch_size, height, crop_width, 1]), lab
 
     raw = raw_patches(lines_ink, labels, height, crop_width, batch_size, seed)
-    return (tf.data.Dataset.zip((raw, tf.data.Dataset.counter()))
-            .map(_convert, num_parallel_calls=pipelines.AUTOTUNE, deterministic=True).prefetch(pipelines.AUTOTUNE))
+    return (
+        tf.data.Dataset.zip((raw, tf.data.Dataset.counter()))
+        .map(_convert, num_parallel_calls=pipelines.AUTOTUNE, deterministic=True)
+        .prefetch(pipelines.AUTOTUNE)
+    )

@@ -58,8 +58,11 @@ class Gallery:
         """``path`` (.npz) holding names and centroids."""
         from hwutils import artifacts
 
-        return artifacts.save_npz(path, centroids=np.asarray(self.centroids, np.float32),
-                                  names=np.array(json.dumps(list(map(str, self.names)))))
+        return artifacts.save_npz(
+            path,
+            centroids=np.asarray(self.centroids, np.float32),
+            names=np.array(json.dumps(list(map(str, self.names)))),
+        )
 
     @classmethod
     def load(cls, path: str | Path) -> Gallery:
@@ -77,6 +80,8 @@ class Gallery:
             raise ArtifactError(f"{path}: array 'names' is not a JSON list of writer names")
         cents = data["centroids"]
         if cents.ndim != 2 or len(cents) != len(names) or not np.issubdtype(cents.dtype, np.number):
-            raise ArtifactError(f"{path}: array 'centroids' has shape {cents.shape} and dtype {cents.dtype}; "
-                                f"expected one numeric row per writer ({len(names)})")
+            raise ArtifactError(
+                f"{path}: array 'centroids' has shape {cents.shape} and dtype {cents.dtype}; "
+                f"expected one numeric row per writer ({len(names)})"
+            )
         return cls(names, cents.astype(np.float32))

@@ -13,15 +13,21 @@ from hwutils import metrics
 from hwutils.writer_id import scan
 
 
-def evaluate_lines(two_heads, lines_ink, labels, pages, window: int, stride: int | None = None,
-                   batch_size: int = 128) -> dict:
+def evaluate_lines(
+    two_heads, lines_ink, labels, pages, window: int, stride: int | None = None, batch_size: int = 128
+) -> dict:
     """Scores of every test line; returns a dict with ``metrics`` (top-1/top-5
     at patch, line and page level), ``line_probs``, ``line_embeddings``,
     ``page_probs``, ``page_labels`` and ``page_names``."""
     labels = np.asarray(labels, int)
-    line_probs, line_emb, (win_probs, _), owner = scan.scan_lines(two_heads, lines_ink, window, stride, batch_size)
-    out = {"patch_top1": metrics.top_k_accuracy(labels[owner], win_probs, 1),
-           "patch_top5": metrics.top_k_accuracy(labels[owner], win_probs, 5), "n_patches": int(len(owner))}
+    line_probs, line_emb, (win_probs, _), owner = scan.scan_lines(
+        two_heads, lines_ink, window, stride, batch_size
+    )
+    out = {
+        "patch_top1": metrics.top_k_accuracy(labels[owner], win_probs, 1),
+        "patch_top5": metrics.top_k_accuracy(labels[owner], win_probs, 5),
+        "n_patches": int(len(owner)),
+    }
     levels = line_page_scores(line_probs, labels, pages)
     out.update(levels["metrics"])
     return {**levels, "metrics": out, "line_probs": line_probs, "line_embeddings": line_emb}
@@ -44,8 +50,16 @@ def line_page_scores(line_probs, labels, pages) -> dict:
     return {"metrics": out, "page_probs": page_probs, "page_labels": page_labels, "page_names": page_names}
 
 
-def texture_fusion(line_images: dict, labels: dict, cnn_val, cnn_test, test_pages, n_writers: int,
-                   leg: int = 12, bins: int = 16) -> dict:
+def texture_fusion(
+    line_images: dict,
+    labels: dict,
+    cnn_val,
+    cnn_test,
+    test_pages,
+    n_writers: int,
+    leg: int = 12,
+    bins: int = 16,
+) -> dict:
     """Fit the contour-hinge classifier on the training lines, choose its fusion
     weight on the validation lines and fuse it with the CNN on the test lines.
 
@@ -69,8 +83,20 @@ def texture_fusion(line_images: dict, labels: dict, cnn_val, cnn_test, test_page
         for k, v in line_page_scores(p, labels["test"], test_pages)["metrics"].items():
             if not k.startswith("n_"):
                 out[f"{name}_{k}"] = v
-    for name, p in (("cnn", cnn_val), ("texture", val_tex), ("fused", texture.fuse(cnn_val, val_tex, weight))):
-        out[f"val_{name}_line_top1"] = metrics.top_k_accuracy(labels["val"], p, 1) if len(labels["val"]) else float("nan")
+    for name, p in (
+        ("cnn", cnn_val),
+        ("texture", val_tex),
+        ("fused", texture.fuse(cnn_val, val_tex, weight)),
+    ):
+        out[f"val_{name}_line_top1"] = (
+            metrics.top_k_accuracy(labels["val"], p, 1) if len(labels["val"]) else float("nan")
+        )
     out["texture_weight"] = weight
-    return {"model": model, "weight": weight, "val_nll": val_nll, "line_probs": fused, "metrics": out,
-            "fused_metrics": line_page_scores(fused, labels["test"], test_pages)["metrics"]}
+    return {
+        "model": model,
+        "weight": weight,
+        "val_nll": val_nll,
+        "line_probs": fused,
+        "metrics": out,
+        "fused_metrics": line_page_scores(fused, labels["test"], test_pages)["metrics"],
+    }

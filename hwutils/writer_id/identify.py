@@ -29,7 +29,12 @@ from hwutils.writer_id import scan
 from hwutils.writer_id.data import prepare_line, to_ink
 from hwutils.writer_id.enrol import Gallery
 
-MODEL_FILE, CONFIG_FILE, GALLERY_FILE, TEXTURE_FILE = "model.keras", "writer_id.json", "gallery.npz", "texture.npz"
+MODEL_FILE, CONFIG_FILE, GALLERY_FILE, TEXTURE_FILE = (
+    "model.keras",
+    "writer_id.json",
+    "gallery.npz",
+    "texture.npz",
+)
 CONFIG_KEYS = ("writers", "height", "window", "stride", "threshold")
 
 
@@ -50,9 +55,19 @@ class Identification:
     n_windows: int
 
 
-def save_for_identification(folder, model, writers, height: int, window: int, stride: int,
-                            threshold: float, gallery: Gallery, model_name: str = "", texture_model=None,
-                            texture_weight: float = 0.0) -> Path:
+def save_for_identification(
+    folder,
+    model,
+    writers,
+    height: int,
+    window: int,
+    stride: int,
+    threshold: float,
+    gallery: Gallery,
+    model_name: str = "",
+    texture_model=None,
+    texture_weight: float = 0.0,
+) -> Path:
     """Write the files :meth:`WriterIdentifier.load` reads into ``folder`` (a run's ``artifacts/``);
     ``texture_model`` (a :class:`~hwutils.writer_id.texture.TextureClassifier`) is fused
     with the CNN's scores with ``texture_weight``."""
@@ -63,10 +78,18 @@ def save_for_identification(folder, model, writers, height: int, window: int, st
     gallery.save(folder / GALLERY_FILE)
     if texture_model is not None:
         texture_model.save(folder / TEXTURE_FILE)
-    report.write_json_atomic(folder / CONFIG_FILE, {
-        "writers": list(map(str, writers)), "height": int(height), "window": int(window),
-        "stride": int(stride), "threshold": float(threshold), "model": model_name,
-        "texture_weight": float(texture_weight) if texture_model is not None else 0.0})
+    report.write_json_atomic(
+        folder / CONFIG_FILE,
+        {
+            "writers": list(map(str, writers)),
+            "height": int(height),
+            "window": int(window),
+            "stride": int(stride),
+            "threshold": float(threshold),
+            "model": model_name,
+            "texture_weight": float(texture_weight) if texture_model is not None else 0.0,
+        },
+    )
     return folder
 
 
@@ -103,8 +126,9 @@ class WriterIdentifier:
 
     def _score(self, images) -> Identification:
         lines = to_ink([prepare_line(im, self.config["height"]) for im in images])
-        probs, emb, (_, _), owner = scan.scan_lines(self.two_heads, lines, self.config["window"],
-                                                    self.config["stride"] or None)
+        probs, emb, (_, _), owner = scan.scan_lines(
+            self.two_heads, lines, self.config["window"], self.config["stride"] or None
+        )
         if self.texture is not None:
             from hwutils.writer_id.texture import fuse
 
@@ -116,9 +140,12 @@ class WriterIdentifier:
         sim = float(g_sims[0, 0])
         return Identification(
             ranking=[(self.writers[i], float(p[i])) for i in order],
-            similarity=sim, known=sim >= self.config["threshold"],
+            similarity=sim,
+            known=sim >= self.config["threshold"],
             gallery_ranking=[(self.gallery.names[i], float(s)) for i, s in zip(g_order[0], g_sims[0])],
-            n_lines=len(lines), n_windows=len(owner))
+            n_lines=len(lines),
+            n_windows=len(owner),
+        )
 
     def identify_line(self, image) -> Identification:
         """Score one line image (path, array or PIL image; paper white). A blank
@@ -148,7 +175,9 @@ class WriterIdentifier:
     def line_embeddings(self, images) -> np.ndarray:
         """One embedding per line image (mean over its windows)."""
         lines = to_ink([prepare_line(im, self.config["height"]) for im in images])
-        _, emb, _, _ = scan.scan_lines(self.two_heads, lines, self.config["window"], self.config["stride"] or None)
+        _, emb, _, _ = scan.scan_lines(
+            self.two_heads, lines, self.config["window"], self.config["stride"] or None
+        )
         return emb
 
     def enrol(self, name: str, images) -> Gallery:

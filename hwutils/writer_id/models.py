@@ -49,7 +49,9 @@ def _conv(x, filters, kernel, strides=1):
     return layers.ReLU()(x)
 
 
-def _deepwriter_stream(height: int, width: float, dropout: float, name: str, pooling: str = "flatten") -> keras.Model:
+def _deepwriter_stream(
+    height: int, width: float, dropout: float, name: str, pooling: str = "flatten"
+) -> keras.Model:
     """conv1..conv5 and fc6 of DeepWriter for a ``height`` x ``height`` patch
     (``pooling``: ``flatten`` as in the paper, or ``average`` = global average
     pooling of conv5, fewer weights and less overfitting on small data)."""
@@ -71,8 +73,14 @@ def _deepwriter_stream(height: int, width: float, dropout: float, name: str, poo
     return keras.Model(inp, x, name=name)
 
 
-def build_model(name: str, n_writers: int, height: int = 113, width: float = 1.0,
-                dropout: float = 0.5, pooling: str = "flatten") -> keras.Model:
+def build_model(
+    name: str,
+    n_writers: int,
+    height: int = 113,
+    width: float = 1.0,
+    dropout: float = 0.5,
+    pooling: str = "flatten",
+) -> keras.Model:
     """A Keras model from a ``height`` x ``input_width`` x 1 ink patch (ink = 1)
     to ``n_writers`` softmax scores."""
     check_choice("model", name, MODELS)
@@ -115,10 +123,16 @@ def compile_model(model: keras.Model, learning_rate: float = 1e-3, decay_steps: 
     ``decay_steps`` > 0: the learning rate follows a cosine from
     ``learning_rate`` down to 1% of it over that many training steps."""
     k = min(5, model.output.shape[-1])
-    lr = (keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps, alpha=0.01) if decay_steps > 0
-          else learning_rate)
-    model.compile(optimizer=keras.optimizers.Adam(lr), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy", keras.metrics.SparseTopKCategoricalAccuracy(k, name="top5")])
+    lr = (
+        keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps, alpha=0.01)
+        if decay_steps > 0
+        else learning_rate
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(lr),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy", keras.metrics.SparseTopKCategoricalAccuracy(k, name="top5")],
+    )
     return model
 
 
@@ -146,10 +160,17 @@ class PatchInput(layers.Layer):
         return (input_shape[0], input_shape[2], input_shape[1], 1)
 
     def get_config(self):
-        return {**super().get_config(), "ink_jitter": self.ink_jitter, "augment": self.augment, "seed": self.seed}
+        return {
+            **super().get_config(),
+            "ink_jitter": self.ink_jitter,
+            "augment": self.augment,
+            "seed": self.seed,
+        }
 
 
-def training_model(net: keras.Model, ink_jitter: float = 0.15, augment: bool = False, seed: int = 0) -> keras.Model:
+def training_model(
+    net: keras.Model, ink_jitter: float = 0.15, augment: bool = False, seed: int = 0
+) -> keras.Model:
     """``net`` (float ink patches in) behind a :class:`PatchInput` layer: a model
     that trains on the uint8 columns of :func:`hwutils.writer_id.data.raw_patches`
     and shares every weight with ``net`` (train this one, save ``net``)."""

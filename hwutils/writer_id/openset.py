@@ -56,7 +56,13 @@ def evaluate(known_scores, unknown_scores, threshold: float) -> dict:
     labels = np.r_[np.ones(len(known_scores)), np.zeros(len(unknown_scores))]
     scores = np.r_[known_scores, unknown_scores]
     far, frr = metrics.far_frr(labels, scores, threshold)
-    return {"auroc": metrics.auroc(labels, scores), "threshold": float(threshold),
-            "false_accepts": int((unknown_scores >= threshold).sum()), "false_accept_rate": far,
-            "false_rejects": int((known_scores < threshold).sum()), "false_reject_rate": frr,
-            "n_known": int(len(known_scores)), "n_unknown": int(len(unknown_scores))}
+    return {
+        "auroc": metrics.auroc(labels, scores),
+        "threshold": float(threshold),
+        "false_accepts": int((unknown_scores >= threshold).sum()),
+        "false_accept_rate": far,
+        "false_rejects": int((known_scores < threshold).sum()),
+        "false_reject_rate": frr,
+        "n_known": int(len(known_scores)),
+        "n_unknown": int(len(unknown_scores)),
+    }

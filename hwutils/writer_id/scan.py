@@ -28,9 +28,9 @@ def line_windows(line_ink: np.ndarray, window: int, stride: int | None = None) -
     if w < window:
         left = (window - w) // 2
         padded = np.zeros((h, window), np.float32)
-        padded[:, left:left + w] = line_ink
+        padded[:, left : left + w] = line_ink
         return padded[None]
-    return np.stack([line_ink[:, s:s + window] for s in window_starts(w, window, stride)])
+    return np.stack([line_ink[:, s : s + window] for s in window_starts(w, window, stride)])
 
 
 def all_windows(lines_ink, window: int, stride: int | None = None) -> tuple[np.ndarray, np.ndarray]:

@@ -73,7 +73,9 @@ class TextureClassifier:
         self.leg, self.bins = int(leg), int(bins)
 
     @classmethod
-    def fit(cls, features, labels, n_classes: int, leg: int = 12, bins: int = 16, C: float = 1.0) -> TextureClassifier:
+    def fit(
+        cls, features, labels, n_classes: int, leg: int = 12, bins: int = 16, C: float = 1.0
+    ) -> TextureClassifier:
         """Fit on ``features`` (from :func:`line_features` with the same ``leg``
         and ``bins``) of lines labelled ``0 .. n_classes - 1``; every class needs
         at least one line."""
@@ -90,7 +92,9 @@ class TextureClassifier:
         return cls(mean, scale, lr.coef_, lr.intercept_, leg, bins)
 
     def predict_proba(self, features) -> np.ndarray:
-        z = ((np.sqrt(np.asarray(features, np.float64)) - self.mean) / self.scale) @ self.coef.T + self.intercept
+        z = (
+            (np.sqrt(np.asarray(features, np.float64)) - self.mean) / self.scale
+        ) @ self.coef.T + self.intercept
         z -= z.max(axis=1, keepdims=True)
         p = np.exp(z)
         return (p / p.sum(axis=1, keepdims=True)).astype(np.float32)
@@ -101,8 +105,15 @@ class TextureClassifier:
     def save(self, path) -> Path:
         from hwutils import artifacts
 
-        return artifacts.save_npz(path, mean=self.mean, scale=self.scale, coef=self.coef, intercept=self.intercept,
-                                  leg=self.leg, bins=self.bins)
+        return artifacts.save_npz(
+            path,
+            mean=self.mean,
+            scale=self.scale,
+            coef=self.coef,
+            intercept=self.intercept,
+            leg=self.leg,
+            bins=self.bins,
+        )
 
     @classmethod
     def load(cls, path) -> TextureClassifier:
@@ -123,7 +134,9 @@ def fuse(p_cnn, p_texture, weight: float) -> np.ndarray:
     return (p / p.sum(axis=-1, keepdims=True)).astype(np.float32)
 
 
-def choose_weight(p_cnn, p_texture, labels, weights=tuple(np.round(np.linspace(0, 1, 11), 2))) -> tuple[float, dict]:
+def choose_weight(
+    p_cnn, p_texture, labels, weights=tuple(np.round(np.linspace(0, 1, 11), 2))
+) -> tuple[float, dict]:
     """The fusion weight with the lowest mean negative log-likelihood of the true
     writer on (validation) lines; returns it and ``{weight: nll}`` (0.5 and ``{}``
     without lines)."""
