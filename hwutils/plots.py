@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 
 def gallery(
@@ -43,7 +44,9 @@ def training_curves(history: dict, metrics: tuple[str, ...] | None = None):
         if f"val_{key}" in history:
             ax.plot(np.arange(1, len(history[f"val_{key}"]) + 1), history[f"val_{key}"], label="validation")
         ax.set_xlabel("epoch")
-        ax.set_title(key)
+        ax.set_ylabel(key.replace("_", " "))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_title(f"{key.replace('_', ' ')} per epoch")
         ax.legend(fontsize=8)
         ax.grid(alpha=0.3)
     fig.tight_layout()

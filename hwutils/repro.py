@@ -43,7 +43,6 @@ def seed_everything(seed: int, deterministic: bool = True) -> int:
     tf.keras.utils.set_random_seed(seed)
     if deterministic:
         tf.config.experimental.enable_op_determinism()
-    _record_environment(seed)
     return seed
 
 
@@ -101,13 +100,10 @@ def environment(include_devices: bool = True) -> dict:
     return env
 
 
-def _record_environment(seed: int) -> None:
-    """Inside a ``hw run``, write the kernel's environment for the manifest."""
-    from hwutils import report
+def record_environment(seed: int | None = None) -> dict:
+    """Record the kernel's environment (versions, devices, seed) in the run
+    folder's ``environment.json``: an explicit call, made once by each stage
+    notebook after seeding (see :func:`hwutils.runfolder.record_environment`)."""
+    from hwutils import runfolder
 
-    run_dir = report.current_run_dir(create=False)
-    if run_dir is None:
-        return
-    env = environment()
-    env["seed"] = seed
-    report.write_json_atomic(run_dir / "environment.json", env)
+    return runfolder.record_environment(seed)

@@ -3,10 +3,12 @@ progress, early stopping with best-weight restore, checkpoints, saving."""
 
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from hwutils.errors import check_choice
@@ -25,9 +27,13 @@ def get_strategy(name: str = "default") -> tf.distribute.Strategy:
     return tf.distribute.MirroredStrategy() if gpus else tf.distribute.MirroredStrategy(["/cpu:0"])
 
 
+log = logging.getLogger("hwutils.training")
+
+
 class EpochLog(keras.callbacks.Callback):
-    """One short line per epoch (instead of Keras' per-batch progress bar,
-    which floods notebooks and papermill logs)."""
+    """One short line per epoch in the run's log (``run.log`` under ``hw
+    run``), not in the notebook: the report shows the curves and one
+    :func:`summary_line` instead."""
 
     def __init__(self, every: int = 1):
         super().__init__()
@@ -42,10 +48,26 @@ class EpochLog(keras.callbacks.Callback):
         if (epoch + 1) % self.every and epoch + 1 != total:
             return
         parts = [f"{k} {v:.4g}" for k, v in (logs or {}).items() if isinstance(v, (int, float))]
-        print(
-            f"epoch {epoch + 1}/{total}  " + "  ".join(parts) + f"  ({time.perf_counter() - self._t0:.1f}s)",
-            flush=True,
+        log.info(
+            "epoch %s/%s  %s  (%.1fs)", epoch + 1, total, "  ".join(parts), time.perf_counter() - self._t0
         )
+
+
+def summary_line(
+    history: dict, seconds: float | None = None, epochs: int | None = None, monitor: str = "val_loss"
+) -> str:
+    """Training in one line: ``15 epochs of 30 (early stop), best epoch 11 (val_loss 0.412), 42 s``
+    (``epochs``: the most that were allowed, when known)."""
+    if not history:
+        return "no training"
+    planned, epochs = epochs, max(len(v) for v in history.values())
+    key = monitor if monitor in history else ("loss" if "loss" in history else next(iter(history)))
+    series = np.asarray(history[key], float)
+    mode_max = any(w in key for w in ("acc", "auc", "precision", "recall"))
+    best = int(np.nanargmax(series) if mode_max else np.nanargmin(series)) if len(series) else -1
+    ran = f"{epochs} epochs" + (f" of {planned} (early stop)" if planned and planned > epochs else "")
+    line = f"{ran}, best epoch {best + 1} ({key} {series[best]:.4g})" if best >= 0 else ran
+    return line + (f", {seconds:.0f} s" if seconds is not None else "")
 
 
 def fit(

@@ -403,7 +403,7 @@ def test_operating_points():
 
 
 def test_verifier_bad_input(tmp_path):
-    with pytest.raises(HwError, match="no verifier found"):
+    with pytest.raises(HwError, match="not a signatures run folder"):
         verify.load_verifier(tmp_path)
     tower = siamese.build_tower(16, 32, embedding_dim=8, base_filters=8)
     v = verify.Verifier(tower, 0.5, 16, 32)

@@ -269,11 +269,10 @@ def load_reader(run_dir, allowed: str = "", lm_weight: float | None = None) -> R
     use (empty = all 36); ``lm_weight`` overrides the saved weight of its
     language model (0 = read without it). Raises :class:`HwError` naming what is missing."""
     from hwutils import training
+    from hwutils.runfolder import artifacts_folder
 
     run_dir = Path(run_dir)
-    art = run_dir if (run_dir / MODEL_FILE).is_file() else run_dir / "artifacts"
-    if not (art / MODEL_FILE).is_file():
-        raise HwError(f"{run_dir}: not a char_ocr run folder (no artifacts/{MODEL_FILE})")
+    art = artifacts_folder(run_dir, MODEL_FILE, "char_ocr")
     from hwutils import artifacts
 
     settings = artifacts.load_json(art / READER_FILE) if (art / READER_FILE).exists() else {}

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from hwutils.runfolder import RunFolder
 from hwutils.runs.index import format_value, text_table
 
 
 def _metrics(run_dir: Path) -> dict:
     try:
-        with open(Path(run_dir) / "metrics.json") as fh:
+        with open(RunFolder(run_dir).metrics) as fh:
             data = json.load(fh)
     except (OSError, ValueError):
         return {}

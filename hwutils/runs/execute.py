@@ -11,6 +11,12 @@ Run folder ``outputs/<stage>/<run id>/``::
     metrics.json     written by the notebook (hwutils.report.save_metrics)
     artifacts/       models, figures, generated data
     manifest.json    status, times, command, params hash, git, environment
+    run.log          what the terminal showed, the kernel's warnings and logs
+
+(the layout is :mod:`hwutils.runfolder`'s). The kernel starts with
+:func:`hwutils.runlog.install`, so TensorFlow's C++ lines, Python warnings
+and per-epoch lines go to ``run.log``, never into the report; the report
+opens with a summary block (:mod:`hwutils.runs.summary`).
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ import yaml
 
 from hwutils.errors import HwError
 from hwutils.report import HEADLINE_KEY, RUN_DIR_ENV, headline_metrics, write_text_atomic
+from hwutils.runfolder import RunFolder
 from hwutils.runs import manifest as mf
 from hwutils.runs.index import rebuild_index
 from hwutils.runs.params import notebook_parameters, resolve
@@ -102,11 +109,19 @@ def _on_sigint(signum, frame):
     raise KeyboardInterrupt()
 
 
-def _setup_logging() -> None:
+def _setup_logging(run_dir: Path | None = None) -> None:
+    """papermill's lines (the cells' output) on the terminal, and the same in ``run.log``."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
     log = logging.getLogger("papermill")
     log.handlers[:] = [handler]
+    if run_dir is not None:
+        from hwutils.runlog import terminal_handler
+
+        try:
+            log.handlers.append(terminal_handler(run_dir))
+        except OSError:  # no log file: the terminal still shows everything
+            pass
     log.setLevel(logging.INFO)
     log.propagate = False
 
@@ -153,9 +168,9 @@ def execute(request: RunRequest) -> RunResult:
     run_id, run_dir = mf.create_run_dir(outputs / stage.name)
     argv = request.argv or ["hw", "run", stage.name]
     try:
-        (run_dir / "artifacts").mkdir()
+        RunFolder(run_dir).artifacts.mkdir()
         write_text_atomic(
-            run_dir / "params.yaml", yaml.safe_dump(effective, sort_keys=False, allow_unicode=True)
+            RunFolder(run_dir).params, yaml.safe_dump(effective, sort_keys=False, allow_unicode=True)
         )
         manifest = mf.start_manifest(
             run_id, stage.name, label, argv, effective, sources, effective.get("seed"), project_root()
@@ -184,14 +199,14 @@ def execute(request: RunRequest) -> RunResult:
         _reserve_space(run_dir)
         _rebuild_index_quietly(outputs)
         print(f"hw: run {stage.name}/{run_id} started ({label}) -> {run_dir}", file=sys.stderr, flush=True)
-        _papermill(stage.notebook, run_dir / "notebook.ipynb", given, project_root(), io)
+        _papermill(stage.notebook, RunFolder(run_dir).notebook, given, project_root(), io)
     except KeyboardInterrupt as exc:
         status = "interrupted"
         message = f"run {stage.name}/{run_id} interrupted ({'SIGTERM' if isinstance(exc, _Terminated) else 'Ctrl-C'})"
         error = {"message": message}
     except Exception as exc:  # the notebook failed: record, report, exit non-zero
         status = "failed"
-        error = _describe_failure(exc, run_dir / "notebook.ipynb", io.running_cell)
+        error = _describe_failure(exc, RunFolder(run_dir).notebook, io.running_cell)
         message = f"run {stage.name}/{run_id} failed: {error['message']}"
     finally:
         signal.signal(signal.SIGTERM, old_term)
@@ -234,7 +249,7 @@ def _papermill(notebook: Path, output: Path, parameters: dict, cwd: Path, io=Non
     import papermill
     from papermill.iorw import papermill_io
 
-    _setup_logging()
+    _setup_logging(output.parent)
     # Writes into this run folder (papermill's save after every cell, and the
     # final one) go to a temporary name and are renamed into place, and each
     # refreshes the run's heartbeat.
@@ -249,8 +264,12 @@ def _papermill(notebook: Path, output: Path, parameters: dict, cwd: Path, io=Non
         progress_bar=False,
         request_save_on_cell_execute=True,
         report_mode=False,
-        # the kernel's own start-up warnings (TCP without CurveZMQ keys) are noise on a terminal
-        extra_arguments=["--IPKernelApp.log_level=ERROR"],
+        # the kernel's own start-up warnings (TCP without CurveZMQ keys) are noise on a terminal;
+        # before any cell, its stderr, warnings and logs are sent to run.log (hwutils.runlog)
+        extra_arguments=[
+            "--IPKernelApp.log_level=ERROR",
+            "--IPKernelApp.exec_lines=import hwutils.runlog as _hw_runlog; _hw_runlog.install(); del _hw_runlog",
+        ],
     )
 
 
@@ -370,8 +389,8 @@ def _finish(
     at all (the space held at the start is given back for it).
     """
     manifest = writer.manifest
-    metrics = _read_json_quietly(run_dir / "metrics.json")
-    env = _read_json_quietly(run_dir / "environment.json")
+    metrics = _read_json_quietly(RunFolder(run_dir).metrics)
+    env = _read_json_quietly(RunFolder(run_dir).environment)
     if env:
         manifest["devices"] = env.get("devices")
         manifest["seed"] = env.get("seed", manifest.get("seed"))
@@ -385,17 +404,18 @@ def _finish(
     if isinstance(metrics.get(HEADLINE_KEY), list):
         fields["headline_keys"] = metrics[HEADLINE_KEY]
     problem = ""
-    notebook = run_dir / "notebook.ipynb"
+    notebook = RunFolder(run_dir).notebook
     if notebook.exists():
         try:
             export_html(
                 notebook,
-                run_dir / "report.html",
+                RunFolder(run_dir).report,
                 show_code=show_code,
                 title=f"{manifest['stage']} {manifest['run_id']} ({status})",
+                summary={**manifest, **fields},
             )
         except OSError as exc:
-            problem = f"could not record the run: {_cause(exc, run_dir / 'report.html')}"
+            problem = f"could not record the run: {_cause(exc, RunFolder(run_dir).report)}"
         except Exception as exc:  # a report problem must not lose the run's record
             fields["report_error"] = f"{type(exc).__name__}: {exc}"
     if problem:
@@ -404,7 +424,7 @@ def _finish(
         writer.write(**fields)
     except OSError as exc:
         _release_space(run_dir)
-        problem = problem or f"could not record the run: {_cause(exc, run_dir / 'manifest.json')}"
+        problem = problem or f"could not record the run: {_cause(exc, RunFolder(run_dir).manifest)}"
         fields.update(status="failed", error=_merge_error(error, problem))
         try:
             writer.write(**fields)
@@ -420,14 +440,28 @@ def _merge_error(error: dict | None, problem: str) -> dict:
     return {**error, "message": f"{error.get('message', '')}; {problem}"}
 
 
-def export_html(notebook: Path, target: Path, show_code: bool = False, title: str | None = None) -> Path:
-    """Render an executed notebook as one standalone HTML file (images inline)."""
+def export_html(
+    notebook: Path,
+    target: Path,
+    show_code: bool = False,
+    title: str | None = None,
+    summary: dict | None = None,
+) -> Path:
+    """Render an executed notebook as one standalone HTML file (images inline).
+
+    With ``summary`` (the run's manifest) the page opens with the summary
+    block. Standard-error output that reached a cell anyway (before the
+    kernel's log was set up) is moved to ``run.log``, not shown.
+    """
     import nbformat
     from nbconvert import HTMLExporter
+
+    from hwutils.runs.summary import inject, summary_html
 
     nb = nbformat.read(notebook, as_version=4)
     if title:
         nb.metadata["title"] = title
+    _move_stderr_to_log(nb, target.parent)
     exporter = HTMLExporter(
         exclude_input=not show_code,
         exclude_input_prompt=not show_code,
@@ -435,4 +469,29 @@ def export_html(notebook: Path, target: Path, show_code: bool = False, title: st
         embed_images=True,
     )
     body, _ = exporter.from_notebook_node(nb)
+    if summary is not None:
+        body = inject(body, summary_html(target.parent, summary))
     return write_text_atomic(target, body)
+
+
+def _move_stderr_to_log(nb, run_dir: Path) -> int:
+    """Take every stderr stream output out of ``nb`` (appending its text to
+    ``run.log``); returns how many there were."""
+    moved = []
+    for k, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        kept = []
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                moved.append(f"[cell {k} stderr]\n{out.get('text', '')}")
+            else:
+                kept.append(out)
+        cell["outputs"] = kept
+    if moved:
+        try:
+            with open(RunFolder(run_dir).log, "a", encoding="utf-8") as fh:
+                fh.write("\n".join(moved) + "\n")
+        except OSError:
+            pass
+    return len(moved)

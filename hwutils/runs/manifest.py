@@ -34,6 +34,7 @@ from pathlib import Path
 
 from hwutils.report import write_json_atomic
 from hwutils.repro import package_versions
+from hwutils.runfolder import MANIFEST
 
 # Recorded statuses; readers also derive "lost" and "broken" (never written by a run).
 STATUSES = ("running", "ok", "failed", "interrupted")
@@ -140,7 +141,7 @@ def start_manifest(
 
 
 def write_manifest(run_dir: Path, manifest: dict) -> Path:
-    return write_json_atomic(run_dir / "manifest.json", manifest)
+    return write_json_atomic(run_dir / MANIFEST, manifest)
 
 
 class ManifestWriter:
@@ -209,7 +210,7 @@ def load_run(run_dir: Path) -> dict | None:
     gives None (not a run); one whose manifest is truncated, not JSON or
     missing required fields gives a ``broken`` record naming the reason."""
     run_dir = Path(run_dir)
-    path = run_dir / "manifest.json"
+    path = run_dir / MANIFEST
     if not path.exists():
         return None
     try:

@@ -276,12 +276,12 @@ class Screener:
     @classmethod
     def load(cls, folder) -> Screener:
         """Load a screener saved by :meth:`save` (``folder`` or a run folder with ``artifacts/screener``)."""
+        from hwutils.runfolder import artifacts_folder
+
         folder = Path(folder)
-        if not (folder / "screener.json").is_file() and (folder / "artifacts" / "screener").is_dir():
-            folder = folder / "artifacts" / "screener"
+        if not (folder / "screener.json").is_file():
+            folder = artifacts_folder(folder, "screener/screener.json", "signatures (with screening)")
         cfg_path = folder / "screener.json"
-        if not cfg_path.is_file():
-            raise HwError(f"{folder}: no screener found (expected {cfg_path})")
         cfg = artifacts.load_json(
             cfg_path, required=("height", "width", "latent_dim", "votes", "seed", "thresholds")
         )

@@ -419,12 +419,14 @@ def load_verifier(run_dir) -> Verifier:
     """Load the verifier of a run: ``run_dir`` is a run folder (reads
     ``artifacts/verifier/``) or that verifier folder itself."""
     from hwutils import training
+    from hwutils.runfolder import artifacts_folder
 
     run_dir = Path(run_dir)
-    folder = run_dir if (run_dir / "verifier.json").is_file() else run_dir / "artifacts" / VERIFIER_DIR
+    if (run_dir / "verifier.json").is_file():  # the verifier folder itself
+        folder = run_dir
+    else:
+        folder = artifacts_folder(run_dir, f"{VERIFIER_DIR}/verifier.json", "signatures")
     cfg_path = folder / "verifier.json"
-    if not cfg_path.is_file():
-        raise HwError(f"{run_dir}: no verifier found (expected {cfg_path})")
     cfg = artifacts.load_json(cfg_path, required=("threshold", "height", "width"))
     tower = training.load_model(folder / "tower.keras")
     scales = cfg.get("scales") or {}

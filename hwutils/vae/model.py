@@ -242,4 +242,6 @@ def save_samples(imgs, path: str | Path) -> Path:
 
 def load_vae(run_dir: str | Path) -> VAE:
     """The VAE of a finished run: ``<run_dir>/artifacts/vae.keras`` (safe_mode)."""
-    return training.load_model(Path(run_dir) / "artifacts" / MODEL_FILE)
+    from hwutils.runfolder import artifacts_folder
+
+    return training.load_model(artifacts_folder(run_dir, MODEL_FILE, "single_image_vae") / MODEL_FILE)

@@ -95,4 +95,6 @@ def generation_quality(judge: keras.Model, generated, augmented, digit: int, aug
 
 def load_judge(run_dir: str | Path) -> keras.Model:
     """The judge of a finished run: ``<run_dir>/artifacts/digit_judge.keras``."""
-    return training.load_model(Path(run_dir) / "artifacts" / JUDGE_FILE)
+    from hwutils.runfolder import artifacts_folder
+
+    return training.load_model(artifacts_folder(run_dir, JUDGE_FILE, "single_image_vae") / JUDGE_FILE)

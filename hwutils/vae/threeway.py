@@ -92,7 +92,9 @@ def evaluate(model: keras.Model, x, y) -> Evaluation:
 
 def load_threeway(run_dir: str | Path) -> keras.Model:
     """The 3-class CNN of a finished run: ``<run_dir>/artifacts/threeway.keras``."""
-    return training.load_model(Path(run_dir) / "artifacts" / MODEL_FILE)
+    from hwutils.runfolder import artifacts_folder
+
+    return training.load_model(artifacts_folder(run_dir, MODEL_FILE, "single_image_vae") / MODEL_FILE)
 
 
 def classify(run_dir: str | Path, imgs, digit: int = 2) -> list[str]:

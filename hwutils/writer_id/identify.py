@@ -110,12 +110,11 @@ class WriterIdentifier:
     def load(cls, run_dir) -> WriterIdentifier:
         """Load from a run folder (``outputs/writer_id/<RUN_ID>``) or its ``artifacts/`` folder."""
         from hwutils import training
+        from hwutils.runfolder import artifacts_folder
 
         run_dir = Path(run_dir)
-        art = run_dir / "artifacts" if (run_dir / "artifacts").is_dir() else run_dir
+        art = artifacts_folder(run_dir, CONFIG_FILE, "writer_id")
         cfg_path = art / CONFIG_FILE
-        if not cfg_path.is_file():
-            raise DataError(f"{cfg_path}: not found; is {run_dir} a finished writer_id run folder?")
         config = artifacts.load_json(cfg_path, required=CONFIG_KEYS)
         if not isinstance(config["writers"], list) or not config["writers"]:
             raise ArtifactError(f"{cfg_path}: 'writers' must be a non-empty list of writer names")
