@@ -53,36 +53,92 @@ def training_curves(history: dict, metrics: tuple[str, ...] | None = None):
     return fig
 
 
+def text_color_on(rgba) -> str:
+    """``"white"`` or ``"black"``: the text colour readable on a cell of colour
+    ``rgba`` (matplotlib 0..1 values), by the cell's relative luminance
+    (WCAG: sRGB channels linearised, weights 0.2126, 0.7152, 0.0722); dark
+    cells get white text, light cells black."""
+    rgb = np.asarray(rgba, np.float64)[:3]
+    lin = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    luminance = float(lin @ np.array([0.2126, 0.7152, 0.0722]))
+    # the luminance at which black and white text have the same contrast ratio
+    return "white" if luminance < 0.179 else "black"
+
+
+def confusion_layout(n: int, max_digits: int = 1) -> tuple[float, float]:
+    """``(side_inches, fontsize_points)`` of an ``n``-class confusion matrix:
+    the figure grows with the classes (5 to 14 inches) and the cell numbers
+    get the largest font (at most 11 pt) whose ``max_digits`` digits fit in
+    a cell, so a number is readable on every cell, 3 classes or 50."""
+    side = float(np.clip(3.2 + 0.3 * n, 5.0, 14.0))
+    cell_pt = 0.72 * side * 72 / max(n, 1)  # the axes take about 72% of the figure's width
+    fontsize = min(11.0, 0.8 * cell_pt / (0.62 * max(max_digits, 1)), 0.55 * cell_pt)
+    return side, float(max(fontsize, 4.0))
+
+
 def confusion_matrix(
-    cm, labels=None, normalize: bool = True, title: str = "Confusion matrix", max_labels: int = 40
+    cm,
+    labels=None,
+    normalize: bool = True,
+    title: str = "Confusion matrix",
+    max_labels: int = 60,
+    xlabel: str = "predicted class",
+    ylabel: str = "true class",
+    show_zeros: bool | None = None,
+    cmap: str = "Blues",
 ):
-    """Heat map of a confusion matrix (rows true, columns predicted)."""
+    """Heat map of a confusion matrix (rows true, columns predicted), with the
+    count written on every cell.
+
+    ``normalize``: cells coloured by their share of the true class's row
+    (rows of different sizes compare), else by the count. Each number is
+    written in the colour readable on its cell (:func:`text_color_on`) at a
+    size that fits the cell (:func:`confusion_layout`). ``show_zeros``: write
+    the zeros too (default: up to 12 classes; above, zero cells stay blank and
+    the subtitle says so). ``max_labels``: tick labels are left out above it.
+    """
+    import matplotlib as mpl
+
     cm = np.asarray(cm, np.float64)
-    shown = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1) if normalize else cm
     n = cm.shape[0]
-    side = min(12, 3 + 0.28 * n)
-    fig, ax = plt.subplots(figsize=(side, side * 0.9))
-    im = ax.imshow(shown, cmap="Blues", vmin=0, vmax=1 if normalize else None)
-    fig.colorbar(im, ax=ax, fraction=0.046)
+    shown = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1) if normalize else cm
+    if show_zeros is None:
+        show_zeros = n <= 12
+    integers = bool(np.all(cm == np.round(cm)))
+    texts = [f"{int(v)}" if integers else f"{v:.2g}" for v in cm.ravel()]
+    side, fontsize = confusion_layout(n, max((len(t) for t in texts), default=1))
+    norm = mpl.colors.Normalize(vmin=0, vmax=1 if normalize else max(float(shown.max()), 1.0))
+    colormap = plt.get_cmap(cmap)
+    fig, ax = plt.subplots(figsize=(side + 1.2, side))
+    im = ax.imshow(shown, cmap=colormap, norm=norm)
+    bar = fig.colorbar(im, ax=ax, fraction=0.046, pad=0.03)
+    bar.set_label("share of the true class" if normalize else "count")
     if labels is not None and n <= max_labels:
-        ax.set_xticks(range(n), [str(l) for l in labels], rotation=90, fontsize=7)
-        ax.set_yticks(range(n), [str(l) for l in labels], fontsize=7)
-    if n <= 15:
-        for i in range(n):
-            for j in range(n):
-                if cm[i, j]:
-                    ax.text(
-                        j,
-                        i,
-                        int(cm[i, j]),
-                        ha="center",
-                        va="center",
-                        fontsize=7,
-                        color="white" if shown[i, j] > 0.5 else "black",
-                    )
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
-    ax.set_title(title)
+        names = [str(l) for l in labels]
+        tick_size = max(5.0, min(10.0, fontsize))
+        rotate = 90 if 0.6 * max(map(len, names), default=0) * tick_size > 0.72 * side * 72 / max(n, 1) else 0
+        ax.set_xticks(range(n), names, rotation=rotate, fontsize=tick_size)
+        ax.set_yticks(range(n), names, fontsize=tick_size)
+    else:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    for i in range(n):
+        for j in range(n):
+            if cm[i, j] == 0 and not show_zeros:
+                continue
+            ax.text(
+                j,
+                i,
+                texts[i * n + j],
+                ha="center",
+                va="center",
+                fontsize=fontsize,
+                color=text_color_on(colormap(norm(shown[i, j]))),
+            )
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    counts = "numbers: counts" + ("" if show_zeros else ", blank cells: 0")
+    ax.set_title(f"{title}\n({counts}; colour: {'share of the row' if normalize else 'count'})", fontsize=11)
     fig.tight_layout()
     return fig
 
