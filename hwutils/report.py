@@ -149,11 +149,12 @@ def load_metrics(run_dir: str | os.PathLike | None = None) -> dict:
         return json.load(fh)
 
 
-def save_metrics(metrics: dict | None = None, headline: list[str] | None = None, **more) -> dict:
-    """Merge metrics into ``<run>/metrics.json`` and return the whole dict.
+def save_metrics(metrics: dict | None = None, headline: list[str] | None = None, **more) -> None:
+    """Merge metrics into ``<run>/metrics.json`` (:func:`load_metrics` reads them back).
 
     Values should be numbers, short strings, or small lists/dicts. ``headline``
     names the keys shown in ``hw runs`` and the index (kept across calls).
+    Returns nothing, so a cell ending in this call shows no dict in the report.
     """
     data = load_metrics()
     data.update(_jsonable(dict(metrics or {}, **more)))
@@ -161,7 +162,6 @@ def save_metrics(metrics: dict | None = None, headline: list[str] | None = None,
         known = list(data.get(HEADLINE_KEY, []))
         data[HEADLINE_KEY] = known + [k for k in headline if k not in known]
     write_json_atomic(current_run_dir() / METRICS, data)
-    return data
 
 
 def headline_metrics(metrics: dict, limit: int = 6) -> dict:
@@ -295,7 +295,7 @@ def format_number(value, kind: str = "number") -> str:
     return f"{value:.3f}"
 
 
-def record_data(description: str, location: str | os.PathLike | None = None, **counts) -> dict:
+def record_data(description: str, location: str | os.PathLike | None = None, **counts) -> None:
     """Say what the run looked at, for the summary block of its report: a
     description of the dataset or generator, where it is (``None`` for
     generated data) and its counts (``writers=15, lines=360``)."""
@@ -305,10 +305,9 @@ def record_data(description: str, location: str | os.PathLike | None = None, **c
         "counts": {k: _jsonable(v) for k, v in counts.items()},
     }
     save_metrics({DATA_KEY: data})
-    return data
 
 
-def record_results(results: list[Result]) -> list[dict]:
+def record_results(results: list[Result]) -> None:
     """Record the run's headline figures with their yardsticks (metrics.json
     ``_results``, merged by name with earlier calls); the report's summary
     block shows them first and flags any that does not beat its yardstick."""
@@ -317,7 +316,6 @@ def record_results(results: list[Result]) -> list[dict]:
     for row in rows:
         known[row.name] = row.to_dict()
     save_metrics({RESULTS_KEY: list(known.values())})
-    return list(known.values())
 
 
 def _esc(text) -> str:

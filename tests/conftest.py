@@ -92,12 +92,30 @@ def only_run_dir(outputs: Path, stage: str) -> Path:
     return runs[0]
 
 
+_SMOKE: dict[str, tuple[Path, dict]] = {}
+
+
+def smoke_outputs() -> Path:
+    """The outputs folder the session's smoke runs share (made on first use)."""
+    import tempfile
+
+    if "_outputs" not in _SMOKE:
+        _SMOKE["_outputs"] = Path(tempfile.mkdtemp(prefix="hw-smoke-")) / "outputs"
+    return _SMOKE["_outputs"]
+
+
 def run_smoke(hw, stage: str) -> tuple[Path, dict]:
-    """Run ``stage`` on ``params/<stage>/smoke.yaml`` through ``hw run``; assert it
-    succeeded and return its run folder and metrics."""
+    """The run of ``stage`` on ``params/<stage>/smoke.yaml`` through ``hw run``,
+    made once per test session and shared by every test that asks (the
+    stage's own test, the report checks, the apply commands); asserts it
+    succeeded and returns its run folder and metrics. Tests must not change it."""
     import json
 
-    proc = hw("run", stage, "-f", f"params/{stage}/smoke.yaml")
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    run = only_run_dir(hw.outputs, stage)
-    return run, json.loads((run / "metrics.json").read_text())
+    if stage not in _SMOKE:
+        outputs = smoke_outputs()
+        proc = run_hw("run", stage, "-f", f"params/{stage}/smoke.yaml", outputs=outputs)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        run = only_run_dir(outputs, stage)
+        _SMOKE[stage] = (run, json.loads((run / "metrics.json").read_text()))
+    run, metrics = _SMOKE[stage]
+    return run, dict(metrics)

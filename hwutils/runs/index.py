@@ -14,6 +14,7 @@ from pathlib import Path
 
 from hwutils.errors import HwError
 from hwutils.report import write_text_atomic
+from hwutils.runfolder import INTERACTIVE, RunFolder
 from hwutils.runs.manifest import load_run
 
 
@@ -25,7 +26,11 @@ def all_runs(outputs: Path, stage: str | None = None) -> list[dict]:
     runs = []
     if not outputs.is_dir():
         return runs
-    for stage_dir in sorted(p for p in outputs.iterdir() if p.is_dir()):
+    stage_dirs = [p for p in outputs.iterdir() if p.is_dir() and p.name not in (INTERACTIVE, "sweeps")]
+    interactive = outputs / INTERACTIVE
+    if interactive.is_dir():  # outputs/interactive/<stage>/<run id>/: notebooks run outside hw run
+        stage_dirs += [p for p in interactive.iterdir() if p.is_dir()]
+    for stage_dir in sorted(stage_dirs):
         if stage and stage_dir.name != stage:
             continue
         try:
@@ -78,10 +83,10 @@ def format_value(value) -> str:
 
 
 def format_duration(seconds) -> str:
-    if seconds is None:
-        return ""
-    seconds = float(seconds)
-    return f"{seconds:.1f}s" if seconds < 120 else f"{int(seconds // 60)}m{int(seconds % 60):02d}s"
+    """One duration format everywhere (``42 s``, ``3 min 05 s``); empty when unknown."""
+    from hwutils.runs.summary import format_duration as fmt
+
+    return "" if seconds is None else fmt(seconds)
 
 
 def headline_text(manifest: dict) -> str:
@@ -135,11 +140,57 @@ _STATUS_COLOURS = {
 }
 
 
-def render_index(runs: list[dict]) -> str:
+def _run_metrics(run: dict) -> dict:
+    import json
+
+    try:
+        with open(RunFolder(run["_dir"]).metrics, encoding="utf-8") as fh:
+            data = json.load(fh)
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError, KeyError):
+        return {}
+
+
+def headline_cells(run: dict, metrics: dict) -> list[tuple[str, str, bool | None]]:
+    """``(name, formatted value, beats its yardstick)`` of a run's headline
+    results: the notebook's recorded results, else its headline metrics."""
+    from hwutils.report import RESULTS_KEY, Result, _kind_of, format_number, readable_name
+
+    rows = metrics.get(RESULTS_KEY)
+    if isinstance(rows, list) and rows:
+        out = []
+        for row in rows[:6]:
+            try:
+                r = Result.from_dict(row)
+            except (TypeError, ValueError):
+                continue
+            out.append((r.name, format_number(r.value, r.kind), r.beats))
+        return out
+    return [
+        (readable_name(k), format_number(v, _kind_of(k, v)) if isinstance(v, (int, float)) else str(v), None)
+        for k, v in (run.get("headline") or {}).items()
+    ]
+
+
+def data_cell(metrics: dict) -> str:
+    from hwutils.report import DATA_KEY
+    from hwutils.runs.summary import data_text
+
+    return data_text(metrics.get(DATA_KEY) or {})
+
+
+def render_index(runs: list[dict], sweeps: list[dict] | None = None) -> str:
+    """outputs/index.html: every run (filter by stage and status, sort by any
+    column, no server), and the sweeps."""
     esc = html.escape
     rows = []
     for m in runs:
-        rel = f"{m['stage']}/{m['run_id']}"
+        run_dir = Path(m["_dir"])
+        rel = (
+            f"{INTERACTIVE}/{m['stage']}/{m['run_id']}"
+            if m.get("interactive")
+            else f"{m['stage']}/{m['run_id']}"
+        )
         status = status_of(m)
         colour = _STATUS_COLOURS.get(status, "#57606a")
         links = " ".join(
@@ -147,45 +198,122 @@ def render_index(runs: list[dict]) -> str:
             for name, label in (
                 ("report.html", "report"),
                 ("notebook.ipynb", "notebook"),
+                ("run.log", "log"),
                 ("metrics.json", "metrics"),
                 ("manifest.json", "manifest"),
             )
-            if (Path(m["_dir"]) / name).exists()
+            if (run_dir / name).exists()
         )
+        metrics = _run_metrics(m)
         headline = "<br>".join(
-            f"{esc(k)} = {esc(format_value(v))}" for k, v in (m.get("headline") or {}).items()
+            f"{esc(name)}: <b>{esc(value)}</b>"
+            + (
+                ' <span class="miss" title="does not beat its yardstick">(below yardstick)</span>'
+                if beats is False
+                else ""
+            )
+            for name, value, beats in headline_cells(m, metrics)
         )
         error = m.get("error") if isinstance(m.get("error"), dict) else {}
         reason = (m.get("_state") or {}).get("reason") or error.get("message", "")
         err_text = f'<div class="err">{esc(str(reason))}</div>' if reason else ""
+        badge = ' <span class="badge">interactive</span>' if m.get("interactive") else ""
+        duration = m.get("duration_s")
+        start = str(m.get("start") or "")[:19].replace("T", " ")
         rows.append(
-            f"<tr><td><code>{esc(str(m['run_id']))}</code></td><td>{esc(str(m['stage']))}</td>"
+            f'<tr data-stage="{esc(str(m["stage"]))}" data-status="{esc(status)}">'
+            f'<td data-v="{esc(str(m["run_id"]))}"><code>{esc(str(m["run_id"]))}</code>{badge}</td>'
+            f"<td>{esc(str(m['stage']))}</td>"
             f"<td>{esc(str(m.get('label') or ''))}</td>"
-            f'<td style="color:{colour};font-weight:600">{esc(status)}{err_text}</td>'
-            f"<td>{esc(str(m.get('start') or '')[:19].replace('T', ' '))}</td>"
-            f"<td>{esc(format_duration(m.get('duration_s')))}</td><td>{headline}</td><td>{links}</td></tr>"
+            f'<td data-v="{esc(status)}" style="color:{colour};font-weight:600">{esc(status)}{err_text}</td>'
+            f'<td class="data">{esc(data_cell(metrics))}</td>'
+            f"<td>{esc(start)}</td>"
+            f'<td data-v="{duration if duration is not None else -1}">{esc(format_duration(duration))}</td>'
+            f"<td>{headline}</td><td>{links}</td></tr>"
         )
-    body = "\n".join(rows) or '<tr><td colspan="8">no runs yet</td></tr>'
+    body = "\n".join(rows) or '<tr><td colspan="9">no runs yet</td></tr>'
+    stages = sorted({str(m["stage"]) for m in runs})
+    statuses = sorted({status_of(m) for m in runs})
+    options = lambda values: "".join(f'<option value="{esc(v)}">{esc(v)}</option>' for v in values)  # noqa: E731
+    sweep_rows = ""
+    if sweeps:
+        items = "".join(
+            f'<li><a href="{esc(str(sw.get("report", "")))}">{esc(str(sw.get("id", "")))}</a> '
+            f"{esc(str(sw.get('stage', '')))}: {esc(str(sw.get('runs', '')))} runs"
+            f"{(' (' + esc(str(sw.get('status', ''))) + ')') if sw.get('status') else ''}</li>"
+            for sw in sweeps
+        )
+        sweep_rows = f'<h2>Sweeps</h2><ul id="sweeps">{items}</ul>'
     return f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>Handwriting runs</title>
 <style>
 body {{ font-family: system-ui, sans-serif; margin: 2em; color: #24292f; }}
 table {{ border-collapse: collapse; width: 100%; font-size: 14px; }}
 th, td {{ border-bottom: 1px solid #d0d7de; padding: 6px 8px; text-align: left; vertical-align: top; }}
-th {{ background: #f6f8fa; }}
+th {{ background: #f6f8fa; cursor: pointer; user-select: none; white-space: nowrap; }}
+th.sorted-asc::after {{ content: " \\25B2"; }} th.sorted-desc::after {{ content: " \\25BC"; }}
+td.data {{ max-width: 22em; font-size: 13px; color: #424a53; }}
 .err {{ color: #cf222e; font-weight: normal; font-size: 12px; max-width: 30em; }}
+.miss {{ color: #cf222e; font-size: 12px; }}
+.badge {{ background: #ddf4ff; color: #0969da; border-radius: 8px; padding: 0 6px; font-size: 11px; }}
+.filters {{ margin: 0.6em 0 1em; }} .filters label {{ margin-right: 1.2em; }}
 </style></head><body>
-<h1>Runs</h1><p>{len(runs)} runs, newest first. Each run folder holds the executed notebook, an HTML report,
-params.yaml, metrics.json, artifacts/ and manifest.json.</p>
-<table><thead><tr><th>run id</th><th>stage</th><th>label</th><th>status</th><th>started</th><th>duration</th>
-<th>headline metrics</th><th>files</th></tr></thead>
+<h1>Runs</h1><p>{len(runs)} runs, newest first. Each run folder holds the executed notebook, an HTML report
+(a summary first), its log, params.yaml, metrics.json, artifacts/ and manifest.json. Click a column heading to sort.</p>
+<div class="filters"><label>stage <select id="f-stage"><option value="">all</option>{options(stages)}</select></label>
+<label>status <select id="f-status"><option value="">all</option>{options(statuses)}</select></label>
+<span id="shown"></span></div>
+<table id="runs"><thead><tr><th>run id</th><th>stage</th><th>label</th><th>status</th><th>data</th><th>started</th>
+<th>duration</th><th>headline results</th><th>files</th></tr></thead>
 <tbody>
 {body}
-</tbody></table></body></html>
+</tbody></table>
+{sweep_rows}
+<script>
+(function () {{
+  var table = document.getElementById("runs"), tbody = table.tBodies[0];
+  var fStage = document.getElementById("f-stage"), fStatus = document.getElementById("f-status");
+  function rows() {{ return Array.prototype.slice.call(tbody.rows).filter(function (r) {{ return r.dataset.stage; }}); }}
+  function filter() {{
+    var n = 0;
+    rows().forEach(function (r) {{
+      var show = (!fStage.value || r.dataset.stage === fStage.value) && (!fStatus.value || r.dataset.status === fStatus.value);
+      r.style.display = show ? "" : "none"; if (show) n++;
+    }});
+    document.getElementById("shown").textContent = n + " shown";
+  }}
+  function key(cell) {{ return cell.dataset.v !== undefined ? cell.dataset.v : cell.textContent.trim(); }}
+  Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, col) {{
+    th.addEventListener("click", function () {{
+      var asc = !th.classList.contains("sorted-asc");
+      Array.prototype.forEach.call(table.tHead.rows[0].cells, function (h) {{ h.classList.remove("sorted-asc", "sorted-desc"); }});
+      th.classList.add(asc ? "sorted-asc" : "sorted-desc");
+      rows().sort(function (a, b) {{
+        var x = key(a.cells[col]), y = key(b.cells[col]), nx = parseFloat(x), ny = parseFloat(y);
+        var c = (!isNaN(nx) && !isNaN(ny) && String(nx) === x && String(ny) === y) ? nx - ny : x.localeCompare(y);
+        return asc ? c : -c;
+      }}).forEach(function (r) {{ tbody.appendChild(r); }});
+    }});
+  }});
+  fStage.addEventListener("change", filter); fStatus.addEventListener("change", filter); filter();
+}})();
+</script>
+</body></html>
 """
+
+
+def _sweeps(outputs: Path) -> list[dict]:
+    try:
+        from hwutils.runs.sweep import list_sweeps
+    except ImportError:  # no sweep module in this checkout
+        return []
+    try:
+        return list_sweeps(outputs)
+    except Exception:  # a broken sweep record must not cost the index
+        return []
 
 
 def rebuild_index(outputs: Path) -> Path:
     """Rewrite ``outputs/index.html`` from every manifest on disk."""
     with _locked(outputs):
-        return write_text_atomic(outputs / "index.html", render_index(all_runs(outputs)))
+        return write_text_atomic(outputs / "index.html", render_index(all_runs(outputs), _sweeps(outputs)))
