@@ -229,8 +229,10 @@ def execute(request: RunRequest) -> RunResult:
         signal.signal(signal.SIGTERM, old_term)
         signal.signal(signal.SIGINT, old_int)
         _release_space(run_dir)
+    devices = writer.manifest.get("devices")
+    on = f" on {', '.join(devices)}" if devices else ""  # the devices the kernel's TensorFlow saw
     if status == "ok":
-        message = f"run {stage.name}/{run_id} ok in {writer.manifest['duration_s']:.1f}s -> {run_dir}"
+        message = f"run {stage.name}/{run_id} ok in {writer.manifest['duration_s']:.1f}s{on} -> {run_dir}"
     elif recorded:
         message = f"{message}; {recorded}" if message else f"run {stage.name}/{run_id} failed: {recorded}"
     code = {"ok": EXIT_OK, "failed": EXIT_FAILED, "interrupted": EXIT_INTERRUPTED}[status]
