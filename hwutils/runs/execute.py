@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import signal
 import sys
@@ -471,9 +472,20 @@ def export_html(
         embed_images=True,
     )
     body, _ = exporter.from_notebook_node(nb)
+    body = _without_remote_scripts(body)
     if summary is not None:
         body = inject(body, summary_html(target.parent, summary))
     return write_text_atomic(target, body)
+
+
+_REMOTE_SCRIPT = re.compile(r"<script[^>]*\bsrc=\"https?://[^\"]*\"[^>]*>\s*</script>\s*", re.I)
+
+
+def _without_remote_scripts(page: str) -> str:
+    """The page without nbconvert's scripts from a CDN (require.js, MathJax):
+    a report is read offline and the notebooks hold no math, so nothing is
+    fetched when it is opened."""
+    return _REMOTE_SCRIPT.sub("", page)
 
 
 def _move_stderr_to_log(nb, run_dir: Path) -> int:
