@@ -466,6 +466,8 @@ def _kind_of(key: str, value) -> str:
                 "auc",
                 "fraction",
                 "share",
+                "cer",
+                "wer",
             )
         )
     ):
