@@ -265,6 +265,68 @@ def split(charset: CharSet, fractions: dict[str, float], seed: int = 0) -> dict[
     }
 
 
+def repeat_source(charset: CharSet, source: str, times: int) -> CharSet:
+    """``charset`` with every sample of ``source`` appearing ``times`` times
+    in all (class balancing by repetition: e.g. real harvested letters weigh
+    more than the synthetic ones they are trained with). ``times`` 1, or no
+    sample of ``source``, returns ``charset`` unchanged. Apply it to the
+    training part only, after :func:`split`, so no copy of a validation or
+    test sample is trained on. Raises :class:`ParamsError` for ``times`` < 1."""
+    if isinstance(times, bool) or not isinstance(times, (int, np.integer)) or times < 1:
+        raise ParamsError(f"repeat of {source!r} samples: must be a whole number >= 1, got {times!r}")
+    picked = np.flatnonzero(charset.sources == source)
+    if times == 1 or not len(picked):
+        return charset
+    return concat(charset, *[charset.subset(picked)] * (int(times) - 1))
+
+
+def training_splits(
+    charset: CharSet,
+    val_fraction: float,
+    test_fraction: float,
+    seed: int = 0,
+    repeat: dict[str, int] | None = None,
+) -> tuple[CharSet, CharSet, CharSet]:
+    """``(train, val, test)``: the stratified split of :func:`split`, then the
+    training part's samples of each source in ``repeat`` (``{"harvested": 2}``)
+    repeated that many times (:func:`repeat_source`); validation and test
+    parts are never repeated."""
+    parts = split(charset, {"val": val_fraction, "test": test_fraction}, seed=seed)
+    train = parts["train"]
+    for source, times in (repeat or {}).items():
+        train = repeat_source(train, source, times)
+    return train, parts["val"], parts["test"]
+
+
+def class_origins(charset: CharSet) -> dict[str, str]:
+    """Which classes have real samples and which only synthetic ones:
+    ``{"real": "0123456789", "synthetic_only": "AB...Z", "missing": ""}``
+    (each in class order; ``missing``: classes with no sample at all)."""
+    by_source = class_sources(charset)
+    real = {c for s, cl in by_source.items() if s != "synthetic" for c in cl}
+    synthetic = set(by_source.get("synthetic", [])) - real
+    return {
+        "real": "".join(c for c in CLASSES if c in real),
+        "synthetic_only": "".join(c for c in CLASSES if c in synthetic),
+        "missing": "".join(c for c in CLASSES if c not in real and c not in synthetic),
+    }
+
+
+def source_counts(charset: CharSet) -> list[dict]:
+    """One row per source, in order of first appearance: ``source``, its
+    number of ``samples`` and the ``classes`` it provides."""
+    by_source = class_sources(charset)
+    order = list(dict.fromkeys(charset.sources.tolist()))
+    return [
+        {
+            "source": s,
+            "samples": int(np.sum(charset.sources == s)),
+            "classes": "".join(by_source[s]),
+        }
+        for s in order
+    ]
+
+
 def class_sources(charset: CharSet) -> dict[str, list[str]]:
     """``{source: [classes it provides]}``, e.g. which classes are real, which synthetic."""
     out = {}

@@ -10,12 +10,16 @@ with ink = 1 (:func:`hwutils.images.to_ink_float`); output: softmax over 36.
 
 from __future__ import annotations
 
+import logging
+
 import keras
 import numpy as np
 import tensorflow as tf
 
 from hwutils import metrics, pipelines
 from hwutils.ocr import CHAR_SIZE, CLASSES
+
+log = logging.getLogger(__name__)
 
 
 def _block(x, filters: int, dropout: float, name: str):
@@ -270,7 +274,7 @@ def fit_classifiers(
             min_lr=1e-5,
         )
         if members > 1:
-            print(f"ensemble member {k + 1}/{members}", flush=True)
+            log.info("ensemble member %d/%d", k + 1, members)  # the run's log, not the report
         histories.append(
             training.fit(
                 model,

@@ -131,6 +131,12 @@ class Reader:
             lm_weight,
         )
 
+    def geometry_only(self) -> Reader:
+        """The same reader (model shared) segmenting from geometry alone: no
+        classifier-scored cuts and no language model, the simplest reading to
+        measure the full reader against."""
+        return Reader(self.model, self.classes, self.segment_kwargs, self.max_side, self._allowed, None)
+
     def read_word(self, image, blank: str = "error") -> WordReading:
         """``image``: a path, PIL image or array. Raises :class:`ImageError`
         (one line naming the file) when it cannot be read, and, with ``blank``
@@ -294,6 +300,48 @@ def load_reader(run_dir, allowed: str = "", lm_weight: float | None = None) -> R
 
 
 # ------------------------------------------------------------------ evaluation
+VARIANT_SUFFIX = {"geometry": "_geometry_only", "search": "_without_lm", "full": ""}
+
+
+def reader_variants(reader: Reader) -> dict[str, Reader]:
+    """The reader and the simpler readers it is measured against, simplest
+    first: ``geometry`` (segmentation from geometry alone), ``search``
+    (segmentation by recognition without the language model) and ``full``
+    (``reader`` itself). Only the steps ``reader`` takes are there: a
+    geometry-only reader has just ``full``; one without a language model has
+    ``geometry`` and ``full``."""
+    out = {}
+    if reader.search is not None:
+        out["geometry"] = reader.geometry_only()
+        if reader.language_model is not None and reader.lm_weight > 0:
+            out["search"] = reader.with_lm_weight(0)
+    out["full"] = reader
+    return out
+
+
+def evaluate_reader_variants(reader: Reader, items, source=None) -> tuple[dict, list[dict]]:
+    """Read the same words with ``reader`` and each simpler reader of
+    :func:`reader_variants` and score them (:func:`evaluate_words`).
+
+    Returns the full reader's metrics and rows, the metrics extended with
+    ``cer``/``word_accuracy`` of each simpler reader under the suffix of
+    :data:`VARIANT_SUFFIX` (``cer_geometry_only``, ``cer_without_lm``) and
+    ``read_seconds`` (the full reader's reading time)."""
+    import time
+
+    items = list(items)
+    variants = reader_variants(reader)
+    t0 = time.perf_counter()
+    out, rows = evaluate_words(reader, items, source=source)
+    out["read_seconds"] = time.perf_counter() - t0
+    for name, variant in variants.items():
+        if name == "full":
+            continue
+        plain, _ = evaluate_words(variant, items, source=source)
+        out.update({f"{k}{VARIANT_SUFFIX[name]}": plain[k] for k in ("cer", "word_accuracy")})
+    return out, rows
+
+
 def label_kind(label: str, alphabet: str = CLASSES + "- ", non_word_labels=NON_WORD_LABELS) -> str:
     """How a word label is scored: ``"word"`` (compared with the reading),
     ``"empty"`` (label ``EMPTY``: correct when nothing is read), ``"no_label"``
