@@ -42,3 +42,14 @@ def tsne_map(vae, groups: dict[str, np.ndarray], seed: int = 0, perplexity: floa
         n_components=2, perplexity=perplexity, init="pca", max_iter=500, random_state=seed
     ).fit_transform(z)
     return pts, np.asarray(names)
+
+
+def tsne_figure(points, names, title: str = "t-SNE of the VAE's latent codes"):
+    """The t-SNE map as a scatter coloured by group, with title and axis labels."""
+    from hwutils import plots
+
+    fig = plots.embedding_scatter(points, names, title=title)
+    ax = fig.axes[0]
+    ax.set_xlabel("t-SNE dimension 1 (no units: only neighbourhoods mean something)")
+    ax.set_ylabel("t-SNE dimension 2")
+    return fig

@@ -93,6 +93,53 @@ def generation_quality(judge: keras.Model, generated, augmented, digit: int, aug
     return out
 
 
+def digit_probability(judge: keras.Model, imgs, digit: int) -> float:
+    """The judge's mean probability of ``digit`` over ``imgs`` (uint8 paper-white)."""
+    return float(np.mean(cnn.predict_proba(judge, imgs)[:, digit]))
+
+
+def yardsticks(judge: keras.Model, source_image, generated, augmented, real_x, real_y, digit: int) -> dict:
+    """What the generated images' figures are measured against, by the same judge.
+
+    * the single source image: ``source_prediction`` (the digit the judge
+      reads in it) and ``source_probability`` (its probability of ``digit``);
+    * the real held-out digits equal to ``digit`` (other writers' hands):
+      ``recognized_share_real_digit`` (the judge's own recall for the digit)
+      and the Fréchet distance from the augmentations of as many real digits
+      as generated ones, ``frechet_distance_real_digit``, beside
+      ``frechet_distance_generated_same_n``, the generated images' distance
+      with the same count (Fréchet estimates grow as sets shrink, so both use
+      ``n_compared`` images). Samples closer to the augmentations than the
+      real digits show that the VAE learned the hand in the image, not
+      just "a ``digit``".
+    * ``judge_probability_generated`` / ``_augmented``: the mean probability of
+      ``digit`` over each set.
+    """
+    source = np.asarray(source_image)[None]
+    probs = cnn.predict_proba(judge, source)[0]
+    real = np.asarray(real_x)[np.asarray(real_y) == digit]
+    out = {
+        "source_prediction": int(np.argmax(probs)),
+        "source_probability": float(probs[digit]),
+        "judge_probability_generated": digit_probability(judge, generated, digit),
+        "judge_probability_augmented": digit_probability(judge, augmented, digit),
+        "real_digit_heldout": int(len(real)),
+    }
+    if len(real):
+        out["recognized_share_real_digit"] = recognized_share(judge, real, digit)
+    n = min(len(real), len(generated))
+    if n >= 2:
+        feats_aug = cnn.features(judge, augmented)
+        out["n_compared"] = int(n)
+        out["frechet_distance_real_digit"] = metrics.frechet_distance(
+            cnn.features(judge, real[:n]), feats_aug
+        )
+        out["frechet_distance_generated_same_n"] = metrics.frechet_distance(
+            cnn.features(judge, np.asarray(generated)[:n]), feats_aug
+        )
+    return out
+
+
 def load_judge(run_dir: str | Path) -> keras.Model:
     """The judge of a finished run: ``<run_dir>/artifacts/digit_judge.keras``."""
     from hwutils.runfolder import artifacts_folder

@@ -72,7 +72,15 @@ class Evaluation:
         out = {"threeway_accuracy": self.accuracy, "threeway_errors": int(len(self.wrong))}
         out.update({f"threeway_accuracy_{n}": float(a) for n, a in zip(names, self.per_class_accuracy)})
         out["threeway_balanced_accuracy"] = float(np.mean(self.per_class_accuracy))
+        out["threeway_majority_baseline"] = self.majority_share
         return out
+
+    @property
+    def majority_share(self) -> float:
+        """Accuracy of always answering the largest class of the test set
+        (the trivial baseline the accuracy must beat)."""
+        rows = np.asarray(self.confusion).sum(axis=1)
+        return float(rows.max() / max(rows.sum(), 1))
 
 
 def evaluate(model: keras.Model, x, y) -> Evaluation:
