@@ -454,7 +454,7 @@ def test_screener_fits_thresholds_on_validation_and_round_trips(tmp_path):
     s1, s2 = scr.scores(x), back.scores(x)
     for k in s1:
         assert np.allclose(s1[k], s2[k], atol=1e-5), k
-    with pytest.raises(HwError, match="no screener"):
+    with pytest.raises(HwError, match="no such run folder"):
         Screener.load(tmp_path / "nothing")
     with pytest.raises(HwError, match="multiples of 8"):
         Screener(20, 30)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from hwutils import training
-from hwutils.errors import DataError, ParamsError
+from hwutils.errors import ArtifactError, DataError, ParamsError
 from hwutils.writer_id import data, enrol, identify, models, openset, scan
 
 
@@ -120,7 +120,7 @@ def test_identify_api_round_trip(tmp_path):
     assert wid.identify_line(tiny).n_windows == 1  # smaller than a crop: padded
     with pytest.raises(DataError, match="no text lines"):
         wid.identify_page(np.full((300, 300), 255, np.uint8))
-    with pytest.raises(DataError, match="writer_id.json"):
+    with pytest.raises(ArtifactError, match="not a writer_id run folder .no artifacts/writer_id.json"):
         identify.WriterIdentifier.load(tmp_path)
 
 
