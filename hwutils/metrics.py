@@ -78,50 +78,47 @@ def precision_recall_f1(y_true, y_pred, positive=1) -> dict:
 
 
 # ---------------------------------------------------------- verification/detection
-def roc_curve(labels, scores):
-    """False-accept rate, true-accept rate and thresholds, scores descending.
-
-    ``labels`` are 1 for positives (genuine/known), 0 for negatives. At
-    threshold ``t`` a sample is accepted when ``score >= t``.
-    """
+def _two_classes(labels, scores):
     labels = np.asarray(labels).astype(bool)
     scores = np.asarray(scores, np.float64)
-    order = np.argsort(-scores, kind="mergesort")
-    s, l = scores[order], labels[order]
-    distinct = np.r_[np.flatnonzero(np.diff(s)), len(s) - 1]
-    tps = np.cumsum(l)[distinct]
-    fps = np.cumsum(~l)[distinct]
-    n_pos, n_neg = max(1, l.sum()), max(1, (~l).sum())
-    far = np.r_[0.0, fps / n_neg]
-    tar = np.r_[0.0, tps / n_pos]
-    thresholds = np.r_[np.inf, s[distinct]]
+    if labels.shape != scores.shape:
+        raise ValueError(f"labels {labels.shape} and scores {scores.shape} differ in shape")
+    return labels, scores
+
+
+def roc_curve(labels, scores):
+    """False-accept rate, true-accept rate and thresholds, scores descending
+    (scikit-learn's ``roc_curve`` with every threshold kept).
+
+    ``labels`` are 1 for positives (genuine/known), 0 for negatives. At
+    threshold ``t`` a sample is accepted when ``score >= t``; the first point
+    is ``(0, 0)`` at an infinite threshold. With no positives (or no
+    negatives) the missing rate stays 0 instead of NaN.
+    """
+    from sklearn.metrics import roc_curve as sk_roc_curve
+
+    labels, scores = _two_classes(labels, scores)
+    if labels.all() or not labels.any():  # one class only: scikit-learn warns and gives NaN
+        order = np.argsort(-scores, kind="mergesort")
+        s, lab = scores[order], labels[order]
+        distinct = np.r_[np.flatnonzero(np.diff(s)), len(s) - 1] if len(s) else np.array([], int)
+        tps, fps = np.cumsum(lab)[distinct], np.cumsum(~lab)[distinct]
+        n_pos, n_neg = max(1, lab.sum()), max(1, (~lab).sum())
+        return np.r_[0.0, fps / n_neg], np.r_[0.0, tps / n_pos], np.r_[np.inf, s[distinct]]
+    far, tar, thresholds = sk_roc_curve(labels, scores, drop_intermediate=False)
     return far, tar, thresholds
 
 
 def auroc(labels, scores) -> float:
-    """Area under the ROC curve: the probability that a random positive
-    scores above a random negative (ties count half)."""
-    labels = np.asarray(labels).astype(bool)
-    scores = np.asarray(scores, np.float64)
-    pos, neg = scores[labels], scores[~labels]
-    if len(pos) == 0 or len(neg) == 0:
+    """Area under the ROC curve (scikit-learn's ``roc_auc_score``): the
+    probability that a random positive scores above a random negative (ties
+    count half); NaN when either class is missing."""
+    from sklearn.metrics import roc_auc_score
+
+    labels, scores = _two_classes(labels, scores)
+    if labels.all() or not labels.any():
         return float("nan")
-    ranks = _average_ranks(np.r_[pos, neg])
-    return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
-
-
-def _average_ranks(x):
-    order = np.argsort(x, kind="mergesort")
-    ranks = np.empty(len(x), np.float64)
-    sx = x[order]
-    i = 0
-    while i < len(x):
-        j = i
-        while j + 1 < len(x) and sx[j + 1] == sx[i]:
-            j += 1
-        ranks[order[i : j + 1]] = (i + j) / 2 + 1
-        i = j + 1
-    return ranks
+    return float(roc_auc_score(labels, scores))
 
 
 def far_frr(labels, scores, threshold: float) -> tuple[float, float]:
