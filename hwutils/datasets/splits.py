@@ -78,3 +78,21 @@ def hold_out_labels(labels, n: int, seed: int = 0) -> list[str]:
         )
     rng = np.random.default_rng(seed + 7919)
     return sorted(rng.choice(names, size=n, replace=False).tolist())
+
+
+def check_disjoint(groups: dict[str, object], what: str = "group") -> None:
+    """Raise :class:`DataError` when a group (an IAM form, a page, a person)
+    sits on two sides of a split: ``groups`` maps each side (``train``,
+    ``val``, ``test``) to the groups on it. The message names both sides,
+    how many groups they share and a few of them, so a leak is never silent."""
+    sides = {name: set(map(str, g)) for name, g in groups.items()}
+    names = list(sides)
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            shared = sorted(sides[a] & sides[b])
+            if shared:
+                shown = ", ".join(shared[:5]) + (", ..." if len(shared) > 5 else "")
+                raise DataError(
+                    f"split leak: {len(shared)} {what}(s) on both {a} and {b} ({shown}); "
+                    f"every {what} must sit on one side only"
+                )
