@@ -59,25 +59,28 @@ def test_check_disjoint_names_the_leak():
         check_disjoint({"train": {"f1", "f2"}, "val": {"f3"}, "test": {"f2"}}, what="form")
 
 
-def test_results_compare_with_chance_and_the_single_systems():
+def test_results_compare_with_chance_and_the_better_single_system():
     m = {"line_top1": 0.9, "page_top1": 1.0}
     tm = {"cnn_line_top1": 0.8, "texture_line_top1": 0.95, "cnn_page_top1": 1.0, "texture_page_top1": 0.5}
     rows = summary.results(m, 10, {"auroc": 0.7}, {"enrolled_top1": 0.6, "gallery_size": 12}, 12.0, tm)
     by = {r.name: r for r in rows}
-    assert by["line top-1 (fused)"].yardstick_value == pytest.approx(0.1)
-    assert by["line top-1 (fused) vs CNN alone"].beats is True
-    assert by["line top-1 (fused) vs texture alone"].beats is False
-    assert by["page top-1 (fused) vs CNN alone"].beats is False  # equal is not better
+    line = by["line top-1, fused"]
+    assert line.yardstick_value == 0.95 and "texture alone" in line.yardstick and line.beats is False
+    page = by["page top-1, fused"]
+    assert page.yardstick_value == 1.0 and "CNN alone" in page.yardstick and "100%" in page.note
+    assert by["line top-1, CNN alone"].yardstick_value == pytest.approx(0.1)
+    assert by["page top-1, texture alone"].beats is True
     assert by["new-writer AUROC"].yardstick_value == 0.5
     assert by["enrolled writers' top-1"].yardstick_value == pytest.approx(1 / 12)
     text = summary.shortfalls(rows)
-    assert "line top-1 (fused) vs texture alone 90.0%" in text and "CNN alone 80.0%" not in text
+    assert "line top-1, fused (90.0%) is below the better single system (texture alone)" in text
+    assert "page top-1, fused (100.0%) ties with" in text and "CNN alone, " not in text
 
 
 def test_results_without_texture_or_new_writers():
     rows = summary.results({"line_top1": 0.5, "page_top1": 0.5}, 4, {}, {}, 3.0)
-    assert [r.name for r in rows] == ["line top-1 (CNN)", "page top-1 (CNN)", "training time"]
-    assert summary.shortfalls(rows) == ""
+    assert [r.name for r in rows] == ["line top-1, CNN", "page top-1, CNN", "training time"]
+    assert all(r.beats is not False for r in rows) and summary.shortfalls(rows) == ""
 
 
 def test_example_lines_figure_one_row_per_line():

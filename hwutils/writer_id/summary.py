@@ -253,28 +253,40 @@ def results(
     tm = texture_metrics or {}
     chance = 1 / n_writers
     fused = bool(tm)
-    system = "fused" if fused else "CNN"
     out = []
     for level in ("line", "page"):
         group = f"{level} identification (test {level}s)"
         value = m.get(f"{level}_top1")
+        if not fused:
+            out.append(
+                R(f"{level} top-1, CNN", value, group=group, yardstick="chance", yardstick_value=chance)
+            )
+            continue
+        singles = {name: tm.get(f"{name}_{level}_top1") for name in ("cnn", "texture")}
+        best = max(singles, key=lambda k: -1 if singles[k] is None else singles[k])
+        tie = value is not None and value == singles[best]
         out.append(
-            R(f"{level} top-1 ({system})", value, group=group, yardstick="chance", yardstick_value=chance)
+            R(
+                f"{level} top-1, fused",
+                value,
+                group=group,
+                yardstick=f"the better single system ({SYSTEMS[best]}), same run",
+                yardstick_value=singles[best],
+                note=("a tie at 100%: nothing left for the fusion to gain" if tie and value >= 1 else "a tie")
+                if tie
+                else "",
+            )
         )
-        if fused:
-            for name in ("cnn", "texture"):
-                out.append(
-                    R(
-                        f"{level} top-1 ({system}) vs {SYSTEMS[name]}",
-                        value,
-                        group=group,
-                        yardstick=f"{SYSTEMS[name]}, same run",
-                        yardstick_value=tm.get(f"{name}_{level}_top1"),
-                        note="equal: the fusion adds nothing here"
-                        if value == tm.get(f"{name}_{level}_top1")
-                        else "",
-                    )
+        for name in ("cnn", "texture"):
+            out.append(
+                R(
+                    f"{level} top-1, {SYSTEMS[name]}",
+                    singles[name],
+                    group=group,
+                    yardstick="chance",
+                    yardstick_value=chance,
                 )
+            )
     if open_metrics:
         out.append(
             R(
@@ -300,12 +312,16 @@ def results(
 
 
 def shortfalls(results_list) -> str:
-    """A sentence naming every headline that does not beat its yardstick ("" when all do)."""
+    """A sentence naming every headline that does not beat its yardstick, and
+    whether it ties or falls below it ("" when all beat theirs)."""
     rows = [r for r in results_list if r.beats is False]
     if not rows:
         return ""
-    parts = [
-        f"{r.name} {report.format_number(r.value, r.kind)} vs {r.yardstick} {report.format_number(r.yardstick_value, r.kind)}"
-        for r in rows
-    ]
+    parts = []
+    for r in rows:
+        how = "ties with" if r.value == r.yardstick_value else "is below"
+        parts.append(
+            f"{r.name} ({report.format_number(r.value, r.kind)}) {how} {r.yardstick}"
+            f" ({report.format_number(r.yardstick_value, r.kind)})" + (f": {r.note}" if r.note else "")
+        )
     return "**Does not beat its yardstick:** " + "; ".join(parts) + "."
