@@ -1,0 +1,368 @@
+"""What a signatures run found, in the words and tables of its report.
+
+The notebook calls these instead of printing numbers: the headline results
+against their yardsticks (:func:`results`), what the run looked at
+(:func:`data_record`), short sentences and Markdown tables, and the groups of
+the final metrics table. Nothing is displayed here.
+"""
+
+from __future__ import annotations
+
+from hwutils import report
+from hwutils.signatures.screening import all_valid_f1
+
+GROUPS = {
+    "verification, test persons": [
+        "test_eer_skilled",
+        "test_eer_skilled_per_user",
+        "test_eer_random",
+        "test_eer_random_per_user",
+        "test_auroc_skilled",
+        "test_auroc_random",
+        "test_frr",
+        "test_far_skilled",
+        "test_far_random",
+        "test_threshold",
+    ],
+    "the distance rule, same run": [
+        "test_distance_eer_skilled",
+        "test_distance_eer_skilled_per_user",
+        "test_distance_eer_random",
+        "test_distance_eer_random_per_user",
+    ],
+    "validation persons": [
+        "val_eer_skilled",
+        "val_eer_skilled_per_user",
+        "val_eer_random",
+        "val_eer_random_per_user",
+        "val_frr",
+        "val_far_skilled",
+        "val_far_random",
+    ],
+    "screening, test images": [
+        "screen_combined_f1",
+        "screen_all_valid_f1",
+        "screen_combined_balanced_accuracy",
+        "screen_combined_invalid_pass_rate",
+        "screen_combined_precision",
+        "screen_combined_recall",
+        "screen_rule",
+        "screen_classifier_f1",
+        "screen_autoencoder_f1",
+        "screen_isolation_forest_f1",
+    ],
+    "set-up": ["decision", "features", "operating_point", "n_references", "data", "test_persons_ids"],
+    "time": [
+        "train_seconds",
+        "train_pairs",
+        "signet_seconds",
+        "verify_latency_ms",
+        "enrol_ms",
+        "verify_enrolled_ms",
+        "total_seconds",
+    ],
+}
+
+DETECTOR_NAMES = {
+    "autoencoder": "autoencoder (reconstruction error)",
+    "isolation_forest": "IsolationForest (latent codes)",
+    "classifier": "CNN classifier",
+    "combined": "combined decision",
+}
+
+
+def pct(value) -> str:
+    return report.format_number(value, "percent")
+
+
+def markdown_table(rows: list[dict], columns: dict[str, str]) -> str:
+    """A Markdown table of ``rows`` with ``columns`` (``{key: heading}``), ``|`` escaped."""
+
+    def cell(value) -> str:
+        text = "" if value is None else str(value)
+        return text.replace("|", "\\|").replace("\n", " ") or " "
+
+    lines = ["| " + " | ".join(columns.values()) + " |", "|" + " --- |" * len(columns)]
+    lines += ["| " + " | ".join(cell(r.get(k)) for k in columns) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------- data
+def data_record(data_dir: str, root, counts: dict, split: dict, test_dir: str = "") -> dict:
+    """The keyword arguments of :func:`hwutils.report.record_data`: which
+    signatures, where, and the counts (``counts`` from
+    :func:`hwutils.signatures.data.summary`) with the persons of each side."""
+    description = (
+        f"signatures in {data_dir}"
+        if data_dir
+        else "synthetic signatures (Bezier persons, generated in the run)"
+    )
+    if test_dir:
+        description += f"; test persons from {test_dir}"
+    return {
+        "description": description,
+        "location": str(root) if data_dir else None,
+        "persons": counts["persons"],
+        "genuine_signatures": counts["genuine"],
+        "skilled_forgeries": counts["skilled"],
+        "train_persons": len(split["train"]),
+        "val_persons": len(split["val"]),
+        "test_persons": len(split["test"]),
+    }
+
+
+def data_sentence(counts: dict) -> str:
+    return (
+        f"{counts['persons']:,} persons, {counts['genuine']:,} genuine signatures and"
+        f" {counts['skilled']:,} skilled forgeries."
+    )
+
+
+def split_sentence(split: dict, n_dev: int, n_test: int) -> str:
+    text = (
+        f"Persons: {len(split['train'])} for training, {len(split['val'])} for validation (early stopping and"
+        f" the threshold), {len(split['test'])} for the test ({', '.join(map(str, split['test']))});"
+        f" {n_dev:,} training and validation images, {n_test:,} test images."
+    )
+    if split.get("id_overlap"):
+        text += (
+            f" Note: `test_dir` reuses person ids of `data_dir`: {', '.join(map(str, split['id_overlap']))}."
+        )
+    return text
+
+
+# ------------------------------------------------------------------- verification
+def ablation_table(rows: list[dict]) -> str:
+    """Each writer-dependent feature set alone, and the fusion without it
+    (skilled-forgery EER on validation and test persons), as Markdown."""
+    several = len(rows) > 1
+    out = []
+    for r in rows:
+        row = {"set": r["set"], "val": pct(r["alone_val"]), "test": pct(r["alone_test"])}
+        if several:
+            row |= {"wval": pct(r["without_val"]), "wtest": pct(r["without_test"])}
+        out.append(row)
+    cols = {"set": "feature set", "val": "alone: validation EER", "test": "alone: test EER"}
+    if several:
+        cols |= {"wval": "fusion without it: validation", "wtest": "fusion without it: test"}
+    return markdown_table(out, cols)
+
+
+def threshold_sentence(threshold: float, operating_point: str, val_eval: dict) -> str:
+    return (
+        f"Threshold {threshold:.4f} (`{operating_point}` on the validation persons). On them: skilled-forgery EER"
+        f" {pct(val_eval.get('eer_skilled'))}; at the threshold FRR {pct(val_eval.get('frr'))}, FAR on skilled"
+        f" forgeries {pct(val_eval.get('far_skilled'))}, on random forgeries {pct(val_eval.get('far_random'))}."
+    )
+
+
+def test_table(test_eval: dict, dist_eval: dict, decision: str) -> str:
+    """The test persons' figures of the decision used and of the distance rule, as Markdown."""
+    name = "writer-dependent (wd)" if decision == "wd" else "distance rule"
+    rows = [
+        {"what": "EER, genuine vs skilled (global threshold)", "k": "eer_skilled"},
+        {"what": "EER, genuine vs skilled (per-user threshold)", "k": "eer_skilled_per_user"},
+        {"what": "EER, genuine vs random (global threshold)", "k": "eer_random"},
+        {"what": "EER, genuine vs random (per-user threshold)", "k": "eer_random_per_user"},
+        {"what": "FRR at the validation threshold", "k": "frr"},
+        {"what": "FAR skilled at the validation threshold", "k": "far_skilled"},
+        {"what": "FAR random at the validation threshold", "k": "far_random"},
+    ]
+    for r in rows:
+        r["v"] = pct(test_eval.get(r["k"]))
+        r["d"] = pct(dist_eval.get(r["k"])) if decision == "wd" and r["k"].startswith("eer") else ""
+    cols = {"what": "test persons", "v": name}
+    if decision == "wd":
+        cols["d"] = "distance rule"
+    return markdown_table(rows, cols)
+
+
+def examples_table(questioned, results, limit: int = 6) -> str:
+    """A few questioned signatures of one person with the loaded verifier's answer."""
+    rows = [
+        {
+            "file": q.path.name,
+            "truth": q.kind,
+            "decision": r["decision"],
+            "score": f"{r['score']:.3f}",
+            "threshold": f"{r['threshold']:.3f}",
+        }
+        for q, r in list(zip(questioned, results))[:limit]
+    ]
+    return markdown_table(
+        rows,
+        {
+            "file": "questioned",
+            "truth": "truth",
+            "decision": "decision",
+            "score": "score",
+            "threshold": "threshold",
+        },
+    )
+
+
+def latency_sentence(latency_ms: float, n_refs: int, enrol_ms: float, enrolled_ms: float) -> str:
+    return (
+        f"{latency_ms:.0f} ms per verification against {n_refs} references (preprocessing included);"
+        f" enrolled once ({enrol_ms:.0f} ms), then {enrolled_ms:.0f} ms per questioned signature."
+        " Timings on a shared machine vary from run to run."
+    )
+
+
+# ------------------------------------------------------------------- screening
+def screening_table(screen_eval: dict) -> str:
+    """Per detector and combined: precision, recall, F1 of the valid class,
+    balanced accuracy and invalid images passed, as Markdown."""
+    rows = []
+    for k, v in screen_eval.items():
+        conf = v["confusion"]
+        rows.append(
+            {
+                "d": DETECTOR_NAMES.get(k, k),
+                "p": pct(v["precision"]),
+                "r": pct(v["recall"]),
+                "f": pct(v["f1"]),
+                "b": pct(v.get("balanced_accuracy")),
+                "i": f"{conf[0][1]} of {conf[0][0] + conf[0][1]}",
+            }
+        )
+    return markdown_table(
+        rows,
+        {
+            "d": "detector",
+            "p": "precision (valid)",
+            "r": "recall (valid)",
+            "f": "F1 (valid)",
+            "b": "balanced accuracy",
+            "i": "invalid images passed",
+        },
+    )
+
+
+def screening_sentence(screen_eval: dict, rule: str, rule_scores: dict, n_valid: int, n_invalid: int) -> str:
+    """The combined screener against calling everything valid, in words."""
+    c = screen_eval["combined"]
+    base = all_valid_f1(n_valid, n_invalid)
+    passed = c["confusion"][0][1]
+    chosen = ", ".join(f"{k} {pct(v)}" for k, v in rule_scores.items())
+    text = (
+        f"Decision rule chosen on validation images (balanced accuracy: {chosen}): **{rule}**."
+        f" On the {n_valid:,} valid and {n_invalid:,} invalid test images it scores F1 {pct(c['f1'])}"
+        f" (valid class) against {pct(base)} for calling everything valid, and lets {passed} of {n_invalid}"
+        f" invalid images pass ({pct(c.get('invalid_pass_rate'))}; calling everything valid passes all)."
+    )
+    if c["f1"] <= base:
+        text += (
+            " **The screener does not beat calling everything valid on F1**: with more valid than invalid"
+            " test images, accepting everything already scores high on the valid class's F1, and the"
+            " invalid images it lets through cost more than the signatures it rejects."
+        )
+    return text
+
+
+# ------------------------------------------------------------------- headline
+def results(
+    test_eval: dict,
+    dist_eval: dict,
+    decision: str,
+    screen_eval: dict,
+    n_valid: int,
+    n_invalid: int,
+    latency_ms: float,
+    train_seconds: float,
+) -> list[report.Result]:
+    """The headline results beside their yardsticks: the decision's skilled-forgery
+    EER (global and per user) against the distance rule measured in the same run
+    (against chance for the distance rule itself), the random-forgery EER and FAR
+    against chance, screening F1 against calling everything valid, invalid
+    images passed against all of them, verification latency and training time."""
+    R = report.Result
+    g = "verification (test persons)"
+    out = []
+    wd = decision == "wd"
+    for key, label in (
+        ("eer_skilled", "skilled-forgery EER"),
+        ("eer_skilled_per_user", "skilled-forgery EER, per user"),
+    ):
+        if key not in test_eval:
+            continue
+        out.append(
+            R(
+                f"{label} ({'writer-dependent' if wd else 'distance rule'})",
+                test_eval[key],
+                group=g,
+                yardstick="the distance rule, same run" if wd else "chance",
+                yardstick_value=dist_eval.get(key) if wd else 0.5,
+                better="lower",
+            )
+        )
+    if "eer_random" in test_eval:
+        out.append(
+            R(
+                "random-forgery EER",
+                test_eval["eer_random"],
+                group=g,
+                yardstick="chance",
+                yardstick_value=0.5,
+                better="lower",
+                note="another person's signature: the easy case, beside the skilled-forgery EER",
+            )
+        )
+    if "far_random" in test_eval and "far_skilled" in test_eval:
+        out.append(
+            R(
+                "FAR on random forgeries at the threshold",
+                test_eval["far_random"],
+                group=g,
+                yardstick="FAR on skilled forgeries, same threshold",
+                yardstick_value=test_eval["far_skilled"],
+                better="lower",
+            )
+        )
+    if screen_eval:
+        c = screen_eval["combined"]
+        s = "screening (test images)"
+        out.append(
+            R(
+                "screening F1 (valid class)",
+                c["f1"],
+                group=s,
+                yardstick="calling everything valid",
+                yardstick_value=all_valid_f1(n_valid, n_invalid),
+            )
+        )
+        out.append(
+            R(
+                "invalid images that pass",
+                c.get("invalid_pass_rate"),
+                group=s,
+                yardstick="calling everything valid",
+                yardstick_value=1.0,
+                better="lower",
+            )
+        )
+        out.append(
+            R(
+                "screening balanced accuracy",
+                c.get("balanced_accuracy"),
+                group=s,
+                yardstick="chance",
+                yardstick_value=0.5,
+            )
+        )
+    out.append(R("verification latency", latency_ms / 1000, kind="seconds", group="cost", better="lower"))
+    out.append(R("Siamese training time", train_seconds, kind="seconds", group="cost", better="lower"))
+    return out
+
+
+def shortfalls(results_list) -> str:
+    """A sentence naming every headline that does not beat its yardstick ("" when all do)."""
+    rows = [r for r in results_list if r.beats is False]
+    if not rows:
+        return ""
+    parts = [
+        f"{r.name} ({report.format_number(r.value, r.kind)}) against {r.yardstick}"
+        f" ({report.format_number(r.yardstick_value, r.kind)})"
+        for r in rows
+    ]
+    return "**Does not beat its yardstick:** " + "; ".join(parts) + "."
