@@ -18,6 +18,10 @@ def pct(value) -> str:
     return report.format_number(value, "percent")
 
 
+def errors(n: int) -> str:
+    return f"{n:,} error" + ("" if n == 1 else "s")
+
+
 def num(value) -> str:
     return report.format_number(value, "number")
 
@@ -123,7 +127,7 @@ def threeway_sentence(m: dict, digit: int, n: int) -> str:
     acc, base = m["threeway_accuracy"], m["threeway_majority_baseline"]
     text = (
         f"On {n:,} held-out images the 3-class CNN is right {pct(acc)} of the time "
-        f"({m['threeway_errors']:,} errors; always answering the largest class: {pct(base)}); "
+        f"({errors(m['threeway_errors'])}; always answering the largest class: {pct(base)}); "
         f"per class: your {digit} {pct(m['threeway_accuracy_yours'])}, real {digit} "
         f"{pct(m['threeway_accuracy_real'])}, other digits {pct(m['threeway_accuracy_other'])}."
     )
@@ -178,7 +182,7 @@ def results(
             group="classifiers",
             yardstick="always the largest class",
             yardstick_value=threeway["threeway_majority_baseline"],
-            note=f"{threeway['threeway_errors']:,} errors",
+            note=errors(threeway["threeway_errors"]),
         ),
         report.Result(
             "3-class balanced accuracy, held-out",
