@@ -126,6 +126,7 @@ def test_screening_sentence_says_when_it_does_not_beat_the_baseline():
     ev = {"combined": {"f1": 0.77, "confusion": [[22, 38], [35, 125]], "invalid_pass_rate": 38 / 60}}
     text = summary.screening_sentence(ev, "vote", {"vote": 0.6}, 160, 60)
     assert "38 of 60" in text and "does not beat calling everything valid" in text
+    assert "rejects 35 of 160 valid signatures" in text and "72.7% of the test images" in text
     ev["combined"]["f1"] = 0.9
     assert "does not beat" not in summary.screening_sentence(ev, "vote", {"vote": 0.6}, 160, 60)
 
