@@ -1,0 +1,289 @@
+"""Casework (hwutils.writer_id.casework): bad input refused in one line,
+scale normalisation, calibration trials, enrolment with texture + CNN
+evidence, the open-set answer, and the stage end to end on smoke params."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from conftest import only_run_dir
+
+from hwutils.errors import DataError, ImageError, ParamsError
+from hwutils.images import read_gray, save_gray
+from hwutils.writer_id import casework as cw
+
+PATTERN = r"w(?P<writer>\d+)_s(?P<session>\d+)_p(?P<prompt>[A-Za-z]+)_r(?P<rep>\d+)"
+
+
+# --- bad input ---------------------------------------------------------------------------------
+
+
+def test_check_case_refuses_bad_folders_and_names(tmp_path):
+    known, quest = tmp_path / "known", tmp_path / "questioned"
+    with pytest.raises(DataError, match="no such folder"):
+        cw.check_case(known, quest, PATTERN)
+    known.mkdir()
+    quest.mkdir()
+    with pytest.raises(DataError, match="empty, no image files"):
+        cw.check_case(known, quest, PATTERN)
+    page = np.full((60, 200), 250, np.uint8)
+    page[20:40, 20:180] = 0
+    save_gray(page, known / "w0001_s01_pLND_r01.png")
+    save_gray(page, known / "scan_of_someone.png")
+    with pytest.raises(
+        DataError, match=r"scan_of_someone\.png: known document whose file name does not match"
+    ):
+        cw.check_case(known, quest, PATTERN)
+    (known / "scan_of_someone.png").unlink()
+    with pytest.raises(DataError, match="questioned.*empty"):
+        cw.check_case(known, quest, PATTERN)
+    (quest / "q1.png").write_bytes(b"not an image")
+    with pytest.raises(ImageError, match=r"q1\.png: not a readable image"):
+        cw.check_case(known, quest, PATTERN)
+    (quest / "q1.png").unlink()
+    save_gray(page, quest / "q1.png")  # a questioned name need not carry the writer
+    k, q = cw.check_case(known, quest, PATTERN)
+    assert k == [(known / "w0001_s01_pLND_r01.png", "0001")] and q == [(quest / "q1.png", None)]
+    with pytest.raises(ParamsError, match="known_writers: no document of 0002"):
+        cw.check_case(known, quest, PATTERN, known_writers=["0002"])
+    with pytest.raises(ParamsError, match="writer"):
+        cw.check_name_pattern(r"w(\d+)")
+    with pytest.raises(ParamsError, match="not a regular expression"):
+        cw.check_name_pattern(r"w(?P<writer>\d+")
+
+
+def test_one_folder_per_person(tmp_path):
+    page = np.full((60, 200), 250, np.uint8)
+    page[20:40, 20:180] = 0
+    save_gray(page, tmp_path / "alice" / "letter.png")
+    save_gray(page, tmp_path / "bob" / "note.png")
+    docs = cw.list_documents(tmp_path, PATTERN)
+    assert [w for _, w in docs] == ["alice", "bob"]
+
+
+def test_blank_page_refused_naming_it(tmp_path):
+    save_gray(np.full((300, 400), 250, np.uint8), tmp_path / "w0001_s01_pLND_r01.png")
+    with pytest.raises(ImageError, match=r"w0001_s01_pLND_r01\.png: no ink found"):
+        cw.load_document(tmp_path / "w0001_s01_pLND_r01.png", "0001")
+
+
+def test_writer_run_must_be_a_finished_writer_id_run(tmp_path):
+    with pytest.raises(ParamsError, match="neither a run folder nor a writer_id run id"):
+        cw.resolve_writer_run("20990101-000000-nope", outputs=tmp_path)
+    run = tmp_path / "run"
+    run.mkdir()
+    with pytest.raises(ParamsError, match="no manifest.json"):
+        cw.resolve_writer_run(run)
+    manifest = {
+        "run_id": "x",
+        "stage": "signatures",
+        "status": "ok",
+        "label": "",
+        "start": "2026-01-01T00:00:00",
+    }
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    problem = None
+    try:
+        cw.resolve_writer_run(run)
+    except ParamsError as exc:
+        problem = str(exc)
+    assert problem and ("not a writer_id run" in problem or "broken" in problem)
+    cw.check_writer_run("")  # empty: train one
+    cw.check_case_folder("")  # empty: the synthetic case
+
+
+def test_hw_refuses_a_missing_known_dir_before_any_kernel(hw, tmp_path):
+    proc = hw("run", "writer_casework", "-p", "known_dir", str(tmp_path / "nowhere"))
+    assert proc.returncode == 2
+    lines = [l for l in proc.stderr.strip().splitlines() if l.strip()]
+    assert len(lines) == 1 and "known_dir" in lines[0] and "nowhere" in lines[0], proc.stderr
+    assert not (hw.outputs / "writer_casework").exists()
+
+
+# --- scale ---------------------------------------------------------------------------------------
+
+
+def test_scale_factor_rules():
+    assert cw.scale_factor(2.0, 4.0, dpi=150, train_dpi=300) == 2.0
+    assert cw.scale_factor(2.0, 4.0) == 1.0  # no dpi, no estimate: the run's resolution
+    assert cw.scale_factor(3.0, 4.0, estimate=True) == 1.0  # a thinner pen stays evidence
+    assert cw.scale_factor(1.9, 4.0, estimate=True) == 2.0  # half the resolution
+    assert cw.scale_factor(1.0, 4.0, estimate=True) == 4.0
+    assert cw.scale_factor(8.5, 4.0, estimate=True) == 0.5
+    assert cw.scale_factor(2.0, None, estimate=True) == 1.0
+
+
+def test_stroke_width_scales_with_resolution():
+    img = np.full((200, 400), 250, np.uint8)
+    for x in range(20, 380, 40):
+        img[30:170, x : x + 8] = 10
+    import cv2
+
+    full, half = (
+        cw.stroke_width(img),
+        cw.stroke_width(cv2.resize(img, (200, 100), interpolation=cv2.INTER_AREA)),
+    )
+    assert 7 <= full <= 9 and 1.7 <= full / half <= 2.3
+
+
+# --- calibration trials --------------------------------------------------------------------------
+
+
+def test_pseudo_documents_are_disjoint_and_sized():
+    writers = np.repeat(["a", "b", "c"], [6, 5, 1])
+    idx, owner, doc_writer = cw.pseudo_documents(writers, doc_lines=2, repeats=2, seed=0)
+    assert list(doc_writer) == ["a", "a", "b", "b"] * 2  # c has one line: left out
+    for d in range(len(doc_writer)):
+        assert len(idx[owner == d]) == 2 and set(writers[idx[owner == d]]) == {doc_writer[d]}
+    for r in range(2):  # the two pseudo-documents of a writer in one draw share no line
+        a, b = idx[owner == 4 * r], idx[owner == 4 * r + 1]
+        assert not set(a) & set(b)
+
+
+class _FakeIdentifier:
+    """Embeddings without a network: a fixed random projection of the line's mean column profile."""
+
+    texture = None
+
+    def line_embeddings(self, lines):
+        rng = np.random.default_rng(0)
+        proj = rng.normal(size=(32, 8))
+        out = []
+        for l in lines:
+            prof = np.interp(np.linspace(0, 1, 32), np.linspace(0, 1, l.shape[0]), (255 - l).mean(1))
+            out.append(prof @ proj)
+        return np.array(out)
+
+
+def test_calibration_uses_the_runs_validation_features_when_saved(tmp_path):
+    rng = np.random.default_rng(1)
+    space = cw.EvidenceSpace(_FakeIdentifier(), 12, 16)
+    writers = np.repeat([f"w{i}" for i in range(5)], 6)
+    centre = rng.dirichlet(np.ones(288), size=5)
+    texture = np.stack([rng.dirichlet(200 * centre[i // 6] + 1) for i in range(30)])
+    emb = rng.normal(size=(30, 8)) + 3 * np.eye(8)[np.arange(30) // 6]
+    from hwutils import artifacts
+
+    artifacts.save_npz(
+        tmp_path / "artifacts" / cw.VALIDATION_FILE,
+        embeddings=emb,
+        texture=texture,
+        writers=writers,
+        groups=np.arange(30).astype(str),
+    )
+    doc = cw.Document(tmp_path / "k.png", "p", None, [np.zeros((4, 4))] * 3, [], 1.0, 1.0)
+    ev = cw.Evidence(np.zeros((3, 8)), np.full((3, 288), 1 / 288), np.zeros(3, int))
+    sims, same, source = cw.calibration_trials(space, tmp_path, [doc], ev, repeats=2, seed=0)
+    assert source.startswith("validation lines of the writer_id run")
+    assert same.sum() == 10 and (1 - same).sum() == 2 * 10 * 9 // 2 - 10
+    assert sims.shape == (len(same), 2)
+    assert sims[same == 1, 0].mean() > sims[same == 0, 0].mean()  # texture tells writers apart
+
+
+# --- the case end to end, in process ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def synthetic_case(tmp_path_factory):
+    """A synthetic case, and a stand-in writer run: its "training writers" are
+    other synthetic writers (the background of the calibration trials and the
+    texture standardisation, as a run's texture classifier would give)."""
+    pytest.importorskip("hwutils.calibration")
+    from hwutils.synth.handwriting import write_iam_dataset
+    from hwutils.writer_id.texture import line_features
+
+    root = tmp_path_factory.mktemp("case")
+    known_dir, q_dir = cw.write_synthetic_case(
+        root, persons=3, questioned=2, strangers=1, lines_per_form=3, seed=7
+    )
+    run = root / "run"
+    write_iam_dataset(
+        run / "artifacts" / "synthetic_iam", n_writers=8, forms_per_writer=1, lines_per_form=6, seed=50
+    )
+    known_files, q_files = cw.check_case(known_dir, q_dir, PATTERN)
+    known = cw.load_documents(known_files)
+    space = cw.EvidenceSpace(_FakeIdentifier(), 12, 16)
+    bg_lines, _, _ = cw.background_lines(run)
+    space.fit_standardiser(line_features(bg_lines))
+    evidence = space.line_evidence(known)
+    case = cw.Case.enrol(space, known, evidence)
+    scorer = cw.fit_scorer(space, run, known, evidence, repeats=3, seed=0)
+    return root, q_files, case, scorer, space
+
+
+def _judge(case, scorer, space, files, **kw):
+    docs = cw.load_documents(files, **kw)
+    return docs, case.judge(docs, space.line_evidence(docs), scorer)
+
+
+def test_enrolment_uses_texture_and_cnn_evidence(synthetic_case):
+    _, _, case, scorer, space = synthetic_case
+    tex, cnn = case.vectors
+    assert case.persons == ["0101", "0102", "0103"]
+    assert tex.shape == (3, 288) and cnn.shape == (3, 8)
+    assert np.allclose(np.linalg.norm(tex, axis=1), 1, atol=1e-5)
+    assert case.n_documents == {p: 2 for p in case.persons} and all(n == 6 for n in case.n_lines.values())
+    assert scorer.weights.shape == (2,)
+    assert scorer.source.startswith("known documents and 8 writers of the run's synthetic training writers")
+    assert scorer.weights[0] > 0  # texture similarity raises the score
+
+
+def test_known_writers_named_and_the_stranger_is_none_of_them(synthetic_case):
+    _, q_files, case, scorer, space = synthetic_case
+    _, verdicts = _judge(case, scorer, space, q_files)
+    answers = {v.truth: v.answer for v in verdicts}
+    assert answers == {"0101": "0101", "0102": "0102", "0104": cw.NONE_OF_THEM}
+    for v in verdicts:
+        assert np.isclose(v.posteriors.sum(), 1) and v.correct
+    m = cw.case_metrics(verdicts)
+    assert m["case_top1"] == 1 and m["case_none_correct"] == 1 and m["case_true_log10_lr_mean"] > 0
+    rows = cw.verdict_table(verdicts[0]).rows
+    assert rows[0]["person"] == "0101" and "verbal scale" in rows[0]
+    assert "<table" in cw.summary_table(verdicts)._repr_html_()
+
+
+def test_a_quarter_size_page_still_names_its_writer(synthetic_case, tmp_path):
+    import cv2
+
+    _, q_files, case, scorer, space = synthetic_case
+    path, writer = q_files[0]
+    page = read_gray(path)
+    small = cv2.resize(page, (page.shape[1] // 2, page.shape[0] // 2), interpolation=cv2.INTER_AREA)
+    save_gray(small, tmp_path / path.name)  # a quarter of the pixels: scanned at 150 dpi
+    files = [(tmp_path / path.name, writer)]
+    docs, (verdict,) = _judge(case, scorer, space, files, dpi=150, train_dpi=300)
+    assert docs[0].scale == 2.0 and verdict.answer == writer
+    docs, (verdict,) = _judge(case, scorer, space, files, reference_stroke=docs[0].stroke * 2, estimate=True)
+    assert docs[0].scale == 2.0 and verdict.answer == writer
+    _, (unscaled,) = _judge(case, scorer, space, files)  # left at half size it is another hand
+    assert unscaled.log10_lr.max() < verdict.log10_lr.max()
+
+
+def test_open_set_rule_threshold(synthetic_case):
+    _, q_files, case, scorer, space = synthetic_case
+    docs = cw.load_documents(q_files[:1])
+    (v,) = case.judge(docs, space.line_evidence(docs), scorer, min_log10_lr=1e6)
+    assert v.answer == cw.NONE_OF_THEM and not v.correct
+
+
+# --- the stage ----------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_notebook_smoke_names_known_writers_and_refuses_the_stranger(hw):
+    pytest.importorskip("hwutils.calibration")
+    proc = hw("run", "writer_casework", "-f", "params/writer_casework/smoke.yaml")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    run = only_run_dir(hw.outputs, "writer_casework")
+    m = json.loads((run / "metrics.json").read_text())
+    assert m["case_questioned_known"] == 2 and m["case_top1"] == 1.0
+    assert m["case_questioned_strangers"] == 1 and m["case_none_correct"] == 1.0
+    assert m["answers"]["w0104_s03_pSYN_r01"] == cw.NONE_OF_THEM
+    figures = sorted((run / "artifacts" / "figures").glob("questioned_*.png"))
+    assert len(figures) == m["n_questioned_documents"] == 3
+    nested = run / "artifacts" / "writer_run" / "writer_id"
+    assert len([p for p in nested.iterdir() if p.is_dir()]) == 1  # the writer run trained for the case
+    html = (run / "report.html").read_text()
+    assert "none of them" in html and "log10 LR" in html
