@@ -359,13 +359,17 @@ def reference_stroke_width(run_dir, limit: int = 24) -> tuple[float | None, str]
     return width, where
 
 
-def background_lines(run_dir, max_writers: int = 12, lines_per_writer: int = 8) -> tuple[list, list, str]:
+def background_lines(
+    run_dir, max_writers: int = 12, lines_per_writer: int = 8, exclude=(), exclude_paths=()
+) -> tuple[list, list, str]:
     """Lines of other writers, from the data the writer_id run was trained on:
     ``(line images, writers, where)``, up to ``lines_per_writer`` lines of up to
     ``max_writers`` writers (empty lists when the run's data cannot be found).
     Read from the run's synthetic lines (``artifacts/synthetic_iam``), else
     from the ``data_dir`` of its ``params.yaml`` (IAM layout, or pages named
-    by its ``name_pattern``: one page per writer, segmented)."""
+    by its ``name_pattern``: one page per writer, segmented). Writers in
+    ``exclude`` and files in ``exclude_paths`` (the case's own writers and
+    documents) are never used."""
     import yaml
 
     from hwutils.datasets import iam, pages
@@ -373,6 +377,7 @@ def background_lines(run_dir, max_writers: int = 12, lines_per_writer: int = 8) 
 
     run_dir = Path(run_dir)
     synth = run_dir / "artifacts" / "synthetic_iam"
+    excluded = {str(w) for w in exclude}
     try:
         if synth.is_dir():
             records, where = iam.load_iam(synth, level="lines"), "the run's synthetic training writers"
@@ -385,8 +390,9 @@ def background_lines(run_dir, max_writers: int = 12, lines_per_writer: int = 8) 
                 pattern = params.get("name_pattern") or pages.CSAFE_PATTERN
                 files = [(f, pages.writer_from_name(f, pattern)) for f in _image_files(data_dir)]
                 by_writer: dict = {}
+                skip = {Path(x).resolve() for x in exclude_paths}
                 for f, w in files:
-                    if w is not None:
+                    if w is not None and w not in excluded and f.resolve() not in skip:
                         by_writer.setdefault(w, f)
                 chosen = sorted(by_writer)[:: max(1, len(by_writer) // max_writers)][:max_writers]
                 lines, writers = [], []
@@ -396,11 +402,11 @@ def background_lines(run_dir, max_writers: int = 12, lines_per_writer: int = 8) 
                     ]
                     lines += found
                     writers += [w] * len(found)
-                return lines, writers, f"pages of {len(chosen)} writers of the run's data ({data_dir})"
+                return lines, writers, f"the run's data ({data_dir}, one page each)"
             records, where = iam.load_iam(data_dir, level="lines"), f"the run's data ({data_dir})"
     except (HwError, OSError, yaml.YAMLError):
         return [], [], "the run's data could not be read"
-    names = sorted({r.writer for r in records})
+    names = sorted({r.writer for r in records} - excluded)
     chosen = set(names[:: max(1, len(names) // max_writers)][:max_writers])
     lines, writers, count = [], [], {}
     for r in records:
@@ -595,6 +601,7 @@ def calibration_trials(
     known_evidence: Evidence,
     repeats: int = 3,
     seed: int = 0,
+    questioned: list[Document] = (),
 ) -> tuple[np.ndarray, np.ndarray, str]:
     """``(similarities, same, source)`` of the case's calibration trials; never
     from questioned documents. Pseudo-documents hold as many lines as the
@@ -604,8 +611,9 @@ def calibration_trials(
        (``artifacts/validation_features.npz``).
     2. Otherwise the known documents (each person's lines split into two
        pseudo-documents) together with writers of the run's own training data
-       (:func:`background_lines`), so that the different-writer trials are not
-       only the few pairs of persons of interest."""
+       (:func:`background_lines`, leaving out the case's writers and files:
+       pass ``questioned`` for that), so that the different-writer trials are
+       not only the few pairs of persons of interest."""
     doc_lines = max(1, int(np.median([len(d.lines) for d in known])))
     trials = validation_trials(space, run_dir, doc_lines, repeats, seed)
     if trials is not None and len(set(np.asarray(trials[1]).tolist())) == 2:
@@ -616,7 +624,16 @@ def calibration_trials(
     emb, tex = known_evidence.embeddings, known_evidence.texture
     writers = ["known:" + known[i].person for i in known_evidence.owner]
     source = "known documents"
-    bg_lines, bg_writers, where = background_lines(run_dir) if run_dir is not None else ([], [], "")
+    case_docs = list(known) + list(questioned)
+    bg_lines, bg_writers, where = (
+        background_lines(
+            run_dir,
+            exclude={d.person for d in case_docs if d.person is not None},
+            exclude_paths=[d.path for d in case_docs],
+        )
+        if run_dir is not None
+        else ([], [], "")
+    )
     if bg_lines:
         from hwutils.writer_id.texture import line_features
 
@@ -634,9 +651,13 @@ def calibration_trials(
     )
 
 
-def fit_scorer(space, run_dir, known, known_evidence, repeats: int = 3, seed: int = 0) -> CaseScorer:
+def fit_scorer(
+    space, run_dir, known, known_evidence, repeats: int = 3, seed: int = 0, questioned=()
+) -> CaseScorer:
     """:meth:`CaseScorer.fit` on :func:`calibration_trials`."""
-    return CaseScorer.fit(*calibration_trials(space, run_dir, known, known_evidence, repeats, seed))
+    return CaseScorer.fit(
+        *calibration_trials(space, run_dir, known, known_evidence, repeats, seed, questioned)
+    )
 
 
 # --- the case ---------------------------------------------------------------------------------
