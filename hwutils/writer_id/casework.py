@@ -744,7 +744,7 @@ class Case:
         sims = similarities(q, self.vectors)
         scores = scorer.score(sims)
         llr = scorer.log10_lr(sims)
-        post = np.asarray(posteriors_equal_priors(llr), np.float64)
+        post = np.array([np.asarray(posteriors_equal_priors(row), np.float64).ravel() for row in llr])
         out = []
         for k, doc in enumerate(questioned):
             best = int(np.argmax(llr[k]))
