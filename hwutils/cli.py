@@ -57,20 +57,80 @@ def build_parser() -> argparse.ArgumentParser:
 
     sl = sub.add_parser("runs", help="table of runs, newest first")
     sl.add_argument("stage", nargs="?")
+    sl.add_argument("--sweep", metavar="ID", help="only the runs of this sweep")
 
     sc = sub.add_parser("compare", help="two runs' parameters and metrics side by side")
     sc.add_argument("run_a")
     sc.add_argument("run_b")
 
-    sb = sub.add_parser("batch", help="several runs, N at a time, each in its own process")
+    sb = sub.add_parser("batch", help="several runs on Dask, each its own hw run process")
     sb.add_argument("items", nargs="*", help="params/STAGE/FILE.yaml or STAGE:FILE")
-    sb.add_argument("-j", "--jobs", type=int, default=1, help="runs at a time (default 1)")
     sb.add_argument("--defaults", action="store_true", help="every stage on its params/STAGE/default.yaml")
     sb.add_argument("--show-code", action="store_true", help="keep code cells in the HTML reports")
+    sb.add_argument(
+        "--local", action="store_true", help="the former thread pool of local processes instead of Dask"
+    )
+    _cluster_args(sb)
+
+    sw = sub.add_parser("sweep", help="a grid of parameters (and seeds) of one stage, on Dask")
+    sw.add_argument("stage")
+    sw.add_argument("-f", "--file", action="append", default=[], metavar="FILE", help="base params file(s)")
+    sw.add_argument(
+        "-g",
+        "--grid",
+        action="append",
+        default=[],
+        metavar="NAME=V1,V2",
+        help="a swept parameter and its values (read as YAML); repeatable: the grid is their product",
+    )
+    sw.add_argument(
+        "--sweep-file", metavar="FILE", help="a sweep YAML: base, grid (mapping of lists), list, seeds"
+    )
+    sw.add_argument("--seeds", help="seeds for every point: 0-4 or 0,3")
+    sw.add_argument("--show-code", action="store_true", help="keep code cells in the HTML reports")
+    _cluster_args(sw)
 
     si = sub.add_parser("index", help="rebuild outputs/index.html and print its path")
     del si
     return p
+
+
+def _cluster_args(p) -> None:
+    p.add_argument(
+        "-j", "--jobs", type=int, default=1, help="runs at a time: workers of the embedded cluster"
+    )
+    p.add_argument(
+        "--scheduler", metavar="ADDRESS", help="an existing Dask cluster: tcp://HOST:PORT or a scheduler file"
+    )
+    p.add_argument(
+        "--cluster", choices=["slurm", "pbs"], help="a dask-jobqueue cluster from --cluster-config"
+    )
+    p.add_argument("--cluster-config", metavar="FILE", help="YAML: the job-queue cluster's settings")
+    p.add_argument(
+        "--dry-run", action="store_true", help="print the job script --cluster would submit, and exit"
+    )
+
+
+def _on_dask(items, args, on_settled=None) -> int:
+    from hwutils.runs.batch import run_dask
+    from hwutils.runs.cluster import open_cluster
+
+    with open_cluster(args.jobs, args.scheduler, args.cluster, args.cluster_config) as client:
+        return run_dask(items, client, ["--show-code"] if args.show_code else [], on_settled=on_settled)
+
+
+def _dry_run(args) -> int | None:
+    """``--dry-run``: the job script, or None when not asked."""
+    if not args.dry_run:
+        return None
+    if not args.cluster:
+        raise HwError("--dry-run shows a job-queue cluster's job script: give --cluster slurm|pbs")
+    if not args.cluster_config:
+        raise HwError(f"--cluster {args.cluster} needs --cluster-config FILE.yaml")
+    from hwutils.runs.cluster import dry_run_script
+
+    print(dry_run_script(args.cluster, args.cluster_config))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -144,6 +204,11 @@ def _dispatch(args, argv) -> int:
     if args.command == "runs":
         from hwutils.runs.index import runs_table
 
+        if args.sweep:
+            from hwutils.runs.sweep import sweep_runs_table
+
+            print(sweep_runs_table(project.outputs_root(), args.sweep))
+            return 0
         if args.stage:
             project.get_stage(args.stage)
         print(runs_table(project.outputs_root(), args.stage))
@@ -159,9 +224,22 @@ def _dispatch(args, argv) -> int:
         from hwutils.runs.batch import default_items, parse_item, run_batch
 
         items = (default_items() if args.defaults else []) + [parse_item(i) for i in args.items]
+        shown = _dry_run(args)
+        if shown is not None:
+            return shown
         if not items:
             raise HwError("batch: give params files (params/STAGE/FILE.yaml or STAGE:FILE) or --defaults")
-        return run_batch(items, args.jobs, ["--show-code"] if args.show_code else [])
+        if args.local:
+            return run_batch(items, args.jobs, ["--show-code"] if args.show_code else [])
+        return _on_dask(items, args)
+    if args.command == "sweep":
+        from hwutils.runs import sweep
+
+        plan = sweep.plan_sweep(args.stage, args.file, args.grid, args.seeds, args.sweep_file)
+        shown = _dry_run(args)
+        if shown is not None:
+            return shown
+        return sweep.run_sweep(plan, lambda items, on_settled: _on_dask(items, args, on_settled))
     if args.command == "index":
         from hwutils.runs.index import rebuild_index
 

@@ -1,12 +1,19 @@
-"""Several runs, N at a time, each in its own process.
+"""Several runs, N at a time, each its own ``hw run`` process, on Dask.
 
 An item is a params file in ``params/<stage>/`` (``params/writer_id/smoke.yaml``)
 or ``STAGE:FILE`` (``writer_id:smoke``). All items are checked before any
 runs; one failure does not stop the others.
+
+:func:`run_dask` submits every run to a Dask cluster (:mod:`hwutils.runs.cluster`:
+an embedded ``LocalCluster`` by default), shows one live progress line, rebuilds
+the index (the client alone writes it) as runs finish, and prints a summary.
+:func:`run_batch` is the former thread pool of local processes (``--local``),
+kept as the baseline of ``benchmarks/bench_dask.py``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -15,7 +22,7 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from hwutils.errors import ParamsError
@@ -35,6 +42,20 @@ class BatchItem:
     status: str = "pending"
     exit_code: int | None = None
     duration: float | None = None
+    extra_files: list[Path] = field(default_factory=list)  # more -f files after params_file
+    label: str | None = None
+    point: dict = field(default_factory=dict)  # a sweep point: its parameters
+    run_dir: str = ""
+    note: str = ""  # a retry, a refusal, a lost worker, the failing lines
+
+    def command(self, extra: list[str] | None = None) -> list[str]:
+        """The ``hw run`` arguments of this item (without the interpreter)."""
+        cmd = ["run", self.stage, "-f", str(self.params_file)]
+        for f in self.extra_files:
+            cmd += ["-f", str(f)]
+        if self.label:
+            cmd += ["--label", self.label]
+        return cmd + list(extra or [])
 
 
 def parse_item(item: str) -> BatchItem:
@@ -117,7 +138,7 @@ class _Supervisor:
 def _run_one(
     item: BatchItem, extra: list[str], lock: threading.Lock, prefix: bool, supervisor: _Supervisor
 ) -> BatchItem:
-    cmd = [sys.executable, "-m", "hwutils", "run", item.stage, "-f", str(item.params_file), *extra]
+    cmd = [sys.executable, "-m", "hwutils", *item.command(extra)]
     start = time.monotonic()
     proc = supervisor.start(cmd)
     if proc is None:
@@ -160,6 +181,17 @@ def run_batch(items: list[BatchItem], jobs: int = 1, extra: list[str] | None = N
     finally:
         for s, handler in old.items():
             signal.signal(s, handler)
+    print_summary(done, supervisor.signal_name if supervisor.stopping.is_set() else "")
+    if supervisor.stopping.is_set():
+        return 130
+    return 1 if any(it.status != "ok" for it in done) else 0
+
+
+STATUS_OF_EXIT = {0: "ok", 130: "interrupted", 2: "invalid"}
+
+
+def print_summary(done: list[BatchItem], stopped_by: str = "") -> None:
+    """The batch's table (item, run id, status, duration, exit) and the failures' reasons."""
     rows = [
         [
             it.name,
@@ -170,13 +202,226 @@ def run_batch(items: list[BatchItem], jobs: int = 1, extra: list[str] | None = N
         ]
         for it in done
     ]
-    print(
-        "\nBatch summary"
-        + (f" (stopped by {supervisor.signal_name})" if supervisor.stopping.is_set() else "")
-    )
+    print("\nBatch summary" + (f" (stopped by {stopped_by})" if stopped_by else ""))
     print(text_table(rows, ["item", "run id", "status", "duration", "exit"]))
+    for it in done:
+        if it.note:
+            print(f"  {it.name}: {it.note}")
     failed = [it for it in done if it.status != "ok"]
     print(f"{len(done) - len(failed)} of {len(done)} runs ok")
-    if supervisor.stopping.is_set():
+
+
+class Progress:
+    """One live line: done / running / failed / queued and the elapsed time.
+
+    On a terminal the line is rewritten in place; elsewhere (a log file, CI)
+    a plain line is printed when the counts change, at most every few seconds."""
+
+    def __init__(self, items: list[BatchItem], stream=None, every: float = 5.0):
+        self.items, self.stream, self.every = items, stream or sys.stderr, every
+        self.start = time.monotonic()
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.last_text, self.last_time = "", 0.0
+
+    def counts(self) -> dict:
+        c = {"done": 0, "running": 0, "failed": 0, "queued": 0}
+        for it in self.items:
+            if it.status == "ok":
+                c["done"] += 1
+            elif it.status == "running":
+                c["running"] += 1
+            elif it.status in ("pending", "queued"):
+                c["queued"] += 1
+            else:
+                c["failed"] += 1
+        return c
+
+    def line(self) -> str:
+        c = self.counts()
+        elapsed = format_duration(time.monotonic() - self.start)
+        return (
+            f"batch: {c['done']} done, {c['running']} running, {c['failed']} failed, "
+            f"{c['queued']} queued, {elapsed} elapsed"
+        )
+
+    def show(self, final: bool = False) -> None:
+        text = self.line()
+        now = time.monotonic()
+        if self.tty:
+            self.stream.write("\r" + text.ljust(len(self.last_text)) + ("\n" if final else ""))
+        else:
+            counts = text.rsplit(",", 1)[0]
+            if not final and (
+                counts == self.last_text.rsplit(",", 1)[0] or now - self.last_time < self.every
+            ):
+                return
+            self.stream.write(text + "\n")
+        self.stream.flush()
+        self.last_text, self.last_time = text, now
+
+
+def _status_from_manifest(item: BatchItem, fallback: str) -> str:
+    """The run's state as its manifest tells it (``lost`` for a run whose worker died)."""
+    if not item.run_dir:
+        return fallback
+    from hwutils.runs.index import status_of
+    from hwutils.runs.manifest import load_run
+
+    run = load_run(Path(item.run_dir))
+    return status_of(run) if run else fallback
+
+
+def _failure_line(tail: str) -> str:
+    lines = [line.strip() for line in tail.splitlines() if line.strip()]
+    for line in reversed(lines):
+        if line.startswith("hw: "):
+            return line[4:]
+    return lines[-1] if lines else ""
+
+
+def _settle(item: BatchItem, future, started: dict) -> None:
+    """Fill ``item`` from its finished, failed or cancelled future."""
+    info = started.get(future.key) or {}
+    item.run_id = item.run_id or info.get("run_id", "")
+    item.run_dir = item.run_dir or info.get("run_dir", "")
+    if future.status == "finished":
+        r = future.result()
+        if r.get("refused"):
+            item.status, item.note = "refused", r["refused"]
+            return
+        if r.get("not_started"):
+            item.status = "not started"
+            return
+        item.run_id, item.run_dir = r.get("run_id", item.run_id), r.get("run_dir", item.run_dir)
+        item.exit_code, item.duration = r["exit_code"], r["duration"]
+        item.status = STATUS_OF_EXIT.get(item.exit_code, "failed")
+        notes = []
+        if r.get("retried_from"):
+            notes.append(f"kernel died before its first cell in run {r['retried_from']}: retried once")
+        if item.status not in ("ok", "interrupted"):
+            notes.append(_failure_line(r.get("tail", "")))
+            if item.run_dir:
+                notes.append(f"log: {Path(item.run_dir) / 'run.log'}")
+        item.note = "; ".join(n for n in notes if n)
+        return
+    if future.status == "cancelled":
+        item.status = _status_from_manifest(item, "not started")
+        return
+    exc = None
+    with contextlib.suppress(Exception):
+        exc = future.exception(timeout=1)
+    name = type(exc).__name__ if exc else "error"
+    if name == "KilledWorker":
+        item.status = _status_from_manifest(item, "lost")
+        item.note = "its worker died; not resubmitted"
+    else:
+        item.status = _status_from_manifest(item, "failed")
+        item.note = f"task error {name}: {str(exc).splitlines()[0] if exc and str(exc) else ''}"
+
+
+def _rebuild_index_quietly() -> None:
+    from hwutils.runs.index import rebuild_index
+    from hwutils.runs.project import outputs_root
+
+    try:
+        rebuild_index(outputs_root())
+    except OSError as exc:
+        print(f"hw: warning: index not rebuilt ({exc.strerror or exc})", file=sys.stderr)
+
+
+def run_dask(
+    items: list[BatchItem],
+    client,
+    extra: list[str] | None = None,
+    progress_stream=None,
+    on_settled=None,
+    stop_grace_s: float = 120.0,
+) -> int:
+    """Submit every item to the Dask cluster behind ``client`` (each once: ``pure=False``,
+    ``retries=0``), show the progress line, rebuild the index as runs finish, print the
+    summary. Exit code 0 all ok, 1 any not ok, 130 stopped by Ctrl-C or SIGTERM (the
+    running runs are stopped and record ``interrupted``; queued ones are not started).
+    ``on_settled(item)`` is called as each item ends (the sweep records its runs)."""
+    import uuid
+
+    from distributed import Event
+
+    from hwutils.runs import cluster as cl
+
+    batch_id = uuid.uuid4().hex[:10]
+    stop_name, topic = f"hw-stop-{batch_id}", f"hw-batch-{batch_id}"
+    stop_event = Event(stop_name, client=client)
+    started: dict[str, dict] = {}
+    by_key: dict[str, BatchItem] = {}
+
+    def on_event(event):
+        msg = event[1] if isinstance(event, tuple) else event
+        if isinstance(msg, dict) and msg.get("key") in by_key:
+            started[msg["key"]] = msg
+            it = by_key[msg["key"]]
+            if it.status in ("pending", "queued"):
+                it.status = "running"
+            it.run_id, it.run_dir = msg.get("run_id", ""), msg.get("run_dir", "")
+
+    client.subscribe_topic(topic, on_event)
+    env, client_env = cl.passed_env(), cl.environment_signature()
+    env["HW_INDEX"] = "client"  # hw run on a worker leaves the index to us
+    futures = {}
+    for i, it in enumerate(items):
+        it.status = "queued"
+        key = f"hw-run-{batch_id}-{i:04d}-{re.sub(r'[^A-Za-z0-9_.=-]', '_', it.name)[:60]}"
+        by_key[key] = it
+        futures[key] = client.submit(
+            cl.run_task,
+            it.command(extra),
+            env,
+            client_env,
+            stop_name,
+            topic,
+            key,
+            key=key,
+            pure=False,
+            retries=0,
+        )
+    stopping = {"by": "", "at": 0.0}
+
+    def on_signal(signum, frame):
+        if not stopping["by"]:
+            stopping["by"] = "SIGTERM" if signum == signal.SIGTERM else "Ctrl-C"
+
+    old = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    progress = Progress(items, progress_stream)
+    pending = dict(futures)
+    try:
+        while pending:
+            if stopping["by"] and not stopping["at"]:
+                stopping["at"] = time.monotonic()
+                with contextlib.suppress(Exception):
+                    stop_event.set()
+                queued = [f for k, f in pending.items() if by_key[k].status == "queued"]
+                with contextlib.suppress(Exception):
+                    client.cancel(queued)
+            if stopping["at"] and time.monotonic() - stopping["at"] > stop_grace_s:
+                with contextlib.suppress(Exception):
+                    client.cancel(list(pending.values()))
+            for key, fut in list(pending.items()):
+                if fut.done():
+                    it = by_key[key]
+                    _settle(it, fut, started)
+                    del pending[key]
+                    _rebuild_index_quietly()
+                    if on_settled is not None:
+                        on_settled(it)
+            progress.show()
+            time.sleep(0.2)
+    finally:
+        for s, handler in old.items():
+            signal.signal(s, handler)
+        with contextlib.suppress(Exception):
+            client.unsubscribe_topic(topic)
+    progress.show(final=True)
+    _rebuild_index_quietly()
+    print_summary(items, stopping["by"])
+    if stopping["by"]:
         return 130
-    return 1 if failed else 0
+    return 0 if all(it.status == "ok" for it in items) else 1

@@ -241,7 +241,12 @@ def execute(request: RunRequest) -> RunResult:
 
 
 def _rebuild_index_quietly(outputs: Path) -> None:
-    """Rebuild the index; a full disk or a lost lock costs the index, never the run."""
+    """Rebuild the index; a full disk or a lost lock costs the index, never the run.
+
+    A run started by ``hw batch``/``hw sweep`` on a Dask worker has ``HW_INDEX=client``:
+    the batch's client alone rebuilds the index, so workers never contend for its lock."""
+    if os.environ.get("HW_INDEX") == "client":
+        return
     try:
         rebuild_index(outputs)
     except OSError as exc:
