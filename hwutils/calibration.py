@@ -1,0 +1,190 @@
+"""Scores to likelihood ratios, and how well they are calibrated, with `lir`
+(the Netherlands Forensic Institute's LR toolkit).
+
+An LR says how much more probable the evidence (a score) is if H1 is true
+(same writer; genuine signature of the reference person) than if H2 is (a
+different writer; a skilled forgery). :class:`LRCalibrator` fits lir's
+logistic calibrator (class-balanced, so the fitted prior is removed) on
+trials with known truth and bounds the result by lir's empirical lower and
+upper bounds (ELUB, Vergeer et al. 2016), so no LR claims more than the
+calibration data can support. It saves as JSON (two coefficients and two
+bounds), never pickled.
+
+:func:`lr_metrics` reports Cllr (the cost of the LRs: 0 perfect, 1 no better
+than saying nothing, above 1 misleading), Cllr_min (the cost after the best
+monotone recalibration: the discrimination alone) and their difference, the
+calibration loss. :func:`tippett_figure` and :func:`ece_figure` draw lir's
+Tippett and empirical-cross-entropy plots.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+from hwutils.errors import ArtifactError
+
+METHODS = ("logistic",)
+
+
+def _llr_data(log10_lrs, same):
+    from lir.data.models import LLRData
+
+    return LLRData(
+        features=np.asarray(log10_lrs, float).reshape(-1), labels=np.asarray(same, int).reshape(-1)
+    )
+
+
+class LRCalibrator:
+    """Score -> log10 LR for H1 (``same`` = 1) against H2 (``same`` = 0)."""
+
+    def __init__(self, method: str = "logistic"):
+        if method not in METHODS:
+            raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+        self.method = method
+        self.coef: float | None = None
+        self.intercept: float | None = None
+        self.bounds: tuple[float, float] | None = None
+        self.n_same = self.n_different = 0
+
+    def fit(self, scores, same) -> LRCalibrator:
+        from lir.algorithms.bayeserror import elub
+        from lir.algorithms.logistic_regression import LogitCalibrator
+
+        x = np.asarray(scores, float).reshape(-1)
+        y = np.asarray(same, int).reshape(-1)
+        if x.shape != y.shape or not len(x):
+            raise ValueError(
+                f"scores and labels must be the same non-empty length, got {x.shape} and {y.shape}"
+            )
+        if not np.all(np.isfinite(x)):
+            raise ValueError("scores must be finite")
+        if y.min() == y.max():
+            raise ValueError("calibration needs trials of both kinds (same and different source)")
+        cal = LogitCalibrator().fit(x, y)
+        self.coef = float(cal._logit.coef_[0, 0])
+        self.intercept = float(cal._logit.intercept_[0])
+        lo, hi = elub(self._raw(x), y)
+        self.bounds = (float(lo), float(hi))
+        self.n_same, self.n_different = int(y.sum()), int((1 - y).sum())
+        return self
+
+    def _raw(self, scores) -> np.ndarray:
+        return (self.intercept + self.coef * np.asarray(scores, float)) / math.log(10)
+
+    def log10_lr(self, scores) -> np.ndarray:
+        """The bounded log10 LR of each score."""
+        if self.coef is None:
+            raise ValueError("LRCalibrator is not fitted")
+        raw = self._raw(scores)
+        return np.clip(raw, *self.bounds) if self.bounds else raw
+
+    def to_dict(self) -> dict:
+        return {
+            "method": self.method,
+            "coef": self.coef,
+            "intercept": self.intercept,
+            "bounds": list(self.bounds) if self.bounds else None,
+            "n_same": self.n_same,
+            "n_different": self.n_different,
+            "library": "lir LogitCalibrator (balanced) + ELUB bounds",
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> LRCalibrator:
+        try:
+            cal = cls(d.get("method", "logistic"))
+            cal.coef, cal.intercept = float(d["coef"]), float(d["intercept"])
+            cal.bounds = tuple(float(b) for b in d["bounds"]) if d.get("bounds") else None
+            cal.n_same, cal.n_different = int(d.get("n_same", 0)), int(d.get("n_different", 0))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ValueError(f"not an LR calibration ({type(exc).__name__}: {exc})") from None
+        return cal
+
+    def save(self, path) -> Path:
+        from hwutils.report import write_json_atomic
+
+        return write_json_atomic(path, self.to_dict())
+
+    @classmethod
+    def load(cls, path) -> LRCalibrator:
+        path = Path(path)
+        try:
+            with open(path, encoding="utf-8") as fh:
+                data = json.load(fh)
+        except FileNotFoundError:
+            raise ArtifactError(f"{path}: missing") from None
+        except (OSError, ValueError) as exc:
+            raise ArtifactError(f"{path}: not valid JSON ({exc})") from None
+        if not isinstance(data, dict):
+            raise ArtifactError(f"{path}: expected a JSON object, got {type(data).__name__}")
+        try:
+            return cls.from_dict(data)
+        except ValueError as exc:
+            raise ArtifactError(f"{path}: {exc}") from None
+
+
+def lr_metrics(log10_lrs, same) -> dict:
+    """Cllr, Cllr_min and the calibration loss (Cllr - Cllr_min) from lir, with the trial counts."""
+    from lir import metrics
+
+    data = _llr_data(log10_lrs, same)
+    y = data.labels
+    out = {"n_same": int(y.sum()), "n_different": int(len(y) - y.sum())}
+    if out["n_same"] == 0 or out["n_different"] == 0:
+        return {**out, "cllr": float("nan"), "cllr_min": float("nan"), "cllr_cal": float("nan")}
+    cllr, cllr_min = metrics.cllr(data), metrics.cllr_min(data)
+    return {**out, "cllr": float(cllr), "cllr_min": float(cllr_min), "cllr_cal": float(cllr - cllr_min)}
+
+
+def tippett_figure(log10_lrs, same, title: str = "Tippett plot"):
+    """lir's Tippett plot: the share of LRs at least each value, for H1 and H2 trials."""
+    import matplotlib.pyplot as plt
+    from lir.plotting import tippett
+
+    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    tippett(_llr_data(log10_lrs, same), ax=ax)
+    ax.set_title(f"{title}: Tippett plot")
+    ax.set_xlabel("log10 LR")
+    ax.set_ylabel("share of trials with LR at least x (%)")
+    fig.tight_layout()
+    return fig
+
+
+def ece_figure(log10_lrs, same, title: str = "ECE plot"):
+    """lir's empirical cross-entropy plot: the LRs against no evidence and the best recalibration."""
+    import matplotlib.pyplot as plt
+    from lir.plotting.expected_calibration_error import plot_ece
+
+    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    plot_ece(_llr_data(log10_lrs, same), ax=ax)
+    ax.set_title(f"{title}: empirical cross-entropy")
+    ax.set_xlabel("log10 prior odds of H1")
+    ax.set_ylabel("empirical cross-entropy (bits)")
+    fig.tight_layout()
+    return fig
+
+
+def posteriors_equal_priors(log10_lrs_per_candidate) -> np.ndarray:
+    """Posterior probability of each candidate of a closed set with equal priors
+    (each candidate's LR against the rest, normalised); the last axis is the candidates."""
+    l = np.asarray(log10_lrs_per_candidate, float) * math.log(10)
+    l = l - l.max(axis=-1, keepdims=True)
+    p = np.exp(l)
+    return p / p.sum(axis=-1, keepdims=True)
+
+
+VERBAL = ((1, "weak"), (2, "moderate"), (3, "moderately strong"), (4, "strong"), (5, "very strong"))
+
+
+def verbal_scale(log10_lr: float, h1: str = "H1", h2: str = "H2") -> str:
+    """ENFSI-style verbal equivalent of a log10 LR (steps of one order of magnitude)."""
+    v = float(log10_lr)
+    a = abs(v)
+    if a < 0.3:
+        return "no meaningful support for either proposition"
+    word = next((w for limit, w in VERBAL if a < limit), "extremely strong")
+    return f"{word} support for {h1 if v > 0 else h2}"
