@@ -75,7 +75,11 @@ def test_index_lists_every_run_newest_first_with_links(tmp_path):
     path = index.rebuild_index(tmp_path)
     html = path.read_text()
     assert html.index("000002-bbbb") < html.index("000001-aaaa")
-    assert "failed" in html and "acc: <b>50.0%</b>" in html and "s1/20260101-000000-000001-aaaa/metrics.json" in html
+    assert (
+        "failed" in html
+        and "acc: <b>50.0%</b>" in html
+        and "s1/20260101-000000-000001-aaaa/metrics.json" in html
+    )
     table = index.runs_table(tmp_path, "s1")
     assert "000001-aaaa" in table and "000002-bbbb" not in table
 

@@ -327,7 +327,9 @@ def test_verifier_screener_reader_and_vae_loaders_name_bad_artifacts(tmp_path):
     with pytest.raises(ArtifactError, match=f"^{tmp_path / 'vae_run'}: no such run folder$"):
         load_vae(tmp_path / "vae_run")
     (tmp_path / "vae_run" / "artifacts").mkdir(parents=True)
-    with pytest.raises(ArtifactError, match="vae_run: not a single_image_vae run folder \\(no artifacts/vae.keras"):
+    with pytest.raises(
+        ArtifactError, match="vae_run: not a single_image_vae run folder \\(no artifacts/vae.keras"
+    ):
         load_vae(tmp_path / "vae_run")
 
 
