@@ -239,7 +239,15 @@ def _dispatch(args, argv) -> int:
         shown = _dry_run(args)
         if shown is not None:
             return shown
-        return sweep.run_sweep(plan, lambda items, on_settled: _on_dask(items, args, on_settled))
+        from hwutils.runs.batch import run_dask
+        from hwutils.runs.cluster import open_cluster
+
+        extra = ["--show-code"] if args.show_code else []
+        with open_cluster(args.jobs, args.scheduler, args.cluster, args.cluster_config) as client:
+            # the cluster is reachable before the sweep's folder is made
+            return sweep.run_sweep(
+                plan, lambda items, settled: run_dask(items, client, extra, on_settled=settled)
+            )
     if args.command == "index":
         from hwutils.runs.index import rebuild_index
 

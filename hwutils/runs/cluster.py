@@ -242,13 +242,12 @@ def _task_state() -> str | None:
         return None
 
 
-def _publish(topic: str | None, msg: dict) -> None:
-    if not topic:
+def _publish(worker, topic: str | None, msg: dict) -> None:
+    """Tell the client (Worker.log_event is safe from any thread; get_worker is not)."""
+    if not topic or worker is None:
         return
     with contextlib.suppress(Exception):
-        from distributed import get_worker
-
-        get_worker().log_event(topic, msg)
+        worker.log_event(topic, msg)
 
 
 def _started_before_first_cell(run_dir: Path | None) -> bool:
@@ -275,7 +274,7 @@ def _started_before_first_cell(run_dir: Path | None) -> bool:
     )
 
 
-def _run_child(cmd, cwd, env, topic, key, should_stop) -> dict:
+def _run_child(cmd, cwd, env, topic, key, should_stop, worker=None) -> dict:
     start = time.monotonic()
     proc = subprocess.Popen(
         cmd,
@@ -300,7 +299,7 @@ def _run_child(cmd, cwd, env, topic, key, should_stop) -> dict:
                 found.update(stage=m.group(1), run_id=m.group(2))
                 run_dir = line.rsplit("-> ", 1)[-1].strip() if "-> " in line else ""
                 found["run_dir"] = run_dir
-                _publish(topic, {"key": key, "event": "running", **found, "pid": proc.pid})
+                _publish(worker, topic, {"key": key, "event": "running", **found, "pid": proc.pid})
 
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
@@ -342,6 +341,11 @@ def run_task(
     cancels the task or goes away."""
     from distributed import Event
 
+    worker = None
+    with contextlib.suppress(Exception):
+        from distributed import get_worker
+
+        worker = get_worker()
     here = environment_signature()
     diff = environment_difference(client_env, here)
     if diff:
@@ -375,14 +379,14 @@ def run_task(
     full_env = dict(os.environ, PYTHONUNBUFFERED="1", **env)
     cwd = env.get("HW_PROJECT") or os.getcwd()
     argv = [sys.executable, "-m", "hwutils", *cmd]
-    result = _run_child(argv, cwd, full_env, topic, key, should_stop)
+    result = _run_child(argv, cwd, full_env, topic, key, should_stop, worker)
     if (
         result["exit_code"] == 1
         and not result["stopped"]
         and _started_before_first_cell(Path(result["run_dir"]) if result.get("run_dir") else None)
     ):  # kernels starting together can clash on ZMQ ports: once more, not more
         first = result.get("run_id", "")
-        result = _run_child(argv, cwd, full_env, topic, key, should_stop)
+        result = _run_child(argv, cwd, full_env, topic, key, should_stop, worker)
         result["retried_from"] = first or "(no run folder)"
     return result
 
