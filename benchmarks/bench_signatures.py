@@ -44,11 +44,11 @@ def latency(verifier, refs, questioned, repeats: int) -> dict:
         t0 = time.perf_counter()
         verifier.verify(refs, questioned)
         full.append((time.perf_counter() - t0) * 1000)
-    person = verifier.enroll(refs)
+    person = verifier.enrol(refs)
     enrol, enrolled = [], []
     for _ in range(repeats):
         t0 = time.perf_counter()
-        person = verifier.enroll(refs)
+        person = verifier.enrol(refs)
         enrol.append((time.perf_counter() - t0) * 1000)
         t0 = time.perf_counter()
         person.verify(questioned)

@@ -180,7 +180,7 @@ def test_training_separates_toy_persons_and_round_trips(tmp_path):
     assert set(a["details"]["wd_scores"]) == {"cnn", "hog", "dir", "geom", "pressure", "glcm"}
     assert a["score"] == pytest.approx(b["score"], abs=1e-5)
     assert a["score"] == pytest.approx(-sum(a["details"]["wd_scores"][k] / scales[k] for k in scales))
-    person = back.enroll(refs)  # fitted once, then several questioned signatures
+    person = back.enrol(refs)  # fitted once, then several questioned signatures
     for q in (img, (255 - x[5]).astype(np.uint8)):
         assert person.verify(q)["score"] == pytest.approx(back.verify(refs, q)["score"], abs=1e-6)
     (tmp_path / "wd" / "artifacts" / "verifier" / "negatives_hog.npy").unlink()

@@ -16,7 +16,7 @@ Public API::
     v = load_verifier("outputs/signatures/<RUN_ID>")
     result = v.verify(["ref1.png", "ref2.png", ...], "questioned.png")
     result["decision"], result["score"], result["threshold"], result["details"]
-    person = v.enroll(["ref1.png", "ref2.png", ...])   # fit once, then check many
+    person = v.enrol(["ref1.png", "ref2.png", ...])   # fit once, then check many
     results = [person.verify(q) for q in questioned_paths]
 """
 
@@ -356,7 +356,7 @@ class Verifier:
         scan = stack_scans([b for _, b in pairs], scan_names)
         return emb, writer_dependent.feature_sets(self.features, batch, learned, scan), batch
 
-    def enroll(self, references) -> Enrolment:
+    def enrol(self, references) -> Enrolment:
         """Fit the claimed person's decision once from ``references`` (one or
         more genuine signatures: paths, PIL images or arrays); the returned
         :class:`Enrolment` verifies any number of questioned signatures against
@@ -381,9 +381,9 @@ class Verifier:
 
         Returns ``{"decision": "genuine"|"forgery", "genuine": bool, "score":
         float, "threshold": float, "details": {...}}``; lower score = more genuine.
-        To check several signatures against the same references, :meth:`enroll` once.
+        To check several signatures against the same references, :meth:`enrol` once.
         """
-        return self.enroll(references).verify(questioned)
+        return self.enrol(references).verify(questioned)
 
     def save(self, folder) -> Path:
         """Write ``tower.keras``, ``verifier.json``, (``wd``) ``negatives_<set>.npy``
@@ -459,7 +459,7 @@ def load_verifier(run_dir) -> Verifier:
 
 
 class Enrolment:
-    """One person's references, fitted by :meth:`Verifier.enroll`: ``verify(questioned)``."""
+    """One person's references, fitted by :meth:`Verifier.enrol`: ``verify(questioned)``."""
 
     def __init__(self, verifier: Verifier, reference_embeddings: np.ndarray, scorers: dict):
         self.verifier, self.reference_embeddings, self.scorers = verifier, reference_embeddings, scorers
