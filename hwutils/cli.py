@@ -90,9 +90,76 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--show-code", action="store_true", help="keep code cells in the HTML reports")
     _cluster_args(sw)
 
+    p.apply_parsers = _apply_parsers(sub)
+
     si = sub.add_parser("index", help="rebuild outputs/index.html and print its path")
     del si
     return p
+
+
+def _apply_parsers(sub) -> dict:
+    """hw identify / verify / read / screen / generate: a finished run applied to your images.
+    Their options may come between the images (``parse_intermixed_args``)."""
+    parsers = {}
+    run_help = "a run folder (or its artifacts/ folder, or a copy from another machine) or a run id"
+
+    def common(p, images: str | None = "IMAGE"):
+        p.add_argument("run", metavar="RUN", help=run_help)
+        if images:
+            p.add_argument("images", nargs="*", metavar=images, help="image files (PNG, JPEG, TIFF, ...)")
+        p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    p = parsers["identify"] = sub.add_parser(
+        "identify", help="who wrote each page (or line): ranked writers, scores, likelihood ratios"
+    )
+    common(p)
+    p.add_argument(
+        "--lines", action="store_true", help="each image is one line (default: a page, cut into lines)"
+    )
+    p.add_argument("--top", type=int, default=3, metavar="K", help="writers shown per image (default 3)")
+    p = parsers["verify"] = sub.add_parser(
+        "verify", help="questioned signatures against references: decision, score, likelihood ratio"
+    )
+    common(p, "QUESTIONED")
+    p.add_argument(
+        "--ref", action="append", default=[], metavar="IMG", help="a genuine reference signature; repeatable"
+    )
+    p = parsers["read"] = sub.add_parser("read", help="the text of word images (a char_ocr run)")
+    common(p)
+    p = parsers["screen"] = sub.add_parser(
+        "screen", help="is each image a signature at all (a signatures run with screening)"
+    )
+    common(p)
+    p = parsers["generate"] = sub.add_parser(
+        "generate", help="new digits sampled from a single_image_vae run, as PNG files"
+    )
+    common(p, None)
+    p.add_argument("-n", type=int, default=16, metavar="N", help="how many samples (default 16)")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder for sample_0000.png ... (created)")
+    p.add_argument("--seed", type=int, default=0, help="random seed of the samples (default 0)")
+    return parsers
+
+
+APPLY_COMMANDS = ("identify", "verify", "read", "screen", "generate")
+
+
+def _apply(args) -> int:
+    import json
+
+    from hwutils import apply
+
+    if args.command == "identify":
+        result = apply.identify(args.run, args.images, lines=args.lines, top=args.top)
+    elif args.command == "verify":
+        result = apply.verify(args.run, args.ref, args.images)
+    elif args.command == "read":
+        result = apply.read(args.run, args.images)
+    elif args.command == "screen":
+        result = apply.screen(args.run, args.images)
+    else:
+        result = apply.generate(args.run, args.n, args.out, seed=args.seed)
+    print(json.dumps(result.to_dict(), indent=1) if args.json else result.table())
+    return 0
 
 
 def _cluster_args(p) -> None:
@@ -137,7 +204,13 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     # TensorFlow's C++ start-up lines are not for a terminal (a parameter check may import it)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    if argv and argv[0] in APPLY_COMMANDS:
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"  # not even cuInit's error line on a machine without a GPU
+        args = parser.apply_parsers[argv[0]].parse_intermixed_args(argv[1:])
+        args.command = argv[0]
+    else:
+        args = parser.parse_args(argv)
     try:
         return _dispatch(args, argv)
     except HwError as exc:
@@ -153,6 +226,17 @@ def main(argv: list[str] | None = None) -> int:
 
 def _dispatch(args, argv) -> int:
     from hwutils.runs import project
+
+    if args.command in APPLY_COMMANDS:
+        try:
+            return _apply(args)
+        except HwError:
+            raise
+        except (
+            Exception
+        ) as exc:  # the inputs were checked: this is the work failing (exit 1, as a failed run)
+            print(f"hw {args.command}: failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+            return 1
 
     if args.command == "stages":
         from hwutils.runs.index import text_table

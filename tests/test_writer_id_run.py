@@ -35,3 +35,16 @@ def test_notebook_smoke(hw):
     wid = WriterIdentifier.load(run)
     line = next((art / "synthetic_iam" / "lines").rglob("*.png"))
     assert len(wid.identify_line(line).ranking) == m["n_writers"]
+    # likelihood ratios: calibrated on validation lines, measured on test lines, saved with the run
+    for unit in ("line", "page", "new_line", "new_page"):
+        cllr, cmin = m[f"lr_{unit}_cllr"], m[f"lr_{unit}_cllr_min"]
+        assert 0 <= cmin <= cllr + 1e-9 and m[f"lr_{unit}_n_same"] > 0
+        assert m[f"lr_{unit}_cllr_cal"] == pytest.approx(cllr - cmin)
+    for name in ("lr_calibration.json", "evidence.npz", "validation_features.npz"):
+        assert (art / name).is_file()
+    for fig in ("lr_tippett", "lr_ece"):
+        assert (art / "figures" / f"{fig}.png").is_file()
+    res = wid.identify_lines([line])
+    assert res.lr_unit == "line" and len(res.log10_lr) == len(wid.lr_model.refs.names)
+    # every gallery writer has a reference
+    assert sorted(wid.lr_model.refs.names) == sorted(wid.gallery.names)

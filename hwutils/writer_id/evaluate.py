@@ -69,7 +69,7 @@ def texture_fusion(
     Returns ``model`` (the :class:`~hwutils.writer_id.texture.TextureClassifier`),
     ``weight``, ``val_nll`` (log-loss per candidate weight), ``line_probs`` (fused
     test scores), ``fused_metrics`` (line/page top-k of the fused scores, as
-    :func:`line_page_scores`) and ``metrics``: top-k of ``cnn``, ``texture`` and
+    :func:`line_page_scores`), ``features`` (the raw histograms of every split) and ``metrics``: top-k of ``cnn``, ``texture`` and
     ``fused`` scores on the test lines and pages, and their validation line top-1."""
     from hwutils.writer_id import texture
 
@@ -97,6 +97,7 @@ def texture_fusion(
         "weight": weight,
         "val_nll": val_nll,
         "line_probs": fused,
+        "features": feats,
         "metrics": out,
         "fused_metrics": line_page_scores(fused, labels["test"], test_pages)["metrics"],
     }

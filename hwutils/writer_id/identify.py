@@ -12,7 +12,8 @@ A run folder holds, under ``artifacts/``: ``model.keras`` (the classifier),
 stride, new-writer threshold, texture fusion weight), ``gallery.npz``
 (embedding centroids of the known writers plus any enrolled ones) and, when
 the run fused texture features, ``texture.npz`` (the contour-hinge classifier
-of :mod:`hwutils.writer_id.texture`).
+of :mod:`hwutils.writer_id.texture`); with likelihood ratios,
+``evidence.npz`` and ``lr_calibration.json`` (:mod:`hwutils.writer_id.lr`).
 """
 
 from __future__ import annotations
@@ -45,7 +46,12 @@ class Identification:
     ``similarity``: cosine similarity to the nearest gallery centroid;
     ``known``: similarity >= the run's calibrated threshold;
     ``gallery_ranking``: gallery writers (known and enrolled) by similarity;
-    ``n_lines``/``n_windows``: how much writing was scored."""
+    ``n_lines``/``n_windows``: how much writing was scored;
+    ``log10_lr``: for each writer with a reference (known and enrolled), the
+    log10 likelihood ratio of "this writer wrote it" against "another writer
+    did", calibrated on the run's validation lines for ``lr_unit`` ("line"
+    for one line, "page" for several), largest first; None for a run saved
+    without LR calibration."""
 
     ranking: list
     similarity: float
@@ -53,6 +59,28 @@ class Identification:
     gallery_ranking: list
     n_lines: int
     n_windows: int
+    log10_lr: list | None = None
+    lr_unit: str | None = None
+
+    def lr_of(self, writer: str) -> float | None:
+        """The log10 LR for ``writer`` (None without calibration or reference)."""
+        return dict(self.log10_lr or []).get(str(writer))
+
+    def to_dict(self, top: int | None = None) -> dict:
+        """Plain JSON-ready form; ``top`` limits the rankings."""
+        lrs = dict(self.log10_lr or [])
+        return {
+            "ranking": [{"writer": w, "score": s, "log10_lr": lrs.get(w)} for w, s in self.ranking[:top]],
+            "known": bool(self.known),
+            "similarity": self.similarity,
+            "gallery_ranking": [{"writer": w, "similarity": s} for w, s in self.gallery_ranking[:top]],
+            "log10_lr": None
+            if self.log10_lr is None
+            else [{"writer": w, "log10_lr": v} for w, v in self.log10_lr[:top]],
+            "lr_unit": self.lr_unit,
+            "n_lines": self.n_lines,
+            "n_windows": self.n_windows,
+        }
 
 
 def save_for_identification(
@@ -96,9 +124,10 @@ def save_for_identification(
 class WriterIdentifier:
     """A trained model with its writers, gallery and threshold."""
 
-    def __init__(self, model, config: dict, gallery: Gallery, texture_model=None):
+    def __init__(self, model, config: dict, gallery: Gallery, texture_model=None, lr_model=None):
         from hwutils.writer_id.models import with_embedding
 
+        self.lr_model = lr_model
         self.model = model
         self.two_heads = with_embedding(model)
         self.config = config
@@ -118,10 +147,12 @@ class WriterIdentifier:
         config = artifacts.load_json(cfg_path, required=CONFIG_KEYS)
         if not isinstance(config["writers"], list) or not config["writers"]:
             raise ArtifactError(f"{cfg_path}: 'writers' must be a non-empty list of writer names")
+        from hwutils.writer_id.lr import LRModel
         from hwutils.writer_id.texture import TextureClassifier
 
         tex = TextureClassifier.load(art / TEXTURE_FILE) if (art / TEXTURE_FILE).exists() else None
-        return cls(training.load_model(art / MODEL_FILE), config, Gallery.load(art / GALLERY_FILE), tex)
+        model = training.load_model(art / MODEL_FILE)
+        return cls(model, config, Gallery.load(art / GALLERY_FILE), tex, LRModel.load(art))
 
     def _score(self, images) -> Identification:
         lines = to_ink([prepare_line(im, self.config["height"]) for im in images])
@@ -137,6 +168,14 @@ class WriterIdentifier:
         order = np.argsort(-p)
         g_order, g_sims = self.gallery.rank(e)
         sim = float(g_sims[0, 0])
+        lrs, unit = None, None
+        if self.lr_model is not None:
+            from hwutils.writer_id.lr import line_texture
+
+            unit = "line" if len(images) == 1 else "page"
+            refs = self.lr_model.refs
+            v = self.lr_model.log10_lr_of(emb, line_texture(images, refs.leg, refs.bins), unit)
+            lrs = sorted(((n, float(x)) for n, x in zip(refs.names, v)), key=lambda t: -t[1])
         return Identification(
             ranking=[(self.writers[i], float(p[i])) for i in order],
             similarity=sim,
@@ -144,6 +183,8 @@ class WriterIdentifier:
             gallery_ranking=[(self.gallery.names[i], float(s)) for i, s in zip(g_order[0], g_sims[0])],
             n_lines=len(lines),
             n_windows=len(owner),
+            log10_lr=lrs,
+            lr_unit=unit,
         )
 
     def identify_line(self, image) -> Identification:
@@ -181,8 +222,17 @@ class WriterIdentifier:
 
     def enrol(self, name: str, images) -> Gallery:
         """Add writer ``name`` from a few of their line images (no retraining).
-        Save with ``self.gallery.save(path)`` to keep it."""
-        self.gallery = self.gallery.enrol(name, self.line_embeddings(list(images)))
+        With LR calibration the writer also gets a reference, so identifications
+        give their LR. Save with ``self.gallery.save(path)`` to keep it."""
+        images = [gray_with_ink(im) for im in images]
+        emb = self.line_embeddings(images)
+        self.gallery = self.gallery.enrol(name, emb)
+        if self.lr_model is not None:  # the new writer gets a reference for likelihood ratios too
+            from hwutils.writer_id.lr import Lines, line_texture
+
+            refs = self.lr_model.refs
+            tex = line_texture(images, refs.leg, refs.bins)
+            refs.add(Lines(emb, tex, [name] * len(images), ["enrolment"] * len(images)))
         return self.gallery
 
 

@@ -55,6 +55,23 @@ GROUPS = {
         "gallery_size",
         "known_top1_after_enrolment",
     ],
+    "likelihood ratios (test trials)": [
+        f"lr_{p}{u}_{k}"
+        for p in ("", "new_")
+        for u in ("line", "page")
+        for k in (
+            "cllr",
+            "cllr_min",
+            "cllr_cal",
+            "n_same",
+            "n_different",
+            "mean_log10_lr_same",
+            "mean_log10_lr_different",
+            "misleading_same",
+            "misleading_different",
+        )
+    ]
+    + [f"lr_{u}_lr_{w}_weight" for u in ("line", "page") for w in ("texture", "cnn")],
     "time": ["train_seconds", "epochs_run", "texture_seconds", "identify_ms", "total_seconds"],
 }
 
@@ -244,11 +261,14 @@ def results(
     enrol_metrics: dict,
     train_seconds: float,
     texture_metrics: dict | None = None,
+    lr_metrics: dict | None = None,
 ) -> list[report.Result]:
     """The headline results, each beside its yardstick: line and page top-1 of
     the system used (fused, or the CNN) against the CNN alone, texture alone
     (measured in the same run) and chance; new-writer AUROC against 0.5;
-    enrolled-writer top-1 against chance over the gallery; training time."""
+    enrolled-writer top-1 against chance over the gallery; the likelihood
+    ratios' Cllr against 1 (stating no evidence) and their calibration loss
+    against the 0.05 goal; training time."""
     R = report.Result
     tm = texture_metrics or {}
     chance = 1 / n_writers
@@ -305,6 +325,34 @@ def results(
                 group="new writers",
                 yardstick=f"chance over the {enrol_metrics['gallery_size']}-writer gallery",
                 yardstick_value=1 / enrol_metrics["gallery_size"],
+            )
+        )
+    lm = lr_metrics or {}
+    for who, prefix in (("known writers, test pages", ""), ("new writers", "new_")):
+        if lm.get(f"{prefix}page_cllr") is None:
+            continue
+        group = f"likelihood ratios ({who})"
+        for unit in ("line", "page"):
+            out.append(
+                R(
+                    f"Cllr per {unit}",
+                    lm.get(f"{prefix}{unit}_cllr"),
+                    kind="number",
+                    group=group,
+                    yardstick="no evidence (LR = 1 always)",
+                    yardstick_value=1.0,
+                    better="lower",
+                )
+            )
+        out.append(
+            R(
+                "calibration loss per page",
+                lm.get(f"{prefix}page_cllr_cal"),
+                kind="number",
+                group=group,
+                yardstick="goal (README)",
+                yardstick_value=0.05,
+                better="lower",
             )
         )
     out.append(R("training time", train_seconds, kind="seconds", group="cost"))

@@ -1,0 +1,307 @@
+"""Apply a finished run to your own images: the library behind ``hw identify``,
+``hw verify``, ``hw read``, ``hw screen`` and ``hw generate``.
+
+Each command takes a run (its folder, a copy of it from another machine, its
+``artifacts/`` folder, or a run id under ``HW_OUTPUTS``), checks every input
+before any model is loaded (a run of another stage, a run that did not end
+``ok``, a missing, unreadable or blank image: one :class:`~hwutils.errors.HwError`
+naming it, which ``hw`` turns into one line and exit 2), then applies the
+run's public API (:class:`~hwutils.writer_id.identify.WriterIdentifier`,
+:func:`~hwutils.signatures.verify.load_verifier`,
+:func:`~hwutils.ocr.read.load_reader`,
+:class:`~hwutils.signatures.screening.Screener`,
+:func:`~hwutils.vae.model.load_vae`). Results come back as an
+:class:`Applied`: rows for a terminal table and the same as JSON.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from hwutils.errors import HwError, ParamsError
+
+MAX_SAMPLES = 10000
+
+
+@dataclass
+class Applied:
+    """What a command found: ``rows`` (dicts), the ``columns`` shown in the
+    terminal (``{key: heading}``), ``notes`` printed under the table, and the
+    run it came from."""
+
+    command: str
+    run: str
+    stage: str
+    rows: list[dict]
+    columns: dict
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"command": self.command, "run": self.run, "stage": self.stage, "results": self.rows}
+
+    def table(self) -> str:
+        from hwutils.runs.index import text_table
+
+        body, last = [], None
+        for r in self.rows:  # an image named once for its rows
+            cells = [_cell(r.get(k), k) for k in self.columns]
+            if "image" in self.columns and r.get("image") == last:
+                cells[list(self.columns).index("image")] = ""
+            last = r.get("image")
+            body.append(cells)
+        text = text_table(body, list(self.columns.values()))
+        return "\n".join([f"{self.command}: run {self.run} ({self.stage})", text, *self.notes])
+
+
+def _cell(value, key: str = "") -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        if key == "log10_lr":
+            return f"{value:+.2f}"
+        return f"{value:.3f}" if abs(value) < 1e4 else f"{value:.3g}"
+    return str(value)
+
+
+# --- the run and the inputs -------------------------------------------------------------------
+
+
+def resolve_run(run, stage: str, outputs=None) -> Path:
+    """The folder of ``run`` (a run folder, its ``artifacts/`` folder or a run
+    id under ``outputs``), refused unless it is a ``stage`` run that ended ok."""
+    from hwutils.runs.index import find_run, status_text
+    from hwutils.runs.manifest import load_run
+
+    path = Path(run)
+    if path.is_dir() and path.name == "artifacts" and (path.parent / "manifest.json").is_file():
+        path = path.parent
+    if path.is_dir():
+        info = load_run(path)
+        if info is None:
+            if (path / "artifacts").is_dir() or path.name == "artifacts":
+                return path  # an artifacts folder on its own: the loader checks its files
+            raise HwError(f"{run}: not a run folder (no manifest.json and no artifacts/)")
+    else:
+        if os.sep in str(run) or str(run).startswith("."):
+            raise HwError(f"{run}: no such run folder")
+        from hwutils.runs import project
+
+        info = find_run(Path(outputs) if outputs else project.outputs_root(), str(run))
+        path = Path(info["_dir"])
+    if info.get("stage") != stage:
+        raise HwError(f"{run}: a {info.get('stage') or 'unknown'} run, not a {stage} run")
+    if (info.get("_state") or {}).get("status", info.get("status")) != "ok":
+        raise HwError(f"{run}: the run did not end ok ({status_text(info)}); its models may be incomplete")
+    return path
+
+
+def load_images(paths, what: str = "image") -> list[tuple[str, np.ndarray]]:
+    """``(name, gray)`` of each path, every one read and checked for ink before any work."""
+    from hwutils.images import gray_with_ink
+
+    if not paths:
+        raise ParamsError(f"give at least one {what}")
+    out = []
+    for p in paths:
+        if not Path(p).exists():
+            raise HwError(f"{p}: no such file")
+        if Path(p).is_dir():
+            raise HwError(f"{p}: a folder, not an image file")
+        out.append((str(p), gray_with_ink(str(p))))
+    return out
+
+
+def _lr_fields(log10_lr, h1: str, h2: str) -> dict:
+    from hwutils.calibration import verbal_scale
+
+    if log10_lr is None:
+        return {"log10_lr": None, "lr": None, "support": "no LR calibration in this run"}
+    v = float(log10_lr)
+    return {"log10_lr": v, "lr": float(10**v), "support": verbal_scale(v, h1, h2)}
+
+
+# --- the commands -----------------------------------------------------------------------------
+
+
+def identify(run, images, lines: bool = False, top: int = 3, outputs=None) -> Applied:
+    """The writer of each page image (``lines``: of each line image): the top
+    ``top`` writers with the classifier's score and the log10 LR of "this
+    writer wrote it" against "another writer did"; whether it looks like a
+    known writer at all."""
+    from hwutils.datasets.pages import segment_lines
+    from hwutils.writer_id.identify import WriterIdentifier
+
+    if top < 1:
+        raise ParamsError(f"--top must be at least 1, got {top}")
+    folder = resolve_run(run, "writer_id", outputs)
+    grays = load_images(images)
+    units = []
+    for name, g in grays:
+        if lines:
+            units.append((name, [g]))
+            continue
+        found = [lb.image for lb in segment_lines(g)]
+        if not found:
+            raise HwError(f"{name}: no text lines detected on this page")
+        units.append((name, found))
+    wid = WriterIdentifier.load(folder)
+    rows, notes = [], []
+    for name, found in units:
+        res = wid.identify_lines(found)
+        for rank, (writer, score) in enumerate(res.ranking[:top], 1):
+            lr = res.lr_of(writer)
+            rows.append(
+                {
+                    "image": name,
+                    "rank": rank,
+                    "writer": writer,
+                    "score": score,
+                    **_lr_fields(lr, f"writer {writer}", "another writer"),
+                    "known_writer": res.known,
+                    "similarity": res.similarity,
+                    "threshold": float(wid.config["threshold"]),
+                    "lines": res.n_lines,
+                    "lr_unit": res.lr_unit,
+                }
+            )
+        verdict = "looks like a known writer" if res.known else "looks like NONE of the known writers"
+        notes.append(
+            f"{name}: {res.n_lines} line(s); {verdict} (similarity {res.similarity:.2f}, "
+            f"threshold {wid.config['threshold']:.2f})"
+        )
+    if wid.lr_model is None:
+        notes.append("this run has no LR calibration (trained before it existed): no likelihood ratios")
+    else:
+        notes.append(
+            "log10 LR: 'this writer wrote it' against 'another writer wrote it', calibrated on the "
+            "run's validation lines (per line for one line, per page for several)"
+        )
+    cols = {
+        "image": "image",
+        "rank": "rank",
+        "writer": "writer",
+        "score": "score",
+        "log10_lr": "log10 LR",
+        "support": "support",
+    }
+    return Applied("identify", str(run), "writer_id", rows, cols, notes)
+
+
+def verify(run, references, questioned, outputs=None) -> Applied:
+    """Each questioned signature against the references: decision, score,
+    threshold and the log10 LR of genuine against skilled forgery."""
+    from hwutils.signatures.verify import load_verifier
+
+    folder = resolve_run(run, "signatures", outputs)
+    refs = load_images(references, "reference signature (--ref)")
+    qs = load_images(questioned, "questioned signature")
+    verifier = load_verifier(folder)
+    enrolment = verifier.enrol([g for _, g in refs])
+    rows = []
+    for name, g in qs:
+        r = enrolment.verify(g)
+        rows.append(
+            {
+                "image": name,
+                "decision": r["decision"],
+                "score": float(r["score"]),
+                "threshold": float(r["threshold"]),
+                **_lr_fields(r.get("log10_lr"), "a genuine signature", "a skilled forgery"),
+                "references": len(refs),
+            }
+        )
+    notes = [
+        f"{len(refs)} reference signature(s); lower score = more genuine; genuine when score <= threshold",
+        "log10 LR: 'genuine signature of the reference person' against 'skilled forgery'"
+        if getattr(verifier, "calibrator", None) is not None
+        else "this run has no LR calibration: no likelihood ratios",
+    ]
+    cols = {
+        "image": "questioned",
+        "decision": "decision",
+        "score": "score",
+        "threshold": "threshold",
+        "log10_lr": "log10 LR",
+        "support": "support",
+    }
+    return Applied("verify", str(run), "signatures", rows, cols, notes)
+
+
+def read(run, images, outputs=None) -> Applied:
+    """The text of each word image, with the mean confidence of its characters."""
+    from hwutils.ocr.read import load_reader
+
+    folder = resolve_run(run, "char_ocr", outputs)
+    grays = load_images(images)
+    reader = load_reader(folder)
+    readings = reader.read_words([g for _, g in grays], blank="error")
+    rows = []
+    for (name, _), w in zip(grays, readings):
+        conf = [c.confidence for c in w.chars]
+        rows.append(
+            {
+                "image": name,
+                "text": w.text,
+                "characters": len(w.chars),
+                "confidence": float(np.mean(conf)) if conf else None,
+                "chars": [{"char": c.char, "box": list(c.box), "confidence": c.confidence} for c in w.chars],
+            }
+        )
+    cols = {"image": "image", "text": "text", "characters": "characters", "confidence": "mean confidence"}
+    return Applied("read", str(run), "char_ocr", rows, cols)
+
+
+def screen(run, images, outputs=None) -> Applied:
+    """Is each image a signature at all? The screener's decision and its detectors' votes."""
+    from hwutils.signatures.screening import Screener
+
+    folder = resolve_run(run, "signatures", outputs)
+    grays = load_images(images)
+    scr = Screener.load(folder)
+    rows = []
+    for name, g in grays:
+        r = scr.check(g)
+        rows.append(
+            {
+                "image": name,
+                "signature": r["valid"],
+                "votes": ", ".join(k for k, v in r["votes"].items() if v) or "none",
+                "scores": r["scores"],
+                "thresholds": r["thresholds"],
+            }
+        )
+    cols = {"image": "image", "signature": "a signature?", "votes": "detectors that accept it"}
+    return Applied("screen", str(run), "signatures", rows, cols, [f"rule: {scr.rule}"])
+
+
+def generate(run, n: int, out, seed: int = 0, outputs=None) -> Applied:
+    """``n`` new digits sampled from the run's VAE, written as PNGs into ``out``
+    (``sample_0000.png`` ...); refused when ``out`` already holds any of those files."""
+    from hwutils.images import save_gray
+    from hwutils.vae.model import load_vae, sample
+
+    if not 1 <= int(n) <= MAX_SAMPLES:
+        raise ParamsError(f"-n must be between 1 and {MAX_SAMPLES}, got {n}")
+    folder = resolve_run(run, "single_image_vae", outputs)
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise HwError(f"--out {out}: a file, not a folder")
+    names = [f"sample_{i:04d}.png" for i in range(int(n))]
+    taken = [nm for nm in names if (out / nm).exists()]
+    if taken:
+        raise HwError(f"--out {out}: already holds {taken[0]} (choose an empty folder; nothing was written)")
+    vae = load_vae(folder)
+    imgs = sample(vae, int(n), seed=seed)
+    out.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for nm, im in zip(names, imgs):
+        path = save_gray(np.asarray(im, np.uint8), out / nm)
+        rows.append({"file": str(path), "height": int(im.shape[0]), "width": int(im.shape[1])})
+    notes = [f"{len(rows)} sample(s) from the prior N(0, I), seed {seed}, dark ink on white paper"]
+    return Applied("generate", str(run), "single_image_vae", rows, {"file": "file"}, notes)

@@ -1,0 +1,388 @@
+"""Likelihood ratios for writer identification: how strongly does a line or a
+page support "writer W wrote it" (H1) against "some other writer wrote it" (H2)?
+
+The evidence is the one the casework stage uses (:mod:`hwutils.writer_id.casework`):
+a questioned line or page becomes two unit vectors, the mean CNN embedding of
+its lines and its standardised contour-hinge texture histogram; every writer
+of the run has a *reference* made the same way from their training lines (or,
+for a writer enrolled without retraining, from their enrolment lines). A
+questioned document and a reference are compared by two cosine similarities
+(texture, CNN), which a :class:`~hwutils.writer_id.casework.CaseScorer`
+weighs into one score and maps to a bounded log10 LR with lir.
+
+Calibration is fitted on trials of the *validation* lines only (each
+validation line, and each validation page, against every writer's
+reference), one scorer per unit (``line`` and ``page``), since a page carries
+more evidence than a line; page trials come from pseudo-pages (each
+validation writer's lines redrawn into pages of the median page size, five
+times), as a validation split holds few real pages. :func:`evaluate` then measures Cllr, Cllr_min and
+the calibration loss on test trials that calibration never saw. Everything is
+saved in the run's ``artifacts/`` (``evidence.npz``: references and the
+texture standardisation; ``lr_calibration.json``: the two scorers) and read
+back by :class:`~hwutils.writer_id.identify.WriterIdentifier`, so ``hw
+identify`` prints LRs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from hwutils.errors import ArtifactError
+
+EVIDENCE_FILE, LR_FILE = "evidence.npz", "lr_calibration.json"
+UNITS = ("line", "page")
+
+
+@dataclass
+class Lines:
+    """Per-line evidence of some lines: CNN ``embeddings`` (n, d), raw
+    contour-hinge ``texture`` histograms (n, f), each line's ``writer`` and
+    the ``page`` it comes from."""
+
+    embeddings: np.ndarray
+    texture: np.ndarray
+    writers: np.ndarray
+    pages: np.ndarray
+
+    def __post_init__(self):
+        self.embeddings = np.asarray(self.embeddings, np.float64)
+        self.texture = np.asarray(self.texture, np.float64)
+        self.writers = np.asarray(self.writers).astype(str)
+        self.pages = np.asarray(self.pages).astype(str)
+        n = {len(self.embeddings), len(self.texture), len(self.writers), len(self.pages)}
+        if len(n) != 1:
+            raise ValueError(f"embeddings, texture, writers and pages differ in length: {sorted(n)}")
+
+    def __len__(self) -> int:
+        return len(self.writers)
+
+    def subset(self, index) -> Lines:
+        i = np.asarray(index, int)
+        return Lines(self.embeddings[i], self.texture[i], self.writers[i], self.pages[i])
+
+    def pseudo_pages(self, size: int, repeats: int = 5, seed: int = 0) -> Lines:
+        """More page trials from few pages: each writer's lines shuffled and cut
+        into pseudo-pages of ``size`` lines, ``repeats`` times with other draws
+        (a writer with fewer lines gives one pseudo-page of all of them)."""
+        rng = np.random.default_rng(seed)
+        idx, pages = [], []
+        for r in range(repeats):
+            for w in sorted(set(self.writers.tolist())):
+                mine = rng.permutation(np.flatnonzero(self.writers == w))
+                for c in range(max(1, len(mine) // size)):
+                    part = mine[c * size : (c + 1) * size] if len(mine) >= size else mine
+                    idx += part.tolist()
+                    pages += [f"draw{r}:{c}"] * len(part)
+        sub = self.subset(idx)
+        sub.pages = np.array(pages)
+        return sub
+
+    def median_page_lines(self) -> int:
+        owner, _ = self.documents("page")
+        return max(1, int(np.median(np.bincount(owner))))
+
+    def documents(self, unit: str) -> tuple[np.ndarray, np.ndarray]:
+        """``(owner, doc_writer)``: each line's document index for ``unit``
+        ("line": every line its own document; "page": the lines of one page
+        together) and each document's writer."""
+        if unit == "line":
+            return np.arange(len(self)), self.writers.copy()
+        if unit != "page":
+            raise ValueError(f"unit must be one of {', '.join(UNITS)}, got {unit!r}")
+        keys = [f"{w}\x00{p}" for w, p in zip(self.writers, self.pages)]
+        order = {k: i for i, k in enumerate(dict.fromkeys(keys))}
+        owner = np.array([order[k] for k in keys], int)
+        doc_writer = np.array([k.split("\x00")[0] for k in order])
+        return owner, doc_writer
+
+
+class References:
+    """Each writer's reference vectors and the space they live in (texture
+    standardisation, hinge leg and bins)."""
+
+    def __init__(self, names, texture, cnn, tex_mean, tex_scale, leg: int, bins: int):
+        self.names = [str(n) for n in names]
+        self.texture, self.cnn = np.asarray(texture, np.float32), np.asarray(cnn, np.float32)
+        self.tex_mean, self.tex_scale = np.asarray(tex_mean, np.float64), np.asarray(tex_scale, np.float64)
+        self.leg, self.bins = int(leg), int(bins)
+
+    @classmethod
+    def fit(cls, lines: Lines, leg: int, bins: int, tex_mean=None, tex_scale=None) -> References:
+        """References from ``lines`` (one per writer, in sorted writer order);
+        the texture standardisation is ``tex_mean``/``tex_scale`` (the run's
+        texture classifier's) or fitted on ``lines``."""
+        if tex_mean is None:
+            x = np.sqrt(np.clip(lines.texture, 0, None))
+            tex_mean, tex_scale = x.mean(0), x.std(0)
+            tex_scale = np.where(tex_scale < 1e-8, 1.0, tex_scale)
+        refs = cls([], np.zeros((0, 0)), np.zeros((0, 0)), tex_mean, tex_scale, leg, bins)
+        return refs.add(lines)
+
+    def add(self, lines: Lines) -> References:
+        """Add (or replace) the references of the writers of ``lines``."""
+        names = sorted(set(lines.writers.tolist()))
+        owner = np.array([names.index(w) for w in lines.writers], int)
+        tex, cnn = self.vectors(lines, owner, len(names))
+        keep = [i for i, n in enumerate(self.names) if n not in names]
+        old_t = self.texture[keep] if len(self.names) else np.zeros((0, tex.shape[1]), np.float32)
+        old_c = self.cnn[keep] if len(self.names) else np.zeros((0, cnn.shape[1]), np.float32)
+        self.names = [self.names[i] for i in keep] + names
+        self.texture, self.cnn = np.concatenate([old_t, tex]), np.concatenate([old_c, cnn])
+        return self
+
+    def vectors(self, lines: Lines, owner, n_docs: int) -> tuple[np.ndarray, np.ndarray]:
+        """Unit-length document vectors ``(texture, cnn)`` of the documents ``owner`` indexes."""
+        from hwutils.writer_id.openset import normalize
+        from hwutils.writer_id.scan import average_by
+
+        cnn = normalize(average_by(normalize(lines.embeddings.astype(np.float32)), owner, n_docs))
+        hist = average_by(lines.texture.astype(np.float32), owner, n_docs).astype(np.float64)
+        z = (np.sqrt(np.clip(hist, 0, None)) - self.tex_mean) / self.tex_scale
+        return normalize(z.astype(np.float32)), cnn
+
+    def similarities(self, lines: Lines, owner, n_docs: int) -> np.ndarray:
+        """``(n_docs, n_writers, 2)`` cosine similarities (texture, CNN) to every reference."""
+        tex, cnn = self.vectors(lines, owner, n_docs)
+        return np.stack([tex @ self.texture.T, cnn @ self.cnn.T], axis=-1).astype(np.float64)
+
+    def save(self, path) -> Path:
+        from hwutils import artifacts
+
+        return artifacts.save_npz(
+            path,
+            names=np.array(self.names),
+            texture=self.texture,
+            cnn=self.cnn,
+            tex_mean=self.tex_mean,
+            tex_scale=self.tex_scale,
+            leg=np.array(self.leg),
+            bins=np.array(self.bins),
+        )
+
+    @classmethod
+    def load(cls, path) -> References:
+        from hwutils import artifacts
+
+        z = artifacts.load_npz(path, keys=("names", "texture", "cnn", "tex_mean", "tex_scale", "leg", "bins"))
+        if len(z["names"]) != len(z["texture"]) or len(z["names"]) != len(z["cnn"]):
+            raise ArtifactError(f"{path}: names, texture and cnn references differ in length")
+        return cls(
+            z["names"].tolist(), z["texture"], z["cnn"], z["tex_mean"], z["tex_scale"], z["leg"], z["bins"]
+        )
+
+
+def trials(refs: References, lines: Lines, unit: str) -> tuple[np.ndarray, np.ndarray]:
+    """Every document of ``lines`` (per ``unit``) against every reference whose
+    writer is known: ``(similarities (n, 2), same (n,))``. Lines of writers
+    without a reference give only different-writer trials."""
+    owner, doc_writer = lines.documents(unit)
+    sims = refs.similarities(lines, owner, len(doc_writer))
+    same = (doc_writer[:, None] == np.array(refs.names)[None, :]).astype(int)
+    return sims.reshape(-1, 2), same.reshape(-1)
+
+
+@dataclass
+class LRModel:
+    """The run's references and one fitted scorer per unit."""
+
+    refs: References
+    scorers: dict
+
+    @classmethod
+    def fit(cls, refs: References, validation: Lines) -> LRModel:
+        """One :class:`~hwutils.writer_id.casework.CaseScorer` per unit, on trials
+        of the ``validation`` lines against ``refs``."""
+        from hwutils.writer_id.casework import CaseScorer
+
+        scorers = {}
+        sims, same = trials(refs, validation, "line")
+        scorers["line"] = CaseScorer.fit(sims, same, source="validation lines against every reference")
+        size = validation.median_page_lines()
+        sims, same = trials(refs, validation.pseudo_pages(size, repeats=5), "page")
+        scorers["page"] = CaseScorer.fit(
+            sims,
+            same,
+            source=f"validation pseudo-pages ({size} lines, 5 draws per writer) against every reference",
+        )
+        return cls(refs, scorers)
+
+    def log10_lr(self, lines: Lines, unit: str) -> np.ndarray:
+        """``(n_docs, n_writers)`` log10 LRs of the documents of ``lines`` against every reference."""
+        owner, doc_writer = lines.documents(unit)
+        return self.scorers[unit].log10_lr(self.refs.similarities(lines, owner, len(doc_writer)))
+
+    def log10_lr_of(self, embeddings, texture, unit: str) -> np.ndarray:
+        """log10 LRs of one document (its lines' embeddings and texture) against every reference."""
+        n = len(embeddings)
+        doc = Lines(embeddings, texture, ["?"] * n, ["?"] * n)
+        return self.scorers[unit].log10_lr(self.refs.similarities(doc, np.zeros(n, int), 1))[0]
+
+    def save(self, folder) -> Path:
+        from hwutils.report import write_json_atomic
+
+        folder = Path(folder)
+        self.refs.save(folder / EVIDENCE_FILE)
+        return write_json_atomic(
+            folder / LR_FILE,
+            {
+                "hypotheses": {
+                    "H1": "the writer of the reference wrote the questioned writing",
+                    "H2": "another writer wrote it",
+                },
+                "units": {unit: _scorer_dict(s) for unit, s in self.scorers.items()},
+            },
+        )
+
+    @classmethod
+    def load(cls, folder) -> LRModel | None:
+        """From a run's ``artifacts/`` folder; None for a run saved without LR calibration."""
+        from hwutils import artifacts
+
+        folder = Path(folder)
+        if not (folder / LR_FILE).is_file() or not (folder / EVIDENCE_FILE).is_file():
+            return None
+        data = artifacts.load_json(folder / LR_FILE, required=("units",))
+        try:
+            scorers = {unit: _scorer_from(data["units"][unit]) for unit in UNITS}
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ArtifactError(f"{folder / LR_FILE}: not an LR calibration ({exc})") from None
+        return cls(References.load(folder / EVIDENCE_FILE), scorers)
+
+
+def _scorer_dict(scorer) -> dict:
+    return scorer.to_dict()
+
+
+def _scorer_from(d: dict):
+    from hwutils.calibration import LRCalibrator
+    from hwutils.writer_id.casework import CaseScorer
+
+    w = d["weights"]
+    return CaseScorer(
+        np.array([float(w["texture"]), float(w["cnn"])]),
+        float(d["intercept"]),
+        LRCalibrator.from_dict(d["calibrator"]),
+        str(d.get("source", "")),
+    )
+
+
+def evaluate(model: LRModel, test: Lines, prefix: str = "") -> tuple[dict, dict]:
+    """Cllr, Cllr_min and the calibration loss of each unit on the trials of
+    ``test`` against the model's references: ``(metrics, trials)`` where
+    ``trials[unit] = (log10_lrs, same)`` for the Tippett and ECE plots."""
+    from hwutils.calibration import lr_metrics
+
+    out, kept = {}, {}
+    for unit in UNITS:
+        sims, same = trials(model.refs, test, unit)
+        llr = model.scorers[unit].log10_lr(sims)
+        kept[unit] = (llr, same)
+        m = lr_metrics(llr, same)
+        for k, v in m.items():
+            out[f"{prefix}{unit}_{k}"] = v
+        if m["n_same"] and m["n_different"]:
+            out[f"{prefix}{unit}_mean_log10_lr_same"] = float(llr[same == 1].mean())
+            out[f"{prefix}{unit}_mean_log10_lr_different"] = float(llr[same == 0].mean())
+            out[f"{prefix}{unit}_misleading_same"] = float((llr[same == 1] < 0).mean())
+            out[f"{prefix}{unit}_misleading_different"] = float((llr[same == 0] > 0).mean())
+    return out, kept
+
+
+def line_texture(images, leg: int, bins: int) -> np.ndarray:
+    """Raw contour-hinge histograms of line images (arrays or paths, unresized)."""
+    from hwutils.writer_id.texture import line_features
+
+    return np.asarray(line_features(list(images), leg, bins), np.float64)
+
+
+def lines_of(records, embeddings, texture) -> Lines:
+    """:class:`Lines` of dataset records (``.writer``, ``.page``) with their evidence."""
+    return Lines(embeddings, texture, [r.writer for r in records], [r.page for r in records])
+
+
+def fit_and_measure(
+    train: Lines,
+    val: Lines,
+    test: Lines,
+    leg: int,
+    bins: int,
+    texture_model=None,
+    enrolment: Lines | None = None,
+    queries: Lines | None = None,
+) -> tuple[LRModel, dict, dict]:
+    """References from the ``train`` lines, scorers fitted on the ``val``
+    lines, measured on the ``test`` lines (known writers, other pages); with
+    ``enrolment`` lines of new writers (never seen in training or calibration)
+    their references are added and their ``queries`` lines measured too
+    (metrics prefixed ``new_``). Returns ``(model, metrics, trials)``;
+    ``trials[(who, unit)] = (log10_lrs, same)`` with who ``known`` or ``new``."""
+    mean = None if texture_model is None else texture_model.mean
+    scale = None if texture_model is None else texture_model.scale
+    refs = References.fit(train, leg, bins, mean, scale)
+    model = LRModel.fit(refs, val)
+    metrics, kept = evaluate(model, test)
+    out_trials = {("known", u): t for u, t in kept.items()}
+    if enrolment is not None and queries is not None and len(enrolment) and len(queries):
+        refs.add(enrolment)
+        m_new, kept_new = evaluate(model, queries, prefix="new_")
+        metrics.update(m_new)
+        out_trials.update({("new", u): t for u, t in kept_new.items()})
+    for unit in UNITS:
+        w = model.scorers[unit].weights
+        metrics[f"{unit}_lr_texture_weight"] = float(w[0])
+        metrics[f"{unit}_lr_cnn_weight"] = float(w[1])
+    return model, metrics, out_trials
+
+
+def sentence(metrics: dict) -> str:
+    """The LR results in words, with the goals (Cllr below 1, calibration loss at most 0.05)."""
+    from hwutils.report import format_number
+
+    parts = []
+    for who, prefix in (("known writers' test pages", ""), ("new writers", "new_")):
+        for unit in UNITS:
+            c = metrics.get(f"{prefix}{unit}_cllr")
+            if c is None or c != c:
+                continue
+            cmin, loss = metrics[f"{prefix}{unit}_cllr_min"], metrics[f"{prefix}{unit}_cllr_cal"]
+            verdict = []
+            if c >= 1:
+                verdict.append("**worse than stating no evidence (Cllr at least 1)**")
+            if loss > 0.05:
+                verdict.append("**calibration loss above the 0.05 goal**")
+            parts.append(
+                f"- {who}, per {unit}: Cllr {format_number(c)}, Cllr_min {format_number(cmin)}, "
+                f"calibration loss {format_number(loss)} "
+                f"({metrics[f'{prefix}{unit}_n_same']} same-writer and "
+                f"{metrics[f'{prefix}{unit}_n_different']} different-writer trials)"
+                + ("; " + ", ".join(verdict) if verdict else "")
+            )
+    if not parts:
+        return "No test trials of both kinds: the likelihood ratios could not be measured."
+    return "Likelihood ratios on test trials that calibration never saw:\n\n" + "\n".join(parts)
+
+
+def run_lines(records, embeddings, leg: int, bins: int, texture=None) -> Lines:
+    """:class:`Lines` of a run's dataset ``records`` with their CNN
+    ``embeddings``; the texture histograms are computed from the records'
+    images unless given (the fusion step's)."""
+    if texture is None:
+        texture = line_texture([r.image if r.image is not None else r.path for r in records], leg, bins)
+    return lines_of(records, embeddings, texture)
+
+
+def save_validation_features(folder, lines: Lines) -> Path:
+    """The validation lines' evidence as ``validation_features.npz``, from which
+    the casework stage builds its calibration trials."""
+    from hwutils import artifacts
+    from hwutils.writer_id.casework import VALIDATION_FILE
+
+    return artifacts.save_npz(
+        Path(folder) / VALIDATION_FILE,
+        embeddings=lines.embeddings.astype(np.float32),
+        texture=lines.texture.astype(np.float32),
+        writers=lines.writers,
+    )

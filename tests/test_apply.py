@@ -1,0 +1,179 @@
+"""hw identify / verify / read / screen / generate on the session's smoke runs
+(tests/conftest.py: run_smoke), with bad input. The library calls run in
+this process (one TensorFlow start); the command line is checked for its
+table, JSON, exit status and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+from conftest import run_hw, run_smoke, smoke_outputs
+from PIL import Image
+
+from hwutils import apply
+from hwutils.errors import HwError
+
+pytestmark = pytest.mark.slow
+
+
+def _png(path, gray) -> str:
+    Image.fromarray(np.asarray(gray, np.uint8)).save(path)
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def writer_run(tmp_path_factory):
+    run, _ = run_smoke(None, "writer_id")
+    return run
+
+
+def _lines(run, form_index: int = 0, n: int = 3) -> list:
+    forms = sorted(p for p in (run / "artifacts" / "synthetic_iam" / "lines").glob("*/*") if p.is_dir())
+    return sorted(forms[form_index].glob("*.png"))[:n]
+
+
+def test_identify_lines_and_page_give_ranked_writers_with_lrs(writer_run, tmp_path):
+    lines = _lines(writer_run)
+    res = apply.identify(writer_run, lines[:2], lines=True, top=3)
+    assert [r["rank"] for r in res.rows] == [1, 2, 3, 1, 2, 3]
+    for r in res.rows:
+        assert np.isfinite(r["log10_lr"]) and r["lr_unit"] == "line"
+        assert r["lr"] == pytest.approx(10 ** r["log10_lr"])
+        assert r["support"]
+    first = [r for r in res.rows if r["image"] == str(lines[0])]
+    assert first[0]["score"] >= first[1]["score"] >= first[2]["score"]
+
+    from hwutils.images import as_gray
+    from hwutils.writer_id.casework import compose_page
+
+    page = _png(tmp_path / "page.png", compose_page([as_gray(p) for p in lines]))
+    res = apply.identify(writer_run, [page], top=2)
+    assert len(res.rows) == 2 and res.rows[0]["lines"] == len(lines)
+    assert res.rows[0]["lr_unit"] == "page"
+    assert "log10 LR" in res.table() and "page.png" in res.table()
+
+
+def test_identify_works_from_a_copy_of_the_run_folder(writer_run, tmp_path):
+    line = _lines(writer_run, 1, 1)
+    copy = shutil.copytree(writer_run, tmp_path / "elsewhere" / "run")
+    a = apply.identify(writer_run, line, lines=True).rows
+    b = apply.identify(copy, line, lines=True).rows
+    assert [(r["writer"], round(r["log10_lr"], 6)) for r in a] == [
+        (r["writer"], round(r["log10_lr"], 6)) for r in b
+    ]
+
+
+def test_bad_input_is_refused_before_any_model_loads(writer_run, tmp_path):
+    line = str(_lines(writer_run, 0, 1)[0])
+    blank = _png(tmp_path / "blank.png", np.full((60, 300), 255))
+    junk = tmp_path / "junk.png"
+    junk.write_text("not an image")
+    cases = [
+        (lambda: apply.identify(tmp_path, [line]), "not a run folder"),
+        (lambda: apply.identify(tmp_path / "missing", [line]), "no such run folder"),
+        (lambda: apply.identify(writer_run, [blank]), "blank.png"),
+        (lambda: apply.identify(writer_run, [str(junk)]), "junk.png"),
+        (lambda: apply.identify(writer_run, [str(tmp_path / "nope.png")]), "nope.png: no such file"),
+        (lambda: apply.identify(writer_run, []), "at least one image"),
+        (lambda: apply.identify(writer_run, [line], top=0), "--top"),
+        (lambda: apply.verify(writer_run, [line], [line]), "a writer_id run, not a signatures run"),
+    ]
+    for call, words in cases:
+        with pytest.raises(HwError, match=words.replace(".", r"\.")):
+            call()
+
+
+def test_identify_command_line_table_json_and_exit_status(writer_run, tmp_path):
+    line = str(_lines(writer_run, 0, 1)[0])
+    out = smoke_outputs()
+    proc = run_hw("identify", writer_run, "--lines", line, "--top", "2", outputs=out)
+    assert proc.returncode == 0, proc.stderr
+    assert "log10 LR" in proc.stdout and proc.stderr == ""
+    proc = run_hw("identify", writer_run, line, "--lines", "--json", outputs=out)
+    data = json.loads(proc.stdout)
+    assert data["stage"] == "writer_id" and len(data["results"]) == 3
+    assert all(isinstance(r["log10_lr"], float) for r in data["results"])
+    # by run id, as `hw runs` lists it
+    proc = run_hw("identify", writer_run.name, "--lines", line, "--json", outputs=out)
+    assert proc.returncode == 0, proc.stderr
+    blank = _png(tmp_path / "blank.png", np.full((60, 300), 255))
+    proc = run_hw("identify", writer_run, "--lines", blank, outputs=out)
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1
+    assert "blank.png" in proc.stderr and proc.stdout == ""
+
+
+@pytest.fixture(scope="module")
+def signatures_run():
+    run, _ = run_smoke(None, "signatures")
+    return run
+
+
+def test_verify_gives_decisions_scores_and_lrs(signatures_run):
+    g = signatures_run / "artifacts" / "synthetic_signatures"
+    person = sorted(p for p in g.iterdir() if p.is_dir() and not p.name.endswith("_forg"))[0]
+    genuine = sorted(person.glob("*.png"))
+    forged = sorted((g / f"{person.name}_forg").glob("*.png"))
+    res = apply.verify(signatures_run, genuine[:3], [genuine[-1], forged[0]])
+    assert [r["image"] for r in res.rows] == [str(genuine[-1]), str(forged[0])]
+    for r in res.rows:
+        assert r["decision"] in ("genuine", "forgery")
+        assert (r["decision"] == "genuine") == (r["score"] <= r["threshold"])
+        assert np.isfinite(r["log10_lr"])
+    with pytest.raises(HwError, match="reference signature"):
+        apply.verify(signatures_run, [], [genuine[-1]])
+    proc = run_hw(
+        "verify", signatures_run, "--ref", genuine[0], forged[0], "--ref", genuine[1], outputs=smoke_outputs()
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "log10 LR" in proc.stdout and "2 reference signature(s)" in proc.stdout
+
+
+def test_screen_says_whether_each_image_is_a_signature(signatures_run, tmp_path):
+    g = signatures_run / "artifacts" / "synthetic_signatures"
+    some = sorted(g.glob("*/*.png"))[:2]
+    res = apply.screen(signatures_run, some)
+    assert len(res.rows) == 2 and all(isinstance(r["signature"], bool) for r in res.rows)
+    assert set(res.rows[0]["scores"]) == {"reconstruction_error", "isolation_score", "classifier_probability"}
+    blank = _png(tmp_path / "empty.png", np.full((80, 200), 255))
+    proc = run_hw("screen", signatures_run, blank, outputs=smoke_outputs())
+    assert proc.returncode == 2 and "empty.png" in proc.stderr
+
+
+def test_read_gives_the_text_of_word_images(tmp_path):
+    from hwutils.ocr import CLASSES
+    from hwutils.ocr.data import CharSet, compose_words
+    from hwutils.synth.characters import make_characters
+
+    run, _ = run_smoke(None, "char_ocr")
+    imgs, labels = make_characters(CLASSES, 1, seed=3, size=32)
+    words, _ = compose_words(CharSet(imgs, labels, np.array(["synthetic"] * len(labels))), 2, seed=1)
+    files = [_png(tmp_path / f"w{i}.png", w) for i, w in enumerate(words)]
+    res = apply.read(run, files)
+    assert [r["image"] for r in res.rows] == files
+    for r in res.rows:
+        assert r["characters"] == len(r["chars"]) >= 1
+        assert len(r["text"].replace(" ", "")) == r["characters"]
+        assert 0 <= r["confidence"] <= 1
+    with pytest.raises(HwError, match="a char_ocr run, not a single_image_vae run"):
+        apply.generate(run, 2, tmp_path / "samples")
+
+
+def test_generate_writes_pngs_and_never_overwrites(tmp_path):
+    run, _ = run_smoke(None, "single_image_vae")
+    out = tmp_path / "samples"
+    res = apply.generate(run, 3, out, seed=1)
+    files = sorted(out.glob("*.png"))
+    assert [f.name for f in files] == ["sample_0000.png", "sample_0001.png", "sample_0002.png"]
+    first = np.asarray(Image.open(files[0]))
+    assert first.shape == (28, 28) and first.dtype == np.uint8 and len(res.rows) == 3
+    again = apply.generate(run, 3, tmp_path / "again", seed=1)
+    assert np.array_equal(np.asarray(Image.open(again.rows[0]["file"])), first)  # seeded
+    proc = run_hw("generate", run, "-n", "2", "--out", out, outputs=smoke_outputs())
+    assert proc.returncode == 2 and "already holds sample_0000.png" in proc.stderr
+    assert np.array_equal(np.asarray(Image.open(files[0])), first)  # nothing overwritten
+    proc = run_hw("generate", run, "-n", "0", "--out", tmp_path / "none", outputs=smoke_outputs())
+    assert proc.returncode == 2 and "-n must be between 1" in proc.stderr
+    assert not (tmp_path / "none").exists()

@@ -1,0 +1,100 @@
+"""Writer-identification likelihood ratios (hwutils.writer_id.lr) on made-up
+evidence whose truth is known: writers are points, lines noisy copies."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hwutils.writer_id import lr
+
+
+def _lines(writers, pages_per_writer=2, lines_per_page=4, noise=0.6, seed=0, dim=16, tex_dim=24):
+    # a writer's style: the same in every split
+    fixed = {w: np.random.default_rng(int(w[1:])) for w in writers}
+    centre = {w: fixed[w].normal(size=dim) for w in writers}
+    tex_centre = {w: fixed[w].uniform(0.5, 2.0, size=tex_dim) for w in writers}
+    rng = np.random.default_rng(seed)
+    emb, tex, ws, ps = [], [], [], []
+    for w in writers:
+        for p in range(pages_per_writer):
+            for _ in range(lines_per_page):
+                emb.append(centre[w] + noise * rng.normal(size=dim))
+                tex.append(np.abs(tex_centre[w] + 0.3 * rng.normal(size=tex_dim)))
+                ws.append(w)
+                ps.append(f"{w}-p{p}-s{seed}")
+    return lr.Lines(np.array(emb), np.array(tex), ws, ps)
+
+
+WRITERS = [f"w{i:02d}" for i in range(8)]
+
+
+def test_documents_group_lines_by_page_and_pseudo_pages_keep_writers():
+    lines = _lines(WRITERS[:3])
+    owner, doc_writer = lines.documents("page")
+    assert len(doc_writer) == 6 and np.bincount(owner).tolist() == [4] * 6
+    owner, doc_writer = lines.documents("line")
+    assert len(doc_writer) == len(lines)
+    pseudo = lines.pseudo_pages(2, repeats=3)
+    owner, doc_writer = pseudo.documents("page")
+    assert len(doc_writer) == 3 * 3 * 4  # 3 draws x 3 writers x 8 lines / 2
+    assert sorted(set(doc_writer.tolist())) == WRITERS[:3]
+    with pytest.raises(ValueError, match="unit"):
+        lines.documents("word")
+
+
+def test_trials_pair_every_document_with_every_reference():
+    train = _lines(WRITERS[:4], seed=1)
+    refs = lr.References.fit(train, leg=12, bins=16)
+    sims, same = lr.trials(refs, _lines(WRITERS[:4], seed=2), "page")
+    assert sims.shape == (8 * 4, 2) and same.sum() == 8
+    assert np.all(np.abs(sims) <= 1 + 1e-6)
+
+
+def test_fitted_lrs_favour_the_true_writer_and_are_measured_on_unseen_trials(tmp_path):
+    train, val, test = (_lines(WRITERS, seed=s) for s in (1, 2, 3))
+    model, metrics, trials = lr.fit_and_measure(train, val, test, leg=12, bins=16)
+    for unit in ("line", "page"):
+        assert metrics[f"{unit}_cllr"] < 1  # better than no evidence where the writers are this separable
+        assert metrics[f"{unit}_cllr_min"] <= metrics[f"{unit}_cllr"] + 1e-9
+        assert metrics[f"{unit}_mean_log10_lr_same"] > 0 > metrics[f"{unit}_mean_log10_lr_different"]
+        llr, same = trials[("known", unit)]
+        assert len(llr) == len(same) and same.sum() == metrics[f"{unit}_n_same"]
+    model.save(tmp_path)
+    back = lr.LRModel.load(tmp_path)
+    assert back.refs.names == model.refs.names
+    assert np.allclose(back.log10_lr(test, "page"), model.log10_lr(test, "page"))
+    assert lr.LRModel.load(tmp_path / "nothing-here") is None
+
+
+def test_new_writers_are_added_as_references_and_measured_separately():
+    known, new = WRITERS[:5], WRITERS[5:]
+    train, val, test = (_lines(known, seed=s) for s in (1, 2, 3))
+    new_lines = _lines(new, seed=4)
+    first = np.array([p.endswith("p0-s4") for p in new_lines.pages])
+    model, metrics, trials = lr.fit_and_measure(
+        train,
+        val,
+        test,
+        leg=12,
+        bins=16,
+        enrolment=new_lines.subset(np.flatnonzero(first)),
+        queries=new_lines.subset(np.flatnonzero(~first)),
+    )
+    assert model.refs.names == sorted(known) + sorted(new)
+    assert metrics["new_page_n_same"] == len(new)
+    assert metrics["new_page_n_different"] == len(new) * (len(WRITERS) - 1)
+    assert ("new", "line") in trials
+
+
+def test_the_sentence_flags_a_system_worse_than_no_evidence():
+    m = {
+        "line_cllr": 1.3,
+        "line_cllr_min": 0.4,
+        "line_cllr_cal": 0.9,
+        "line_n_same": 10,
+        "line_n_different": 90,
+    }
+    text = lr.sentence(m)
+    assert "worse than stating no evidence" in text and "calibration loss above" in text
+    assert "could not be measured" in lr.sentence({})
