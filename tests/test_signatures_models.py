@@ -110,7 +110,8 @@ def test_training_separates_toy_persons_and_round_trips(tmp_path):
     img = (255 - x[0]).astype(np.uint8)  # paper-white image
     refs = [(255 - x[k]).astype(np.uint8) for k in (1, 2, 3)]
     a, b = verifier.verify(refs, img), loaded.verify(refs, img)
-    assert set(a) == {"decision", "genuine", "score", "threshold", "details"}
+    assert set(a) == {"decision", "genuine", "score", "threshold", "log10_lr", "details"}
+    assert a["log10_lr"] is None and b["log10_lr"] is None  # no LR calibration saved with this run
     assert a["decision"] in ("genuine", "forgery")
     assert a["score"] == pytest.approx(b["score"], abs=1e-5)
     assert a["details"]["n_references"] == 3 and len(a["details"]["distances"]) == 3

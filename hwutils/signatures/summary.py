@@ -9,6 +9,7 @@ the final metrics table. Nothing is displayed here.
 from __future__ import annotations
 
 from hwutils import report
+from hwutils.signatures.lr import CALIBRATION_LOSS_GOAL, NO_EVIDENCE_CLLR
 from hwutils.signatures.screening import all_valid_f1
 
 GROUPS = {
@@ -27,6 +28,15 @@ GROUPS = {
         "test_n_genuine",
         "test_n_skilled",
         "test_n_random",
+    ],
+    "likelihood ratios, test persons (genuine vs skilled forgery)": [
+        "lr_cllr",
+        "lr_cllr_min",
+        "lr_calibration_loss",
+        "lr_n_genuine",
+        "lr_n_forgery",
+        "lr_log10_lower",
+        "lr_log10_upper",
     ],
     "the distance rule, same run": [
         "test_distance_eer_skilled",
@@ -72,6 +82,13 @@ NAMES = {
     "enrol_ms": "enrolment of one person (ms)",
     "verify_enrolled_ms": "verification once enrolled (ms)",
     "screen_all_valid_f1": "screen F1 of calling everything valid",
+    "lr_cllr": "Cllr",
+    "lr_cllr_min": "Cllr_min",
+    "lr_calibration_loss": "calibration loss (Cllr - Cllr_min)",
+    "lr_n_genuine": "genuine trials",
+    "lr_n_forgery": "skilled-forgery trials",
+    "lr_log10_lower": "lowest log10 LR (ELUB bound)",
+    "lr_log10_upper": "highest log10 LR (ELUB bound)",
 }
 
 DETECTOR_NAMES = {
@@ -189,7 +206,8 @@ def test_table(test_eval: dict, dist_eval: dict, decision: str) -> str:
 
 
 def examples_table(questioned, results, limit: int = 6) -> str:
-    """A few questioned signatures of one person with the loaded verifier's answer."""
+    """A few questioned signatures of one person with the loaded verifier's answer
+    (and its log10 LR, genuine vs skilled forgery, when the run is calibrated)."""
     rows = [
         {
             "file": q.path.name,
@@ -197,19 +215,20 @@ def examples_table(questioned, results, limit: int = 6) -> str:
             "decision": r["decision"],
             "score": f"{r['score']:.3f}",
             "threshold": f"{r['threshold']:.3f}",
+            "lr": "" if r.get("log10_lr") is None else f"{r['log10_lr']:+.2f}",
         }
         for q, r in list(zip(questioned, results))[:limit]
     ]
-    return markdown_table(
-        rows,
-        {
-            "file": "questioned",
-            "truth": "truth",
-            "decision": "decision",
-            "score": "score",
-            "threshold": "threshold",
-        },
-    )
+    columns = {
+        "file": "questioned",
+        "truth": "truth",
+        "decision": "decision",
+        "score": "score",
+        "threshold": "threshold",
+    }
+    if any(r.get("log10_lr") is not None for r in results[:limit]):
+        columns["lr"] = "log10 LR (genuine vs skilled)"
+    return markdown_table(rows, columns)
 
 
 def latency_sentence(latency_ms: float, n_refs: int, enrol_ms: float, enrolled_ms: float) -> str:
@@ -283,12 +302,16 @@ def results(
     n_invalid: int,
     latency_ms: float,
     train_seconds: float,
+    lr_metrics: dict | None = None,
 ) -> list[report.Result]:
     """The headline results beside their yardsticks: the decision's skilled-forgery
     EER (global and per user) against the distance rule measured in the same run
     (against chance for the distance rule itself), the random-forgery EER and FAR
-    against chance, screening F1 against calling everything valid, invalid
-    images passed against all of them, verification latency and training time."""
+    against chance, the likelihood ratios' Cllr against no evidence (1.0) and
+    their calibration loss against the goal (``lr_metrics``: the ``lr_*`` keys of
+    :func:`hwutils.signatures.lr.measure`), screening F1 against calling
+    everything valid, invalid images passed against all of them, verification
+    latency and training time."""
     R = report.Result
     g = "verification (test persons)"
     out = []
@@ -330,6 +353,32 @@ def results(
                 better="lower",
                 note="beside the FAR on skilled forgeries: "
                 + report.format_number(test_eval.get("far_skilled"), "percent"),
+            )
+        )
+    if lr_metrics and "lr_cllr" in lr_metrics:
+        lg = "likelihood ratios (test persons, genuine vs skilled forgery)"
+        out.append(
+            R(
+                "Cllr",
+                lr_metrics["lr_cllr"],
+                kind="number",
+                group=lg,
+                yardstick="no evidence (LR = 1 for every signature)",
+                yardstick_value=NO_EVIDENCE_CLLR,
+                better="lower",
+                note=f"Cllr_min (discrimination alone): {report.format_number(lr_metrics.get('lr_cllr_min'))}",
+            )
+        )
+        out.append(
+            R(
+                "LR calibration loss (Cllr - Cllr_min)",
+                lr_metrics.get("lr_calibration_loss"),
+                kind="number",
+                group=lg,
+                yardstick="the goal",
+                yardstick_value=CALIBRATION_LOSS_GOAL,
+                better="lower",
+                note=f"fitted on the validation persons; goal: at most {CALIBRATION_LOSS_GOAL}",
             )
         )
     if screen_eval:

@@ -8,7 +8,11 @@ of writer-dependent SVMs (see :mod:`hwutils.signatures.writer_dependent`).
 Lower is more genuine; the decision is *genuine* when the score is at most
 the threshold. The threshold is calibrated on validation persons (the distance
 at the equal error rate of genuine vs skilled forgeries there), never on the
-persons that are measured.
+persons that are measured. When the run saved a likelihood-ratio calibration
+(``artifacts/lr_calibration.json``, fitted on the validation persons' genuine
+and skilled-forgery trials: :mod:`hwutils.signatures.lr`), each result also
+carries ``log10_lr``, the log10 likelihood ratio of "genuine signature of the
+reference person" against "skilled forgery" (None for runs without one).
 
 Public API::
 
@@ -16,6 +20,7 @@ Public API::
     v = load_verifier("outputs/signatures/<RUN_ID>")
     result = v.verify(["ref1.png", "ref2.png", ...], "questioned.png")
     result["decision"], result["score"], result["threshold"], result["details"]
+    result["log10_lr"]                                 # None when the run has no LR calibration
     person = v.enrol(["ref1.png", "ref2.png", ...])   # fit once, then check many
     results = [person.verify(q) for q in questioned_paths]
 """
@@ -29,7 +34,7 @@ import numpy as np
 from hwutils import artifacts, metrics
 from hwutils.datasets.sign_data import GENUINE, SignatureRecord
 from hwutils.errors import HwError, ParamsError, check_choice, check_unit_interval
-from hwutils.signatures import siamese, writer_dependent
+from hwutils.signatures import lr, siamese, writer_dependent
 from hwutils.signatures.preprocess import preprocess, preprocess_with_scan, stack_scans
 from hwutils.signatures.thresholds import OPERATING_POINTS, parse_operating_point  # noqa: F401 - part of this API
 
@@ -292,7 +297,9 @@ class Verifier:
     by that many pixels as positives of the image sets; ``norm`` subtracts that share
     of the person's reference level (:func:`writer_dependent.normalized_scorer`);
     ``signet`` is the writer network's feature model, needed by the ``signet`` set.
-    Either way lower = more genuine.
+    Either way lower = more genuine. ``calibrator``: the score -> log10 LR map
+    (:class:`hwutils.calibration.LRCalibrator` fitted on minus the score, see
+    :mod:`hwutils.signatures.lr`); None: results have ``log10_lr`` None.
     """
 
     def __init__(
@@ -311,6 +318,7 @@ class Verifier:
         shift: int = 0,
         norm: float = 0.0,
         signet=None,
+        calibrator=None,
     ):
         check_choice("reducer", reducer, REDUCERS)
         check_choice("decision", decision, DECISIONS)
@@ -326,6 +334,7 @@ class Verifier:
         self.ink, self.decision, self.features, self.C = ink, decision, features, float(C)
         self.negatives, self.scales, self.shift = negatives or {}, scales or {}, int(shift)
         self.norm = check_unit_interval("wd_norm", norm)
+        self.calibrator = calibrator
         # the feature models are built once here, not at every verify(); with the cnn set the
         # tower gives its embedding and its pooled features in one pass
         self._models = feature_models(tower, features, signet) if decision == "wd" else {}
@@ -380,14 +389,19 @@ class Verifier:
         """Is ``questioned`` a genuine signature of the person who wrote ``references``?
 
         Returns ``{"decision": "genuine"|"forgery", "genuine": bool, "score":
-        float, "threshold": float, "details": {...}}``; lower score = more genuine.
+        float, "threshold": float, "log10_lr": float | None, "details": {...}}``;
+        lower score = more genuine; ``log10_lr`` > 0 supports genuine over skilled
+        forgery (None without a calibrator).
         To check several signatures against the same references, :meth:`enrol` once.
         """
         return self.enrol(references).verify(questioned)
 
     def save(self, folder) -> Path:
         """Write ``tower.keras``, ``verifier.json``, (``wd``) ``negatives_<set>.npy``
-        and, with the ``signet`` set, ``signet.keras`` into ``folder``."""
+        and, with the ``signet`` set, ``signet.keras`` into ``folder``. The LR
+        calibration is not written here: it is the run's own artifact
+        (``artifacts/lr_calibration.json``, :func:`lr.save_calibration`), which
+        :func:`load_verifier` finds beside this folder or in it."""
         from hwutils import report, training
 
         folder = Path(folder)
@@ -417,7 +431,9 @@ class Verifier:
 
 def load_verifier(run_dir) -> Verifier:
     """Load the verifier of a run: ``run_dir`` is a run folder (reads
-    ``artifacts/verifier/``) or that verifier folder itself."""
+    ``artifacts/verifier/``) or that verifier folder itself. The LR calibration
+    (``lr_calibration.json`` in that folder or beside it, in ``artifacts/``) is
+    loaded when present; without it (older runs) results have ``log10_lr`` None."""
     from hwutils import training
     from hwutils.runfolder import artifacts_folder
 
@@ -455,6 +471,7 @@ def load_verifier(run_dir) -> Verifier:
         cfg.get("shift", 0),
         cfg.get("norm", 0.0),
         signet,
+        lr.find_calibration(folder),
     )
 
 
@@ -484,10 +501,14 @@ class Enrolment:
             score = reduce_distances(d, v.reducer)
         genuine = bool(score <= v.threshold)
         details["margin"] = float(v.threshold - score)
+        log10_lr = lr.log10_lr(v.calibrator, score)
+        if log10_lr is not None:
+            details["lr_support"] = lr.support(log10_lr)
         return {
             "decision": "genuine" if genuine else "forgery",
             "genuine": genuine,
             "score": score,
             "threshold": v.threshold,
+            "log10_lr": log10_lr,
             "details": details,
         }

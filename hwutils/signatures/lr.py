@@ -1,0 +1,154 @@
+"""Likelihood ratios of the signatures stage: the verifier's score as the
+strength of the evidence.
+
+H1: the questioned signature is a genuine signature of the reference person;
+H2: it is a skilled forgery of that person's signature. The verifier's score
+is distance-shaped (lower = more genuine, :mod:`hwutils.signatures.verify`),
+so its negative is what :class:`hwutils.calibration.LRCalibrator` fits.
+
+The calibrator is fitted on the *validation* persons' genuine and
+skilled-forgery trials (the ones that choose the threshold), saved with the
+run as ``artifacts/lr_calibration.json`` (:func:`save_calibration`) and read
+back by :func:`hwutils.signatures.verify.load_verifier`; :func:`measure` gives
+Cllr, Cllr_min and the calibration loss on the test persons, who never took
+part in training or calibration. Random forgeries are not H2 here: an LR for
+"someone else's own signature" is a different (much easier) question.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from hwutils.calibration import LRCalibrator, ece_figure, lr_metrics, tippett_figure, verbal_scale
+from hwutils.errors import HwError
+
+LR_FILE = "lr_calibration.json"
+H1 = "genuine"
+H2 = "skilled forgery"
+CALIBRATION_LOSS_GOAL = 0.05  # Cllr - Cllr_min at most this on the test persons
+NO_EVIDENCE_CLLR = 1.0  # Cllr of LR = 1 for every trial
+NO_CALIBRATION = (
+    "**No likelihood ratios in this run:** the validation persons have no skilled forgeries to calibrate"
+    " the score against, so results carry `log10_lr` None."
+)
+
+
+def lr_trials(scores: dict) -> tuple[np.ndarray, np.ndarray]:
+    """``(similarity, genuine)`` of the genuine and skilled-forgery trials of
+    scored trials (``type`` and ``distance`` arrays, as
+    :func:`hwutils.signatures.verify.score_trials`): similarity is minus the
+    distance (higher = more genuine), ``genuine`` 1 for genuine, 0 for skilled."""
+    t = np.asarray(scores["type"])
+    d = np.asarray(scores["distance"], np.float64)
+    keep = (t == "genuine") | (t == "skilled")
+    return -d[keep], (t[keep] == "genuine").astype(int)
+
+
+def can_fit(scores: dict) -> bool:
+    """Whether the trials have both genuine and skilled-forgery ones."""
+    t = np.asarray(scores["type"])
+    return bool(np.any(t == "genuine") and np.any(t == "skilled"))
+
+
+def fit_calibration(val_scores: dict, method: str = "logistic") -> LRCalibrator:
+    """The score -> log10 LR calibrator fitted on the validation persons'
+    genuine vs skilled-forgery trials. Raises :class:`HwError` when either
+    kind is missing (no skilled forgeries in the data: no LR for H2)."""
+    if not can_fit(val_scores):
+        raise HwError(
+            "cannot calibrate likelihood ratios: the validation persons need genuine and skilled-forgery trials"
+        )
+    return LRCalibrator(method).fit(*lr_trials(val_scores))
+
+
+def save_calibration(calibrator: LRCalibrator, path=None) -> Path:
+    """Write the calibrator (JSON, atomically) as the current run's
+    ``artifacts/lr_calibration.json``, or at ``path``."""
+    if path is None:
+        from hwutils import report
+
+        path = report.artifact_path(LR_FILE)
+    return calibrator.save(path)
+
+
+def find_calibration(folder) -> LRCalibrator | None:
+    """The calibrator saved for a verifier folder: ``lr_calibration.json`` in
+    it or beside it (the run's ``artifacts/``); None when there is none (runs
+    made before likelihood ratios existed)."""
+    folder = Path(folder)
+    for cand in (folder / LR_FILE, folder.parent / LR_FILE):
+        if cand.is_file():
+            return LRCalibrator.load(cand)
+    return None
+
+
+def log10_lr(calibrator: LRCalibrator | None, distance: float) -> float | None:
+    """The log10 LR of one distance-shaped score (None without a calibrator)."""
+    if calibrator is None:
+        return None
+    return float(calibrator.log10_lr([-float(distance)])[0])
+
+
+def support(value: float | None) -> str | None:
+    """The verbal equivalent of a log10 LR for genuine vs skilled forgery."""
+    return None if value is None else verbal_scale(value, H1, H2)
+
+
+def trial_lrs(calibrator: LRCalibrator, scores: dict) -> tuple[np.ndarray, np.ndarray]:
+    """``(log10_lrs, genuine)`` of the genuine and skilled-forgery trials of ``scores``."""
+    sim, same = lr_trials(scores)
+    return calibrator.log10_lr(sim), same
+
+
+def measure(calibrator: LRCalibrator, scores: dict) -> dict:
+    """The LR figures of the calibrator on scored trials (the test persons):
+    ``lr_cllr``, ``lr_cllr_min``, ``lr_calibration_loss`` (Cllr - Cllr_min),
+    ``lr_n_genuine``, ``lr_n_forgery`` and the calibrator's bounds
+    ``lr_log10_lower`` / ``lr_log10_upper`` (no LR beyond them is claimed)."""
+    llr, same = trial_lrs(calibrator, scores)
+    m = lr_metrics(llr, same)
+    lo, hi = calibrator.bounds or (float("nan"), float("nan"))
+    return {
+        "lr_cllr": m["cllr"],
+        "lr_cllr_min": m["cllr_min"],
+        "lr_calibration_loss": m["cllr_cal"],
+        "lr_n_genuine": m["n_same"],
+        "lr_n_forgery": m["n_different"],
+        "lr_log10_lower": float(lo),
+        "lr_log10_upper": float(hi),
+    }
+
+
+def figures(calibrator: LRCalibrator, scores: dict, title: str = "test persons, genuine vs skilled forgery"):
+    """lir's Tippett and ECE figures of the test trials' LRs: ``(tippett, ece)``."""
+    llr, same = trial_lrs(calibrator, scores)
+    return tippett_figure(llr, same, title=title), ece_figure(llr, same, title=title)
+
+
+def sentence(m: dict, calibrator: LRCalibrator) -> str:
+    """The test persons' LR figures in words, saying plainly when the LRs are
+    worse than no evidence (Cllr >= 1) or miss the calibration goal."""
+    cllr, cmin, loss = m["lr_cllr"], m["lr_cllr_min"], m["lr_calibration_loss"]
+    text = (
+        f"Fitted on {calibrator.n_same} genuine and {calibrator.n_different} skilled-forgery trials of the"
+        f" validation persons; on the {m['lr_n_genuine']} genuine and {m['lr_n_forgery']} skilled-forgery"
+        f" trials of the test persons: Cllr {cllr:.3f} (1 = no evidence), Cllr_min {cmin:.3f} (the"
+        f" discrimination alone), calibration loss {loss:.3f} (goal at most {CALIBRATION_LOSS_GOAL})."
+        f" The LRs are bounded to log10 LR {m['lr_log10_lower']:+.2f} .. {m['lr_log10_upper']:+.2f}"
+        " (ELUB: no stronger claim than the calibration trials support)."
+    )
+    if not np.isfinite(cllr):
+        return text + " **Cllr could not be measured (the test persons lack genuine or skilled trials).**"
+    if cllr >= NO_EVIDENCE_CLLR:
+        text += (
+            f" **Cllr is {cllr:.3f}, at least 1: these likelihood ratios are no better than reporting no"
+            " evidence (LR = 1) for every signature, and can mislead; do not use them as evidence.**"
+        )
+    if loss > CALIBRATION_LOSS_GOAL:
+        text += (
+            f" **The calibration loss {loss:.3f} misses the goal of {CALIBRATION_LOSS_GOAL}:** the LRs fitted"
+            " on the validation persons over- or understate the evidence for the test persons."
+        )
+    return text

@@ -1,0 +1,131 @@
+"""Likelihood ratios of the signatures stage: the calibrator fitted on
+distance-shaped genuine vs skilled-forgery trials orders them, saves and
+loads with the run, reaches the verifier's results, and the report says so
+plainly when the LRs carry no evidence."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from hwutils.errors import HwError
+from hwutils.signatures import lr, summary
+
+
+def _scores(sep=2.0, n_gen=200, n_skilled=200, n_random=50, seed=0):
+    """Scored trials as verify.score_trials gives them: genuine distances lower by ``sep``."""
+    rng = np.random.default_rng(seed)
+    d = np.r_[
+        rng.normal(1.0, 0.5, n_gen),
+        rng.normal(1.0 + 0.5 * sep, 0.5, n_skilled),
+        rng.normal(3.0, 0.5, n_random),
+    ]
+    t = np.array(["genuine"] * n_gen + ["skilled"] * n_skilled + ["random"] * n_random)
+    return {"type": t, "distance": d, "person": np.array(["p"] * len(t))}
+
+
+def test_calibrator_fitted_on_distances_orders_them_and_measures_only_genuine_vs_skilled():
+    val = _scores(seed=0)
+    cal = lr.fit_calibration(val)
+    assert (cal.n_same, cal.n_different) == (200, 200)  # random forgeries are not H2
+    grid = np.linspace(0.0, 3.0, 31)
+    llrs = [lr.log10_lr(cal, d) for d in grid]
+    assert np.all(np.diff(llrs) <= 0) and llrs[0] > 0 > llrs[-1]  # closer = more support for genuine
+    m = lr.measure(cal, _scores(seed=1))  # other trials of the same populations
+    assert (m["lr_n_genuine"], m["lr_n_forgery"]) == (200, 200)
+    for k in ("lr_cllr", "lr_cllr_min", "lr_calibration_loss"):
+        assert math.isfinite(m[k]) and m[k] >= -1e-9, k
+    assert m["lr_cllr_min"] <= m["lr_cllr"] + 1e-9 and m["lr_cllr"] < 1.0
+    assert m["lr_calibration_loss"] == pytest.approx(m["lr_cllr"] - m["lr_cllr_min"])
+    assert m["lr_log10_lower"] < 0 < m["lr_log10_upper"]
+    assert lr.log10_lr(None, 1.0) is None and lr.support(None) is None
+    assert "support for genuine" in lr.support(2.5) and "skilled forgery" in lr.support(-2.5)
+
+
+def test_without_skilled_forgeries_there_is_no_calibration():
+    s = _scores(n_skilled=0)
+    assert not lr.can_fit(s)
+    with pytest.raises(HwError, match="skilled"):
+        lr.fit_calibration(s)
+
+
+def test_save_and_find_the_calibration_beside_the_verifier_folder(tmp_path, monkeypatch):
+    from hwutils.runfolder import RUN_DIR_ENV
+
+    cal = lr.fit_calibration(_scores())
+    run = tmp_path / "run"
+    (run / "artifacts" / "verifier").mkdir(parents=True)
+    monkeypatch.setenv(RUN_DIR_ENV, str(run))
+    path = lr.save_calibration(cal)
+    assert path == run / "artifacts" / lr.LR_FILE and path.is_file()
+    for folder in (run / "artifacts" / "verifier", run / "artifacts"):
+        back = lr.find_calibration(folder)
+        np.testing.assert_allclose(back.log10_lr([-0.5, -1.5, -3.0]), cal.log10_lr([-0.5, -1.5, -3.0]))
+    assert lr.find_calibration(tmp_path / "elsewhere" / "verifier") is None
+
+
+def test_sentence_says_in_words_when_the_lrs_carry_no_evidence():
+    cal = lr.fit_calibration(_scores())
+    good = dict(lr.measure(cal, _scores(seed=1)), lr_cllr=0.3, lr_cllr_min=0.28, lr_calibration_loss=0.02)
+    text = lr.sentence(good, cal)
+    assert "Cllr" in text and "no better than" not in text and "misses the goal" not in text
+    bad = dict(good, lr_cllr=1.2, lr_cllr_min=0.9, lr_calibration_loss=0.3)
+    text = lr.sentence(bad, cal)
+    assert "at least 1" in text and "no better than reporting no evidence" in text
+    assert "misses the goal" in text
+    rows = {r.name: r for r in summary.results({}, {}, "wd", {}, 0, 0, 1.0, 1.0, good)}
+    cllr = rows["Cllr"]
+    assert cllr.yardstick_value == 1.0 and cllr.better == "lower" and cllr.beats is True
+    assert rows["LR calibration loss (Cllr - Cllr_min)"].yardstick_value == lr.CALIBRATION_LOSS_GOAL
+    assert "Cllr" not in {r.name for r in summary.results({}, {}, "wd", {}, 0, 0, 1.0, 1.0)}
+
+
+def test_figures_and_the_examples_table_show_the_lrs():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cal = lr.fit_calibration(_scores())
+    tippett, ece = lr.figures(cal, _scores(seed=1))
+    assert tippett.axes and ece.axes
+    plt.close(tippett)
+    plt.close(ece)
+
+    class Q:
+        def __init__(self, name, kind):
+            from pathlib import Path
+
+            self.path, self.kind = Path(name), kind
+
+    res = [{"decision": "genuine", "score": 0.4, "threshold": 1.0, "log10_lr": 1.234}]
+    assert "+1.23" in summary.examples_table([Q("a.png", "genuine")], res)
+    res[0]["log10_lr"] = None
+    assert "log10 LR" not in summary.examples_table([Q("a.png", "genuine")], res)
+
+
+def test_load_verifier_gives_log10_lr_only_when_the_run_saved_a_calibration(tmp_path):
+    from hwutils.signatures import siamese, verify
+
+    tower = siamese.build_tower(16, 32, embedding_dim=4, base_filters=4)
+    folder = tmp_path / "run" / "artifacts" / "verifier"
+    verify.Verifier(tower, 0.5, 16, 32).save(folder)
+    rng = np.random.default_rng(0)
+    refs = [rng.integers(0, 255, (16, 32), dtype=np.uint8) for _ in range(2)]
+    q = rng.integers(0, 255, (16, 32), dtype=np.uint8)
+
+    old = verify.load_verifier(tmp_path / "run")  # a run made before likelihood ratios
+    assert old.calibrator is None
+    out = old.enrol(refs).verify(q)
+    assert out["log10_lr"] is None and "lr_support" not in out["details"]
+
+    cal = lr.fit_calibration(_scores())
+    lr.save_calibration(cal, tmp_path / "run" / "artifacts" / lr.LR_FILE)
+    for where in (tmp_path / "run", folder):
+        v = verify.load_verifier(where)
+        out = v.enrol(refs).verify(q)
+        assert out["log10_lr"] == pytest.approx(float(cal.log10_lr([-out["score"]])[0]))
+        assert out["details"]["lr_support"] == lr.support(out["log10_lr"])
+        assert v.verify(refs, q)["log10_lr"] == pytest.approx(out["log10_lr"])
