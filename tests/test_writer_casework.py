@@ -157,31 +157,6 @@ class _FakeIdentifier:
         return np.array(out)
 
 
-def test_calibration_uses_the_runs_validation_features_when_saved(tmp_path):
-    rng = np.random.default_rng(1)
-    space = cw.EvidenceSpace(_FakeIdentifier(), 12, 16)
-    writers = np.repeat([f"w{i}" for i in range(5)], 6)
-    centre = rng.dirichlet(np.ones(288), size=5)
-    texture = np.stack([rng.dirichlet(200 * centre[i // 6] + 1) for i in range(30)])
-    emb = rng.normal(size=(30, 8)) + 3 * np.eye(8)[np.arange(30) // 6]
-    from hwutils import artifacts
-
-    artifacts.save_npz(
-        tmp_path / "artifacts" / cw.VALIDATION_FILE,
-        embeddings=emb,
-        texture=texture,
-        writers=writers,
-        groups=np.arange(30).astype(str),
-    )
-    doc = cw.Document(tmp_path / "k.png", "p", None, [np.zeros((4, 4))] * 3, [], 1.0, 1.0)
-    ev = cw.Evidence(np.zeros((3, 8)), np.full((3, 288), 1 / 288), np.zeros(3, int))
-    sims, same, source = cw.calibration_trials(space, tmp_path, [doc], ev, repeats=2, seed=0)
-    assert source.startswith("validation lines of the writer_id run")
-    assert same.sum() == 10 and (1 - same).sum() == 2 * 10 * 9 // 2 - 10
-    assert sims.shape == (len(same), 2)
-    assert sims[same == 1, 0].mean() > sims[same == 0, 0].mean()  # texture tells writers apart
-
-
 # --- the case end to end, in process ------------------------------------------------------------
 
 

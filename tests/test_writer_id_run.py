@@ -40,7 +40,7 @@ def test_notebook_smoke(hw):
         cllr, cmin = m[f"lr_{unit}_cllr"], m[f"lr_{unit}_cllr_min"]
         assert 0 <= cmin <= cllr + 1e-9 and m[f"lr_{unit}_n_same"] > 0
         assert m[f"lr_{unit}_cllr_cal"] == pytest.approx(cllr - cmin)
-    for name in ("lr_calibration.json", "evidence.npz", "validation_features.npz"):
+    for name in ("lr_calibration.json", "evidence.npz"):
         assert (art / name).is_file()
     for fig in ("lr_tippett", "lr_ece"):
         assert (art / "figures" / f"{fig}.png").is_file()

@@ -27,11 +27,12 @@ A questioned document and a person are compared by two cosine similarities
 into one score, and :class:`hwutils.calibration.LRCalibrator` maps the score
 to log10 LR for H1 (the person wrote it) against H2 (someone else wrote it).
 Calibration trials are never built from the questioned documents: they come
-from the validation lines of the writer-identification run
-(``artifacts/validation_features.npz``), split into pseudo-documents of as
-many lines as a known document holds; for a run without that file, from the
-known documents themselves (each person's lines split into two pseudo
-documents, repeatedly), which the report says.
+from the known documents themselves (each person's lines split into two
+pseudo documents, repeatedly) together with writers of the run's own data,
+leaving out the case's writers and files. (Trials from the writer_id run's
+validation lines were tried and dropped: those writers were seen in training,
+and the smoke case's stranger was named, the default case's reached log10 LR
++0.17.)
 
 The answer for a questioned document: the person with the largest LR when
 that log10 LR exceeds ``min_log10_lr`` (0: LR > 1, the evidence favours H1),
@@ -49,13 +50,12 @@ from pathlib import Path
 
 import numpy as np
 
-from hwutils.errors import ArtifactError, DataError, HwError, ParamsError
+from hwutils.errors import DataError, HwError, ParamsError
 
 NONE_OF_THEM = "none of them"
 PARTS = ("all", "top", "bottom")
 SCALE_STEPS = (0.25, 0.5, 1.0, 2.0, 4.0)
 AUTO_MIN_RATIO = 1.75  # stroke-width ratios closer to 1 than this are the writer's pen, not the scan
-VALIDATION_FILE = "validation_features.npz"
 
 
 # --- parameter checks (light: hw runs them before any kernel starts) --------------------------
@@ -581,19 +581,6 @@ class CaseScorer:
         }
 
 
-def validation_trials(space: EvidenceSpace, run_dir, doc_lines: int, repeats: int = 3, seed: int = 0):
-    """Trials from the run's ``artifacts/validation_features.npz`` (None when the run has none)."""
-    from hwutils import artifacts
-
-    path = Path(run_dir) / "artifacts" / VALIDATION_FILE
-    if not path.is_file():
-        return None
-    z = artifacts.load_npz(path, keys=("embeddings", "texture", "writers"))
-    if len(z["embeddings"]) != len(z["writers"]) or len(z["texture"]) != len(z["writers"]):
-        raise ArtifactError(f"{path}: embeddings, texture and writers differ in length")
-    return trial_scores(space, z["embeddings"], z["texture"], z["writers"], doc_lines, repeats, seed)
-
-
 def calibration_trials(
     space: EvidenceSpace,
     run_dir,
@@ -605,22 +592,12 @@ def calibration_trials(
 ) -> tuple[np.ndarray, np.ndarray, str]:
     """``(similarities, same, source)`` of the case's calibration trials; never
     from questioned documents. Pseudo-documents hold as many lines as the
-    median known document.
-
-    1. The run's validation writers, when it saved their features
-       (``artifacts/validation_features.npz``).
-    2. Otherwise the known documents (each person's lines split into two
-       pseudo-documents) together with writers of the run's own training data
-       (:func:`background_lines`, leaving out the case's writers and files:
-       pass ``questioned`` for that), so that the different-writer trials are
-       not only the few pairs of persons of interest."""
+    median known document: the known documents (each person's lines split
+    into two pseudo-documents) together with writers of the run's own
+    training data (:func:`background_lines`, leaving out the case's writers
+    and files: pass ``questioned`` for that), so that the different-writer
+    trials are not only the few pairs of persons of interest."""
     doc_lines = max(1, int(np.median([len(d.lines) for d in known])))
-    trials = validation_trials(space, run_dir, doc_lines, repeats, seed)
-    if trials is not None and len(set(np.asarray(trials[1]).tolist())) == 2:
-        return (
-            *trials,
-            f"validation lines of the writer_id run (pseudo-documents of up to {doc_lines} lines, {repeats} draws)",
-        )
     emb, tex = known_evidence.embeddings, known_evidence.texture
     writers = ["known:" + known[i].person for i in known_evidence.owner]
     source = "known documents"

@@ -372,17 +372,3 @@ def run_lines(records, embeddings, leg: int, bins: int, texture=None) -> Lines:
     if texture is None:
         texture = line_texture([r.image if r.image is not None else r.path for r in records], leg, bins)
     return lines_of(records, embeddings, texture)
-
-
-def save_validation_features(folder, lines: Lines) -> Path:
-    """The validation lines' evidence as ``validation_features.npz``, from which
-    the casework stage builds its calibration trials."""
-    from hwutils import artifacts
-    from hwutils.writer_id.casework import VALIDATION_FILE
-
-    return artifacts.save_npz(
-        Path(folder) / VALIDATION_FILE,
-        embeddings=lines.embeddings.astype(np.float32),
-        texture=lines.texture.astype(np.float32),
-        writers=lines.writers,
-    )

@@ -328,14 +328,14 @@ def results(
             )
         )
     lm = lr_metrics or {}
-    for who, prefix in (("known writers, test pages", ""), ("new writers", "new_")):
+    for who, prefix in (("known writers", ""), ("new writers", "new_")):
         if lm.get(f"{prefix}page_cllr") is None:
             continue
-        group = f"likelihood ratios ({who})"
+        group = f"likelihood ratios, {who} (test trials)"
         for unit in ("line", "page"):
             out.append(
                 R(
-                    f"Cllr per {unit}",
+                    f"Cllr per {unit}, {who}",
                     lm.get(f"{prefix}{unit}_cllr"),
                     kind="number",
                     group=group,
@@ -346,7 +346,7 @@ def results(
             )
         out.append(
             R(
-                "calibration loss per page",
+                f"calibration loss per page, {who}",
                 lm.get(f"{prefix}page_cllr_cal"),
                 kind="number",
                 group=group,
