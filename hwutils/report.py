@@ -30,6 +30,7 @@ import contextlib
 import json
 import math
 import os
+import re
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -433,6 +434,11 @@ def readable_name(key: str) -> str:
     )
 
 
+PERCENT_WORDS = frozenset(
+    "top1 top3 top5 eer far frr f1 precision recall rate auroc auc fraction share cer wer misleading".split()
+)
+
+
 def _kind_of(key: str, value) -> str:
     if isinstance(value, bool):
         return "number"
@@ -445,31 +451,12 @@ def _kind_of(key: str, value) -> str:
         or (isinstance(value, int) and not isinstance(value, bool))
     ):
         return "count"
+    # whole words of the key, so "generated" is not a rate nor "farthest" a false-accept rate
+    words = [w for w in re.split(r"[^a-z0-9]+", k) if w]
     if (
         isinstance(value, float)
         and 0 <= value <= 1
-        and any(
-            w in k
-            for w in (
-                "acc",
-                "top1",
-                "top5",
-                "top-",
-                "eer",
-                "far",
-                "frr",
-                "f1",
-                "precision",
-                "recall",
-                "rate",
-                "auroc",
-                "auc",
-                "fraction",
-                "share",
-                "cer",
-                "wer",
-            )
-        )
+        and any(w in PERCENT_WORDS or w.startswith("acc") for w in words)
     ):
         return "percent"
     return "number"

@@ -65,7 +65,9 @@ def summary_line(
     series = np.asarray(history[key], float)
     mode_max = any(w in key for w in ("acc", "auc", "precision", "recall"))
     best = int(np.nanargmax(series) if mode_max else np.nanargmin(series)) if len(series) else -1
-    ran = f"{epochs} epochs" + (f" of {planned} (early stop)" if planned and planned > epochs else "")
+    ran = f"{epochs} epoch{'s' if epochs != 1 else ''}" + (
+        f" of {planned} (early stop)" if planned and planned > epochs else ""
+    )
     line = f"{ran}, best epoch {best + 1} ({key} {series[best]:.4g})" if best >= 0 else ran
     return line + (f", {seconds:.0f} s" if seconds is not None else "")
 

@@ -179,3 +179,20 @@ def test_an_interactive_run_gets_its_own_folder_and_ends_ok(tmp_path, monkeypatc
 def test_inside_hw_run_start_run_is_the_run_folder(run_dir):
     assert report.start_run("writer_id") == run_dir
     assert not (run_dir / "manifest.json").exists()  # hw run writes that one
+
+
+def test_metric_kinds_are_read_from_whole_words_of_the_key():
+    from hwutils import report
+
+    html = report.metrics_table(
+        {"generated_quality": 0.5, "line_top1": 0.5, "false_accept_rate": 0.25, "farthest": 0.75}
+    )._repr_html_()
+    assert "50.0%" in html and "25.0%" in html  # top-1 and a rate are percentages
+    assert "0.500" in html and "0.750" in html  # "generated" is no rate, "farthest" no false-accept rate
+
+
+def test_one_epoch_is_said_in_the_singular():
+    from hwutils.training import summary_line
+
+    assert summary_line({"loss": [0.5]}).startswith("1 epoch,")
+    assert summary_line({"loss": [0.5, 0.4]}, epochs=5).startswith("2 epochs of 5 (early stop)")
