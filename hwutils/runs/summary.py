@@ -47,6 +47,7 @@ STYLE = (
     f"#{SUMMARY_ID} dt{{color:#57606a}} #{SUMMARY_ID} dd{{margin:0}}"
     f"#{SUMMARY_ID} .error{{color:#cf222e;font-weight:600}}"
     f"#{SUMMARY_ID} code{{font-size:12px}}"
+    f"#{SUMMARY_ID} td:nth-child(2){{white-space:nowrap}}"  # a value ("174.2 s") on one line
     "</style>"
 )
 
