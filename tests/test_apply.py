@@ -92,13 +92,12 @@ def test_identify_command_line_table_json_and_exit_status(writer_run, tmp_path):
     proc = run_hw("identify", writer_run, "--lines", line, "--top", "2", outputs=out)
     assert proc.returncode == 0, proc.stderr
     assert "log10 LR" in proc.stdout and proc.stderr == ""
-    proc = run_hw("identify", writer_run, line, "--lines", "--json", outputs=out)
+    # by run id, as `hw runs` lists it, and as JSON
+    proc = run_hw("identify", writer_run.name, line, "--lines", "--json", outputs=out)
+    assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert data["stage"] == "writer_id" and len(data["results"]) == 3
     assert all(isinstance(r["log10_lr"], float) for r in data["results"])
-    # by run id, as `hw runs` lists it
-    proc = run_hw("identify", writer_run.name, "--lines", line, "--json", outputs=out)
-    assert proc.returncode == 0, proc.stderr
     blank = _png(tmp_path / "blank.png", np.full((60, 300), 255))
     proc = run_hw("identify", writer_run, "--lines", blank, outputs=out)
     assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1

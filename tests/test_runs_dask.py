@@ -13,6 +13,7 @@ import pytest
 from conftest import ROOT, run_hw
 
 PROJECT = Path(__file__).parent / "project"
+QUICK_CONNECT = {"HW_DASK_CONNECT_TIMEOUT": "2"}  # an unreachable scheduler is named after 2 s, not 10
 pytestmark = pytest.mark.slow
 
 
@@ -153,7 +154,9 @@ def test_the_example_slurm_config_is_valid(tmp_path):
 )
 def test_bad_cluster_input_is_one_line_exit_2(tmp_path, args, words):
     outputs = tmp_path / "outputs"
-    proc = run_hw("batch", "tiny:smoke", *args, outputs=outputs, project=PROJECT, timeout=120)
+    proc = run_hw(
+        "batch", "tiny:smoke", *args, outputs=outputs, project=PROJECT, timeout=120, env=QUICK_CONNECT
+    )
     assert proc.returncode == 2, proc.stderr[-2000:]
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and all(w in lines[0] for w in words), proc.stderr

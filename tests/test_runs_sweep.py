@@ -12,6 +12,7 @@ from conftest import run_hw
 from hwutils.runs.sweep import list_sweeps, mean_std, parse_seeds
 
 PROJECT = Path(__file__).parent / "project"
+QUICK_CONNECT = {"HW_DASK_CONNECT_TIMEOUT": "2"}  # an unreachable scheduler is named after 2 s, not 10
 
 
 @pytest.mark.slow
@@ -88,7 +89,17 @@ def test_a_2x2_sweep_and_its_report(tmp_path):
 )
 def test_bad_sweeps_are_one_line_exit_2_and_make_nothing(tmp_path, args, words):
     outputs = tmp_path / "outputs"
-    proc = run_hw("sweep", "tiny", "-f", "smoke", *args, outputs=outputs, project=PROJECT, timeout=120)
+    proc = run_hw(
+        "sweep",
+        "tiny",
+        "-f",
+        "smoke",
+        *args,
+        outputs=outputs,
+        project=PROJECT,
+        timeout=120,
+        env=QUICK_CONNECT,
+    )
     assert proc.returncode == 2, proc.stderr[-2000:]
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and all(w in lines[0] for w in words), proc.stderr

@@ -180,12 +180,24 @@ def open_cluster(jobs: int = 1, scheduler: str | None = None, cluster: str | Non
             local.close()
 
 
+def connect_timeout() -> str:
+    """How long to wait for an existing scheduler: ``HW_DASK_CONNECT_TIMEOUT`` seconds (default 10)."""
+    value = os.environ.get("HW_DASK_CONNECT_TIMEOUT", "10")
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ParamsError(f"HW_DASK_CONNECT_TIMEOUT={value!r}: not a number of seconds") from None
+    if not seconds > 0:
+        raise ParamsError(f"HW_DASK_CONNECT_TIMEOUT={value!r}: must be above 0")
+    return f"{seconds:g}s"
+
+
 def _connect(scheduler: str):
     from distributed import Client
 
     try:
         if "://" in scheduler or re.match(r"^[\w.-]+:\d+$", scheduler):
-            return Client(scheduler, timeout="10s")
+            return Client(scheduler, timeout=connect_timeout())
         path = Path(scheduler)
         if not path.is_file():
             raise ParamsError(f"--scheduler {scheduler}: no such scheduler file (or give tcp://HOST:PORT)")
@@ -193,7 +205,7 @@ def _connect(scheduler: str):
             json.loads(path.read_text())
         except (ValueError, OSError):
             raise ParamsError(f"--scheduler {scheduler}: not a Dask scheduler file (JSON)") from None
-        return Client(scheduler_file=str(path), timeout="10s")
+        return Client(scheduler_file=str(path), timeout=connect_timeout())
     except HwError:
         raise
     except (OSError, TimeoutError, ValueError) as exc:
