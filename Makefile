@@ -19,7 +19,7 @@ setup: $(STAMP)
 
 run: setup
 	$(BIN)/hw batch --defaults -j $(JOBS)
-	@echo "Index of runs: $(CURDIR)/outputs/index.html"
+	@echo "Index of runs: $${HW_OUTPUTS:-$(CURDIR)/outputs}/index.html"
 
 test: setup
 	$(BIN)/python -m pytest
