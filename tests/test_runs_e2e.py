@@ -52,18 +52,40 @@ def test_run_writes_every_output_file(hw):
     assert run.name in listing.stdout and "accuracy=" in listing.stdout
 
 
+def _run_together(hw, *arg_lists):
+    """``hw run`` of each argument list, all started at once (each its own process and kernel)."""
+    env = dict(os.environ, HW_OUTPUTS=str(hw.outputs), HW_PROJECT=str(PROJECT))
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "hwutils", "run", *args],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for args in arg_lists
+    ]
+    for p in procs:
+        _, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err[-2000:]
+
+
 def test_same_params_same_metrics_and_compare(hw):
-    for _ in range(2):
-        assert hw_p(hw, "run", "tiny", "-f", "smoke").returncode == 0
-    runs = sorted((hw.outputs / "tiny").iterdir())
+    # the same parameters twice and other epochs once, run at the same time: runs do not disturb each other
+    _run_together(
+        hw, ["tiny", "-f", "smoke"], ["tiny", "-f", "smoke"], ["tiny", "-f", "smoke", "-p", "epochs", "4"]
+    )
+    by_epochs = {}
+    for r in sorted((hw.outputs / "tiny").iterdir()):
+        by_epochs.setdefault(yaml.safe_load((r / "params.yaml").read_text())["epochs"], []).append(r)
+    runs, (newest,) = by_epochs[2], by_epochs[4]
     a, b = (json.loads((r / "metrics.json").read_text()) for r in runs)
     assert a == b
     assert (
         json.loads((runs[0] / "manifest.json").read_text())["params_hash"]
         == json.loads((runs[1] / "manifest.json").read_text())["params_hash"]
     )
-    assert hw_p(hw, "run", "tiny", "-f", "smoke", "-p", "epochs", "4").returncode == 0
-    newest = sorted((hw.outputs / "tiny").iterdir())[-1]
     out = hw_p(hw, "compare", runs[0].name, newest.name).stdout
     epochs_line = next(l for l in out.splitlines() if " epochs " in f" {l} ")
     assert epochs_line.startswith("*") and "2" in epochs_line and "4" in epochs_line
