@@ -28,6 +28,40 @@ import numpy as np
 from hwutils.errors import ArtifactError
 
 METHODS = ("logistic",)
+NO_EVIDENCE_CLLR = 1.0  # Cllr of a system that says LR = 1 for every trial
+CALIBRATION_LOSS_GOAL = 0.05  # Cllr - Cllr_min at most this on trials calibration never saw
+
+
+def cllr_result(name: str, value, group: str, yardstick: str = "no evidence (LR = 1 always)", note: str = ""):
+    """A report headline: Cllr against stating no evidence (lower is better)."""
+    from hwutils.report import Result
+
+    return Result(
+        name,
+        value,
+        kind="number",
+        group=group,
+        yardstick=yardstick,
+        yardstick_value=NO_EVIDENCE_CLLR,
+        better="lower",
+        note=note,
+    )
+
+
+def calibration_loss_result(name: str, value, group: str, yardstick: str = "goal (README)", note: str = ""):
+    """A report headline: the calibration loss against :data:`CALIBRATION_LOSS_GOAL` (lower is better)."""
+    from hwutils.report import Result
+
+    return Result(
+        name,
+        value,
+        kind="number",
+        group=group,
+        yardstick=yardstick,
+        yardstick_value=CALIBRATION_LOSS_GOAL,
+        better="lower",
+        note=note,
+    )
 
 
 def _llr_data(log10_lrs, same):

@@ -21,14 +21,20 @@ from pathlib import Path
 
 import numpy as np
 
-from hwutils.calibration import LRCalibrator, ece_figure, lr_metrics, tippett_figure, verbal_scale
+from hwutils.calibration import (
+    CALIBRATION_LOSS_GOAL,
+    NO_EVIDENCE_CLLR,
+    LRCalibrator,
+    ece_figure,
+    lr_metrics,
+    tippett_figure,
+    verbal_scale,
+)
 from hwutils.errors import HwError
 
 LR_FILE = "lr_calibration.json"
 H1 = "genuine"
 H2 = "skilled forgery"
-CALIBRATION_LOSS_GOAL = 0.05  # Cllr - Cllr_min at most this on the test persons
-NO_EVIDENCE_CLLR = 1.0  # Cllr of LR = 1 for every trial
 NO_CALIBRATION = (
     "**No likelihood ratios in this run:** the validation persons have no skilled forgeries to calibrate"
     " the score against, so results carry `log10_lr` None."

@@ -9,7 +9,7 @@ the final metrics table. Nothing is displayed here.
 from __future__ import annotations
 
 from hwutils import report
-from hwutils.signatures.lr import CALIBRATION_LOSS_GOAL, NO_EVIDENCE_CLLR
+from hwutils.calibration import CALIBRATION_LOSS_GOAL, calibration_loss_result, cllr_result
 from hwutils.signatures.screening import all_valid_f1
 
 GROUPS = {
@@ -358,26 +358,20 @@ def results(
     if lr_metrics and "lr_cllr" in lr_metrics:
         lg = "likelihood ratios (test persons, genuine vs skilled forgery)"
         out.append(
-            R(
+            cllr_result(
                 "Cllr",
                 lr_metrics["lr_cllr"],
-                kind="number",
-                group=lg,
+                lg,
                 yardstick="no evidence (LR = 1 for every signature)",
-                yardstick_value=NO_EVIDENCE_CLLR,
-                better="lower",
                 note=f"Cllr_min (discrimination alone): {report.format_number(lr_metrics.get('lr_cllr_min'))}",
             )
         )
         out.append(
-            R(
+            calibration_loss_result(
                 "LR calibration loss (Cllr - Cllr_min)",
                 lr_metrics.get("lr_calibration_loss"),
-                kind="number",
-                group=lg,
+                lg,
                 yardstick="the goal",
-                yardstick_value=CALIBRATION_LOSS_GOAL,
-                better="lower",
                 note=f"fitted on the validation persons; goal: at most {CALIBRATION_LOSS_GOAL}",
             )
         )

@@ -339,6 +339,7 @@ def fit_and_measure(
 
 def sentence(metrics: dict) -> str:
     """The LR results in words, with the goals (Cllr below 1, calibration loss at most 0.05)."""
+    from hwutils.calibration import CALIBRATION_LOSS_GOAL, NO_EVIDENCE_CLLR
     from hwutils.report import format_number
 
     parts = []
@@ -349,10 +350,10 @@ def sentence(metrics: dict) -> str:
                 continue
             cmin, loss = metrics[f"{prefix}{unit}_cllr_min"], metrics[f"{prefix}{unit}_cllr_cal"]
             verdict = []
-            if c >= 1:
+            if c >= NO_EVIDENCE_CLLR:
                 verdict.append("**worse than stating no evidence (Cllr at least 1)**")
-            if loss > 0.05:
-                verdict.append("**calibration loss above the 0.05 goal**")
+            if loss > CALIBRATION_LOSS_GOAL:
+                verdict.append(f"**calibration loss above the {CALIBRATION_LOSS_GOAL} goal**")
             parts.append(
                 f"- {who}, per {unit}: Cllr {format_number(c)}, Cllr_min {format_number(cmin)}, "
                 f"calibration loss {format_number(loss)} "

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from hwutils import report
+from hwutils.calibration import calibration_loss_result, cllr_result
 
 SYSTEMS = {"fused": "CNN + texture (fused)", "cnn": "CNN alone", "texture": "texture alone"}
 
@@ -333,26 +334,10 @@ def results(
             continue
         group = f"likelihood ratios, {who} (test trials)"
         for unit in ("line", "page"):
-            out.append(
-                R(
-                    f"Cllr per {unit}, {who}",
-                    lm.get(f"{prefix}{unit}_cllr"),
-                    kind="number",
-                    group=group,
-                    yardstick="no evidence (LR = 1 always)",
-                    yardstick_value=1.0,
-                    better="lower",
-                )
-            )
+            out.append(cllr_result(f"Cllr per {unit}, {who}", lm.get(f"{prefix}{unit}_cllr"), group))
         out.append(
-            R(
-                f"calibration loss per page, {who}",
-                lm.get(f"{prefix}page_cllr_cal"),
-                kind="number",
-                group=group,
-                yardstick="goal (README)",
-                yardstick_value=0.05,
-                better="lower",
+            calibration_loss_result(
+                f"calibration loss per page, {who}", lm.get(f"{prefix}page_cllr_cal"), group
             )
         )
     out.append(R("training time", train_seconds, kind="seconds", group="cost"))
