@@ -159,10 +159,20 @@ class WriterIdentifier:
         probs, emb, (_, _), owner = scan.scan_lines(
             self.two_heads, lines, self.config["window"], self.config["stride"] or None
         )
+        from hwutils.writer_id.lr import line_texture
+
+        hists = {}  # contour-hinge histograms, computed once for the texture classifier and the LRs
+
+        def texture_of(leg: int, bins: int):
+            if (leg, bins) not in hists:
+                hists[leg, bins] = line_texture(images, leg, bins)
+            return hists[leg, bins]
+
         if self.texture is not None:
             from hwutils.writer_id.texture import fuse
 
-            probs = fuse(probs, self.texture.predict_images(images), self.config.get("texture_weight", 0.0))
+            tex_probs = self.texture.predict_proba(texture_of(self.texture.leg, self.texture.bins))
+            probs = fuse(probs, tex_probs, self.config.get("texture_weight", 0.0))
         p = probs.mean(axis=0)
         e = emb.mean(axis=0, keepdims=True)
         order = np.argsort(-p)
@@ -170,11 +180,9 @@ class WriterIdentifier:
         sim = float(g_sims[0, 0])
         lrs, unit = None, None
         if self.lr_model is not None:
-            from hwutils.writer_id.lr import line_texture
-
             unit = "line" if len(images) == 1 else "page"
             refs = self.lr_model.refs
-            v = self.lr_model.log10_lr_of(emb, line_texture(images, refs.leg, refs.bins), unit)
+            v = self.lr_model.log10_lr_of(emb, texture_of(refs.leg, refs.bins), unit)
             lrs = sorted(((n, float(x)) for n, x in zip(refs.names, v)), key=lambda t: -t[1])
         return Identification(
             ranking=[(self.writers[i], float(p[i])) for i in order],
