@@ -38,48 +38,9 @@ def test_smoke_run(hw):
     assert reader.read_word(__import__("numpy").full((30, 80), 255, "uint8"), blank="empty").text == ""
 
 
-@pytest.mark.slow
-def test_labelled_words_with_a_language_model(hw, tmp_path):
-    import numpy as np
-    from PIL import Image
-
-    words, labels, rows = _word_folder(tmp_path, 16)
-    rows.append("w99.png,EMPTY")
-    Image.fromarray(np.full((40, 90), 255, np.uint8)).save(words / "w99.png")
-    (words / "labels.csv").write_text("\n".join(rows) + "\n")
-    common = [
-        "run",
-        "char_ocr",
-        "-f",
-        "params/char_ocr/smoke.yaml",
-        "-p",
-        "read_charset",
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
-    ]
-    proc = hw(
-        *common,
-        "-p",
-        "words_csv",
-        str(words / "labels.csv"),
-        "-p",
-        "harvest_fraction",
-        "0.5",
-        "-p",
-        "lm_weight",
-        "0.5",
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    metrics = json.loads((only_run_dir(hw.outputs, "char_ocr") / "metrics.json").read_text())
-    assert metrics["words_source"] == "labelled" and metrics["words_scored"] >= 1
-    assert 0 <= metrics["cer_without_lm"] <= 1 and 0 <= metrics["cer"] <= 1
-    saved = json.loads((only_run_dir(hw.outputs, "char_ocr") / "artifacts/reader.json").read_text())
-    assert saved["lm_weight"] == 0.5 and saved["language_model"]["counts"]
-    bad = hw(*common, "-p", "lm_weight", "0.5", outputs=tmp_path / "bad")
-    assert bad.returncode != 0 and "lm_weight" in bad.stderr
-
-
-@pytest.mark.slow
-def test_idx_digits_tested_on_another_file_with_elastic_augmentation(hw, tmp_path):
+def _idx_digits(folder):
+    """Train and test IDX files of bar "digits" (60 and 17 images) in ``folder``;
+    returns the ``-p`` arguments that name them."""
     import numpy as np
 
     rng = np.random.default_rng(0)
@@ -88,39 +49,51 @@ def test_idx_digits_tested_on_another_file_with_elastic_augmentation(hw, tmp_pat
         images = np.zeros((n, 28, 28), np.uint8)
         for k, v in enumerate(labels):  # a bar whose position encodes the digit
             images[k, 4:24, 2 + 2 * v : 5 + 2 * v] = 255
-        write_idx(tmp_path / f"{name}-images.gz", images)
-        write_idx(tmp_path / f"{name}-labels.gz", labels)
-    proc = hw(
-        "run",
-        "char_ocr",
-        "-f",
-        "params/char_ocr/smoke.yaml",
-        "-p",
-        "digits",
-        "idx",
-        "-p",
-        "digits_images",
-        str(tmp_path / "train-images.gz"),
-        "-p",
-        "digits_labels",
-        str(tmp_path / "train-labels.gz"),
-        "-p",
-        "digits_test_images",
-        str(tmp_path / "test-images.gz"),
-        "-p",
-        "digits_test_labels",
-        str(tmp_path / "test-labels.gz"),
-        "-p",
-        "elastic",
-        "1.0",
-    )
+        write_idx(folder / f"{name}-images.gz", images)
+        write_idx(folder / f"{name}-labels.gz", labels)
+    args = []
+    for param, name in (
+        ("digits_images", "train-images"),
+        ("digits_labels", "train-labels"),
+        ("digits_test_images", "test-images"),
+        ("digits_test_labels", "test-labels"),
+    ):
+        args += ["-p", param, str(folder / f"{name}.gz")]
+    return args
+
+
+@pytest.mark.slow
+def test_user_data_idx_digits_labelled_words_and_a_language_model(hw, tmp_path):
+    """One run on a user's own data: IDX digits tested on another file (with
+    elastic augmentation), labelled words harvested for letters, and the words
+    read with a language model; then the parameters each of them refuses."""
+    import numpy as np
+    from PIL import Image
+
+    words, labels, rows = _word_folder(tmp_path, 16)
+    rows.append("w99.png,EMPTY")
+    Image.fromarray(np.full((40, 90), 255, np.uint8)).save(words / "w99.png")
+    (words / "labels.csv").write_text("\n".join(rows) + "\n")
+    common = ["run", "char_ocr", "-f", "params/char_ocr/smoke.yaml"]
+    user_data = [
+        *("-p", "read_charset", "ABCDEFGHIJKLMNOPQRSTUVWXYZ"),
+        *("-p", "words_csv", str(words / "labels.csv")),
+        *("-p", "harvest_fraction", "0.5", "-p", "lm_weight", "0.5"),
+        *("-p", "digits", "idx", *_idx_digits(tmp_path), "-p", "elastic", "1.0"),
+    ]
+    proc = hw(*common, *user_data)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    metrics = json.loads((only_run_dir(hw.outputs, "char_ocr") / "metrics.json").read_text())
+    run = only_run_dir(hw.outputs, "char_ocr")
+    metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["mnist_test_digits"] == 17  # the whole other file, none of the training file
     assert 0 <= metrics["mnist_accuracy"] <= 1
-    bad = hw(
-        "run", "char_ocr", "-f", "params/char_ocr/smoke.yaml", "-p", "elastic", "-2", outputs=tmp_path / "bad"
-    )
+    assert metrics["words_source"] == "labelled" and metrics["words_scored"] >= 1
+    assert 0 <= metrics["cer_without_lm"] <= 1 and 0 <= metrics["cer"] <= 1
+    saved = json.loads((run / "artifacts/reader.json").read_text())
+    assert saved["lm_weight"] == 0.5 and saved["language_model"]["counts"]
+    bad = hw(*common, "-p", "lm_weight", "0.5", outputs=tmp_path / "bad")  # a language model needs words
+    assert bad.returncode != 0 and "lm_weight" in bad.stderr
+    bad = hw(*common, "-p", "elastic", "-2", outputs=tmp_path / "bad")
     assert bad.returncode != 0 and "elastic" in bad.stderr
 
 
