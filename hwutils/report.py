@@ -259,6 +259,16 @@ class Result:
             return self.value > self.yardstick_value
         return self.value < self.yardstick_value
 
+    @property
+    def verdict(self) -> str:
+        """``better``, ``tie`` (equal to its yardstick), ``NOT better`` or
+        ``""`` (no yardstick figure)."""
+        if self.beats is None:
+            return ""
+        if self.beats:
+            return "better"
+        return "tie" if self.value == self.yardstick_value else "NOT better"
+
     def to_dict(self) -> dict:
         return {**asdict(self), "beats": self.beats}
 
@@ -346,8 +356,14 @@ TABLE_STYLE = (
     ".hw-table th,.hw-table td{border-bottom:1px solid #ddd;padding:3px 10px;text-align:left}"
     ".hw-table td.num{text-align:right;font-variant-numeric:tabular-nums}"
     ".hw-table tr.group th{background:#f3f3f3;font-weight:600}"
-    ".hw-table .miss{color:#a40000;font-weight:600}</style>"
+    ".hw-table .miss{color:#a40000;font-weight:600}.hw-table .tie{color:#7a5200;font-weight:600}</style>"
 )
+
+
+VERDICT_MARKS = {
+    "NOT better": '<span class="miss">does not beat its yardstick</span>',
+    "tie": '<span class="tie">ties its yardstick (does not beat it)</span>',
+}
 
 
 def result_rows(results) -> list[dict]:
@@ -355,7 +371,7 @@ def result_rows(results) -> list[dict]:
     rows = []
     for r in results:
         r = r if isinstance(r, Result) else Result.from_dict(r)
-        verdict = {True: "better", False: "NOT better", None: ""}[r.beats]
+        verdict = r.verdict
         rows.append(
             {
                 "group": r.group,
@@ -383,7 +399,7 @@ def results_html(results, table_class: str = "hw-table hw-results") -> str:
             group = row["group"]
             out.append(f'<tr class="group"><th colspan="5">{_esc(group)}</th></tr>')
         verdict = row["verdict"]
-        mark = '<span class="miss">does not beat its yardstick</span>' if verdict == "NOT better" else ""
+        mark = VERDICT_MARKS.get(verdict, "")
         yard = f"{_esc(row['yardstick'])}: {_esc(row['yardstick value'])}" if row["yardstick"] else ""
         out.append(
             f'<tr><td>{_esc(row["result"])}</td><td class="num">{_esc(row["value"])}</td>'
@@ -400,7 +416,7 @@ def results_table(results) -> HTMLTable:
         f"{r['result']}: {r['value']}"
         + (
             f" ({r['yardstick']}: {r['yardstick value']}"
-            f"{'; does not beat it' if r['verdict'] == 'NOT better' else ''})"
+            f"{ {'NOT better': '; does not beat it', 'tie': '; ties it'}.get(r['verdict'], '') })"
             if r["yardstick"]
             else ""
         )

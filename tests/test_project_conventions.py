@@ -77,12 +77,13 @@ def test_papermill_help_shows_what_each_parameter_allows(path):
 
 
 @pytest.mark.parametrize("path", STAGE_NOTEBOOKS, ids=lambda p: p.name)
-def test_stage_has_default_and_smoke_params_and_calls_seed(path):
+def test_stage_has_default_and_smoke_params_seeds_and_records_its_environment(path):
     params = ROOT / "params" / path.stem
     assert (params / "default.yaml").is_file() and (params / "smoke.yaml").is_file()
     nb = nbformat.read(path, as_version=4)
     source = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
     assert "seed_everything(seed" in source
+    assert "record_environment(seed" in source  # versions and devices for the report's summary
 
 
 def test_environment_yml_matches_lock_file():

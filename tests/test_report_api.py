@@ -28,6 +28,13 @@ def test_result_beats_its_yardstick_in_the_stated_direction():
     assert report.Result("EER", 0.2, better="lower", yardstick="rule", yardstick_value=0.17).beats is False
     assert report.Result("time", 3.0, kind="seconds").beats is None  # no yardstick
     assert report.Result("x", float("nan"), yardstick="y", yardstick_value=1).beats is None
+    tie = report.Result("top-1", 1.0, yardstick="CNN alone", yardstick_value=1.0)
+    assert tie.beats is False and tie.verdict == "tie"  # equal: does not beat it, and is said to tie
+    assert report.Result("F1", 0.774, yardstick="all valid", yardstick_value=0.842).verdict == "NOT better"
+    assert report.Result("time", 3.0, kind="seconds").verdict == ""
+    html = report.results_html([tie])
+    assert "ties its yardstick" in html and "does not beat its yardstick" not in html
+    assert "; ties it" in repr(report.results_table([tie]))
     with pytest.raises(ValueError, match="kind"):
         report.Result("x", 1, kind="percentage")
     with pytest.raises(ValueError, match="better"):

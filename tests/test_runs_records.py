@@ -84,6 +84,20 @@ def test_index_lists_every_run_newest_first_with_links(tmp_path):
     assert "000001-aaaa" in table and "000002-bbbb" not in table
 
 
+def test_index_says_which_headlines_tie_or_fall_below_their_yardsticks(tmp_path):
+    rows = [
+        report.Result("top-1, fused", 1.0, yardstick="CNN alone", yardstick_value=1.0),
+        report.Result("F1", 0.774, yardstick="all valid", yardstick_value=0.842),
+        report.Result("AUROC", 0.9, yardstick="chance", yardstick_value=0.5),
+    ]
+    metrics = {report.RESULTS_KEY: [r.to_dict() for r in rows]}
+    _fake_run(tmp_path, "s", "20260101-000000-000001-aaaa", metrics=metrics)
+    html = index.rebuild_index(tmp_path).read_text()
+    cells = html[html.index("top-1, fused") :]
+    assert cells.index("(ties yardstick)") < cells.index("F1: ") < cells.index("(below yardstick)")
+    assert cells.index("AUROC") > cells.index("(below yardstick)") and html.count("(below yardstick)") == 1
+
+
 def test_index_is_right_when_runs_finish_at_the_same_moment(tmp_path):
     for i in range(8):
         _fake_run(tmp_path, "s", f"20260101-000000-00000{i}-abcd")

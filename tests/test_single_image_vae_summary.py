@@ -148,3 +148,19 @@ def test_final_table_formats_every_value_by_what_it_is():
         "threeway_errors": "3",
         "digits_source": "sklearn",
     }
+
+
+def test_data_record_names_the_image_beside_the_image():
+    from types import SimpleNamespace
+
+    from hwutils.runs.summary import data_text
+
+    digits = SimpleNamespace(source="bundled digits (8x8 scans)", train_y=np.zeros(30), test_y=np.zeros(7))
+    record = S.data_record("/cases/my_two.png", 2, digits, 100, 50, 60)
+    text = data_text(
+        {"description": record.pop("description"), "location": record.pop("location"), "counts": record}
+    )
+    assert text.startswith(
+        "one image of a handwritten 2 (/cases/my_two.png) and its augmentations; real digits:"
+    )
+    assert "30 real digits train, 7 real digits heldout" in text and text.count("/cases/my_two.png") == 1

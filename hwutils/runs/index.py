@@ -151,8 +151,15 @@ def _run_metrics(run: dict) -> dict:
         return {}
 
 
-def headline_cells(run: dict, metrics: dict) -> list[tuple[str, str, bool | None]]:
-    """``(name, formatted value, beats its yardstick)`` of a run's headline
+INDEX_MARKS = {
+    "NOT better": ' <span class="miss" title="does not beat its yardstick">(below yardstick)</span>',
+    "tie": ' <span class="tie" title="equal to its yardstick: does not beat it">(ties yardstick)</span>',
+}
+
+
+def headline_cells(run: dict, metrics: dict) -> list[tuple[str, str, str]]:
+    """``(name, formatted value, verdict against its yardstick)`` (see
+    :attr:`hwutils.report.Result.verdict`; ``""`` for none) of a run's headline
     results: the notebook's recorded results, else its headline metrics."""
     from hwutils.report import RESULTS_KEY, Result, _kind_of, format_number, readable_name
 
@@ -164,10 +171,10 @@ def headline_cells(run: dict, metrics: dict) -> list[tuple[str, str, bool | None
                 r = Result.from_dict(row)
             except (TypeError, ValueError):
                 continue
-            out.append((r.name, format_number(r.value, r.kind), r.beats))
+            out.append((r.name, format_number(r.value, r.kind), r.verdict))
         return out
     return [
-        (readable_name(k), format_number(v, _kind_of(k, v)) if isinstance(v, (int, float)) else str(v), None)
+        (readable_name(k), format_number(v, _kind_of(k, v)) if isinstance(v, (int, float)) else str(v), "")
         for k, v in (run.get("headline") or {}).items()
     ]
 
@@ -206,13 +213,8 @@ def render_index(runs: list[dict], sweeps: list[dict] | None = None) -> str:
         )
         metrics = _run_metrics(m)
         headline = "<br>".join(
-            f"{esc(name)}: <b>{esc(value)}</b>"
-            + (
-                ' <span class="miss" title="does not beat its yardstick">(below yardstick)</span>'
-                if beats is False
-                else ""
-            )
-            for name, value, beats in headline_cells(m, metrics)
+            f"{esc(name)}: <b>{esc(value)}</b>" + INDEX_MARKS.get(verdict, "")
+            for name, value, verdict in headline_cells(m, metrics)
         )
         error = m.get("error") if isinstance(m.get("error"), dict) else {}
         reason = (m.get("_state") or {}).get("reason") or error.get("message", "")
@@ -255,6 +257,7 @@ th.sorted-asc::after {{ content: " \\25B2"; }} th.sorted-desc::after {{ content:
 td.data {{ max-width: 22em; font-size: 13px; color: #424a53; }}
 .err {{ color: #cf222e; font-weight: normal; font-size: 12px; max-width: 30em; }}
 .miss {{ color: #cf222e; font-size: 12px; }}
+.tie {{ color: #7a5200; font-size: 12px; }}
 .badge {{ background: #ddf4ff; color: #0969da; border-radius: 8px; padding: 0 6px; font-size: 11px; }}
 .filters {{ margin: 0.6em 0 1em; }} .filters label {{ margin-right: 1.2em; }}
 </style></head><body>

@@ -46,13 +46,14 @@ def digits_sentence(digits) -> str:
 
 def data_record(path, digit: int, digits, n_augment: int, n_generate: int, n_threeway_test: int) -> dict:
     """The keyword arguments of :func:`hwutils.report.record_data`
-    (``report.record_data(**data_record(...))``)."""
+    (``report.record_data(**data_record(...))``). The image's path goes in
+    the description, beside the image it names (a location after the
+    description would read as the real digits')."""
     return {
         "description": (
-            f"one image of a handwritten {digit} ({Path(path).name}) and its augmentations; "
-            f"real digits: {digits.source}"
+            f"one image of a handwritten {digit} ({path}) and its augmentations; real digits: {digits.source}"
         ),
-        "location": str(path),
+        "location": None,
         "source_image": 1,
         "augmentations": n_augment,
         "generated": n_generate,
