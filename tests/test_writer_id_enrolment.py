@@ -75,6 +75,11 @@ def test_results_compare_with_chance_and_the_better_single_system():
     text = summary.shortfalls(rows)
     assert "line top-1, fused (90.0%) is below the better single system (texture alone)" in text
     assert "page top-1, fused (100.0%) ties with" in text and "CNN alone, " not in text
+    assert "enrolled writers' top-1, texture + CNN evidence" not in by  # no LR measured
+    enrol = {"enrolled_top1": 0.6, "gallery_size": 12}
+    rows = summary.results(m, 10, {"auroc": 0.7}, enrol, 12.0, tm, {"new_line_evidence_top1": 0.85})
+    fused = {r.name: r for r in rows}["enrolled writers' top-1, texture + CNN evidence"]
+    assert fused.value == 0.85 and fused.yardstick_value == 0.6 and fused.beats is True
 
 
 def test_results_without_texture_or_new_writers():

@@ -85,6 +85,16 @@ def test_new_writers_are_added_as_references_and_measured_separately():
     assert metrics["new_page_n_same"] == len(new)
     assert metrics["new_page_n_different"] == len(new) * (len(WRITERS) - 1)
     assert ("new", "line") in trials
+    for unit in ("line", "page"):  # separable writers: the largest LR names the writer, known or enrolled
+        assert metrics[f"new_{unit}_evidence_top1"] > 0.8 and metrics[f"{unit}_evidence_top1"] > 0.8
+    assert "the new writers get " in lr.sentence(metrics)
+
+
+def test_evidence_top1_counts_the_true_writer_first_and_shares_ties():
+    same = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [0, 0, 0]])  # the last document has no reference
+    scores = np.array([[2.0, 1.0, 0.0], [3.0, 1.0, 0.0], [0.5, 0.0, 0.5], [9.0, 0.0, 0.0]])
+    assert lr.evidence_top1(scores.ravel(), same.ravel(), 3) == pytest.approx((1 + 0 + 0.5) / 3)
+    assert lr.evidence_top1(scores[3:].ravel(), same[3:].ravel(), 3) is None
 
 
 def test_the_sentence_flags_a_system_worse_than_no_evidence():

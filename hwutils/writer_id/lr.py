@@ -283,12 +283,33 @@ def evaluate(model: LRModel, test: Lines, prefix: str = "") -> tuple[dict, dict]
         m = lr_metrics(llr, same)
         for k, v in m.items():
             out[f"{prefix}{unit}_{k}"] = v
+        top1 = evidence_top1(model.scorers[unit].score(sims), same, len(model.refs.names))
+        if top1 is not None:
+            out[f"{prefix}{unit}_evidence_top1"] = top1
         if m["n_same"] and m["n_different"]:
             out[f"{prefix}{unit}_mean_log10_lr_same"] = float(llr[same == 1].mean())
             out[f"{prefix}{unit}_mean_log10_lr_different"] = float(llr[same == 0].mean())
             out[f"{prefix}{unit}_misleading_same"] = float((llr[same == 1] < 0).mean())
             out[f"{prefix}{unit}_misleading_different"] = float((llr[same == 0] > 0).mean())
     return out, kept
+
+
+def evidence_top1(scores, same, n_refs: int) -> float | None:
+    """Identification by the LR evidence: the share of documents with a
+    reference of their own writer whose highest fused score (texture and CNN
+    similarity weighted as for the LR, before the LR's bounds, so in the LR's
+    order) is their writer's, over every reference (known and enrolled).
+    ``scores``/``same`` are in :func:`trials`' order (documents by
+    references); None when no document has a reference. A tie counts as a
+    share: 1/k for k writers tied at the top with the true one."""
+    scores = np.asarray(scores, np.float64).reshape(-1, n_refs)
+    same = np.asarray(same, int).reshape(-1, n_refs)
+    has = same.sum(1) > 0
+    if not has.any():
+        return None
+    scores, same = scores[has], same[has]
+    top = scores >= scores.max(1, keepdims=True) - 1e-12
+    return float(np.mean((top & (same == 1)).any(1) / top.sum(1)))
 
 
 def line_texture(images, leg: int, bins: int) -> np.ndarray:
@@ -363,7 +384,18 @@ def sentence(metrics: dict) -> str:
             )
     if not parts:
         return "No test trials of both kinds: the likelihood ratios could not be measured."
-    return "Likelihood ratios on test trials that calibration never saw:\n\n" + "\n".join(parts)
+    named = [
+        f"{format_number(metrics[f'new_{unit}_evidence_top1'], 'percent')} of their {unit}s"
+        for unit in UNITS
+        if metrics.get(f"new_{unit}_evidence_top1") is not None
+    ]
+    tail = (
+        "\n\nNamed by the largest likelihood ratio (texture and CNN evidence together) among every"
+        f" reference, the new writers get {' and '.join(named)} right."
+        if named
+        else ""
+    )
+    return "Likelihood ratios on test trials that calibration never saw:\n\n" + "\n".join(parts) + tail
 
 
 def run_lines(records, embeddings, leg: int, bins: int, texture=None) -> Lines:

@@ -329,6 +329,17 @@ def results(
             )
         )
     lm = lr_metrics or {}
+    if enrol_metrics and lm.get("new_line_evidence_top1") is not None:
+        out.append(
+            R(
+                "enrolled writers' top-1, texture + CNN evidence",
+                lm["new_line_evidence_top1"],
+                group="new writers",
+                yardstick="the CNN gallery alone, same lines",
+                yardstick_value=enrol_metrics.get("enrolled_top1"),
+                note="the writer with the largest likelihood ratio",
+            )
+        )
     for who, prefix in (("known writers", ""), ("new writers", "new_")):
         if lm.get(f"{prefix}page_cllr") is None:
             continue
