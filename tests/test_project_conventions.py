@@ -84,6 +84,7 @@ def test_stage_has_default_and_smoke_params_seeds_and_records_its_environment(pa
     source = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
     assert "seed_everything(seed" in source
     assert "record_environment(seed" in source  # versions and devices for the report's summary
+    assert "print(" not in source  # sentences go through report.say, formatted for people, not as log lines
 
 
 def test_environment_yml_matches_lock_file():

@@ -8,7 +8,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import only_run_dir
+from conftest import run_smoke
 
 from hwutils.errors import DataError, ImageError, ParamsError
 from hwutils.images import read_gray, save_gray
@@ -243,16 +243,49 @@ def test_open_set_rule_threshold(synthetic_case):
     assert v.answer == cw.NONE_OF_THEM and not v.correct
 
 
+def test_case_sentences_are_formatted_for_people():
+    from hwutils.writer_id import case_summary as S
+
+    assert S.case_sentence(8, ["0101", "0102"], 3) == (
+        "8 known documents of 2 persons of interest (0101, 0102); 3 questioned documents."
+    )
+    run = S.writer_run_sentence("r1", 12, 64, True, 0.98765, 47.2)
+    assert "trained here in 47.2 s" in run and "top-1 98.8%" in run and "with a texture" in run
+    assert "a finished run" in S.writer_run_sentence("r1", 12, 64, False, None) and "top-1 -" in (
+        S.writer_run_sentence("r1", 12, 64, False, None)
+    )
+    cal = S.calibration_sentence(
+        "known documents", [1.234, 0.5], {"n_same": 1200, "n_different": 30, "cllr": 0.01734}
+    )
+    assert (
+        "1,200 same-writer and 30 different-writer" in cal
+        and "texture 1.23, CNN 0.50" in cal
+        and "0.017" in cal
+    )
+    m = {
+        "case_questioned_known": 2,
+        "case_top1": 1.0,
+        "case_questioned_strangers": 1,
+        "case_none_correct": 0.0,
+    }
+    out = S.outcome_sentence({**m, "case_true_log10_lr_mean": 2.5})
+    assert (
+        out.startswith("**100.0%** of the 2 documents")
+        and '**0.0%** of the 1 by other writers get "none' in out
+    )
+    assert out.endswith("Mean log10 LR of the true writer: +2.50.")
+    assert "nothing to check" in S.outcome_sentence(
+        {"case_questioned_known": 0, "case_questioned_strangers": 0}
+    )
+
+
 # --- the stage ----------------------------------------------------------------------------------
 
 
 @pytest.mark.slow
 def test_notebook_smoke_names_known_writers_and_refuses_the_stranger(hw):
     pytest.importorskip("hwutils.calibration")
-    proc = hw("run", "writer_casework", "-f", "params/writer_casework/smoke.yaml")
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    run = only_run_dir(hw.outputs, "writer_casework")
-    m = json.loads((run / "metrics.json").read_text())
+    run, m = run_smoke(hw, "writer_casework")  # the run the report checks look at too
     assert m["case_questioned_known"] == 2 and m["case_top1"] == 1.0
     assert m["case_questioned_strangers"] == 1 and m["case_none_correct"] == 1.0
     assert m["answers"]["w0104_s03_pSYN_r01"] == cw.NONE_OF_THEM

@@ -1,0 +1,93 @@
+"""What the writer_casework report says between its tables and figures: one
+Markdown sentence per step (the case, the writer run, the scale, the
+enrolment, the calibration, the outcome), numbers formatted for people
+(:func:`hwutils.report.format_number`), for ``report.say``."""
+
+from __future__ import annotations
+
+from hwutils.report import format_number
+
+
+def _pct(value) -> str:
+    return format_number(value, "percent")
+
+
+def case_sentence(n_known: int, persons: list, n_questioned: int) -> str:
+    """The case as listed: known documents, persons of interest, questioned documents."""
+    return (
+        f"{n_known:,} known documents of {len(persons)} persons of interest ({', '.join(map(str, persons))});"
+        f" {n_questioned:,} questioned documents."
+    )
+
+
+def writer_run_sentence(
+    run_name: str, n_writers: int, height: int, texture: bool, line_top1, trained_s=None
+) -> str:
+    """The writer_id run the evidence comes from (trained here when ``trained_s`` is given)."""
+    how = (
+        f"trained here in {format_number(trained_s, 'seconds')}"
+        if trained_s is not None
+        else "a finished run"
+    )
+    return (
+        f"Writer run `{run_name}` ({how}): {n_writers} training writers, line height {height} px,"
+        f" {'with' if texture else 'without'} a texture classifier; its test-line top-1 {_pct(line_top1)}."
+    )
+
+
+def stroke_sentence(reference_stroke, where: str) -> str:
+    """The stroke width documents are brought to (or why it is unknown)."""
+    if reference_stroke:
+        return f"The run's stroke width: {reference_stroke:.2f} px ({where})."
+    return f"The run's stroke width is unknown ({where}): documents are scaled by resolution only."
+
+
+def enrolment_sentence(
+    persons: list, n_documents: dict, n_lines: dict, leg: int, bins: int, n_evidence_lines: int, seconds
+) -> str:
+    """The persons as enrolled: documents and lines each, and the evidence computed."""
+    each = "; ".join(f"{p}: {n_documents[p]} document(s), {n_lines[p]} lines" for p in persons)
+    return (
+        f"Enrolled {len(persons)} persons ({each}). Evidence (contour-hinge leg {leg} px, {bins} bins, and"
+        f" the CNN embedding) of {n_evidence_lines:,} lines in {format_number(seconds, 'seconds')}."
+    )
+
+
+def calibration_sentence(source: str, weights, cal_metrics: dict) -> str:
+    """Where the calibration trials came from, their numbers, the weights and the Cllr on them."""
+    return (
+        f"Calibrated on {source}: {cal_metrics['n_same']:,} same-writer and {cal_metrics['n_different']:,}"
+        f" different-writer trials; weights texture {weights[0]:.2f}, CNN {weights[1]:.2f};"
+        f" Cllr on these trials {format_number(cal_metrics['cllr'])} (1 states no evidence)."
+    )
+
+
+def outcome_sentence(m: dict) -> str:
+    """How the case came out, when the file names carry the truth."""
+    if not (m.get("case_questioned_known") or m.get("case_questioned_strangers")):
+        return "The questioned file names carry no writer: there is nothing to check the answers against."
+    parts = []
+    if m.get("case_questioned_known"):
+        parts.append(
+            f"**{_pct(m['case_top1'])}** of the {m['case_questioned_known']} documents by persons of interest"
+            " are named correctly"
+        )
+    if m.get("case_questioned_strangers"):
+        parts.append(
+            f"**{_pct(m['case_none_correct'])}** of the {m['case_questioned_strangers']} by other writers"
+            ' get "none of them"'
+        )
+    text = "; ".join(parts) + "."
+    if m.get("case_true_log10_lr_mean") is not None and m.get("case_questioned_known"):
+        text += f" Mean log10 LR of the true writer: {m['case_true_log10_lr_mean']:+.2f}."
+    return text[0].upper() + text[1:]
+
+
+__all__ = [
+    "calibration_sentence",
+    "case_sentence",
+    "enrolment_sentence",
+    "outcome_sentence",
+    "stroke_sentence",
+    "writer_run_sentence",
+]
