@@ -306,6 +306,25 @@ def format_number(value, kind: str = "number") -> str:
     return f"{value:.3f}"
 
 
+def pct(value) -> str:
+    """A fraction as a percentage with one decimal (``0.8745`` -> ``87.5%``)."""
+    return format_number(value, "percent")
+
+
+def markdown_table(rows: list[dict], columns: dict[str, str]) -> str:
+    """A Markdown table of ``rows`` with ``columns`` (``{key: heading}``);
+    backslashes, ``|`` and line breaks in cells are escaped so a label (a
+    writer name, a word read) cannot break it."""
+
+    def cell(value) -> str:
+        text = "" if value is None else str(value)
+        return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ") or " "
+
+    lines = ["| " + " | ".join(columns.values()) + " |", "|" + " --- |" * len(columns)]
+    lines += ["| " + " | ".join(cell(r.get(k)) for k in columns) + " |" for r in rows]
+    return "\n".join(lines)
+
+
 def record_data(description: str, location: str | os.PathLike | None = None, **counts) -> None:
     """Say what the run looked at, for the summary block of its report: a
     description of the dataset or generator, where it is (``None`` for
@@ -339,8 +358,9 @@ class HTMLTable:
     """Something a notebook displays as an HTML table (and as plain text
     elsewhere), never as an object repr."""
 
-    def __init__(self, html_text: str, text: str):
+    def __init__(self, html_text: str, text: str, rows: list[dict] | None = None):
         self._html, self._text = html_text, text
+        self.rows = rows  # the rows shown, when made by rows_table
 
     def _repr_html_(self) -> str:
         return self._html
@@ -349,6 +369,29 @@ class HTMLTable:
         return self._text
 
     __str__ = __repr__
+
+
+def rows_table(rows: list[dict], title: str = "", formats: dict | None = None) -> HTMLTable:
+    """Rows of dicts (one column per key of the first row) as a table for
+    the notebook; ``formats`` maps a column to a format string for its float
+    cells (``{"log10 LR": "{:+.2f}"}``; others ``{:.3g}``); ``title`` is its caption."""
+    formats = formats or {}
+    keys = list(rows[0]) if rows else []
+
+    def cell(key, value) -> str:
+        if isinstance(value, float):
+            return formats.get(key, "{:.3g}").format(value)
+        return "" if value is None else str(value)
+
+    head = "".join(f"<th>{_esc(k)}</th>" for k in keys)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{_esc(cell(k, r.get(k)))}</td>" for k in keys) + "</tr>" for r in rows
+    )
+    caption = f"<caption style='text-align:left'><b>{_esc(title)}</b></caption>" if title else ""
+    html_text = f'{TABLE_STYLE}<table class="hw-table">{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    lines = ([title] if title else []) + [" | ".join(keys)]
+    lines += [" | ".join(cell(k, r.get(k)) for k in keys) for r in rows]
+    return HTMLTable(html_text, "\n".join(lines), rows)
 
 
 TABLE_STYLE = (

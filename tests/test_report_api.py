@@ -203,3 +203,14 @@ def test_one_epoch_is_said_in_the_singular():
 
     assert summary_line({"loss": [0.5]}).startswith("1 epoch,")
     assert summary_line({"loss": [0.5, 0.4]}, epochs=5).startswith("2 epochs of 5 (early stop)")
+
+
+def test_rows_table_and_markdown_table_escape_and_format():
+    rows = [{"person": "<b>0101</b>", "log10 LR": 2.3456, "posterior": 0.98765, "lines": 12}]
+    table = report.rows_table(rows, "answers", {"log10 LR": "{:+.2f}"})
+    html = table._repr_html_()
+    assert "&lt;b&gt;0101&lt;/b&gt;" in html and "+2.35" in html and "0.988" in html and ">12<" in html
+    assert "<caption" in html and repr(table).splitlines()[0] == "answers" and table.rows == rows
+    md = report.markdown_table([{"a": "x|y\\z\nw", "b": None}], {"a": "A", "b": "B"})
+    assert md.splitlines() == ["| A | B |", "| --- | --- |", "| x\\|y\\\\z w |   |"]
+    assert report.pct(0.8745) == "87.5%"

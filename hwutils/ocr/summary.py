@@ -14,6 +14,7 @@ import numpy as np
 
 from hwutils import report
 from hwutils.ocr import CLASSES
+from hwutils.report import markdown_table, pct
 
 # the goal README.md sets for real.yaml's held-out MNIST digits (choosing among the digit classes)
 MNIST_GOAL = 0.99
@@ -27,23 +28,6 @@ SOURCE_NAMES = {
     "harvested": "letters harvested from labelled words (real)",
     "synthetic": "synthetic font characters",
 }
-
-
-def markdown_table(rows: list[dict], columns: dict[str, str]) -> str:
-    """A Markdown table of ``rows`` with ``columns`` (``{key: heading}``);
-    ``|`` and line breaks in cells are escaped so a label cannot break it."""
-
-    def cell(value) -> str:
-        text = "" if value is None else str(value)
-        return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ") or " "
-
-    lines = ["| " + " | ".join(columns.values()) + " |", "|" + " --- |" * len(columns)]
-    lines += ["| " + " | ".join(cell(r.get(k)) for k in columns) + " |" for r in rows]
-    return "\n".join(lines)
-
-
-def pct(value) -> str:
-    return report.format_number(value, "percent")
 
 
 # ------------------------------------------------------------------- data

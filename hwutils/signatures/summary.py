@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from hwutils import report
 from hwutils.calibration import CALIBRATION_LOSS_GOAL, calibration_loss_result, cllr_result
+from hwutils.report import markdown_table, pct
 from hwutils.signatures.screening import all_valid_f1
 
 GROUPS = {
@@ -97,22 +98,6 @@ DETECTOR_NAMES = {
     "classifier": "CNN classifier",
     "combined": "combined decision",
 }
-
-
-def pct(value) -> str:
-    return report.format_number(value, "percent")
-
-
-def markdown_table(rows: list[dict], columns: dict[str, str]) -> str:
-    """A Markdown table of ``rows`` with ``columns`` (``{key: heading}``), ``|`` escaped."""
-
-    def cell(value) -> str:
-        text = "" if value is None else str(value)
-        return text.replace("|", "\\|").replace("\n", " ") or " "
-
-    lines = ["| " + " | ".join(columns.values()) + " |", "|" + " --- |" * len(columns)]
-    lines += ["| " + " | ".join(cell(r.get(k)) for k in columns) + " |" for r in rows]
-    return "\n".join(lines)
 
 
 # ------------------------------------------------------------------- data

@@ -12,10 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from hwutils import report
-
-
-def pct(value) -> str:
-    return report.format_number(value, "percent")
+from hwutils.report import pct
 
 
 def errors(n: int) -> str:

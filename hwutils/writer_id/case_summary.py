@@ -6,10 +6,7 @@ enrolment, the calibration, the outcome), numbers formatted for people
 from __future__ import annotations
 
 from hwutils.report import format_number
-
-
-def _pct(value) -> str:
-    return format_number(value, "percent")
+from hwutils.report import pct as _pct
 
 
 def case_sentence(n_known: int, persons: list, n_questioned: int) -> str:

@@ -51,6 +51,7 @@ from pathlib import Path
 import numpy as np
 
 from hwutils.errors import DataError, HwError, ParamsError
+from hwutils.report import HTMLTable, rows_table
 
 NONE_OF_THEM = "none of them"
 PARTS = ("all", "top", "bottom")
@@ -880,44 +881,6 @@ def train_writer_run(folder, params_file: str = "default", seed: int = 0, timeou
 # --- what the report shows ---------------------------------------------------------------------
 
 
-class HtmlTable:
-    """Rows of dicts shown as an HTML table in a notebook (plain text elsewhere)."""
-
-    def __init__(self, rows: list[dict], title: str = "", formats: dict | None = None):
-        self.rows, self.title, self.formats = rows, title, formats or {}
-
-    def _cell(self, key, value) -> str:
-        if isinstance(value, float):
-            return self.formats.get(key, "{:.3g}").format(value)
-        return "" if value is None else str(value)
-
-    def _repr_html_(self) -> str:
-        import html
-
-        keys = list(self.rows[0]) if self.rows else []
-        head = "".join(f"<th>{html.escape(k)}</th>" for k in keys)
-        body = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(self._cell(k, r.get(k)))}</td>" for k in keys) + "</tr>"
-            for r in self.rows
-        )
-        caption = (
-            f"<caption style='text-align:left'><b>{html.escape(self.title)}</b></caption>"
-            if self.title
-            else ""
-        )
-        return (
-            "<table style='border-collapse:collapse;font-size:13px'>"
-            f"{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-        )
-
-    def __repr__(self) -> str:
-        keys = list(self.rows[0]) if self.rows else []
-        lines = [self.title] if self.title else []
-        lines.append(" | ".join(keys))
-        lines += [" | ".join(self._cell(k, r.get(k)) for k in keys) for r in self.rows]
-        return "\n".join(lines)
-
-
 VERDICT_FORMATS = {
     "texture similarity": "{:.3f}",
     "CNN similarity": "{:.3f}",
@@ -927,13 +890,13 @@ VERDICT_FORMATS = {
 }
 
 
-def verdict_table(verdict: Verdict) -> HtmlTable:
+def verdict_table(verdict: Verdict) -> HTMLTable:
     """A questioned document against every person, strongest LR first."""
     truth = f"; true writer {verdict.truth}" if verdict.truth is not None else ""
-    return HtmlTable(verdict.rows(), f"{verdict.document}: answer {verdict.answer}{truth}", VERDICT_FORMATS)
+    return rows_table(verdict.rows(), f"{verdict.document}: answer {verdict.answer}{truth}", VERDICT_FORMATS)
 
 
-def summary_table(verdicts: list[Verdict]) -> HtmlTable:
+def summary_table(verdicts: list[Verdict]) -> HTMLTable:
     """One row per questioned document: the answer, its LR and posterior, the truth."""
     rows = []
     for v in verdicts:
@@ -949,12 +912,12 @@ def summary_table(verdicts: list[Verdict]) -> HtmlTable:
                 "correct": {True: "yes", False: "NO", None: ""}[v.correct],
             }
         )
-    return HtmlTable(rows, "answers", VERDICT_FORMATS)
+    return rows_table(rows, "answers", VERDICT_FORMATS)
 
 
-def documents_table(documents: list[Document]) -> HtmlTable:
+def documents_table(documents: list[Document]) -> HTMLTable:
     """The documents as read: person, lines, stroke width and the scale applied."""
-    return HtmlTable(
+    return rows_table(
         [
             {
                 "document": d.name,

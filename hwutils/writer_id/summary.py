@@ -13,6 +13,7 @@ import numpy as np
 
 from hwutils import report
 from hwutils.calibration import calibration_loss_result, cllr_result
+from hwutils.report import markdown_table, pct
 
 SYSTEMS = {"fused": "CNN + texture (fused)", "cnn": "CNN alone", "texture": "texture alone"}
 
@@ -75,23 +76,6 @@ GROUPS = {
     + [f"lr_{u}_lr_{w}_weight" for u in ("line", "page") for w in ("texture", "cnn")],
     "time": ["train_seconds", "epochs_run", "texture_seconds", "identify_ms", "total_seconds"],
 }
-
-
-def pct(value) -> str:
-    return report.format_number(value, "percent")
-
-
-def markdown_table(rows: list[dict], columns: dict[str, str]) -> str:
-    """A Markdown table of ``rows`` with ``columns`` (``{key: heading}``);
-    ``|`` in a cell is escaped so a writer name cannot break it."""
-
-    def cell(value) -> str:
-        text = "" if value is None else str(value)
-        return text.replace("|", "\\|").replace("\n", " ") or " "
-
-    lines = ["| " + " | ".join(columns.values()) + " |", "|" + " --- |" * len(columns)]
-    lines += ["| " + " | ".join(cell(r.get(k)) for k in columns) + " |" for r in rows]
-    return "\n".join(lines)
 
 
 # ------------------------------------------------------------------- data
