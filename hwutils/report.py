@@ -407,6 +407,7 @@ VERDICT_MARKS = {
     "NOT better": '<span class="miss">does not beat its yardstick</span>',
     "tie": '<span class="tie">ties its yardstick (does not beat it)</span>',
 }
+VERDICT_NOTES = {"NOT better": "; does not beat it", "tie": "; ties it"}  # the plain-text table's words
 
 
 def result_rows(results) -> list[dict]:
@@ -458,8 +459,7 @@ def results_table(results) -> HTMLTable:
     text = "\n".join(
         f"{r['result']}: {r['value']}"
         + (
-            f" ({r['yardstick']}: {r['yardstick value']}"
-            f"{ {'NOT better': '; does not beat it', 'tie': '; ties it'}.get(r['verdict'], '') })"
+            f" ({r['yardstick']}: {r['yardstick value']}{VERDICT_NOTES.get(r['verdict'], '')})"
             if r["yardstick"]
             else ""
         )

@@ -77,7 +77,7 @@ def outcome_sentence(m: dict) -> str:
     text = "; ".join(parts) + "."
     if m.get("case_true_log10_lr_mean") is not None and m.get("case_questioned_known"):
         text += f" Mean log10 LR of the true writer: {m['case_true_log10_lr_mean']:+.2f}."
-    return text[0].upper() + text[1:]
+    return text
 
 
 __all__ = [

@@ -278,12 +278,14 @@ def evaluate(model: LRModel, test: Lines, prefix: str = "") -> tuple[dict, dict]
     out, kept = {}, {}
     for unit in UNITS:
         sims, same = trials(model.refs, test, unit)
-        llr = model.scorers[unit].log10_lr(sims)
+        scorer = model.scorers[unit]
+        scores = scorer.score(sims)  # once: the LRs and the identification by evidence both start from it
+        llr = np.asarray(scorer.calibrator.log10_lr(scores), np.float64)
         kept[unit] = (llr, same)
         m = lr_metrics(llr, same)
         for k, v in m.items():
             out[f"{prefix}{unit}_{k}"] = v
-        top1 = evidence_top1(model.scorers[unit].score(sims), same, len(model.refs.names))
+        top1 = evidence_top1(scores, same, len(model.refs.names))
         if top1 is not None:
             out[f"{prefix}{unit}_evidence_top1"] = top1
         if m["n_same"] and m["n_different"]:

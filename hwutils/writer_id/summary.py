@@ -347,7 +347,7 @@ def shortfalls(results_list) -> str:
         return ""
     parts = []
     for r in rows:
-        how = "ties with" if r.value == r.yardstick_value else "is below"
+        how = "ties with" if r.verdict == "tie" else "is below"
         parts.append(
             f"{r.name} ({report.format_number(r.value, r.kind)}) {how} {r.yardstick}"
             f" ({report.format_number(r.yardstick_value, r.kind)})" + (f": {r.note}" if r.note else "")
