@@ -30,6 +30,8 @@ from hwutils.errors import ArtifactError
 METHODS = ("logistic",)
 NO_EVIDENCE_CLLR = 1.0  # Cllr of a system that says LR = 1 for every trial
 CALIBRATION_LOSS_GOAL = 0.05  # Cllr - Cllr_min at most this on trials calibration never saw
+MAX_ABS_LOG10_LR = 12.0  # no calibration may claim more than 10^12 either way: a larger bound is corrupt
+STRONG_LOG10_LR = 2.0  # "strongly misleading": LR beyond 100 (or below 1/100) for the wrong proposition
 
 
 def cllr_result(name: str, value, group: str, yardstick: str = "no evidence (LR = 1 always)", note: str = ""):
@@ -136,7 +138,29 @@ class LRCalibrator:
             cal.n_same, cal.n_different = int(d.get("n_same", 0)), int(d.get("n_different", 0))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ValueError(f"not an LR calibration ({type(exc).__name__}: {exc})") from None
+        cal.check()
         return cal
+
+    def check(self) -> LRCalibrator:
+        """A ``ValueError`` naming the key when a value cannot be a calibration:
+        coefficients and bounds not finite, bounds out of order or beyond
+        :data:`MAX_ABS_LOG10_LR`, a negative trial count. Loading calls it, so
+        a tampered or corrupt calibration never becomes an LR."""
+        for key in ("coef", "intercept"):
+            value = getattr(self, key)
+            if value is None or not math.isfinite(value):
+                raise ValueError(f"key {key!r} is {value!r}, not a finite number")
+        if self.bounds is not None:
+            if len(self.bounds) != 2 or not all(math.isfinite(b) for b in self.bounds):
+                raise ValueError(f"key 'bounds' is {list(self.bounds)!r}, not two finite numbers")
+            lo, hi = self.bounds
+            if not lo <= 0 <= hi:
+                raise ValueError(f"key 'bounds' is [{lo}, {hi}]; bounds must be ordered around 0")
+            if max(-lo, hi) > MAX_ABS_LOG10_LR:
+                raise ValueError(f"key 'bounds' is [{lo}, {hi}]; beyond +-{MAX_ABS_LOG10_LR} log10 units")
+        if self.n_same < 0 or self.n_different < 0:
+            raise ValueError("keys 'n_same' and 'n_different' must not be negative")
+        return self
 
     def save(self, path) -> Path:
         from hwutils.report import write_json_atomic
@@ -172,6 +196,39 @@ def lr_metrics(log10_lrs, same) -> dict:
         return {**out, "cllr": float("nan"), "cllr_min": float("nan"), "cllr_cal": float("nan")}
     cllr, cllr_min = metrics.cllr(data), metrics.cllr_min(data)
     return {**out, "cllr": float(cllr), "cllr_min": float(cllr_min), "cllr_cal": float(cllr - cllr_min)}
+
+
+def misleading_rates(log10_lrs, same) -> dict:
+    """Rates of misleading evidence of trials with known truth (``same`` = 1: H1 true).
+
+    ``rmep``: share of H1 trials with LR < 1 (misleading evidence against the
+    true H1; "P" as in prosecution's proposition); ``rmed``: share of H2 trials
+    with LR > 1 ("D", defence); ``rmep_strong`` / ``rmed_strong``: the shares
+    beyond :data:`STRONG_LOG10_LR` the wrong way (LR < 1/100 under H1, LR > 100
+    under H2); ``h1_log10_lr_min`` and ``h2_log10_lr_max``: the worst single
+    trial of each kind. A rate without trials of its kind is None (never NaN),
+    so the result is strict JSON."""
+    llr = np.asarray(log10_lrs, float).reshape(-1)
+    y = np.asarray(same, int).reshape(-1)
+    if llr.shape != y.shape:
+        raise ValueError(f"log10_lrs and same differ in length: {llr.shape} and {y.shape}")
+    if not np.all(np.isfinite(llr)):
+        raise ValueError("log10 LRs must be finite")
+    h1, h2 = llr[y == 1], llr[y == 0]
+
+    def share(x, mask):
+        return float(mask.mean()) if len(x) else None
+
+    return {
+        "n_same": int(len(h1)),
+        "n_different": int(len(h2)),
+        "rmep": share(h1, h1 < 0),
+        "rmed": share(h2, h2 > 0),
+        "rmep_strong": share(h1, h1 < -STRONG_LOG10_LR),
+        "rmed_strong": share(h2, h2 > STRONG_LOG10_LR),
+        "h1_log10_lr_min": float(h1.min()) if len(h1) else None,
+        "h2_log10_lr_max": float(h2.max()) if len(h2) else None,
+    }
 
 
 def tippett_figure(log10_lrs, same, title: str = "Tippett plot"):

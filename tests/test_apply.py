@@ -46,8 +46,8 @@ def test_identify_lines_and_page_give_ranked_writers_with_lrs(writer_run, tmp_pa
     first = [r for r in res.rows if r["image"] == str(lines[0])]
     assert first[0]["score"] >= first[1]["score"] >= first[2]["score"]
 
+    from hwutils.casework import compose_page
     from hwutils.images import as_gray
-    from hwutils.writer_id.casework import compose_page
 
     page = _png(tmp_path / "page.png", compose_page([as_gray(p) for p in lines]))
     res = apply.identify(writer_run, [page], top=2)

@@ -1,4 +1,4 @@
-"""Casework (hwutils.writer_id.casework): bad input refused in one line,
+"""Casework (hwutils.casework): bad input refused in one line,
 scale normalisation, calibration trials, enrolment with texture + CNN
 evidence, the open-set answer, and the stage end to end on smoke params."""
 
@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from conftest import run_smoke
 
+from hwutils import casework as cw
 from hwutils.errors import DataError, ImageError, ParamsError
 from hwutils.images import read_gray, save_gray
-from hwutils.writer_id import casework as cw
 
 PATTERN = r"w(?P<writer>\d+)_s(?P<session>\d+)_p(?P<prompt>[A-Za-z]+)_r(?P<rep>\d+)"
 
@@ -244,7 +244,7 @@ def test_open_set_rule_threshold(synthetic_case):
 
 
 def test_case_sentences_are_formatted_for_people():
-    from hwutils.writer_id import case_summary as S
+    from hwutils.casework import summary as S
 
     assert S.case_sentence(8, ["0101", "0102"], 3) == (
         "8 known documents of 2 persons of interest (0101, 0102); 3 questioned documents."

@@ -1,13 +1,13 @@
 """Likelihood ratios for writer identification: how strongly does a line or a
 page support "writer W wrote it" (H1) against "some other writer wrote it" (H2)?
 
-The evidence is the one the casework stage uses (:mod:`hwutils.writer_id.casework`):
+The evidence is the one the casework stage uses (:mod:`hwutils.writer_id.evidence`, used by :mod:`hwutils.casework`):
 a questioned line or page becomes two unit vectors, the mean CNN embedding of
 its lines and its standardised contour-hinge texture histogram; every writer
 of the run has a *reference* made the same way from their training lines (or,
 for a writer enrolled without retraining, from their enrolment lines). A
 questioned document and a reference are compared by two cosine similarities
-(texture, CNN), which a :class:`~hwutils.writer_id.casework.CaseScorer`
+(texture, CNN), which a :class:`~hwutils.writer_id.evidence.CaseScorer`
 weighs into one score and maps to a bounded log10 LR with lir.
 
 Calibration is fitted on trials of the *validation* lines only (each
@@ -193,9 +193,9 @@ class LRModel:
 
     @classmethod
     def fit(cls, refs: References, validation: Lines) -> LRModel:
-        """One :class:`~hwutils.writer_id.casework.CaseScorer` per unit, on trials
+        """One :class:`~hwutils.writer_id.evidence.CaseScorer` per unit, on trials
         of the ``validation`` lines against ``refs``."""
-        from hwutils.writer_id.casework import CaseScorer
+        from hwutils.writer_id.evidence import CaseScorer
 
         scorers = {}
         sims, same = trials(refs, validation, "line")
@@ -258,7 +258,7 @@ def _scorer_dict(scorer) -> dict:
 
 def _scorer_from(d: dict):
     from hwutils.calibration import LRCalibrator
-    from hwutils.writer_id.casework import CaseScorer
+    from hwutils.writer_id.evidence import CaseScorer
 
     w = d["weights"]
     return CaseScorer(

@@ -1,0 +1,242 @@
+"""The case itself: calibration trials that never touch the questioned
+documents, the persons of interest enrolled from their known documents, a
+verdict per questioned document (log10 LRs, posteriors, the answer) and the
+figures of a test case."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from hwutils.casework.documents import Document, background_lines
+from hwutils.writer_id import CaseScorer, Evidence, EvidenceSpace, similarities, trial_scores
+
+NONE_OF_THEM = "none of them"
+
+
+def calibration_trials(
+    space: EvidenceSpace,
+    run_dir,
+    known: list[Document],
+    known_evidence: Evidence,
+    repeats: int = 3,
+    seed: int = 0,
+    questioned: list[Document] = (),
+) -> tuple[np.ndarray, np.ndarray, str]:
+    """``(similarities, same, source)`` of the case's calibration trials; never
+    from questioned documents. Pseudo-documents hold as many lines as the
+    median known document: the known documents (each person's lines split
+    into two pseudo-documents) together with writers of the run's own
+    training data (:func:`background_lines`, leaving out the case's writers
+    and files: pass ``questioned`` for that), so that the different-writer
+    trials are not only the few pairs of persons of interest."""
+    doc_lines = max(1, int(np.median([len(d.lines) for d in known])))
+    emb, tex = known_evidence.embeddings, known_evidence.texture
+    writers = ["known:" + known[i].person for i in known_evidence.owner]
+    source = "known documents"
+    case_docs = list(known) + list(questioned)
+    bg_lines, bg_writers, where = (
+        background_lines(
+            run_dir,
+            exclude={d.person for d in case_docs if d.person is not None},
+            exclude_paths=[d.path for d in case_docs],
+        )
+        if run_dir is not None
+        else ([], [], "")
+    )
+    if bg_lines:
+        from hwutils.writer_id import line_features
+
+        bg_emb = np.asarray(space.wid.line_embeddings(bg_lines), np.float64)
+        bg_tex = np.asarray(line_features(bg_lines, space.leg, space.bins), np.float64)
+        emb, tex = np.concatenate([emb, bg_emb]), np.concatenate([tex, bg_tex])
+        writers += ["background:" + w for w in bg_writers]
+        source += f" and {len(set(bg_writers))} writers of {where}"
+    sims, same = trial_scores(space, emb, tex, np.array(writers), doc_lines, repeats, seed)
+    return (
+        sims,
+        same,
+        f"{source} (each writer's lines split into two pseudo-documents of up to {doc_lines} lines, "
+        f"{repeats} draws)",
+    )
+
+
+def fit_scorer(
+    space, run_dir, known, known_evidence, repeats: int = 3, seed: int = 0, questioned=()
+) -> CaseScorer:
+    """:meth:`CaseScorer.fit` on :func:`calibration_trials`."""
+    return CaseScorer.fit(
+        *calibration_trials(space, run_dir, known, known_evidence, repeats, seed, questioned)
+    )
+
+
+# --- the case ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Verdict:
+    """One questioned document against every person of interest: ``persons``
+    in order, their similarities (texture, CNN), fused ``scores``, ``log10_lr``
+    and equal-prior ``posteriors``; the ``answer`` (a person or
+    :data:`NONE_OF_THEM`) and the document's true writer when known."""
+
+    document: str
+    persons: list
+    similarities: np.ndarray
+    scores: np.ndarray
+    log10_lr: np.ndarray
+    posteriors: np.ndarray
+    answer: str
+    truth: str | None
+
+    def rows(self) -> list[dict]:
+        from hwutils.calibration import verbal_scale
+
+        order = np.argsort(-self.log10_lr)
+        return [
+            {
+                "person": self.persons[i],
+                "texture similarity": float(self.similarities[i, 0]),
+                "CNN similarity": float(self.similarities[i, 1]),
+                "score": float(self.scores[i]),
+                "log10 LR": float(self.log10_lr[i]),
+                "verbal scale": verbal_scale(float(self.log10_lr[i])),
+                "posterior": float(self.posteriors[i]),
+            }
+            for i in order
+        ]
+
+    @property
+    def correct(self) -> bool | None:
+        """Whether the answer is right (None when the truth is unknown)."""
+        if self.truth is None:
+            return None
+        expected = self.truth if self.truth in self.persons else NONE_OF_THEM
+        return self.answer == expected
+
+    def to_dict(self) -> dict:
+        return {
+            "document": self.document,
+            "truth": self.truth,
+            "answer": self.answer,
+            "correct": self.correct,
+            "persons": self.rows(),
+        }
+
+
+class Case:
+    """Persons of interest enrolled from their known documents."""
+
+    def __init__(self, space: EvidenceSpace, persons: list, vectors, n_documents: dict, n_lines: dict):
+        self.space, self.persons, self.vectors = space, persons, vectors
+        self.n_documents, self.n_lines = n_documents, n_lines
+
+    @classmethod
+    def enrol(cls, space: EvidenceSpace, known: list[Document], evidence: Evidence) -> Case:
+        """One vector pair per person from all lines of their known documents."""
+        if space.tex_mean is None:  # a run without a texture classifier: standardise on the known lines
+            space.fit_standardiser(evidence.texture)
+        persons = sorted({d.person for d in known})
+        doc_person = np.array([persons.index(d.person) for d in known])
+        owner = doc_person[evidence.owner]
+        vectors = space.vectors(evidence.embeddings, evidence.texture, owner, len(persons))
+        n_docs = {p: int((doc_person == i).sum()) for i, p in enumerate(persons)}
+        n_lines = {p: int((owner == i).sum()) for i, p in enumerate(persons)}
+        return cls(space, persons, vectors, n_docs, n_lines)
+
+    def judge(
+        self, questioned: list[Document], evidence: Evidence, scorer: CaseScorer, min_log10_lr: float = 0.0
+    ) -> list[Verdict]:
+        """A :class:`Verdict` per questioned document."""
+        from hwutils.calibration import posteriors_equal_priors
+
+        q = self.space.vectors(evidence.embeddings, evidence.texture, evidence.owner, len(questioned))
+        sims = similarities(q, self.vectors)
+        scores = scorer.score(sims)
+        llr = scorer.log10_lr(sims)
+        post = np.array([np.asarray(posteriors_equal_priors(row), np.float64).ravel() for row in llr])
+        out = []
+        for k, doc in enumerate(questioned):
+            best = int(np.argmax(llr[k]))
+            answer = self.persons[best] if llr[k, best] > min_log10_lr else NONE_OF_THEM
+            out.append(
+                Verdict(doc.name, self.persons, sims[k], scores[k], llr[k], post[k], answer, doc.person)
+            )
+        return out
+
+
+def case_metrics(verdicts: list[Verdict]) -> dict:
+    """Figures of a test case (questioned documents whose true writer is known):
+    ``case_top1`` (share of questioned documents by a person of interest named
+    correctly), ``case_none_correct`` (share of those by anyone else answered
+    "none of them"), ``case_accuracy`` (both together), the mean log10 LR of the
+    true writer and the largest log10 LR a stranger got. NaN where no such document."""
+    known = [v for v in verdicts if v.truth is not None and v.truth in v.persons]
+    strangers = [v for v in verdicts if v.truth is not None and v.truth not in v.persons]
+    scored = known + strangers
+    true_llr = [float(v.log10_lr[v.persons.index(v.truth)]) for v in known]
+    wrong_llr = [float(v.log10_lr[i]) for v in scored for i, p in enumerate(v.persons) if p != v.truth]
+    nan = float("nan")
+    return {
+        "case_questioned": len(verdicts),
+        "case_questioned_known": len(known),
+        "case_questioned_strangers": len(strangers),
+        "case_top1": float(np.mean([v.correct for v in known])) if known else nan,
+        "case_none_correct": float(np.mean([v.correct for v in strangers])) if strangers else nan,
+        "case_accuracy": float(np.mean([v.correct for v in scored])) if scored else nan,
+        "case_true_log10_lr_mean": float(np.mean(true_llr)) if true_llr else nan,
+        "case_true_log10_lr_min": float(np.min(true_llr)) if true_llr else nan,
+        "case_other_log10_lr_max": float(np.max(wrong_llr)) if wrong_llr else nan,
+        "case_true_posterior_mean": float(np.mean([v.posteriors[v.persons.index(v.truth)] for v in known]))
+        if known
+        else nan,
+    }
+
+
+def case_trials(verdicts: list[Verdict]) -> tuple[np.ndarray, np.ndarray]:
+    """Every (questioned document, person) pair of a test case as ``(log10 LR, same)``."""
+    llr, same = [], []
+    for v in verdicts:
+        if v.truth is None:
+            continue
+        for i, p in enumerate(v.persons):
+            llr.append(float(v.log10_lr[i]))
+            same.append(int(p == v.truth))
+    return np.array(llr), np.array(same, int)
+
+
+@dataclass
+class CaseOutcome:
+    """A whole case scored: the enrolled :class:`Case`, the fitted scorer and a
+    :class:`Verdict` per questioned document."""
+
+    case: Case
+    scorer: CaseScorer
+    verdicts: list
+
+    def trials(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(log10 LR, same)`` of every (questioned document, person) pair whose truth is known."""
+        return case_trials(self.verdicts)
+
+
+def run_case(
+    identifier,
+    run_dir,
+    known: list[Document],
+    questioned: list[Document],
+    draws: int = 3,
+    seed: int = 0,
+    min_log10_lr: float = 0.0,
+) -> CaseOutcome:
+    """Score a case end to end as the ``writer_casework`` stage does: the
+    evidence of every line, the persons enrolled from ``known``, the scorer
+    fitted on calibration trials (never the questioned documents), a verdict
+    per questioned document. ``identifier``: a loaded
+    :class:`hwutils.writer_id.WriterIdentifier`; ``run_dir``: its run folder."""
+    space = EvidenceSpace.from_identifier(identifier)
+    known_evidence = space.line_evidence(known)
+    questioned_evidence = space.line_evidence(questioned)
+    case = Case.enrol(space, known, known_evidence)
+    scorer = fit_scorer(space, run_dir, known, known_evidence, draws, seed, questioned)
+    return CaseOutcome(case, scorer, case.judge(questioned, questioned_evidence, scorer, min_log10_lr))

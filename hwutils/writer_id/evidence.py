@@ -1,0 +1,177 @@
+"""The writer-identification evidence of a document and how two documents
+are compared: per line, the CNN's embedding and the contour-hinge texture
+histograms; per document, two unit vectors (texture, CNN); a comparison, two
+cosine similarities that a :class:`CaseScorer` weighs into one score and maps
+to a bounded log10 likelihood ratio. Used by the run's own likelihood ratios
+(:mod:`hwutils.writer_id.lr`) and by the casework stage (:mod:`hwutils.casework`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from hwutils.errors import DataError
+
+# --- evidence ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Evidence:
+    """Per-line evidence of a set of documents: CNN ``embeddings`` (n, d),
+    raw contour-hinge ``texture`` histograms (n, f) and the index of the
+    document each line belongs to (``owner``)."""
+
+    embeddings: np.ndarray
+    texture: np.ndarray
+    owner: np.ndarray
+
+
+class EvidenceSpace:
+    """How lines become document vectors: the run's identifier (for CNN
+    embeddings), its texture leg and bins, and the texture standardisation
+    (the run's texture classifier's, or fitted on given features)."""
+
+    def __init__(self, identifier, leg: int, bins: int, tex_mean=None, tex_scale=None):
+        self.wid, self.leg, self.bins = identifier, int(leg), int(bins)
+        self.tex_mean = None if tex_mean is None else np.asarray(tex_mean, np.float64)
+        self.tex_scale = None if tex_scale is None else np.asarray(tex_scale, np.float64)
+
+    @classmethod
+    def from_identifier(cls, wid) -> EvidenceSpace:
+        tex = wid.texture
+        if tex is not None:
+            return cls(wid, tex.leg, tex.bins, tex.mean, tex.scale)
+        return cls(wid, 12, 16)
+
+    def line_evidence(self, documents) -> Evidence:
+        """Evidence of every line of ``documents`` (:class:`Document` list)."""
+        from hwutils.writer_id.texture import line_features
+
+        lines = [l for d in documents for l in d.lines]
+        owner = np.concatenate([np.full(len(d.lines), i) for i, d in enumerate(documents)])
+        emb = np.asarray(self.wid.line_embeddings(lines), np.float64)
+        tex = np.asarray(line_features(lines, self.leg, self.bins), np.float64)
+        return Evidence(emb, tex, owner)
+
+    def fit_standardiser(self, texture) -> None:
+        """Texture statistics from ``texture`` lines when the run has none."""
+        x = np.sqrt(np.asarray(texture, np.float64))
+        self.tex_mean, self.tex_scale = x.mean(0), x.std(0)
+        self.tex_scale[self.tex_scale < 1e-8] = 1.0
+
+    def vectors(self, embeddings, texture, owner, n_docs: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Unit-length document vectors ``(texture, cnn)`` from the lines' evidence."""
+        from hwutils.writer_id.openset import normalize
+        from hwutils.writer_id.scan import average_by
+
+        owner = np.asarray(owner, int)
+        n_docs = int(owner.max()) + 1 if n_docs is None else n_docs
+        cnn = normalize(average_by(normalize(np.asarray(embeddings, np.float32)), owner, n_docs))
+        hist = average_by(np.asarray(texture, np.float32), owner, n_docs).astype(np.float64)
+        if self.tex_mean is None:
+            self.fit_standardiser(texture)
+        tex = normalize(
+            ((np.sqrt(np.clip(hist, 0, None)) - self.tex_mean) / self.tex_scale).astype(np.float32)
+        )
+        return tex, cnn
+
+
+def similarities(q_vectors, p_vectors) -> np.ndarray:
+    """``(n_q, n_p, 2)`` cosine similarities (texture, CNN) of questioned to person vectors."""
+    (qt, qc), (pt, pc) = q_vectors, p_vectors
+    return np.stack([qt @ pt.T, qc @ pc.T], axis=-1).astype(np.float64)
+
+
+# --- calibration trials ------------------------------------------------------------------------
+
+
+def pseudo_documents(writers, doc_lines: int, repeats: int = 3, seed: int = 0):
+    """Split each writer's lines into two disjoint pseudo-documents of up to
+    ``doc_lines`` lines, ``repeats`` times with other random draws. Returns
+    ``(line_index, owner, doc_writer)``: the lines used, the pseudo-document
+    each belongs to, and each pseudo-document's writer; writers with fewer than
+    two lines are left out."""
+    rng = np.random.default_rng(seed)
+    writers = np.asarray(writers).astype(str)
+    idx, owner, doc_writer = [], [], []
+    for _ in range(repeats):
+        for w in sorted(set(writers.tolist())):
+            lines = np.flatnonzero(writers == w)
+            if len(lines) < 2:
+                continue
+            lines = rng.permutation(lines)
+            k = max(1, min(doc_lines, len(lines) // 2))
+            for part in (lines[:k], lines[k : 2 * k]):
+                idx += part.tolist()
+                owner += [len(doc_writer)] * len(part)
+                doc_writer.append(w)
+    return np.array(idx, int), np.array(owner, int), np.array(doc_writer)
+
+
+def trial_scores(
+    space: EvidenceSpace, embeddings, texture, writers, doc_lines: int, repeats: int = 3, seed: int = 0
+):
+    """Same-writer and different-writer trials between pseudo-documents:
+    ``(similarities (n, 2), same (n,))``. Pairs are taken within one repeat
+    (pseudo-documents of the same draw), each unordered pair once."""
+    idx, owner, doc_writer = pseudo_documents(writers, doc_lines, repeats, seed)
+    if len(set(doc_writer.tolist())) < 2:
+        raise DataError("calibration needs at least two writers with two lines or more each")
+    tex, cnn = space.vectors(np.asarray(embeddings)[idx], np.asarray(texture)[idx], owner, len(doc_writer))
+    per_repeat = len(doc_writer) // repeats
+    sims, same = [], []
+    for r in range(repeats):
+        lo = r * per_repeat
+        for i in range(lo, lo + per_repeat):
+            for j in range(i + 1, lo + per_repeat):
+                sims.append([tex[i] @ tex[j], cnn[i] @ cnn[j]])
+                same.append(int(doc_writer[i] == doc_writer[j]))
+    return np.array(sims, np.float64), np.array(same, int)
+
+
+@dataclass
+class CaseScorer:
+    """Weights of the two similarities (a logistic regression on calibration
+    trials) and the score-to-LR calibrator; ``source`` says where the trials came from."""
+
+    weights: np.ndarray
+    intercept: float
+    calibrator: object
+    source: str
+    trial_scores: np.ndarray = field(default=None, repr=False)
+    trial_same: np.ndarray = field(default=None, repr=False)
+
+    @classmethod
+    def fit(cls, sims, same, source: str, method: str = "logistic") -> CaseScorer:
+        from sklearn.linear_model import LogisticRegression
+
+        from hwutils.calibration import LRCalibrator
+
+        sims, same = np.asarray(sims, np.float64), np.asarray(same, int)
+        if same.min(initial=1) == same.max(initial=0) or len(same) < 3:
+            raise DataError(
+                f"calibration ({source}): needs same-writer and different-writer trials, "
+                f"got {int(same.sum())} and {int((1 - same).sum())}"
+            )
+        lr = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000).fit(sims, same)
+        w, b = lr.coef_[0].astype(np.float64), float(lr.intercept_[0])
+        scores = sims @ w + b
+        cal = LRCalibrator(method=method).fit(scores, same)
+        return cls(w, b, cal, source, scores, same)
+
+    def score(self, sims) -> np.ndarray:
+        """The fused score of similarities ``(..., 2)``."""
+        return np.asarray(sims, np.float64) @ self.weights + self.intercept
+
+    def log10_lr(self, sims) -> np.ndarray:
+        s = self.score(sims)
+        return np.asarray(self.calibrator.log10_lr(s.ravel()), np.float64).reshape(s.shape)
+
+    def to_dict(self) -> dict:
+        return {
+            "weights": {"texture": float(self.weights[0]), "cnn": float(self.weights[1])},
+            "intercept": self.intercept,
+            "source": self.source,
+            "calibrator": self.calibrator.to_dict(),
+        }
