@@ -16,6 +16,7 @@ run's public API (:class:`~hwutils.writer_id.identify.WriterIdentifier`,
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -98,6 +99,9 @@ def resolve_run(run, stage: str, outputs=None) -> Path:
         raise HwError(f"{run}: a {info.get('stage') or 'unknown'} run, not a {stage} run")
     if (info.get("_state") or {}).get("status", info.get("status")) != "ok":
         raise HwError(f"{run}: the run did not end ok ({status_text(info)}); its models may be incomplete")
+    from hwutils import custody
+
+    custody.require_intact(path)
     return path
 
 
@@ -123,6 +127,8 @@ def _lr_fields(log10_lr, h1: str, h2: str) -> dict:
     if log10_lr is None:
         return {"log10_lr": None, "lr": None, "support": "no LR calibration in this run"}
     v = float(log10_lr)
+    if not math.isfinite(v):
+        return {"log10_lr": None, "lr": None, "support": verbal_scale(v)}
     return {"log10_lr": v, "lr": float(10**v), "support": verbal_scale(v, h1, h2)}
 
 

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from hwutils.errors import ArtifactError
-from hwutils.report import atomic_path
+from hwutils.fileio import atomic_path
 
 UNSAFE_CLASSES = ("Lambda", "__lambda__")
 """Keras objects whose config carries Python code: refused on load."""
@@ -251,3 +251,23 @@ def load_npy(path: str | os.PathLike) -> np.ndarray:
         raise ArtifactError(f"{path}: corrupt .npy file ({exc})") from None
     except Exception as exc:  # noqa: BLE001
         raise ArtifactError(f"{path}: corrupt .npy file ({exc.__class__.__name__}: {exc})") from None
+
+
+def check_finite(path: str | os.PathLike, arrays: dict, keys=None) -> dict:
+    """``arrays`` when every numeric array of ``keys`` (default: all) holds only
+    finite numbers, else an :class:`ArtifactError` naming the file and key: a
+    NaN or infinite value in a reference, a gallery or a calibration must never
+    become a score or a likelihood ratio."""
+    for key in arrays if keys is None else keys:
+        arr = np.asarray(arrays[key])
+        if arr.dtype.kind in "fc" and not np.all(np.isfinite(arr)):
+            bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
+            raise ArtifactError(f"{path}: key {key!r} holds {bad} non-finite value(s) (NaN or infinity)")
+    return arrays
+
+
+def check_shapes(path: str | os.PathLike, what: str, **lengths) -> None:
+    """An :class:`ArtifactError` naming the file when the given lengths differ."""
+    if len(set(lengths.values())) > 1:
+        said = ", ".join(f"{k} {v}" for k, v in lengths.items())
+        raise ArtifactError(f"{path}: {what} differ in length ({said})")

@@ -274,6 +274,8 @@ VERBAL = ((1, "weak"), (2, "moderate"), (3, "moderately strong"), (4, "strong"),
 def verbal_scale(log10_lr: float, h1: str = "H1", h2: str = "H2") -> str:
     """ENFSI-style verbal equivalent of a log10 LR (steps of one order of magnitude)."""
     v = float(log10_lr)
+    if not math.isfinite(v):
+        return "no valid likelihood ratio (not a finite number)"
     a = abs(v)
     if a < 0.3:
         return "no meaningful support for either proposition"

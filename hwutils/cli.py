@@ -94,6 +94,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     si = sub.add_parser("index", help="rebuild outputs/index.html and print its path")
     del si
+    sk = sub.add_parser(
+        "check", help="verify a run's artifacts against the sha256 and sizes its manifest recorded"
+    )
+    sk.add_argument("run", metavar="RUN", help="a run folder or a run id")
+    sk.add_argument("--json", action="store_true", help="print JSON instead of lines")
     return p
 
 
@@ -144,7 +149,6 @@ APPLY_COMMANDS = ("identify", "verify", "read", "screen", "generate")
 
 
 def _apply(args) -> int:
-    import json
 
     from hwutils import apply
 
@@ -158,8 +162,58 @@ def _apply(args) -> int:
         result = apply.screen(args.run, args.images)
     else:
         result = apply.generate(args.run, args.n, args.out, seed=args.seed)
-    print(json.dumps(result.to_dict(), indent=1) if args.json else result.table())
+    if args.json:
+        print_json(result.to_dict())
+    else:
+        print(result.table())
     return 0
+
+
+def print_json(data) -> None:
+    """Strict JSON on stdout: NaN and infinities become null (no ``NaN`` token)."""
+    import json
+
+    from hwutils.fileio import jsonable
+
+    print(json.dumps(jsonable(data), indent=1, allow_nan=False))
+
+
+def _check(args) -> int:
+    """hw check RUN: 0 when every recorded artifact is as the run wrote it, 1 when not."""
+    from pathlib import Path
+
+    from hwutils import custody
+
+    path = Path(args.run)
+    if not path.is_dir():
+        if os.sep in args.run or args.run.startswith("."):
+            raise HwError(f"{args.run}: no such run folder")
+        from hwutils.runs import project
+        from hwutils.runs.index import find_run
+
+        path = Path(find_run(project.outputs_root(), args.run)["_dir"])
+    rec = custody.recorded(path)
+    found = custody.differences(path) if rec is not None else []
+    ok = rec is not None and not found
+    if args.json:
+        print_json(
+            {
+                "run": str(path),
+                "intact": ok,
+                "recorded_files": len(rec or {}),
+                "differences": [vars(d) for d in found],
+                "note": None if rec is not None else "the run recorded no artifact hashes",
+            }
+        )
+    elif rec is None:
+        print(f"{path}: the run recorded no artifact hashes (made before runs kept them, or not finished)")
+    elif ok:
+        print(f"{path}: intact, {len(rec)} recorded files as the run wrote them")
+    else:
+        print(f"{path}: {len(found)} of {len(rec)} recorded files differ")
+        for d in found:
+            print(f"  {d}")
+    return 0 if ok else 1
 
 
 def _cluster_args(p) -> None:
@@ -238,6 +292,8 @@ def _dispatch(args, argv) -> int:
             print(f"hw {args.command}: failed: {type(exc).__name__}: {exc}", file=sys.stderr)
             return 1
 
+    if args.command == "check":
+        return _check(args)
     if args.command == "stages":
         from hwutils.runs.index import text_table
 

@@ -83,6 +83,9 @@ def resolve_writer_run(value: str | Path, outputs: Path | None = None) -> Path:
     for name in ("writer_id.json", "model.keras", "gallery.npz"):
         if not (path / "artifacts" / name).is_file():
             raise ParamsError(f"{path}: writer_id run without artifacts/{name}")
+    from hwutils import custody
+
+    custody.require_intact(path)
     return path
 
 

@@ -84,6 +84,7 @@ class Gallery:
                 f"{path}: array 'centroids' has shape {cents.shape} and dtype {cents.dtype}; "
                 f"expected one numeric row per writer ({len(names)})"
             )
+        artifacts.check_finite(path, data, ("centroids",))
         return cls(names, cents.astype(np.float32))
 
 

@@ -167,8 +167,23 @@ class References:
         from hwutils import artifacts
 
         z = artifacts.load_npz(path, keys=("names", "texture", "cnn", "tex_mean", "tex_scale", "leg", "bins"))
-        if len(z["names"]) != len(z["texture"]) or len(z["names"]) != len(z["cnn"]):
-            raise ArtifactError(f"{path}: names, texture and cnn references differ in length")
+        artifacts.check_finite(path, z, ("texture", "cnn", "tex_mean", "tex_scale"))
+        artifacts.check_shapes(
+            path,
+            "names, texture and cnn references",
+            names=len(z["names"]),
+            texture=len(z["texture"]),
+            cnn=len(z["cnn"]),
+        )
+        artifacts.check_shapes(
+            path,
+            "texture references and standardisation",
+            texture=np.shape(z["texture"])[-1],
+            tex_mean=len(z["tex_mean"]),
+            tex_scale=len(z["tex_scale"]),
+        )
+        if np.any(np.asarray(z["tex_scale"]) <= 0):
+            raise ArtifactError(f"{path}: key 'tex_scale' holds a value <= 0")
         return cls(
             z["names"].tolist(), z["texture"], z["cnn"], z["tex_mean"], z["tex_scale"], z["leg"], z["bins"]
         )
@@ -245,10 +260,17 @@ class LRModel:
         if not (folder / LR_FILE).is_file() or not (folder / EVIDENCE_FILE).is_file():
             return None
         data = artifacts.load_json(folder / LR_FILE, required=("units",))
-        try:
-            scorers = {unit: _scorer_from(data["units"][unit]) for unit in UNITS}
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ArtifactError(f"{folder / LR_FILE}: not an LR calibration ({exc})") from None
+        scorers = {}
+        for unit in UNITS:
+            try:
+                scorers[unit] = _scorer_from(data["units"][unit])
+            except (KeyError, TypeError, ValueError) as exc:
+                raise ArtifactError(
+                    f"{folder / LR_FILE}: units.{unit}: not an LR calibration ({exc})"
+                ) from None
+        for unit, s in scorers.items():
+            if not np.all(np.isfinite(s.weights)) or not np.isfinite(s.intercept):
+                raise ArtifactError(f"{folder / LR_FILE}: units.{unit}: weights or intercept not finite")
         return cls(References.load(folder / EVIDENCE_FILE), scorers)
 
 

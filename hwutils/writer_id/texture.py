@@ -122,6 +122,7 @@ class TextureClassifier:
         from hwutils import artifacts
 
         z = artifacts.load_npz(path, keys=("mean", "scale", "coef", "intercept", "leg", "bins"))
+        artifacts.check_finite(path, z, ("mean", "scale", "coef", "intercept"))
         return cls(z["mean"], z["scale"], z["coef"], z["intercept"], int(z["leg"]), int(z["bins"]))
 
 
