@@ -46,7 +46,8 @@ sys.path.insert(0, str(ROOT))
 from hwutils import plots  # noqa: E402
 from hwutils.errors import HwError  # noqa: E402
 from hwutils.runs.project import outputs_root  # noqa: E402
-from hwutils.runs.sweep import mean_std, read_sweep  # noqa: E402
+from hwutils.runs.sweep_record import read_sweep  # noqa: E402
+from hwutils.runs.sweep_report import mean_std  # noqa: E402
 
 KEYS = ("test_eer_skilled", "test_eer_skilled_per_user", "test_eer_random", "test_frr", "test_far_skilled")
 SUMMARISED = ("test_eer_skilled", "test_eer_skilled_per_user")

@@ -397,7 +397,7 @@ def from_ink_float(ink: np.ndarray) -> np.ndarray:
 def save_gray(gray: np.ndarray, path: str | os.PathLike) -> Path:
     """Write a uint8 gray image (format from the suffix), creating parent
     folders; atomically (a temporary name, then renamed into place)."""
-    from hwutils.report import atomic_path
+    from hwutils.fileio import atomic_path
 
     path = Path(path)
     with atomic_path(path) as tmp:

@@ -1,26 +1,11 @@
-"""Reproducibility: one call seeds everything; environment capture for manifests."""
+"""Reproducibility inside a notebook: one call seeds everything, one records the kernel's environment."""
 
 from __future__ import annotations
 
 import os
-import platform
 import random
-import sys
 import zlib
-from importlib import metadata
-
-KEY_PACKAGES = (
-    "tensorflow",
-    "keras",
-    "numpy",
-    "pillow",
-    "albumentations",
-    "bezier",
-    "matplotlib",
-    "scikit-learn",
-    "papermill",
-    "hwutils",
-)
+from pathlib import Path
 
 
 def seed_everything(seed: int, deterministic: bool = True) -> int:
@@ -65,45 +50,19 @@ def seed_model(seed: int, name: str) -> int:
     return derived
 
 
-def package_versions(names=KEY_PACKAGES) -> dict[str, str | None]:
-    """Installed versions of the key packages (None where absent)."""
-    out = {}
-    for name in names:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = None
-    return out
+def record_environment(seed: int | None = None, run_dir: Path | None = None) -> dict:
+    """Write the kernel's environment (Python, platform, versions, TensorFlow
+    devices, seed) to the run folder's ``environment.json`` and return it: an
+    explicit call, made once by each stage notebook after seeding; ``hw run``
+    copies the devices into the manifest and the report's summary shows them."""
+    from hwutils.current_run import current
+    from hwutils.environment import environment
+    from hwutils.fileio import write_json_atomic
+    from hwutils.runfolder import ENVIRONMENT
 
-
-def tensorflow_devices() -> list[str]:
-    """Devices TensorFlow sees, e.g. ``['CPU:0', 'GPU:0']``."""
-    import tensorflow as tf
-
-    return [f"{d.device_type}:{d.name.rsplit(':', 1)[-1]}" for d in tf.config.list_logical_devices()]
-
-
-def environment(include_devices: bool = True) -> dict:
-    """Python, platform, package versions and (optionally) TensorFlow devices."""
-    env = {
-        "python": sys.version.split()[0],
-        "platform": platform.platform(),
-        "machine": platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "packages": package_versions(),
-    }
-    if include_devices:
-        try:
-            env["devices"] = tensorflow_devices()
-        except Exception as exc:  # TensorFlow missing or broken: record, don't fail the run
-            env["devices"] = [f"unavailable: {exc}"]
+    env = environment()
+    if seed is not None:
+        env["seed"] = seed
+    folder = run_dir or current(create=True)
+    write_json_atomic(Path(folder) / ENVIRONMENT, env)
     return env
-
-
-def record_environment(seed: int | None = None) -> dict:
-    """Record the kernel's environment (versions, devices, seed) in the run
-    folder's ``environment.json``: an explicit call, made once by each stage
-    notebook after seeding (see :func:`hwutils.runfolder.record_environment`)."""
-    from hwutils import runfolder
-
-    return runfolder.record_environment(seed)

@@ -8,7 +8,7 @@ import json
 import nbformat
 import pytest
 
-from hwutils import report, runfolder
+from hwutils import current_run, report, runfolder
 from hwutils.errors import ArtifactError
 from hwutils.runs import summary
 
@@ -168,7 +168,7 @@ def test_artifacts_folder_names_what_is_wrong(tmp_path):
 def test_an_interactive_run_gets_its_own_folder_and_ends_ok(tmp_path, monkeypatch):
     monkeypatch.delenv("HW_RUN_DIR", raising=False)
     monkeypatch.setenv("HW_OUTPUTS", str(tmp_path / "outputs"))
-    monkeypatch.setattr(runfolder, "_interactive", {})
+    monkeypatch.setattr(current_run, "_interactive", {})
     first = report.start_run("writer_id")
     assert first.parent == tmp_path / "outputs" / "interactive" / "writer_id"
     assert report.current_run_dir() == first
@@ -179,7 +179,7 @@ def test_an_interactive_run_gets_its_own_folder_and_ends_ok(tmp_path, monkeypatc
     assert m1["interactive"] is True and m1["status"] == "ok" and m1["stage"] == "writer_id"
     assert json.loads((first / "metrics.json").read_text()) == {"a": 1}
     assert not (second / "metrics.json").exists()
-    runfolder._end_interactive(runfolder._interactive["writer"])
+    current_run._end_interactive(current_run._interactive["writer"])
     assert json.loads((second / "manifest.json").read_text())["status"] == "ok"
 
 

@@ -5,7 +5,7 @@ import os
 import threading
 from datetime import datetime
 
-from hwutils import report
+from hwutils import fileio, report
 from hwutils.runs import compare, index, manifest
 
 
@@ -35,7 +35,7 @@ def test_atomic_json_leaves_no_partial_file(tmp_path, monkeypatch):
     def broken_dumps(*a, **k):
         raise RuntimeError("killed while writing")
 
-    monkeypatch.setattr(report.json, "dumps", broken_dumps)
+    monkeypatch.setattr(fileio.json, "dumps", broken_dumps)
     try:
         report.write_json_atomic(target, {"a": 2})
     except RuntimeError:

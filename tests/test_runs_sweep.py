@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 from conftest import run_hw
 
-from hwutils.runs.sweep import list_sweeps, mean_std, parse_seeds
+from hwutils.runs.sweep_plan import parse_seeds
+from hwutils.runs.sweep_record import list_sweeps
+from hwutils.runs.sweep_report import mean_std
 
 PROJECT = Path(__file__).parent / "project"
 QUICK_CONNECT = {"HW_DASK_CONNECT_TIMEOUT": "2"}  # an unreachable scheduler is named after 2 s, not 10

@@ -264,8 +264,7 @@ def _status_from_manifest(item: BatchItem, fallback: str) -> str:
     """The run's state as its manifest tells it (``lost`` for a run whose worker died)."""
     if not item.run_dir:
         return fallback
-    from hwutils.runs.index import status_of
-    from hwutils.runs.manifest import load_run
+    from hwutils.runs.manifest import load_run, status_of
 
     run = load_run(Path(item.run_dir))
     return status_of(run) if run else fallback

@@ -53,7 +53,7 @@ KERNEL_START_ERRORS = ("DeadKernelError", "RuntimeError", "TimeoutError", "ZMQEr
 
 def environment_signature() -> dict:
     """What must match between the client and every worker: Python and the key package versions."""
-    from hwutils.repro import package_versions
+    from hwutils.environment import package_versions
 
     return {"python": sys.version.split()[0], "packages": package_versions()}
 

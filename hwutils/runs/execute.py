@@ -34,8 +34,9 @@ from pathlib import Path
 import yaml
 
 from hwutils.errors import HwError
-from hwutils.report import HEADLINE_KEY, RUN_DIR_ENV, headline_metrics, write_text_atomic
-from hwutils.runfolder import RunFolder
+from hwutils.fileio import write_text_atomic
+from hwutils.runfolder import RUN_DIR_ENV, RunFolder
+from hwutils.runmetrics import HEADLINE_KEY, headline_metrics
 from hwutils.runs import manifest as mf
 from hwutils.runs.index import rebuild_index
 from hwutils.runs.params import notebook_parameters, resolve

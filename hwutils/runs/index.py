@@ -13,9 +13,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from hwutils.errors import HwError
-from hwutils.report import write_text_atomic
+from hwutils.fileio import write_text_atomic
 from hwutils.runfolder import INTERACTIVE, RunFolder
-from hwutils.runs.manifest import load_run
+from hwutils.runs.manifest import load_run, status_of, status_text
+from hwutils.runs.sweep_record import list_sweeps
 
 
 def all_runs(outputs: Path, stage: str | None = None) -> list[dict]:
@@ -43,18 +44,6 @@ def all_runs(outputs: Path, stage: str | None = None) -> list[dict]:
                 runs.append(run)
     runs.sort(key=lambda m: str(m.get("run_id", "")), reverse=True)
     return runs
-
-
-def status_of(run: dict) -> str:
-    """The status to show: the derived state when known, else the recorded one."""
-    return (run.get("_state") or {}).get("status") or str(run.get("status", ""))
-
-
-def status_text(run: dict) -> str:
-    """The status with its reason, e.g. ``lost (its process 123 on h is gone; last heartbeat ...)``."""
-    state = run.get("_state") or {}
-    reason = state.get("reason")
-    return f"{status_of(run)} ({reason})" if reason else status_of(run)
 
 
 def find_run(outputs: Path, run_id: str) -> dict:
@@ -161,7 +150,8 @@ def headline_cells(run: dict, metrics: dict) -> list[tuple[str, str, str]]:
     """``(name, formatted value, verdict against its yardstick)`` (see
     :attr:`hwutils.report.Result.verdict`; ``""`` for none) of a run's headline
     results: the notebook's recorded results, else its headline metrics."""
-    from hwutils.report import RESULTS_KEY, Result, _kind_of, format_number, readable_name
+    from hwutils.results import Result, format_number, kind_of, readable_name
+    from hwutils.runmetrics import RESULTS_KEY
 
     rows = metrics.get(RESULTS_KEY)
     if isinstance(rows, list) and rows:
@@ -174,13 +164,13 @@ def headline_cells(run: dict, metrics: dict) -> list[tuple[str, str, str]]:
             out.append((r.name, format_number(r.value, r.kind), r.verdict))
         return out
     return [
-        (readable_name(k), format_number(v, _kind_of(k, v)) if isinstance(v, (int, float)) else str(v), "")
+        (readable_name(k), format_number(v, kind_of(k, v)) if isinstance(v, (int, float)) else str(v), "")
         for k, v in (run.get("headline") or {}).items()
     ]
 
 
 def data_cell(metrics: dict) -> str:
-    from hwutils.report import DATA_KEY
+    from hwutils.runmetrics import DATA_KEY
     from hwutils.runs.summary import data_text
 
     return data_text(metrics.get(DATA_KEY) or {})
@@ -306,10 +296,6 @@ td.data {{ max-width: 22em; font-size: 13px; color: #424a53; }}
 
 
 def _sweeps(outputs: Path) -> list[dict]:
-    try:
-        from hwutils.runs.sweep import list_sweeps
-    except ImportError:  # no sweep module in this checkout
-        return []
     try:
         return list_sweeps(outputs)
     except Exception:  # a broken sweep record must not cost the index

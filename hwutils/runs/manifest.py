@@ -32,8 +32,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from hwutils.report import write_json_atomic
-from hwutils.repro import package_versions
+from hwutils.environment import package_versions
+from hwutils.fileio import write_json_atomic
 from hwutils.runfolder import MANIFEST
 
 # Recorded statuses; readers also derive "lost" and "broken" (never written by a run).
@@ -295,3 +295,15 @@ def run_state(manifest: dict, now: datetime | None = None) -> dict:
         where = f" on {host}" if host else ""
         return {"status": "lost", "reason": f"no heartbeat{where} for over {window:.0f} s; {last}"}
     return {"status": "running", "reason": ""}
+
+
+def status_of(run: dict) -> str:
+    """The status to show: the derived state when known, else the recorded one."""
+    return (run.get("_state") or {}).get("status") or str(run.get("status", ""))
+
+
+def status_text(run: dict) -> str:
+    """The status with its reason, e.g. ``lost (its process 123 on h is gone; last heartbeat ...)``."""
+    state = run.get("_state") or {}
+    reason = state.get("reason")
+    return f"{status_of(run)} ({reason})" if reason else status_of(run)

@@ -12,17 +12,11 @@ import html
 import json
 from pathlib import Path
 
-from hwutils.report import (
-    DATA_KEY,
-    HEADLINE_KEY,
-    RESULTS_KEY,
-    TABLE_STYLE,
-    format_number,
-    readable_name,
-    results_html,
-)
+from hwutils.results import format_number, readable_name
 from hwutils.runfolder import LOG, RunFolder
 from hwutils.runlog import count_warnings
+from hwutils.runmetrics import DATA_KEY, HEADLINE_KEY, RESULTS_KEY
+from hwutils.tables import TABLE_STYLE, results_html
 
 SUMMARY_ID = "hw-summary"
 KEY_VERSIONS = ("tensorflow", "keras", "numpy", "scikit-learn", "papermill", "hwutils")
@@ -120,12 +114,13 @@ def data_text(data: dict) -> str:
 
 def headline_rows(metrics: dict) -> list[dict]:
     """Results to show when a notebook recorded none: its headline metrics, formatted."""
-    from hwutils.report import Result, _kind_of, headline_metrics
+    from hwutils.results import Result, kind_of
+    from hwutils.runmetrics import headline_metrics
 
     rows = []
     for key, value in headline_metrics(metrics).items():
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            rows.append(Result(readable_name(key), value, kind=_kind_of(key, value)).to_dict())
+            rows.append(Result(readable_name(key), value, kind=kind_of(key, value)).to_dict())
     return rows
 
 
