@@ -28,10 +28,12 @@ test: setup
 test-fast: setup
 	$(BIN)/python -m pytest -m "not slow" -q
 
-# ruff, configured in pyproject.toml: lint and the formatting check (`make format` applies it).
+# ruff, configured in pyproject.toml: lint and the formatting check (`make format` applies it);
+# then import-linter's contracts in pyproject.toml (layers, independent stages, no import cycle).
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache --no-logo
 
 format: setup
 	$(BIN)/ruff check --fix .
