@@ -59,7 +59,7 @@ def test_coerce_accepts(value, type_name, expected):
     ],
 )
 def test_coerce_rejects(value, type_name):
-    with pytest.raises(P._Mismatch):
+    with pytest.raises(P.Mismatch):
         P.coerce(value, type_name)
 
 

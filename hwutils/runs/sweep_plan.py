@@ -26,13 +26,8 @@ from pathlib import Path
 import yaml
 
 from hwutils.errors import ParamsError
-from hwutils.runs.params import (
-    _split_top,
-    check_value,
-    notebook_parameters,
-    parse_cli_value,
-    read_params_file,
-)
+from hwutils.runs.coerce import parse_cli_value, split_top
+from hwutils.runs.params import check_value, notebook_parameters, read_params_file
 from hwutils.runs.project import get_stage, resolve_params_file
 
 
@@ -93,7 +88,7 @@ def _parse_grid_arg(arg: str, specs) -> tuple[str, list]:
     name = name.strip()
     if not sep or not name or not values.strip():
         raise ParamsError(f"-g {arg}: expected NAME=V1,V2,...")
-    raw_values = [v.strip() for v in _split_top(values, ",")]
+    raw_values = [v.strip() for v in split_top(values, ",")]
     if any(not v for v in raw_values):
         raise ParamsError(f"-g {arg}: an empty value")
     spec = specs.get(name)
