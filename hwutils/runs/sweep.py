@@ -2,16 +2,7 @@
 each run recorded as it ends.
 
 ``hw sweep STAGE -f base.yaml -g lr=0.001,0.01 -g hidden="[8]","[16]" --seeds 0-4``
-expands the product of the ``-g`` values (each read as YAML, as ``-p`` reads
-them) times the seeds into points, or reads a sweep YAML::
-
-    base: params/tiny/smoke.yaml      # a params file, a list of them, or a mapping of values
-    grid:                             # the product of these lists
-      lr: [0.001, 0.01]
-    list:                             # and these points as they are
-      - {lr: 0.1, epochs: 4}
-    seeds: 0-2                        # or [0, 3]
-
+(or a sweep YAML) is planned into points by :mod:`hwutils.runs.sweep_plan`.
 Every point is checked as ``hw run`` checks its parameters before anything
 starts. Each point's values are written to ``outputs/sweeps/<ID>/points/NNN.yaml``
 and run as ``hw run STAGE -f BASE... -f NNN.yaml --label "lr=0.001 seed=1"``.
