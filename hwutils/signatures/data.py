@@ -14,6 +14,7 @@ import numpy as np
 from hwutils.datasets.cedar import load_cedar
 from hwutils.datasets.sign_data import GENUINE, SKILLED, SignatureRecord, load_sign_data
 from hwutils.errors import DataError, check_choice
+from hwutils.images import read_gray
 from hwutils.signatures.preprocess import preprocess_with_scan, stack_scans
 
 LAYOUTS = ("auto", "sign_data", "cedar")
@@ -42,17 +43,24 @@ def load_images(
 
 
 def load_images_with_scan(
-    records: list[SignatureRecord], height: int, width: int, ink: str = "normalize", scan_names=()
+    records: list[SignatureRecord],
+    height: int,
+    width: int,
+    ink: str = "normalize",
+    scan_names=(),
+    transform=None,
 ) -> tuple[np.ndarray, dict]:
     """:func:`load_images` and, for the ``scan_names`` sets (see
     :func:`preprocess.scan_features`), the measures taken on each scan before
     cropping, every file read and denoised once: ``(images, {set: (n, d)})``
-    (``{}`` without ``scan_names``)."""
+    (``{}`` without ``scan_names``). ``transform``: applied to each scan as read
+    (e.g. :func:`hwutils.signatures.collection.recollect`), before everything else."""
     scan_names = list(scan_names)
     out = np.zeros((len(records), height, width), np.uint8)
     rows = []
     for i, r in enumerate(records):
-        img, scan = preprocess_with_scan(r.path, height, width, ink, scan_names)
+        src = r.path if transform is None else transform(read_gray(r.path))
+        img, scan = preprocess_with_scan(src, height, width, ink, scan_names, name=str(r.path))
         rows.append(scan)
         out[i] = np.round(img * 255.0).astype(np.uint8)
     return out, stack_scans(rows, scan_names) if scan_names else {}

@@ -27,6 +27,7 @@ from hwutils.calibration import (
     LRCalibrator,
     ece_figure,
     lr_metrics,
+    misleading_rates,
     tippett_figure,
     verbal_scale,
 )
@@ -111,10 +112,15 @@ def trial_lrs(calibrator: LRCalibrator, scores: dict) -> tuple[np.ndarray, np.nd
 def measure(calibrator: LRCalibrator, scores: dict) -> dict:
     """The LR figures of the calibrator on scored trials (the test persons):
     ``lr_cllr``, ``lr_cllr_min``, ``lr_calibration_loss`` (Cllr - Cllr_min),
-    ``lr_n_genuine``, ``lr_n_forgery`` and the calibrator's bounds
-    ``lr_log10_lower`` / ``lr_log10_upper`` (no LR beyond them is claimed)."""
+    ``lr_n_genuine``, ``lr_n_forgery``, the calibrator's bounds
+    ``lr_log10_lower`` / ``lr_log10_upper`` (no LR beyond them is claimed) and
+    the rates of misleading evidence (:func:`hwutils.calibration.misleading_rates`):
+    ``lr_rmep`` (genuine trials with LR < 1), ``lr_rmed`` (skilled forgeries with
+    LR > 1), ``lr_max_forgery_log10`` and ``lr_min_genuine_log10`` (the worst
+    single trial of each kind; None without trials of that kind)."""
     llr, same = trial_lrs(calibrator, scores)
     m = lr_metrics(llr, same)
+    wrong = misleading_rates(llr, same)
     lo, hi = calibrator.bounds or (float("nan"), float("nan"))
     return {
         "lr_cllr": m["cllr"],
@@ -124,6 +130,10 @@ def measure(calibrator: LRCalibrator, scores: dict) -> dict:
         "lr_n_forgery": m["n_different"],
         "lr_log10_lower": float(lo),
         "lr_log10_upper": float(hi),
+        "lr_rmep": wrong["rmep"],
+        "lr_rmed": wrong["rmed"],
+        "lr_max_forgery_log10": wrong["h2_log10_lr_max"],
+        "lr_min_genuine_log10": wrong["h1_log10_lr_min"],
     }
 
 
@@ -145,6 +155,12 @@ def sentence(m: dict, calibrator: LRCalibrator) -> str:
         f" The LRs are bounded to log10 LR {m['lr_log10_lower']:+.2f} .. {m['lr_log10_upper']:+.2f}"
         " (ELUB: no stronger claim than the calibration trials support)."
     )
+    if m.get("lr_rmep") is not None and m.get("lr_rmed") is not None:
+        text += (
+            f" Misleading evidence: {100 * m['lr_rmep']:.1f}% of the genuine signatures get LR < 1 (RMEP),"
+            f" {100 * m['lr_rmed']:.1f}% of the skilled forgeries LR > 1 (RMED); the strongest forgery reaches"
+            f" log10 LR {m['lr_max_forgery_log10']:+.2f}, the weakest genuine signature {m['lr_min_genuine_log10']:+.2f}."
+        )
     if not np.isfinite(cllr):
         return text + " **Cllr could not be measured (the test persons lack genuine or skilled trials).**"
     if cllr >= NO_EVIDENCE_CLLR:

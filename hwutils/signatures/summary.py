@@ -13,6 +13,11 @@ from hwutils.calibration import CALIBRATION_LOSS_GOAL, calibration_loss_result, 
 from hwutils.report import markdown_table, pct
 from hwutils.signatures.screening import all_valid_f1
 
+EER_GOAL = 0.05  # skilled-forgery EER with one global threshold, unseen persons (issue 27)
+OPERATING_POINT_RATIO = 1.5  # FAR and FRR at the validation threshold, at most this times the test EER
+SHIFTED_RATIO = 2.0  # the same on a collection the run never saw
+MISLEADING_GOAL = 0.02  # RMEP and RMED of the LRs, at most (issue 26)
+
 GROUPS = {
     "verification, test persons": [
         "test_eer_skilled",
@@ -29,11 +34,31 @@ GROUPS = {
         "test_n_genuine",
         "test_n_skilled",
         "test_n_random",
+        "test_far_skilled_over_eer",
+        "test_frr_over_eer",
+    ],
+    "the test persons re-rendered as another collection, same threshold": [
+        "shifted_eer_skilled",
+        "shifted_eer_skilled_per_user",
+        "shifted_frr",
+        "shifted_far_skilled",
+        "shifted_far_random",
+        "shifted_far_skilled_over_eer",
+        "shifted_frr_over_eer",
+        "shifted_lr_cllr",
+        "shifted_lr_cllr_min",
+        "shifted_lr_calibration_loss",
+        "shifted_lr_rmep",
+        "shifted_lr_rmed",
     ],
     "likelihood ratios, test persons (genuine vs skilled forgery)": [
         "lr_cllr",
         "lr_cllr_min",
         "lr_calibration_loss",
+        "lr_rmep",
+        "lr_rmed",
+        "lr_max_forgery_log10",
+        "lr_min_genuine_log10",
         "lr_n_genuine",
         "lr_n_forgery",
         "lr_log10_lower",
@@ -66,7 +91,16 @@ GROUPS = {
         "screen_autoencoder_f1",
         "screen_isolation_forest_f1",
     ],
-    "set-up": ["decision", "features", "operating_point", "n_references", "data", "test_persons_ids"],
+    "set-up": [
+        "decision",
+        "features",
+        "wd_norm",
+        "wd_spread",
+        "operating_point",
+        "n_references",
+        "data",
+        "test_persons_ids",
+    ],
     "time": [
         "train_seconds",
         "train_pairs",
@@ -90,6 +124,14 @@ NAMES = {
     "lr_n_forgery": "skilled-forgery trials",
     "lr_log10_lower": "lowest log10 LR (ELUB bound)",
     "lr_log10_upper": "highest log10 LR (ELUB bound)",
+    "lr_rmep": "genuine trials with LR < 1 (RMEP)",
+    "lr_rmed": "skilled-forgery trials with LR > 1 (RMED)",
+    "lr_max_forgery_log10": "largest log10 LR of a skilled forgery",
+    "lr_min_genuine_log10": "smallest log10 LR of a genuine signature",
+    "test_far_skilled_over_eer": "FAR skilled at the threshold / EER",
+    "test_frr_over_eer": "FRR at the threshold / EER",
+    "shifted_far_skilled_over_eer": "other collection: FAR skilled at the threshold / its EER",
+    "shifted_frr_over_eer": "other collection: FRR at the threshold / its EER",
 }
 
 DETECTOR_NAMES = {
@@ -190,6 +232,86 @@ def test_table(test_eval: dict, dist_eval: dict, decision: str) -> str:
     return markdown_table(rows, cols)
 
 
+def normalisation_table(rows: list[dict]) -> str:
+    """:func:`verify.compare_normalisations` rows as Markdown (the run's own marked)."""
+    shifted = any("shifted_far_skilled" in r for r in rows)
+    out = []
+    for r in rows:
+        row = {
+            "n": r["normalisation"] + (" **(used)**" if r.get("used") else ""),
+            "v": pct(r["val_eer_skilled"]),
+            "e": f"{pct(r['eer_skilled'])} / {pct(r['eer_skilled_per_user'])}",
+            "op": f"{pct(r['frr'])} / {pct(r['far_skilled'])}",
+        }
+        if shifted:
+            row["s"] = (
+                f"{pct(r['shifted_eer_skilled'])} / {pct(r['shifted_frr'])} / {pct(r['shifted_far_skilled'])}"
+            )
+        out.append(row)
+    cols = {
+        "n": "score",
+        "v": "validation EER",
+        "e": "test EER skilled (global / per person)",
+        "op": "test FRR / FAR skilled at the validation threshold",
+    }
+    if shifted:
+        cols["s"] = "other collection: EER / FRR / FAR skilled, same threshold"
+    return markdown_table(out, cols)
+
+
+def _ratio(rate, eer) -> float:
+    """``rate / eer`` (NaN when either is missing or the EER is 0)."""
+    try:
+        rate, eer = float(rate), float(eer)
+    except (TypeError, ValueError):
+        return float("nan")
+    return rate / eer if eer > 0 else float("nan")
+
+
+def operating_point_ratios(test_eval: dict, shifted_eval: dict | None = None) -> dict:
+    """FAR skilled and FRR at the validation threshold over the skilled EER of
+    the same trials, on the test persons and (when measured) on the other
+    collection: ``test_far_skilled_over_eer`` ... (1 = the threshold sits at
+    their EER; goals: at most 1.5 and 2)."""
+    out = {}
+    for prefix, ev in (("test", test_eval), ("shifted", shifted_eval or {})):
+        if "eer_skilled" not in ev:
+            continue
+        out[f"{prefix}_far_skilled_over_eer"] = _ratio(ev.get("far_skilled"), ev["eer_skilled"])
+        out[f"{prefix}_frr_over_eer"] = _ratio(ev.get("frr"), ev["eer_skilled"])
+    return out
+
+
+def transfer_sentence(test_eval: dict, shifted_eval: dict, described: str) -> str:
+    """How the validation threshold transfers: to the test persons and to the
+    other collection, each FAR/FRR against its own EER, in words."""
+    text = (
+        f"At the threshold fixed on the validation persons the test persons' FRR is {pct(test_eval.get('frr'))}"
+        f" and their FAR on skilled forgeries {pct(test_eval.get('far_skilled'))}, beside their skilled-forgery"
+        f" EER {pct(test_eval.get('eer_skilled'))} (goal: each at most {OPERATING_POINT_RATIO:g} times the EER)."
+    )
+    if shifted_eval and "eer_skilled" in shifted_eval:
+        text += (
+            f" Re-rendered as another collection ({described}), the same persons reach a skilled-forgery EER of"
+            f" {pct(shifted_eval['eer_skilled'])}; at the same threshold FRR {pct(shifted_eval.get('frr'))} and FAR"
+            f" skilled {pct(shifted_eval.get('far_skilled'))} (goal: each at most {SHIFTED_RATIO:g} times that EER)."
+        )
+    worst = [
+        name
+        for name, ev, goal in (
+            ("test persons", test_eval, OPERATING_POINT_RATIO),
+            ("other collection", shifted_eval, SHIFTED_RATIO),
+        )
+        if ev
+        and "eer_skilled" in ev
+        and max(_ratio(ev.get("far_skilled"), ev["eer_skilled"]), _ratio(ev.get("frr"), ev["eer_skilled"]))
+        > goal
+    ]
+    if worst:
+        text += f" **The operating point misses its goal on: {', '.join(worst)}.**"
+    return text
+
+
 def examples_table(questioned, results, limit: int = 6) -> str:
     """A few questioned signatures of one person with the loaded verifier's answer
     (and its log10 LR, genuine vs skilled forgery, when the run is calibrated)."""
@@ -288,10 +410,14 @@ def results(
     latency_ms: float,
     train_seconds: float,
     lr_metrics: dict | None = None,
+    shifted_eval: dict | None = None,
 ) -> list[report.Result]:
     """The headline results beside their yardsticks: the decision's skilled-forgery
-    EER (global and per user) against the distance rule measured in the same run
-    (against chance for the distance rule itself), the random-forgery EER and FAR
+    EER with one global threshold against the goal (:data:`EER_GOAL`), per user
+    against the distance rule measured in the same run (against chance for the
+    distance rule itself), FAR skilled and FRR at the validation threshold against
+    1.5 times the test EER (and, with ``shifted_eval``, on the other collection
+    against 2 times its EER), the random-forgery EER and FAR
     against chance, the likelihood ratios' Cllr against no evidence (1.0) and
     their calibration loss against the goal (``lr_metrics``: the ``lr_*`` keys of
     :func:`hwutils.signatures.lr.measure`), screening F1 against calling
@@ -301,22 +427,64 @@ def results(
     g = "verification (test persons)"
     out = []
     wd = decision == "wd"
-    for key, label in (
-        ("eer_skilled", "skilled-forgery EER"),
-        ("eer_skilled_per_user", "skilled-forgery EER, per user"),
-    ):
-        if key not in test_eval:
-            continue
+    rule = "writer-dependent" if wd else "distance rule"
+    if "eer_skilled" in test_eval:
         out.append(
             R(
-                f"{label} ({'writer-dependent' if wd else 'distance rule'})",
-                test_eval[key],
+                f"skilled-forgery EER, one global threshold ({rule})",
+                test_eval["eer_skilled"],
+                group=g,
+                yardstick="the goal",
+                yardstick_value=EER_GOAL,
+                better="lower",
+                note=(
+                    f"the distance rule, same run: {report.format_number(dist_eval.get('eer_skilled'), 'percent')}"
+                    if wd
+                    else ""
+                ),
+            )
+        )
+    if "eer_skilled_per_user" in test_eval:
+        out.append(
+            R(
+                f"skilled-forgery EER, per user ({rule})",
+                test_eval["eer_skilled_per_user"],
                 group=g,
                 yardstick="the distance rule, same run" if wd else "chance",
-                yardstick_value=dist_eval.get(key) if wd else 0.5,
+                yardstick_value=dist_eval.get("eer_skilled_per_user") if wd else 0.5,
                 better="lower",
             )
         )
+    for key, label, ev, ratio, where in (
+        (
+            "far_skilled",
+            "FAR on skilled forgeries at the validation threshold",
+            test_eval,
+            OPERATING_POINT_RATIO,
+            "",
+        ),
+        ("frr", "FRR at the validation threshold", test_eval, OPERATING_POINT_RATIO, ""),
+        (
+            "far_skilled",
+            "other collection: FAR on skilled forgeries, same threshold",
+            shifted_eval or {},
+            SHIFTED_RATIO,
+            "its ",
+        ),
+        ("frr", "other collection: FRR, same threshold", shifted_eval or {}, SHIFTED_RATIO, "its "),
+    ):
+        if key in ev and "eer_skilled" in ev:
+            out.append(
+                R(
+                    label,
+                    ev[key],
+                    group=g,
+                    yardstick=f"{ratio:g} x {where}skilled EER",
+                    yardstick_value=ratio * ev["eer_skilled"],
+                    better="lower",
+                    note=f"{where or 'test '}skilled EER: {report.format_number(ev['eer_skilled'], 'percent')}",
+                )
+            )
     if "eer_random" in test_eval:
         out.append(
             R(
@@ -360,6 +528,21 @@ def results(
                 note=f"fitted on the validation persons; goal: at most {CALIBRATION_LOSS_GOAL}",
             )
         )
+        for key, label in (
+            ("lr_rmep", "genuine signatures with LR < 1 (RMEP)"),
+            ("lr_rmed", "skilled forgeries with LR > 1 (RMED)"),
+        ):
+            if key in lr_metrics:
+                out.append(
+                    R(
+                        label,
+                        lr_metrics[key],
+                        group=lg,
+                        yardstick="the goal",
+                        yardstick_value=MISLEADING_GOAL,
+                        better="lower",
+                    )
+                )
     if screen_eval:
         c = screen_eval["combined"]
         s = "screening (test images)"

@@ -229,40 +229,52 @@ def fit_writer_dependent(
     shift: int = 0,
     norm: float = 0.0,
     signet=None,
+    spread: float = 0.0,
+    shifted=None,
 ) -> dict:
     """The writer-dependent decision fitted and scored on both protocols.
 
     ``images``/``scan``: the development records (``val_protocol`` indexes
     them; ``negative_idx`` are the training persons' genuine signatures, the
-    SVM negatives); ``test_*``: the test records and their protocol; ``norm``:
-    the share of each person's reference level subtracted (see
-    :func:`writer_dependent.normalized_scorer`); ``signet``: the writer network's
-    feature model, for the ``signet`` set. The fusion
-    scales come from the validation trials. Returns ``val_scores`` and
-    ``test_scores`` (distance-shaped, see :func:`writer_dependent.as_distance_scores`),
-    ``negatives``, ``scales`` and ``ablation``: per set, its skilled EER alone and
-    the fusion's without it, on validation and test (for the report only)."""
+    SVM negatives); ``test_*``: the test records and their protocol; ``norm``
+    and ``spread``: how each person's fused score is made relative to their own
+    references (:func:`writer_dependent.relative_score`; the spread prior is
+    taken on the validation persons); ``signet``: the writer network's feature
+    model, for the ``signet`` set; ``shifted``: ``(images, scan)`` of the test
+    records re-rendered as another collection (:mod:`collection`), scored with
+    the test protocol. The fusion scales come from the validation trials.
+    Returns ``val_scores``, ``test_scores`` and ``shifted_scores`` (None without
+    ``shifted``; distance-shaped, see :func:`writer_dependent.as_distance_scores`),
+    the raw trials (``raw_val``, ``raw_test``, ``raw_shifted``: per set, with the
+    references' leave-one-out scores, for :func:`compare_normalisations`),
+    ``negatives``, ``scales``, ``prior`` and ``ablation``: per set, its skilled EER
+    alone and the fusion's without it, on validation and test (for the report only)."""
     names = writer_dependent.parse_features(features)
     norm = check_unit_interval("wd_norm", norm)
+    spread = check_unit_interval("wd_spread", spread)
     models = feature_models(tower, features, signet)
     sets = wd_feature_sets(models, images, features, scan)
-    sets_test = wd_feature_sets(models, test_images, features, test_scan)
     negatives = {k: v[negative_idx] for k, v in sets.items()}
-    raw_val = writer_dependent.score_trials(
-        sets, val_protocol, negatives, C, writer_dependent.shifted_copies(names, images, shift), norm
-    )
-    scales = writer_dependent.fit_scales(raw_val, sets)
-    raw_test = writer_dependent.score_trials(
-        sets_test,
-        test_protocol,
-        negatives,
-        C,
-        writer_dependent.shifted_copies(names, test_images, shift),
-        norm,
-    )
 
-    def eer(raw, sc):
-        return evaluate(writer_dependent.as_distance_scores(raw, sc), 0.0)["eer_skilled"]
+    def raw(feature_sets, imgs, protocol):
+        copies = writer_dependent.shifted_copies(names, imgs, shift)
+        return writer_dependent.raw_trials(feature_sets, protocol, negatives, C, copies)
+
+    raw_val = raw(sets, images, val_protocol)
+    raw_test = raw(wd_feature_sets(models, test_images, features, test_scan), test_images, test_protocol)
+    raw_shifted = None
+    if shifted is not None:
+        raw_shifted = raw(
+            wd_feature_sets(models, shifted[0], features, shifted[1]), shifted[0], test_protocol
+        )
+    scales = writer_dependent.fit_scales(raw_val, sets)
+
+    def scored(r, sc):
+        prior = writer_dependent.spread_prior(raw_val, sc)
+        return writer_dependent.as_distance_scores(r, sc, norm, spread, prior)
+
+    def eer(r, sc):
+        return evaluate(scored(r, sc), 0.0)["eer_skilled"]
 
     ablation = []
     for k in sets:
@@ -277,12 +289,67 @@ def fit_writer_dependent(
             }
         )
     return {
-        "val_scores": writer_dependent.as_distance_scores(raw_val, scales),
-        "test_scores": writer_dependent.as_distance_scores(raw_test, scales),
+        "val_scores": scored(raw_val, scales),
+        "test_scores": scored(raw_test, scales),
+        "shifted_scores": None if raw_shifted is None else scored(raw_shifted, scales),
+        "raw_val": raw_val,
+        "raw_test": raw_test,
+        "raw_shifted": raw_shifted,
         "negatives": negatives,
         "scales": scales,
+        "prior": writer_dependent.spread_prior(raw_val, scales),
         "ablation": ablation,
     }
+
+
+NORMALISATIONS = {
+    "raw": (0.0, 0.0),
+    "half the reference level (before)": (0.5, 0.0),
+    "the reference level": (1.0, 0.0),
+    "z-norm, spread shrunk halfway": (1.0, 0.5),
+    "z-norm, the person's own spread": (1.0, 1.0),
+}
+
+
+def compare_normalisations(
+    fitted: dict, operating_point: str = "eer", chosen: tuple | None = None, variants: dict | None = None
+) -> list[dict]:
+    """The same run's raw trials scored under each normalisation of ``variants``
+    (name -> ``(norm, spread)``; default :data:`NORMALISATIONS`), each with its
+    own threshold fixed on the validation persons at ``operating_point``: per
+    variant the validation EER, the test persons' global and per-person skilled
+    EER, FRR and FAR skilled at that threshold and, when the run scored a
+    shifted collection, its EER and FAR skilled at the same threshold.
+    ``chosen``: the run's ``(norm, spread)``, flagged ``used``."""
+    rows = []
+    scales = fitted["scales"]
+    prior = fitted["prior"]
+    for name, (norm, spread) in (variants or NORMALISATIONS).items():
+
+        def scored(raw, norm=norm, spread=spread):
+            return writer_dependent.as_distance_scores(raw, scales, norm, spread, prior)
+
+        val = scored(fitted["raw_val"])
+        thr = calibrate_threshold(val, operating_point)
+        test = evaluate(scored(fitted["raw_test"]), thr)
+        row = {
+            "normalisation": name,
+            "norm": norm,
+            "spread": spread,
+            "used": chosen is not None and tuple(map(float, chosen)) == (norm, spread),
+            "val_eer_skilled": evaluate(val, thr).get("eer_skilled", float("nan")),
+            **{
+                k: test.get(k, float("nan"))
+                for k in ("eer_skilled", "eer_skilled_per_user", "frr", "far_skilled")
+            },
+        }
+        if fitted.get("raw_shifted") is not None:
+            shifted = evaluate(scored(fitted["raw_shifted"]), thr)
+            row["shifted_eer_skilled"] = shifted.get("eer_skilled", float("nan"))
+            row["shifted_far_skilled"] = shifted.get("far_skilled", float("nan"))
+            row["shifted_frr"] = shifted.get("frr", float("nan"))
+        rows.append(row)
+    return rows
 
 
 # ------------------------------------------------------------------ public API
@@ -295,7 +362,9 @@ class Verifier:
     genuine signatures, a dict name -> ``(m, d)`` array), fused with ``scales``;
     the score is minus the fused value; ``shift`` > 0 adds the references shifted
     by that many pixels as positives of the image sets; ``norm`` subtracts that share
-    of the person's reference level (:func:`writer_dependent.normalized_scorer`);
+    of the person's fused reference level and ``spread`` divides by the person's
+    reference spread shrunk towards ``spread_prior`` (:func:`writer_dependent.relative_score`:
+    the score relative to what the references show among themselves);
     ``signet`` is the writer network's feature model, needed by the ``signet`` set.
     Either way lower = more genuine. ``calibrator``: the score -> log10 LR map
     (:class:`hwutils.calibration.LRCalibrator` fitted on minus the score, see
@@ -319,6 +388,8 @@ class Verifier:
         norm: float = 0.0,
         signet=None,
         calibrator=None,
+        spread: float = 0.0,
+        spread_prior: float = 1.0,
     ):
         check_choice("reducer", reducer, REDUCERS)
         check_choice("decision", decision, DECISIONS)
@@ -334,6 +405,10 @@ class Verifier:
         self.ink, self.decision, self.features, self.C = ink, decision, features, float(C)
         self.negatives, self.scales, self.shift = negatives or {}, scales or {}, int(shift)
         self.norm = check_unit_interval("wd_norm", norm)
+        self.spread = check_unit_interval("wd_spread", spread)
+        self.spread_prior = float(spread_prior)
+        if not (np.isfinite(self.spread_prior) and self.spread_prior > 0):
+            raise ParamsError(f"spread_prior: a positive number, got {spread_prior!r}")
         self.calibrator = calibrator
         # the feature models are built once here, not at every verify(); with the cnn set the
         # tower gives its embedding and its pooled features in one pass
@@ -376,14 +451,18 @@ class Verifier:
         if not references:
             raise ParamsError("references: give at least one genuine reference signature")
         emb, sets, batch = self._encode(references)
-        scorers = {}
+        scorers, loo = {}, np.zeros(0)
         if self.decision == "wd":
             extra = writer_dependent.shifted_copies(list(sets), batch, self.shift)
-            scorers = {
-                k: writer_dependent.normalized_scorer(f, self.negatives[k], self.C, extra.get(k), self.norm)
+            need_loo = self.norm > 0 or self.spread > 0
+            fitted = {
+                k: writer_dependent.reference_scorer(f, self.negatives[k], self.C, extra.get(k), need_loo)
                 for k, f in sets.items()
             }
-        return Enrolment(self, emb, scorers)
+            scorers = {k: v[0] for k, v in fitted.items()}
+            if need_loo and len(references) >= 2:
+                loo = writer_dependent.fuse({k: v[1] for k, v in fitted.items()}, self.scales)
+        return Enrolment(self, emb, scorers, loo)
 
     def verify(self, references, questioned) -> dict:
         """Is ``questioned`` a genuine signature of the person who wrote ``references``?
@@ -424,6 +503,8 @@ class Verifier:
                 "C": self.C,
                 "shift": self.shift,
                 "norm": self.norm,
+                "spread": self.spread,
+                "spread_prior": self.spread_prior,
             },
         )
         return folder
@@ -472,14 +553,24 @@ def load_verifier(run_dir) -> Verifier:
         cfg.get("norm", 0.0),
         signet,
         lr.find_calibration(folder),
+        cfg.get("spread", 0.0),
+        cfg.get("spread_prior", 1.0),
     )
 
 
 class Enrolment:
     """One person's references, fitted by :meth:`Verifier.enrol`: ``verify(questioned)``."""
 
-    def __init__(self, verifier: Verifier, reference_embeddings: np.ndarray, scorers: dict):
+    def __init__(
+        self,
+        verifier: Verifier,
+        reference_embeddings: np.ndarray,
+        scorers: dict,
+        loo: np.ndarray | None = None,
+    ):
         self.verifier, self.reference_embeddings, self.scorers = verifier, reference_embeddings, scorers
+        # the references' fused leave-one-out scores among themselves (wd with norm or spread)
+        self.loo = np.zeros(0) if loo is None else np.asarray(loo, np.float64)
 
     def verify(self, questioned) -> dict:
         """Score one questioned signature (path, PIL image or array) against the
@@ -495,8 +586,12 @@ class Enrolment:
         }
         if v.decision == "wd":
             per_set = {k: float(self.scorers[k](f[0])[0]) for k, f in sets.items()}
-            score = -float(writer_dependent.fuse(per_set, v.scales))
-            details["wd_scores"] = per_set
+            fused = writer_dependent.fuse(per_set, v.scales)
+            score = -float(writer_dependent.relative_score(fused, self.loo, v.norm, v.spread, v.spread_prior))
+            details["wd_scores"] = per_set  # raw, before the reference normalisation
+            if len(self.loo) >= 2:
+                details["reference_level"] = float(np.mean(self.loo))
+                details["reference_spread"] = float(np.std(self.loo, ddof=1))
         else:
             score = reduce_distances(d, v.reducer)
         genuine = bool(score <= v.threshold)

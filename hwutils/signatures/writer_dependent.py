@@ -181,6 +181,41 @@ def person_scorer(references: np.ndarray, negatives: np.ndarray, C: float = 1.0)
     return lambda q: clf.decision_function(scaler.transform(np.atleast_2d(q)))
 
 
+def reference_scorer(
+    references: np.ndarray,
+    negatives: np.ndarray,
+    C: float = 1.0,
+    extra: np.ndarray | None = None,
+    loo: bool = True,
+) -> tuple:
+    """Per-person scorer and the references' leave-one-out scores among themselves.
+
+    ``references``: ``(K, d)``; ``extra``: ``(c, K, d)`` copies of them (e.g.
+    shifted) added as positives. Returns ``(score, loo)``: ``score`` maps
+    features ``(m, d)`` to decision values ``(m,)`` (higher = more genuine) of
+    the SVM fitted on all K references; ``loo`` ``(K,)`` holds each reference's
+    decision value under the SVM fitted without it and its copies (empty when
+    K < 2 or ``loo`` is False: K SVMs fewer). Nothing but the references and the
+    fixed negatives is used.
+    """
+    references = np.asarray(references)
+
+    def positives(keep):
+        return references[keep] if extra is None else np.concatenate([references[keep], *extra[:, keep]])
+
+    k = len(references)
+    score = person_scorer(positives(np.arange(k)), negatives, C)
+    if k < 2 or not loo:
+        return score, np.zeros(0)
+    values = np.array(
+        [
+            person_scorer(positives(np.delete(np.arange(k), j)), negatives, C)(references[j])[0]
+            for j in range(k)
+        ]
+    )
+    return score, values
+
+
 def normalized_scorer(
     references: np.ndarray,
     negatives: np.ndarray,
@@ -190,40 +225,31 @@ def normalized_scorer(
 ):
     """Per-person scorer with optional extra positives and the reference level.
 
-    ``references``: ``(K, d)``; ``extra``: ``(c, K, d)`` copies of them (e.g.
-    shifted) added as positives; ``norm``: share of the reference level (the mean
-    leave-one-out decision value of the references, each scored by the SVM fitted
-    without it and its copies) subtracted from every score (0 = none; needs K >= 2).
-    Returns ``features (m, d) -> scores (m,)``, higher = more genuine.
+    ``norm``: share of the reference level (the mean leave-one-out decision
+    value of the references, :func:`reference_scorer`) subtracted from every
+    score (0 = none; needs K >= 2). Returns ``features (m, d) -> scores (m,)``,
+    higher = more genuine.
     """
-    references = np.asarray(references)
-
-    def positives(keep):
-        return references[keep] if extra is None else np.concatenate([references[keep], *extra[:, keep]])
-
-    k = len(references)
-    score = person_scorer(positives(np.arange(k)), negatives, C)
-    if norm <= 0 or k < 2:
+    score, loo = reference_scorer(references, negatives, C, extra, loo=norm > 0)
+    if not len(loo):
         return score
-    level = np.mean(
-        [
-            person_scorer(positives(np.delete(np.arange(k), j)), negatives, C)(references[j])[0]
-            for j in range(k)
-        ]
-    )
+    level = float(np.mean(loo))
     return lambda q: score(q) - norm * level
 
 
-def score_trials(
-    sets: dict, protocol: dict, negatives: dict, C: float = 1.0, extra: dict | None = None, norm: float = 0.0
+def raw_trials(
+    sets: dict, protocol: dict, negatives: dict, C: float = 1.0, extra: dict | None = None
 ) -> dict:
-    """Raw per-set WD scores of the trials of a :func:`verify.make_trials` protocol.
+    """Raw per-set WD scores of the trials of a :func:`verify.make_trials` protocol
+    and each person's reference leave-one-out scores.
 
     ``sets``: name -> ``(n, d)`` features of the protocol's records;
     ``negatives``: name -> ``(m, d)`` features of other persons' genuine
     signatures (e.g. the training persons); ``extra``: name -> ``(c, n, d)``
-    copies (:func:`shifted_copies`) whose reference rows are added as positives;
-    ``norm``: see :func:`normalized_scorer`. Returns ``{"person", "index", "type", name: scores...}`` (higher = more genuine).
+    copies (:func:`shifted_copies`) whose reference rows are added as positives.
+    Returns ``{"person", "index", "type", name: scores..., "loo": {name: {person: (K,)}}}``
+    (higher = more genuine). A person's scores depend on that person's
+    references and the negatives only, never on other persons' trials.
     """
     extra = extra or {}
     by_person: dict = {}
@@ -234,16 +260,33 @@ def score_trials(
         "person": np.array([t[0] for t in protocol["trials"]]),
         "index": np.array([t[1] for t in protocol["trials"]], int),
         "type": np.array([t[2] for t in protocol["trials"]]),
+        "loo": {},
     }
     for name, feats in sets.items():
         s = np.zeros(n, np.float64)
+        out["loo"][name] = {}
         for p, ks in by_person.items():
             refs = protocol["references"][p]
             copies = extra[name][:, refs] if name in extra else None
-            score = normalized_scorer(feats[refs], negatives[name], C, copies, norm)
+            score, out["loo"][name][p] = reference_scorer(feats[refs], negatives[name], C, copies)
             s[ks] = score(feats[out["index"][ks]])
         out[name] = s
     return out
+
+
+def score_trials(
+    sets: dict, protocol: dict, negatives: dict, C: float = 1.0, extra: dict | None = None, norm: float = 0.0
+) -> dict:
+    """Per-set WD scores of the trials (:func:`raw_trials`), each lowered by
+    ``norm`` times the person's reference level in that set (see
+    :func:`normalized_scorer`). Returns ``{"person", "index", "type", name: scores...}``."""
+    raw = raw_trials(sets, protocol, negatives, C, extra)
+    loo = raw.pop("loo")
+    if norm > 0:
+        for name in sets:
+            level = np.array([np.mean(loo[name][p]) if len(loo[name][p]) else 0.0 for p in raw["person"]])
+            raw[name] = raw[name] - norm * level
+    return raw
 
 
 def fit_scales(raw: dict, names) -> dict:
@@ -256,13 +299,72 @@ def fuse(raw: dict, scales: dict) -> np.ndarray:
     return sum(np.asarray(raw[k]) / scales[k] for k in scales)
 
 
-def as_distance_scores(raw: dict, scales: dict) -> dict:
+def fused_references(raw: dict, scales: dict) -> dict:
+    """Each person's fused leave-one-out reference scores, ``{person: (K,)}``
+    (the :func:`fuse` of the per-set values in ``raw["loo"]``)."""
+    loo = raw["loo"]
+    persons = next(iter(loo.values())).keys() if loo else []
+    return {p: fuse({k: loo[k][p] for k in scales}, scales) for p in persons}
+
+
+def spread_prior(raw: dict, scales: dict) -> float:
+    """The typical spread of a person's fused leave-one-out reference scores:
+    the root mean of the persons' variances (``ddof=1``) over the given
+    (validation, development) persons; 1.0 when none has two references."""
+    v = [np.var(x, ddof=1) for x in fused_references(raw, scales).values() if len(x) >= 2]
+    prior = float(np.sqrt(np.mean(v))) if v else 1.0
+    return prior if np.isfinite(prior) and prior > 0 else 1.0
+
+
+def relative_score(fused, loo, norm: float = 0.0, spread: float = 0.0, prior: float = 1.0):
+    """A questioned signature's fused score made relative to what the claimed
+    person's own references show (``loo``: their fused leave-one-out scores).
+
+    ``fused - norm * mean(loo)``, divided by the person's spread
+    ``sqrt(spread * var(loo) + (1 - spread) * prior**2)`` and multiplied by
+    ``prior`` (so the units stay those of the fused score): ``spread`` 0 =
+    no division (the level only), 1 = the person's own spread alone (a z-norm,
+    noisy with 5 references), between = shrunk towards ``prior``, the typical
+    spread on development persons (:func:`spread_prior`). With fewer than two
+    references nothing is subtracted or divided.
+    """
+    loo = np.asarray(loo, np.float64)
+    out = np.asarray(fused, np.float64)
+    if len(loo) < 2:
+        return out
+    out = out - norm * float(np.mean(loo))
+    if spread > 0:
+        sd = np.sqrt(spread * np.var(loo, ddof=1) + (1.0 - spread) * prior**2)
+        out = out / max(float(sd), 1e-6 * prior) * prior
+    return out
+
+
+def normalized_fusion(raw: dict, scales: dict, norm: float = 0.0, spread: float = 0.0, prior: float = 1.0):
+    """:func:`fuse` of raw trials (:func:`raw_trials`) with each person's scores
+    made relative to their references (:func:`relative_score`)."""
+    fused = fuse(raw, scales).astype(np.float64)
+    if (norm <= 0 and spread <= 0) or not raw.get("loo"):
+        return fused
+    refs = fused_references(raw, scales)
+    out = np.empty_like(fused)
+    persons = np.asarray(raw["person"])
+    for p in np.unique(persons):
+        m = persons == p
+        out[m] = relative_score(fused[m], refs[p], norm, spread, prior)
+    return out
+
+
+def as_distance_scores(
+    raw: dict, scales: dict, norm: float = 0.0, spread: float = 0.0, prior: float = 1.0
+) -> dict:
     """Trial dict in the shape of :func:`verify.score_trials` (``distance`` =
     minus the fused score, so lower is more genuine and the same evaluation
-    and calibration code applies)."""
+    and calibration code applies); with ``norm`` / ``spread`` (and ``raw`` from
+    :func:`raw_trials`) each person's fused score is made relative to their
+    references (:func:`normalized_fusion`)."""
     return {
         "person": raw["person"],
         "index": raw["index"],
         "type": raw["type"],
-        "distance": -fuse(raw, scales).astype(np.float64),
+        "distance": -normalized_fusion(raw, scales, norm, spread, prior),
     }
