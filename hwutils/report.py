@@ -41,7 +41,7 @@ from hwutils import current_run, runmetrics
 from hwutils.fileio import atomic_path, jsonable, write_json_atomic, write_text_atomic
 from hwutils.results import KINDS, Result, format_number, pct, readable_name
 from hwutils.runfolder import ARTIFACTS, METRICS, RUN_DIR_ENV
-from hwutils.runmetrics import DATA_KEY, HEADLINE_KEY, RESULTS_KEY, headline_metrics
+from hwutils.runmetrics import CAVEATS_KEY, DATA_KEY, HEADLINE_KEY, RESULTS_KEY, headline_metrics
 from hwutils.tables import (
     TABLE_STYLE,
     VERDICT_MARKS,
@@ -57,6 +57,7 @@ from hwutils.tables import (
 
 __all__ = [  # what notebooks and stages read here (the names from the modules below are re-exported)
     "ARTIFACTS",
+    "CAVEATS_KEY",
     "DATA_KEY",
     "HEADLINE_KEY",
     "KINDS",
@@ -80,6 +81,7 @@ __all__ = [  # what notebooks and stages read here (the names from the modules b
     "metrics_table",
     "pct",
     "readable_name",
+    "record_caveats",
     "record_data",
     "record_results",
     "result_rows",
@@ -209,6 +211,14 @@ def record_results(results: list[Result]) -> None:
     for row in rows:
         known[row.name] = row.to_dict()
     save_metrics({RESULTS_KEY: list(known.values())})
+
+
+def record_caveats(lines: list[str]) -> None:
+    """Record warnings a reader must see beside the results (metrics.json
+    ``_caveats``; replaces earlier ones): the report's summary block lists them
+    under the results table, e.g. a questioned document outside the
+    conditions its method was validated under."""
+    save_metrics({CAVEATS_KEY: [str(x) for x in lines]})
 
 
 def say(markdown_text: str) -> None:

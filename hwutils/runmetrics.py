@@ -11,6 +11,7 @@ from hwutils.runfolder import METRICS
 HEADLINE_KEY = "_headline"
 DATA_KEY = "_data"
 RESULTS_KEY = "_results"
+CAVEATS_KEY = "_caveats"
 
 
 def load_metrics(run_dir: str | os.PathLike) -> dict:

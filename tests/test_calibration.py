@@ -66,3 +66,21 @@ def test_figures_have_titles_and_labels():
     for fig in (calibration.tippett_figure(s, y, "test"), calibration.ece_figure(s, y, "test")):
         ax = fig.axes[0]
         assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
+
+
+def test_rates_of_misleading_evidence_on_trials_of_known_truth():
+    from hwutils.calibration import misleading_rates
+
+    llr = np.array([3.0, 0.5, -0.2, -2.5, 1.0, -1.0, 0.1, 2.4, -3.0])
+    same = np.array([1, 1, 1, 1, 1, 0, 0, 0, 0])
+    r = misleading_rates(llr, same)
+    assert r["n_same"] == 5 and r["n_different"] == 4
+    assert r["rmep"] == pytest.approx(2 / 5)  # -0.2 and -2.5
+    assert r["rmed"] == pytest.approx(2 / 4)  # 0.1 and 2.4
+    assert r["rmep_strong"] == pytest.approx(1 / 5)  # -2.5 < -2
+    assert r["rmed_strong"] == pytest.approx(1 / 4)  # 2.4 > 2
+    assert r["h1_log10_lr_min"] == -2.5 and r["h2_log10_lr_max"] == 2.4
+    only_h1 = misleading_rates([1.0, -1.0], [1, 1])
+    assert only_h1["rmed"] is None and only_h1["h2_log10_lr_max"] is None and only_h1["rmep"] == 0.5
+    with pytest.raises(ValueError, match="finite"):
+        misleading_rates([np.nan], [1])

@@ -108,3 +108,48 @@ def test_the_sentence_flags_a_system_worse_than_no_evidence():
     text = lr.sentence(m)
     assert "worse than stating no evidence" in text and "calibration loss above" in text
     assert "could not be measured" in lr.sentence({})
+
+
+def test_held_out_calibration_writers_give_trials_of_their_own_halves_only():
+    train = _lines(WRITERS[:4])
+    calib = _lines(WRITERS[4:7], pages_per_writer=1, lines_per_page=6, seed=2)
+    refs = lr.References.fit(train, 12, 16)
+    sims, same = lr.calibration_trials(calib, refs, "line", draws=2)
+    # 3 writers x 3 query lines x 3 half-set references, per draw
+    assert sims.shape == (2 * 9 * 3, 2) and same.sum() == 2 * 9
+    sims_p, same_p = lr.calibration_trials(calib, refs, "page", draws=2)
+    assert sims_p.shape == (2 * 3 * 3, 2) and same_p.sum() == 2 * 3
+    assert refs.names == sorted(WRITERS[:4])  # the run's references are not touched
+    model = lr.LRModel.fit(refs, _lines(WRITERS[:4], seed=1), calib)
+    assert "held-out calibration writers" in model.scorers["line"].source
+    metrics, _ = lr.evaluate(model, _lines(WRITERS[:4], seed=3))
+    assert metrics["line_cllr"] < 0.5  # the writers are well separated: strong and calibrated enough
+
+
+def test_calibration_lines_round_trip_and_refuse_nan(tmp_path):
+    from hwutils.errors import ArtifactError
+
+    calib = _lines(WRITERS[4:6], pages_per_writer=1, lines_per_page=3)
+    lr.save_calibration_lines(tmp_path, calib)
+    back = lr.load_calibration_lines(tmp_path)
+    assert back.writers.tolist() == calib.writers.tolist()
+    assert np.allclose(back.embeddings, calib.embeddings, atol=1e-5)
+    assert lr.load_calibration_lines(tmp_path / "none") is None
+    bad = lr.Lines(calib.embeddings, calib.texture, calib.writers, calib.pages)
+    bad.embeddings[1, 2] = np.nan
+    lr.save_calibration_lines(tmp_path, bad)
+    with pytest.raises(ArtifactError, match="calibration_lines.npz: key 'embeddings' holds 1 non-finite"):
+        lr.load_calibration_lines(tmp_path)
+
+
+def test_run_writers_reads_roles_and_falls_back_to_the_training_writers(tmp_path):
+    import json
+
+    from hwutils.writer_id import roles, run_writers
+
+    art = tmp_path / "artifacts"
+    art.mkdir()
+    (art / "writer_id.json").write_text(json.dumps({"writers": ["b", "a"]}))
+    assert run_writers(tmp_path) == {"train": ["a", "b"], "calibration": [], "heldout": []}
+    roles.save_roles(art, ["a", "b"], ["c"], ["e", "d"])
+    assert run_writers(tmp_path) == {"train": ["a", "b"], "calibration": ["c"], "heldout": ["d", "e"]}

@@ -61,6 +61,14 @@ from hwutils.casework.case import (
     fit_scorer,
     run_case,
 )
+from hwutils.casework.conditions import (
+    calibration_doc_lines,
+    caveats,
+    check_validation_run,
+    hypotheses_sentence,
+    resolve_validation_run,
+    validated_conditions,
+)
 from hwutils.casework.documents import (
     AUTO_MIN_RATIO,
     PARTS,
@@ -100,6 +108,12 @@ from hwutils.writer_id import (
 )
 
 __all__ = [
+    "calibration_doc_lines",
+    "caveats",
+    "check_validation_run",
+    "hypotheses_sentence",
+    "resolve_validation_run",
+    "validated_conditions",
     "AUTO_MIN_RATIO",
     "Case",
     "CaseOutcome",

@@ -6,11 +6,19 @@ figures of a test case."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from hwutils.casework.documents import Document, background_lines
-from hwutils.writer_id import CaseScorer, Evidence, EvidenceSpace, similarities, trial_scores
+from hwutils.writer_id import (
+    CaseScorer,
+    Evidence,
+    EvidenceSpace,
+    load_calibration_lines,
+    similarities,
+    trial_scores,
+)
 
 NONE_OF_THEM = "none of them"
 
@@ -27,24 +35,36 @@ def calibration_trials(
     """``(similarities, same, source)`` of the case's calibration trials; never
     from questioned documents. Pseudo-documents hold as many lines as the
     median known document: the known documents (each person's lines split
-    into two pseudo-documents) together with writers of the run's own
-    training data (:func:`background_lines`, leaving out the case's writers
-    and files: pass ``questioned`` for that), so that the different-writer
-    trials are not only the few pairs of persons of interest."""
+    into two pseudo-documents) together with other writers, so that the
+    different-writer trials are not only the few pairs of persons of interest:
+    the writers the run held out of training for calibration
+    (``artifacts/calibration_lines.npz``: the CNN never saw them, so their
+    similarities are what an unseen writer's look like), else, for runs made
+    without them, writers of the run's own training data
+    (:func:`background_lines`), which overstates. The case's writers and files
+    are always left out (pass ``questioned`` for that)."""
     doc_lines = max(1, int(np.median([len(d.lines) for d in known])))
     emb, tex = known_evidence.embeddings, known_evidence.texture
     writers = ["known:" + known[i].person for i in known_evidence.owner]
     source = "known documents"
     case_docs = list(known) + list(questioned)
-    bg_lines, bg_writers, where = (
-        background_lines(
-            run_dir,
-            exclude={d.person for d in case_docs if d.person is not None},
-            exclude_paths=[d.path for d in case_docs],
+    case_writers = {str(d.person) for d in case_docs if d.person is not None}
+    held_out = load_calibration_lines(Path(run_dir) / "artifacts") if run_dir is not None else None
+    if held_out is not None:
+        held_out = held_out.subset(np.flatnonzero(~np.isin(held_out.writers, sorted(case_writers))))
+    if held_out is not None and len(set(held_out.writers.tolist())) >= 2:
+        # writers the run held out of training for calibration: the CNN never saw them
+        emb = np.concatenate([emb, held_out.embeddings])
+        tex = np.concatenate([tex, held_out.texture])
+        writers += ["held-out:" + w for w in held_out.writers]
+        source += f" and {len(set(held_out.writers.tolist()))} writers the run held out of training"
+        bg_lines = []
+    else:
+        bg_lines, bg_writers, where = (
+            background_lines(run_dir, exclude=case_writers, exclude_paths=[d.path for d in case_docs])
+            if run_dir is not None
+            else ([], [], "")
         )
-        if run_dir is not None
-        else ([], [], "")
-    )
     if bg_lines:
         from hwutils.writer_id import line_features
 

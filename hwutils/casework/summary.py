@@ -80,7 +80,43 @@ def outcome_sentence(m: dict) -> str:
     return text
 
 
+def misleading_sentence(m: dict) -> str:
+    """The case's own rates of misleading evidence and calibration, when the file names carry the truth."""
+    if m.get("case_rmep") is None and m.get("case_rmed") is None:
+        return ""
+    parts = []
+    if m.get("case_rmep") is not None:
+        parts.append(f"RMEP (true writer's LR below 1) {_pct(m['case_rmep'])}")
+    if m.get("case_rmed") is not None:
+        parts.append(
+            f"RMED (another person's LR above 1) {_pct(m['case_rmed'])}, the largest log10 LR of a wrong"
+            f" person {m['case_h2_log10_lr_max']:+.2f}"
+        )
+    if m.get("case_cllr_cal") is not None and m["case_cllr_cal"] == m["case_cllr_cal"]:
+        parts.append(
+            f"Cllr {format_number(m['case_cllr'])}, Cllr_min {format_number(m['case_cllr_min'])},"
+            f" calibration loss {format_number(m['case_cllr_cal'])}"
+        )
+    return "Misleading evidence in this case: " + "; ".join(parts) + "."
+
+
+def caveats_sentence(caveats: list, validation_dir) -> str:
+    """The validation run named and the caveats, in words."""
+    named = (
+        f"Validated with the lr_validation run `{validation_dir.name}` ({validation_dir})."
+        if validation_dir is not None
+        else ""
+    )
+    if not caveats:
+        return (
+            named + " Every questioned document lies inside the conditions it was validated under."
+        ).strip()
+    return (named + " **Caveats** (also in the summary):\n\n" + "\n".join(f"- {c}" for c in caveats)).strip()
+
+
 __all__ = [
+    "caveats_sentence",
+    "misleading_sentence",
     "calibration_sentence",
     "case_sentence",
     "enrolment_sentence",

@@ -46,21 +46,29 @@ def summary_table(verdicts: list[Verdict]) -> HTMLTable:
     return rows_table(rows, "answers", VERDICT_FORMATS)
 
 
-def documents_table(documents: list[Document]) -> HTMLTable:
-    """The documents as read: person, lines, stroke width and the scale applied."""
-    return rows_table(
-        [
+def documents_table(known: list[Document], questioned: list[Document] = ()) -> HTMLTable:
+    """The case's documents as read, with their chain of custody: role (known
+    or questioned), file, size and sha256 of the file's bytes, person, lines,
+    stroke width and the scale applied."""
+    from hwutils.custody import file_record
+
+    rows = []
+    for role, d in [("known", d) for d in known] + [("questioned", d) for d in questioned]:
+        rec = file_record(d.path)
+        rows.append(
             {
-                "document": d.name,
+                "role": role,
+                "document": d.path.name,
                 "person": d.person if d.person is not None else "unknown",
                 "part": d.part,
                 "lines": len(d.lines),
                 "stroke width (px)": round(d.stroke, 2),
                 "scale applied": d.scale,
+                "bytes": rec["size"],
+                "sha256": rec["sha256"],
             }
-            for d in documents
-        ]
-    )
+        )
+    return rows_table(rows)
 
 
 def document_figure(doc: Document, verdict: Verdict | None = None, max_lines: int = 8):

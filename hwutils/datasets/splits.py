@@ -66,16 +66,15 @@ def split_by_group(
     return {name: np.flatnonzero(sides == name) for name in ("train", "val", "test")}
 
 
-def hold_out_labels(labels, n: int, seed: int = 0) -> list[str]:
+def hold_out_labels(labels, n: int, seed: int = 0, name: str = "unknown_writers") -> list[str]:
     """``n`` labels drawn with ``seed`` to keep out of training entirely
-    (the "unknown writers" of open-set evaluation); sorted."""
+    (the "unknown writers" of open-set evaluation, the calibration writers of
+    the likelihood ratios); sorted. ``name``: the parameter named in errors."""
     names = sorted(set(np.asarray(labels).astype(str)))
     if n <= 0:
         return []
     if n >= len(names) - 1:
-        raise ParamsError(
-            f"unknown_writers: {n} held out leaves fewer than 2 of {len(names)} writers to train on"
-        )
+        raise ParamsError(f"{name}: {n} held out leaves fewer than 2 of {len(names)} writers to train on")
     rng = np.random.default_rng(seed + 7919)
     return sorted(rng.choice(names, size=n, replace=False).tolist())
 

@@ -412,6 +412,7 @@ def _finish(
     )
     if isinstance(metrics.get(HEADLINE_KEY), list):
         fields["headline_keys"] = metrics[HEADLINE_KEY]
+    fields.update(_custody_fields(run_dir))
     problem = ""
     notebook = RunFolder(run_dir).notebook
     if notebook.exists():
@@ -441,6 +442,16 @@ def _finish(
             problem += " (manifest.json not updated: readers will show the run as lost)"
     _rebuild_index_quietly(outputs)
     return fields["status"], problem
+
+
+def _custody_fields(run_dir: Path) -> dict:
+    """The run's record of its artifacts (sha256 and size of each file) for the manifest."""
+    from hwutils import custody
+
+    try:
+        return {custody.MANIFEST_KEY: custody.record(run_dir)}
+    except OSError as exc:
+        return {"artifacts_error": f"could not hash the artifacts: {exc}"}
 
 
 def _merge_error(error: dict | None, problem: str) -> dict:

@@ -15,7 +15,7 @@ from pathlib import Path
 from hwutils.results import format_number, readable_name
 from hwutils.runfolder import LOG, RunFolder
 from hwutils.runlog import count_warnings
-from hwutils.runmetrics import DATA_KEY, HEADLINE_KEY, RESULTS_KEY
+from hwutils.runmetrics import CAVEATS_KEY, DATA_KEY, HEADLINE_KEY, RESULTS_KEY
 from hwutils.tables import TABLE_STYLE, results_html
 
 SUMMARY_ID = "hw-summary"
@@ -40,6 +40,7 @@ STYLE = (
     f"#{SUMMARY_ID} dl{{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;margin:4px 0}}"
     f"#{SUMMARY_ID} dt{{color:#57606a}} #{SUMMARY_ID} dd{{margin:0}}"
     f"#{SUMMARY_ID} .error{{color:#cf222e;font-weight:600}}"
+    f"#{SUMMARY_ID} .caveats{{border-left:4px solid #bf8700;background:#fff8c5;padding:4px 10px;margin:8px 0}}"
     f"#{SUMMARY_ID} code{{font-size:12px}}"
     f"#{SUMMARY_ID} td:nth-child(2){{white-space:nowrap}}"  # a value ("174.2 s") on one line
     "</style>"
@@ -153,6 +154,11 @@ def summary_html(run_dir: Path, manifest: dict) -> str:
             out.append('<p class="sub">headline metrics (this notebook states no yardsticks)</p>')
     else:
         out.append('<p class="sub">no results recorded (the run ended before its summary)</p>')
+    caveats = metrics.get(CAVEATS_KEY) if isinstance(metrics.get(CAVEATS_KEY), list) else []
+    if caveats:
+        out.append('<div class="caveats"><b>Caveats</b><ul>')
+        out += [f"<li>{_e(c)}</li>" for c in caveats]
+        out.append("</ul></div>")
 
     facts: list[tuple[str, str]] = []
     facts.append(("data", _e(data_text(metrics.get(DATA_KEY))) or "not recorded"))

@@ -20,6 +20,9 @@ _PUBLIC = {
     "pseudo_documents": "hwutils.writer_id.evidence",
     "trial_scores": "hwutils.writer_id.evidence",
     "line_features": "hwutils.writer_id.texture",
+    "run_writers": "hwutils.writer_id.roles",
+    "load_calibration_lines": "hwutils.writer_id.lr",
+    "Lines": "hwutils.writer_id.lr",
 }
 
 __all__ = sorted(_PUBLIC)

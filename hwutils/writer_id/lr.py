@@ -33,6 +33,7 @@ import numpy as np
 from hwutils.errors import ArtifactError
 
 EVIDENCE_FILE, LR_FILE = "evidence.npz", "lr_calibration.json"
+CALIBRATION_LINES_FILE = "calibration_lines.npz"
 UNITS = ("line", "page")
 
 
@@ -199,6 +200,71 @@ def trials(refs: References, lines: Lines, unit: str) -> tuple[np.ndarray, np.nd
     return sims.reshape(-1, 2), same.reshape(-1)
 
 
+def calibration_trials(
+    calibration: Lines, refs: References, unit: str, draws: int = 5, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Trials of writers held out of training: each draw splits every
+    calibration writer's lines into two halves at random, makes references
+    of one half (in the space of ``refs``) and compares the other half's
+    lines (``unit`` "line") or the half as one pseudo-page (``unit`` "page")
+    with every such reference. ``(similarities (n, 2), same (n,))``."""
+    rng = np.random.default_rng(seed)
+    sims, same = [], []
+    for _ in range(draws):
+        ref_idx, query_idx = [], []
+        for w in sorted(set(calibration.writers.tolist())):
+            mine = rng.permutation(np.flatnonzero(calibration.writers == w))
+            if len(mine) < 2:
+                continue
+            half = len(mine) // 2
+            ref_idx += mine[:half].tolist()
+            query_idx += mine[half:].tolist()
+        ref_lines, queries = calibration.subset(ref_idx), calibration.subset(query_idx)
+        draw_refs = References(
+            [], np.zeros((0, 0)), np.zeros((0, 0)), refs.tex_mean, refs.tex_scale, refs.leg, refs.bins
+        )
+        draw_refs.add(ref_lines)
+        if unit == "page":
+            queries.pages = np.array(["half"] * len(queries))
+        s, y = trials(draw_refs, queries, unit)
+        sims.append(s)
+        same.append(y)
+    return np.concatenate(sims), np.concatenate(same)
+
+
+def save_calibration_lines(folder, lines: Lines) -> Path:
+    """The held-out calibration writers' line evidence, for the casework stage's calibration."""
+    from hwutils import artifacts
+
+    return artifacts.save_npz(
+        Path(folder) / CALIBRATION_LINES_FILE,
+        embeddings=lines.embeddings.astype(np.float32),
+        texture=lines.texture.astype(np.float32),
+        writers=np.array(lines.writers),
+        pages=np.array(lines.pages),
+    )
+
+
+def load_calibration_lines(folder) -> Lines | None:
+    """The run's held-out calibration writers' line evidence (None for a run without them)."""
+    from hwutils import artifacts
+
+    path = Path(folder) / CALIBRATION_LINES_FILE
+    if not path.is_file():
+        return None
+    z = artifacts.load_npz(path, keys=("embeddings", "texture", "writers", "pages"))
+    artifacts.check_finite(path, z, ("embeddings", "texture"))
+    artifacts.check_shapes(
+        path,
+        "embeddings, texture, writers and pages",
+        embeddings=len(z["embeddings"]),
+        texture=len(z["texture"]),
+        writers=len(z["writers"]),
+        pages=len(z["pages"]),
+    )
+    return Lines(z["embeddings"], z["texture"], z["writers"], z["pages"])
+
+
 @dataclass
 class LRModel:
     """The run's references and one fitted scorer per unit."""
@@ -207,11 +273,26 @@ class LRModel:
     scorers: dict
 
     @classmethod
-    def fit(cls, refs: References, validation: Lines) -> LRModel:
-        """One :class:`~hwutils.writer_id.evidence.CaseScorer` per unit, on trials
-        of the ``validation`` lines against ``refs``."""
+    def fit(cls, refs: References, validation: Lines, calibration: Lines | None = None) -> LRModel:
+        """One :class:`~hwutils.writer_id.evidence.CaseScorer` per unit.
+
+        With ``calibration`` (lines of writers held out of training, see
+        :func:`calibration_trials`) the scorers are fitted on those writers
+        alone: the CNN never saw them, so their similarities are what an
+        unseen writer's look like. Without it (older runs, ``calibration_writers:
+        0``), on trials of the ``validation`` lines against ``refs``, writers the
+        CNN trained on, which overstates the evidence for unseen writers."""
         from hwutils.writer_id.evidence import CaseScorer
 
+        if calibration is not None and len(set(calibration.writers.tolist())) >= 2:
+            scorers = {
+                unit: CaseScorer.fit(*calibration_trials(calibration, refs, unit), source=source)
+                for unit, source in (
+                    ("line", "held-out calibration writers: lines against half-set references"),
+                    ("page", "held-out calibration writers: pseudo-pages against half-set references"),
+                )
+            }
+            return cls(refs, scorers)
         scorers = {}
         sims, same = trials(refs, validation, "line")
         scorers["line"] = CaseScorer.fit(sims, same, source="validation lines against every reference")
@@ -357,6 +438,7 @@ def fit_and_measure(
     texture_model=None,
     enrolment: Lines | None = None,
     queries: Lines | None = None,
+    calibration: Lines | None = None,
 ) -> tuple[LRModel, dict, dict]:
     """References from the ``train`` lines, scorers fitted on the ``val``
     lines, measured on the ``test`` lines (known writers, other pages); with
@@ -367,7 +449,7 @@ def fit_and_measure(
     mean = None if texture_model is None else texture_model.mean
     scale = None if texture_model is None else texture_model.scale
     refs = References.fit(train, leg, bins, mean, scale)
-    model = LRModel.fit(refs, val)
+    model = LRModel.fit(refs, val, calibration)
     metrics, kept = evaluate(model, test)
     out_trials = {("known", u): t for u, t in kept.items()}
     if enrolment is not None and queries is not None and len(enrolment) and len(queries):
@@ -429,3 +511,18 @@ def run_lines(records, embeddings, leg: int, bins: int, texture=None) -> Lines:
     if texture is None:
         texture = line_texture([r.image if r.image is not None else r.path for r in records], leg, bins)
     return lines_of(records, embeddings, texture)
+
+
+def calibration_sentence(model: LRModel, calibration_writers) -> str:
+    """Where the LR calibration came from, in one sentence."""
+    source = model.scorers["line"].source
+    if calibration_writers:
+        return (
+            f"The likelihood ratios are calibrated on {len(calibration_writers)} writers held out of training"
+            f" ({', '.join(map(str, calibration_writers))}): the CNN never saw them, so their similarities"
+            " are what an unseen writer's look like."
+        )
+    return (
+        f"The likelihood ratios are calibrated on {source}: writers the CNN trained on, whose similarities"
+        " are higher than an unseen writer's (set `calibration_writers` to hold writers out for calibration)."
+    )
