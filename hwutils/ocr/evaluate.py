@@ -108,3 +108,21 @@ def sample_words(items, rows, n: int, kinds=SAMPLE_KINDS) -> list[tuple[object, 
             )
         out.append((image, row))
     return out
+
+
+def split_validation(items, fraction: float, salt: str = "validation") -> tuple[list, list]:
+    """Split evaluation items into ``(validation, evaluation)`` by a SHA-1 hash
+    of each file name (stable across runs and machines, and independent of the
+    CRC32 split that set the harvest part aside, so it can split that split's
+    other part): about ``fraction`` of them validate (choices are tuned on
+    them), the rest are only ever scored. Items without a file name (arrays)
+    are split by position."""
+    import hashlib
+
+    validation, evaluation = [], []
+    for k, item in enumerate(items):
+        image = item_image(item)
+        key = Path(image).name if _is_file(image) else str(k)
+        h = int.from_bytes(hashlib.sha1(f"{salt}:{key}".encode()).digest()[:8], "big") / 2**64
+        (validation if h < fraction else evaluation).append(item)
+    return validation, evaluation

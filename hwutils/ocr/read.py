@@ -57,6 +57,28 @@ class WordReading:
         return [c.box for c in self.chars]
 
 
+def word_grays(images, blank: str, max_side: int) -> tuple[list[np.ndarray], list[float]]:
+    """Word images as gray arrays, each scaled down to ``max_side`` when
+    larger, and the scale of each. ``blank``: ``"error"`` (a blank or
+    near-blank image raises :class:`ImageError` naming it) or ``"empty"``
+    (it becomes a 1x1 white image, read as the empty word)."""
+    check_choice("blank", blank, BLANK_CHOICES)
+    grays, scales = [], []
+    for image in images:
+        gray = I.as_gray(image)
+        if blank == "error":
+            I.require_ink(gray, I.image_name(image))
+        elif not I.has_ink(gray):
+            gray = np.full((1, 1), 255, np.uint8)  # nothing to read: the empty word
+        scale = 1.0
+        if max(gray.shape) > max_side:
+            scale = max(gray.shape) / max_side
+            gray = I.resize_keep_aspect(gray, max_side=max_side)
+        grays.append(gray)
+        scales.append(scale)
+    return grays, scales
+
+
 def check_lm_weight(lm_weight, has_model: bool, search: bool) -> float:
     """``lm_weight`` as a float when the reader can use it, else :class:`ParamsError`
     naming it: a number >= 0; a weight > 0 needs a language model (``has_model``:
@@ -153,20 +175,7 @@ class Reader:
         default here, for scoring labelled fields where an empty field is an
         answer: the empty word, no characters) or ``"error"`` (an
         :class:`ImageError` naming it, as :meth:`read_word`)."""
-        check_choice("blank", blank, BLANK_CHOICES)
-        grays, scales = [], []
-        for image in images:
-            gray = I.as_gray(image)
-            if blank == "error":
-                I.require_ink(gray, I.image_name(image))
-            elif not I.has_ink(gray):
-                gray = np.full((1, 1), 255, np.uint8)  # nothing to segment: read as the empty word
-            scale = 1.0
-            if max(gray.shape) > self.max_side:
-                scale = max(gray.shape) / self.max_side
-                gray = I.resize_keep_aspect(gray, max_side=self.max_side)
-            grays.append(gray)
-            scales.append(scale)
+        grays, scales = word_grays(images, blank, self.max_side)
         if self.search is None:
             all_segments = [segment_word(gray, **self.segment_kwargs) for gray in grays]
             all_labels = [None] * len(grays)
@@ -297,6 +306,221 @@ def load_reader(run_dir, allowed: str = "", lm_weight: float | None = None) -> R
         language_model=lm,
         lm_weight=weight,
     )
+
+
+# ------------------------------------------------------------------ the CTC reader
+CTC_MODEL_FILE = "ctc_reader.keras"
+CTC_READER_FILE = "ctc_reader.json"
+CHOICE_FILE = "reader_choice.json"
+READERS = ("segmentation", "ctc")
+
+
+def check_lexicon_margin(margin) -> float:
+    """``margin`` as a float when it is a number >= 0, else :class:`ParamsError`."""
+    if isinstance(margin, bool) or not (
+        isinstance(margin, (int, float)) and np.isfinite(margin) and margin >= 0
+    ):
+        raise ParamsError(f"lexicon_margin: must be a number >= 0, got {margin!r}")
+    return float(margin)
+
+
+class CTCReader:
+    """Read a word image whole, without cutting it into characters: the
+    run's CRNN (:mod:`hwutils.ocr.ctc`) gives per-column character
+    probabilities, decoded by a CTC prefix beam search with the character
+    bigram model (``lm_weight`` > 0) and, with a ``lexicon``, the most likely
+    lexicon word when it is within ``lexicon_margin`` (natural log) of the
+    free reading. ``allowed``: the characters a reading may use (empty = all,
+    hyphen and space included); ``beam_width`` 1 without a language model is
+    the best path (greedy). Same interface as :class:`Reader`."""
+
+    def __init__(
+        self,
+        model,
+        allowed: str = "",
+        language_model: CharBigram | None = None,
+        lm_weight: float = 0.0,
+        beam_width: int = 8,
+        lexicon=(),
+        lexicon_margin: float = 2.0,
+        max_side: int = 2000,
+        segment_kwargs: dict | None = None,
+    ):
+        from hwutils.ocr import ctc
+
+        self.model = model
+        bad = sorted(set(allowed) - set(ctc.TOKENS))
+        if bad:
+            raise HwError(
+                f"allowed characters {''.join(bad)!r} are not tokens of the CTC reader ({ctc.TOKENS!r})"
+            )
+        self.allowed = allowed
+        self.lm_weight = check_lm_weight(lm_weight, language_model is not None, True)
+        self.language_model = language_model
+        if isinstance(beam_width, bool) or not isinstance(beam_width, (int, np.integer)) or beam_width < 1:
+            raise ParamsError(f"beam_width: must be a whole number >= 1, got {beam_width!r}")
+        self.beam_width = int(beam_width)
+        self.lexicon = [str(w).strip().upper() for w in lexicon if str(w).strip()]
+        self.lexicon_margin = check_lexicon_margin(lexicon_margin)
+        self._lexicon_tokens = [list(ctc.encode(w, 10_000)[: len(w)]) for w in self.lexicon]
+        self._lexicon_tokens = [t for t in self._lexicon_tokens if t and all(t)]
+        self.max_side = max_side
+        self.segment_kwargs = dict(segment_kwargs or {})
+        self._lm = ctc.lm_mapping(language_model, allowed) if language_model is not None else (None, None)
+
+    def with_settings(self, **changes) -> CTCReader:
+        """The same reader (model shared) with some settings changed
+        (``lm_weight``, ``beam_width``, ``lexicon``, ``lexicon_margin``, ``allowed``)."""
+        settings = {
+            "allowed": self.allowed,
+            "language_model": self.language_model,
+            "lm_weight": self.lm_weight,
+            "beam_width": self.beam_width,
+            "lexicon": self.lexicon,
+            "lexicon_margin": self.lexicon_margin,
+            "max_side": self.max_side,
+            "segment_kwargs": self.segment_kwargs,
+        }
+        settings.update(changes)
+        return CTCReader(self.model, **settings)
+
+    def decode(self, log_probs: np.ndarray) -> list[int]:
+        """The tokens (1-based) read from one word's per-column log-probabilities."""
+        from hwutils.ocr import ctc
+
+        lp = ctc.allowed_log_probs(log_probs, self.allowed)
+        table, index = self._lm
+        if self.beam_width == 1 and not self.lm_weight:
+            tokens = ctc.greedy_decode(lp)
+        else:
+            tokens, _ = ctc.beam_search(lp, self.beam_width, table, index, self.lm_weight)
+        if self._lexicon_tokens:
+            tokens = ctc.lexicon_choice(lp, tokens, self._lexicon_tokens, self.lexicon_margin)
+        return tokens
+
+    def read_word(self, image, blank: str = "error") -> WordReading:
+        """As :meth:`Reader.read_word`: raises :class:`ImageError` for an
+        unreadable or (with ``blank="error"``) blank image."""
+        return self.read_words([image], blank=blank)[0]
+
+    def read_words(self, images, blank: str = "empty") -> list[WordReading]:
+        """Read many words (one batch through the network). Each character
+        comes with the box of the columns it was read in and the largest
+        probability it had there; ``blank`` as :meth:`Reader.read_words`."""
+        from hwutils.ocr import ctc
+
+        grays, scales = word_grays(images, blank, self.max_side)
+        strips = [ctc.word_strip(g, **self.segment_kwargs) for g in grays]
+        log_probs = ctc.predict_log_probs(self.model, np.stack([s for s, _ in strips]))
+        readings = []
+        for lp, (_, geometry), scale in zip(log_probs, strips, scales):
+            if geometry is None:
+                readings.append(WordReading(""))
+                continue
+            tokens = self.decode(lp)
+            chars, space = [], False
+            for tok, (t0, t1, p) in zip(tokens, ctc.align(lp, tokens)):
+                char = ctc.TOKENS[tok - 1]
+                if char == " ":
+                    space = bool(chars)
+                    continue
+                box = geometry.box(t0 * ctc.DOWNSAMPLE, (t1 + 1) * ctc.DOWNSAMPLE)
+                chars.append(CharReading(char, tuple(int(round(v * scale)) for v in box), p, space))
+                space = False
+            readings.append(
+                WordReading("".join((" " if c.space_before else "") + c.char for c in chars), chars)
+            )
+        return readings
+
+
+def save_ctc_reader(
+    model,
+    artifacts_dir,
+    allowed: str = "",
+    language_model: CharBigram | None = None,
+    lm_weight: float = 0.0,
+    beam_width: int = 8,
+    lexicon=(),
+    lexicon_margin: float = 2.0,
+) -> Path:
+    """Write the CRNN and the CTC reader's settings into a run's ``artifacts/``
+    (``ctc_reader.keras``, ``ctc_reader.json``); see :class:`CTCReader`."""
+    from hwutils import training
+    from hwutils.report import write_json_atomic
+
+    artifacts_dir = Path(artifacts_dir)
+    training.save_model(model, artifacts_dir / CTC_MODEL_FILE)
+    write_json_atomic(
+        artifacts_dir / CTC_READER_FILE,
+        {
+            "allowed": allowed,
+            "language_model": None if language_model is None else language_model.to_dict(),
+            "lm_weight": float(lm_weight),
+            "beam_width": int(beam_width),
+            "lexicon": list(lexicon),
+            "lexicon_margin": float(lexicon_margin),
+        },
+    )
+    return artifacts_dir
+
+
+def load_ctc_reader(run_dir, lm_weight: float | None = None) -> CTCReader:
+    """The CTC reader of a finished ``char_ocr`` run (run folder or its
+    ``artifacts/``); ``lm_weight`` overrides the saved weight (0 = without
+    the language model). Raises :class:`HwError` naming what is missing."""
+    from hwutils import artifacts, training
+    from hwutils.runfolder import artifacts_folder
+
+    art = artifacts_folder(Path(run_dir), MODEL_FILE, "char_ocr")
+    if not (art / CTC_MODEL_FILE).exists():
+        raise artifacts.ArtifactError(
+            f"{art}: this run has no CTC reader ({CTC_MODEL_FILE}; trained with ctc_words > 0)"
+        )
+    settings = artifacts.load_json(art / CTC_READER_FILE)
+    lm = settings.get("language_model")
+    try:
+        lm = None if lm is None else CharBigram.from_dict(lm)
+    except HwError as exc:
+        raise artifacts.ArtifactError(f"{art / CTC_READER_FILE}: 'language_model': {exc}") from None
+    return CTCReader(
+        training.load_model(art / CTC_MODEL_FILE),
+        allowed=settings.get("allowed", ""),
+        language_model=lm,
+        lm_weight=settings.get("lm_weight", 0.0) if lm_weight is None else lm_weight,
+        beam_width=settings.get("beam_width", 8),
+        lexicon=settings.get("lexicon", []),
+        lexicon_margin=settings.get("lexicon_margin", 2.0),
+    )
+
+
+def save_reader_choice(artifacts_dir, reader: str, why: dict | None = None) -> Path:
+    """Record which reader ``hw read`` uses by default (``segmentation`` or
+    ``ctc``) and the validation figures it was chosen on."""
+    from hwutils.report import write_json_atomic
+
+    check_choice("reader", reader, READERS)
+    return write_json_atomic(Path(artifacts_dir) / CHOICE_FILE, {"reader": reader, "validation": why or {}})
+
+
+def chosen_reader(run_dir) -> str:
+    """The reader a run chose on validation (``segmentation`` for runs without a choice)."""
+    from hwutils import artifacts
+    from hwutils.runfolder import artifacts_folder
+
+    art = artifacts_folder(Path(run_dir), MODEL_FILE, "char_ocr")
+    if not (art / CHOICE_FILE).exists():
+        return "segmentation"
+    name = artifacts.load_json(art / CHOICE_FILE, required=("reader",))["reader"]
+    if name not in READERS:
+        raise artifacts.ArtifactError(f"{art / CHOICE_FILE}: 'reader' must be one of {', '.join(READERS)}")
+    return name
+
+
+def load_any_reader(run_dir, reader: str | None = None):
+    """``(name, reader)``: the reader ``reader`` (``segmentation`` or ``ctc``)
+    of a finished run, or with None the one the run chose on validation."""
+    name = chosen_reader(run_dir) if reader is None else check_choice("--reader", reader, READERS)
+    return name, (load_ctc_reader(run_dir) if name == "ctc" else load_reader(run_dir))
 
 
 # ------------------------------------------------------------------ evaluation

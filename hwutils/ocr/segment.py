@@ -75,6 +75,29 @@ class _Group:
 
 
 # ----------------------------------------------------------------- normalising
+def ink_crop(gray: np.ndarray, mask: np.ndarray | None = None):
+    """The ink of an image (uint8, paper white), cleaned and cropped:
+    ``(crop, (top, left))`` or None when there is no ink.
+
+    Pixels outside ``mask`` (True = keep) become paper; the contrast is
+    stretched (darkest pixel -> 0), paper texture and faint noise become
+    paper, and the image is cropped to the remaining ink. ``(top, left)``
+    is the crop's corner in ``gray``."""
+    gray = np.asarray(gray, np.uint8)
+    if mask is not None:
+        gray = np.where(mask, gray, 255).astype(np.uint8)
+    ink = 255.0 - gray.astype(np.float32)
+    if ink.max() <= 0:
+        return None
+    ink = ink / ink.max()
+    ink = np.clip((ink - 0.12) / 0.88, 0, 1)  # paper texture and faint noise -> paper
+    rows, cols = np.flatnonzero(ink.max(1) > 0.3), np.flatnonzero(ink.max(0) > 0.3)
+    if rows.size == 0:
+        return None
+    ink = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    return I.from_ink_float(ink), (int(rows[0]), int(cols[0]))
+
+
 def normalize_char(
     gray: np.ndarray, mask: np.ndarray | None = None, size: int = CHAR_SIZE, box: int = CHAR_BOX
 ) -> np.ndarray:
@@ -85,19 +108,10 @@ def normalize_char(
     longer side scaled to ``box`` and the result centred. An image without
     ink gives a blank square.
     """
-    gray = np.asarray(gray, np.uint8)
-    if mask is not None:
-        gray = np.where(mask, gray, 255).astype(np.uint8)
-    ink = 255.0 - gray.astype(np.float32)
-    if ink.max() <= 0:
+    cropped = ink_crop(gray, mask)
+    if cropped is None:
         return np.full((size, size), 255, np.uint8)
-    ink = ink / ink.max()
-    ink = np.clip((ink - 0.12) / 0.88, 0, 1)  # paper texture and faint noise -> paper
-    rows, cols = np.flatnonzero(ink.max(1) > 0.3), np.flatnonzero(ink.max(0) > 0.3)
-    if rows.size == 0:
-        return np.full((size, size), 255, np.uint8)
-    ink = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-    crop = I.from_ink_float(ink)
+    crop = cropped[0]
     h, w = crop.shape
     scale = box / max(h, w)
     small = I.resize(crop, max(1, round(h * scale)), max(1, round(w * scale)))
@@ -505,6 +519,21 @@ def segment_word(
     out.sort(key=lambda g: g.cx)
     spaces = space_flags(out, space_gap) if detect_spaces else [False] * len(out)
     return [_to_segment(gray, labels, g, space, size) for g, space in zip(out, spaces)]
+
+
+def line_ink(image, *, min_speck: float = 0.02, drop_label: bool = True, faint: float = 0.3):
+    """The handwritten line of a word image, not cut into characters (for the
+    segmentation-free reader, :mod:`hwutils.ocr.ctc`): ``(gray, mask)``, the
+    mask True on the ink of the main line's components (printed lines above
+    or below, ruled lines, a field label and specks left out, as
+    :func:`segment_word` does), or None for an image without ink."""
+    prepared = _prepare(image, min_speck, drop_label, faint)
+    if prepared is None:
+        return None
+    gray, labels, groups, _, _ = prepared
+    keep = np.isin(labels, [c for g in groups for c in g.comps])
+    others = (labels > 0) & ~keep
+    return gray, ndimage.binary_dilation(keep, iterations=1) & ~others  # keep the anti-aliased rim
 
 
 def _cut_columns(g: _Group, labels, w_ref: float, min_piece: float) -> list[int]:
