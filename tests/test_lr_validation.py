@@ -318,3 +318,57 @@ def test_smoke_run_reads_as_a_validation_report(hw):
     assert 0 < first_table < html.find("The method and the validation data")
     assert "pass/fail" in html and "Tippett" in html and "figures per condition" in html
     assert (run / "artifacts" / "figures" / "robustness.png").is_file()
+
+
+def test_signature_trials_per_number_of_references(tmp_path):
+    from hwutils.datasets.sign_data import GENUINE, SKILLED, SignatureRecord
+
+    records = [
+        SignatureRecord(tmp_path / f"{p}_{k:02d}.png", p, GENUINE) for p in ("001", "002") for k in range(6)
+    ]
+    records += [
+        SignatureRecord(tmp_path / f"f{p}_{k:02d}.png", p, SKILLED) for p in ("001", "002") for k in range(2)
+    ]
+    protocol = lrv.signature_protocol(records, ["001", "002"], [2, 4], seed=0)
+    assert all(
+        len(v["references"]) == 4 and len(v["genuine"]) == 2 and len(v["skilled"]) == 2
+        for v in protocol.values()
+    )
+
+    class Verifier:  # a made-up verifier: more references, stronger LRs
+        def enrol(self, refs):
+            n = len(refs)
+
+            class Person:
+                def verify(self, path):
+                    return {"log10_lr": n / 2 if path.name[0] != "f" else -n / 2}
+
+            return Person()
+
+    measured = lrv.signature_conditions(Verifier(), protocol, [2, 4], seed=0, n_boot=20)
+    assert [m.name for m in measured] == ["", "refs2"] and measured[0].info["references"] == 4
+    assert measured[0].figures["h1_log10_lr_min"] == 2.0 and measured[1].figures["h1_log10_lr_min"] == 1.0
+    assert len(measured[0].trials) == 8 and measured[0].trials.n_groups == 2
+    rows = lrv.coherence_rows(measured)
+    assert {r["amount"] for r in rows} == {2, 4} and lrv.coherence(rows) == []
+    with pytest.raises(Exception, match="more than 6 genuine"):
+        lrv.signature_protocol(records, ["001"], [6])
+
+
+def test_defaults_and_params_files_satisfy_the_declarations(monkeypatch):
+    from pathlib import Path
+
+    from conftest import hw_data
+
+    from hwutils.runs import params as P
+
+    root = Path(__file__).resolve().parents[1]
+    specs = P.notebook_parameters(root / "notebooks" / "lr_validation.ipynb")
+    for name, spec in specs.items():
+        if spec.check is not None:
+            assert P.check_value("lr_validation", specs, name, spec.default, "default") == spec.default
+    files = [root / "params" / "lr_validation" / f for f in ("default.yaml", "smoke.yaml")]
+    if hw_data() is not None:
+        files.append(root / "params" / "lr_validation" / "csafe.yaml")  # sign_data.yaml needs a run
+    for path in files:
+        P.resolve("lr_validation", specs, [path], [])

@@ -151,17 +151,21 @@ def signature_conditions(verifier, protocol: dict, n_references: list[int], seed
 
 
 def coherence_rows(measured: list[Measured]) -> list[dict]:
-    """Rows for :func:`matrix.coherence`: every condition of a series of amounts,
-    and the baseline as the largest amount of each writing series."""
-    rows = []
+    """Rows for :func:`matrix.coherence`: every condition of a series of amounts
+    (resolution is not one), and the baseline as the largest amount of each
+    series it is not itself a member of (all lines of each half)."""
     base = measured[0]
-    series = {m.series for m in measured[1:] if m.series and m.series != "resolution"}
-    for m in measured[1:]:
-        if m.series in series:
-            rows.append({"series": m.series, "amount": m.amount, "cllr": m.figures.get("cllr")})
-    for s in series:
-        if s != "references":  # signatures: the baseline is itself in the series
-            rows.append({"series": s, "amount": float("inf"), "cllr": base.figures.get("cllr")})
+    series = {m.series for m in measured if m.series and m.series != "resolution"}
+    rows = [
+        {"series": m.series, "amount": m.amount, "cllr": m.figures.get("cllr")}
+        for m in measured
+        if m.series in series
+    ]
+    rows += [
+        {"series": s, "amount": float("inf"), "cllr": base.figures.get("cllr")}
+        for s in series
+        if s != base.series
+    ]
     return rows
 
 
