@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import run_hw, run_smoke, smoke_outputs
 
-STAGES = ("writer_id", "signatures", "char_ocr", "single_image_vae", "writer_casework")
+STAGES = ("writer_id", "signatures", "char_ocr", "single_image_vae", "writer_casework", "lr_validation")
 REPRS = ("PosixPath(", "<Figure size", "object at 0x", "<matplotlib.", "<keras.")
 
 
