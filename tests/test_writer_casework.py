@@ -295,3 +295,24 @@ def test_notebook_smoke_names_known_writers_and_refuses_the_stranger(hw):
     assert len([p for p in nested.iterdir() if p.is_dir()]) == 1  # the writer run trained for the case
     html = (run / "report.html").read_text()
     assert "none of them" in html and "log10 LR" in html
+
+
+def test_cohort_standardises_each_reference_by_strangers_only():
+    from hwutils.writer_id import Cohort
+
+    rng = np.random.default_rng(0)
+    unit = lambda x: x / np.linalg.norm(x, axis=-1, keepdims=True)  # noqa: E731
+    cohort_t, cohort_c = unit(rng.normal(size=(12, 5))), unit(rng.normal(size=(12, 4)))
+    writers = np.repeat(["a", "b", "c", "d"], 3)
+    cohort = Cohort(cohort_t, cohort_c, writers)
+    refs = (unit(rng.normal(size=(2, 5))), unit(rng.normal(size=(2, 4))))
+    mean, sd = cohort.stats(refs, ["a", "zz"])
+    own_left_out = np.stack([cohort_t[3:] @ refs[0][0], cohort_c[3:] @ refs[1][0]], -1)
+    assert np.allclose(mean[0], own_left_out.mean(0)) and np.allclose(
+        sd[0], np.maximum(own_left_out.std(0), 0.02)
+    )
+    everyone = np.stack([cohort_t @ refs[0][1], cohort_c @ refs[1][1]], -1)
+    assert np.allclose(mean[1], everyone.mean(0))
+    sims = np.stack([np.full((3, 2), 0.5), np.full((3, 2), 0.5)], -1)
+    z = cohort.normalise(sims, refs, ["a", "zz"])
+    assert z.shape == (3, 2, 2) and np.allclose(z[:, 0], (0.5 - mean[0]) / sd[0])

@@ -31,8 +31,9 @@ def calibration_trials(
     repeats: int = 3,
     seed: int = 0,
     questioned: list[Document] = (),
-) -> tuple[np.ndarray, np.ndarray, str]:
-    """``(similarities, same, source)`` of the case's calibration trials; never
+    normalise: bool = False,
+) -> tuple:
+    """``(similarities, same, source, cohort)`` of the case's calibration trials; never
     from questioned documents. Pseudo-documents hold as many lines as the
     median known document: the known documents (each person's lines split
     into two pseudo-documents) together with other writers, so that the
@@ -42,7 +43,9 @@ def calibration_trials(
     similarities are what an unseen writer's look like), else, for runs made
     without them, writers of the run's own training data
     (:func:`background_lines`), which overstates. The case's writers and files
-    are always left out (pass ``questioned`` for that)."""
+    are always left out (pass ``questioned`` for that). With ``normalise`` the
+    other writers also form the :class:`~hwutils.writer_id.Cohort` that every
+    comparison is standardised by (Z-norm; ``cohort`` None without it)."""
     doc_lines = max(1, int(np.median([len(d.lines) for d in known])))
     emb, tex = known_evidence.embeddings, known_evidence.texture
     writers = ["known:" + known[i].person for i in known_evidence.owner]
@@ -73,21 +76,26 @@ def calibration_trials(
         emb, tex = np.concatenate([emb, bg_emb]), np.concatenate([tex, bg_tex])
         writers += ["background:" + w for w in bg_writers]
         source += f" and {len(set(bg_writers))} writers of {where}"
-    sims, same = trial_scores(space, emb, tex, np.array(writers), doc_lines, repeats, seed)
+    cohort_writers = sorted({w for w in writers if not w.startswith("known:")}) if normalise else None
+    sims, same, cohort = trial_scores(
+        space, emb, tex, np.array(writers), doc_lines, repeats, seed, cohort_writers
+    )
+    said = f", standardised against a cohort of {len(cohort_writers)} writers" if cohort is not None else ""
     return (
         sims,
         same,
         f"{source} (each writer's lines split into two pseudo-documents of up to {doc_lines} lines, "
-        f"{repeats} draws)",
+        f"{repeats} draws{said})",
+        cohort,
     )
 
 
 def fit_scorer(
-    space, run_dir, known, known_evidence, repeats: int = 3, seed: int = 0, questioned=()
+    space, run_dir, known, known_evidence, repeats: int = 3, seed: int = 0, questioned=(), normalise=False
 ) -> CaseScorer:
     """:meth:`CaseScorer.fit` on :func:`calibration_trials`."""
     return CaseScorer.fit(
-        *calibration_trials(space, run_dir, known, known_evidence, repeats, seed, questioned)
+        *calibration_trials(space, run_dir, known, known_evidence, repeats, seed, questioned, normalise)
     )
 
 
@@ -172,9 +180,10 @@ class Case:
         from hwutils.calibration import posteriors_equal_priors
 
         q = self.space.vectors(evidence.embeddings, evidence.texture, evidence.owner, len(questioned))
-        sims = similarities(q, self.vectors)
-        scores = scorer.score(sims)
-        llr = scorer.log10_lr(sims)
+        sims = similarities(q, self.vectors)  # shown as they are; scored standardised by the cohort
+        z = scorer.standardise(sims, self.vectors)
+        scores = scorer.score(z)
+        llr = scorer.log10_lr(z)
         post = np.array([np.asarray(posteriors_equal_priors(row), np.float64).ravel() for row in llr])
         out = []
         for k, doc in enumerate(questioned):
@@ -248,6 +257,7 @@ def run_case(
     draws: int = 3,
     seed: int = 0,
     min_log10_lr: float = 0.0,
+    normalise: bool = False,
 ) -> CaseOutcome:
     """Score a case end to end as the ``writer_casework`` stage does: the
     evidence of every line, the persons enrolled from ``known``, the scorer
@@ -258,5 +268,5 @@ def run_case(
     known_evidence = space.line_evidence(known)
     questioned_evidence = space.line_evidence(questioned)
     case = Case.enrol(space, known, known_evidence)
-    scorer = fit_scorer(space, run_dir, known, known_evidence, draws, seed, questioned)
+    scorer = fit_scorer(space, run_dir, known, known_evidence, draws, seed, questioned, normalise)
     return CaseOutcome(case, scorer, case.judge(questioned, questioned_evidence, scorer, min_log10_lr))

@@ -16,6 +16,7 @@ _PUBLIC = {
     "Evidence": "hwutils.writer_id.evidence",
     "EvidenceSpace": "hwutils.writer_id.evidence",
     "CaseScorer": "hwutils.writer_id.evidence",
+    "Cohort": "hwutils.writer_id.evidence",
     "similarities": "hwutils.writer_id.evidence",
     "pseudo_documents": "hwutils.writer_id.evidence",
     "trial_scores": "hwutils.writer_id.evidence",

@@ -109,25 +109,93 @@ def pseudo_documents(writers, doc_lines: int, repeats: int = 3, seed: int = 0):
     return np.array(idx, int), np.array(owner, int), np.array(doc_writer)
 
 
+SD_FLOOR = 0.02  # cosine-similarity units: no cohort spread is taken as narrower than this
+
+
+@dataclass
+class Cohort:
+    """Documents of writers outside the case (the run's held-out calibration
+    writers), against which every comparison with a reference is
+    standardised (Z-norm): a similarity ``s`` to reference R becomes
+    ``(s - mean_R) / sd_R``, the mean and spread of R's similarities to the
+    cohort's documents. A reference that resembles everybody (a common hand)
+    then gets no more credit for resembling the questioned document than its
+    resemblance to strangers warrants, which keeps wrong-person LRs down.
+    Cohort documents of the reference's own writer are never used."""
+
+    texture: np.ndarray
+    cnn: np.ndarray
+    writers: np.ndarray
+
+    def __post_init__(self):
+        self.texture = np.asarray(self.texture, np.float64)
+        self.cnn = np.asarray(self.cnn, np.float64)
+        self.writers = np.asarray(self.writers).astype(str)
+
+    def __len__(self) -> int:
+        return len(self.writers)
+
+    def stats(self, ref_vectors, ref_writers=None) -> tuple[np.ndarray, np.ndarray]:
+        """``(mean, sd)``, each ``(n_refs, 2)``, of every reference's similarities
+        (texture, CNN) to the cohort's documents (leaving out its own writer's)."""
+        rt, rc = (np.asarray(v, np.float64) for v in ref_vectors)
+        sims = np.stack([self.texture @ rt.T, self.cnn @ rc.T], axis=-1)  # (n_cohort, n_refs, 2)
+        n_refs = rt.shape[0]
+        mean, sd = np.zeros((n_refs, 2)), np.ones((n_refs, 2))
+        for k in range(n_refs):
+            keep = np.ones(len(self), bool) if ref_writers is None else self.writers != str(ref_writers[k])
+            s = sims[keep, k] if keep.sum() >= 2 else sims[:, k]
+            mean[k], sd[k] = s.mean(0), np.maximum(s.std(0), SD_FLOOR)
+        return mean, sd
+
+    def normalise(self, sims, ref_vectors, ref_writers=None) -> np.ndarray:
+        """``sims`` ``(n_docs, n_refs, 2)`` standardised by each reference's cohort statistics."""
+        mean, sd = self.stats(ref_vectors, ref_writers)
+        return (np.asarray(sims, np.float64) - mean[None]) / sd[None]
+
+
 def trial_scores(
-    space: EvidenceSpace, embeddings, texture, writers, doc_lines: int, repeats: int = 3, seed: int = 0
+    space: EvidenceSpace,
+    embeddings,
+    texture,
+    writers,
+    doc_lines: int,
+    repeats: int = 3,
+    seed: int = 0,
+    cohort_writers=None,
 ):
     """Same-writer and different-writer trials between pseudo-documents:
-    ``(similarities (n, 2), same (n,))``. Pairs are taken within one repeat
-    (pseudo-documents of the same draw), each unordered pair once."""
+    ``(similarities (n, 2), same (n,), cohort)``. Pairs are taken within one
+    repeat (pseudo-documents of the same draw), each unordered pair once.
+
+    With ``cohort_writers`` (names among ``writers``) their pseudo-documents
+    form a :class:`Cohort`: in each pair (i, j), j is the reference and the
+    similarity is standardised by j's similarities to the cohort documents of
+    the same draw, leaving out the writers of i and j; ``cohort`` (else None)
+    holds every cohort pseudo-document, for the case's references."""
     idx, owner, doc_writer = pseudo_documents(writers, doc_lines, repeats, seed)
     if len(set(doc_writer.tolist())) < 2:
         raise DataError("calibration needs at least two writers with two lines or more each")
     tex, cnn = space.vectors(np.asarray(embeddings)[idx], np.asarray(texture)[idx], owner, len(doc_writer))
+    tex, cnn = tex.astype(np.float64), cnn.astype(np.float64)
+    in_cohort = np.isin(doc_writer, [str(w) for w in cohort_writers or ()])
     per_repeat = len(doc_writer) // repeats
     sims, same = [], []
     for r in range(repeats):
-        lo = r * per_repeat
-        for i in range(lo, lo + per_repeat):
-            for j in range(i + 1, lo + per_repeat):
-                sims.append([tex[i] @ tex[j], cnn[i] @ cnn[j]])
-                same.append(int(doc_writer[i] == doc_writer[j]))
-    return np.array(sims, np.float64), np.array(same, int)
+        lo, hi = r * per_repeat, (r + 1) * per_repeat
+        st, sc = tex[lo:hi] @ tex[lo:hi].T, cnn[lo:hi] @ cnn[lo:hi].T
+        w, coh = doc_writer[lo:hi], in_cohort[lo:hi]
+        for i in range(hi - lo):
+            for j in range(i + 1, hi - lo):
+                s = np.array([st[i, j], sc[i, j]])
+                keep = coh & (w != w[i]) & (w != w[j])
+                if keep.sum() >= 2:
+                    c = np.stack([st[keep, j], sc[keep, j]], axis=-1)
+                    s = (s - c.mean(0)) / np.maximum(c.std(0), SD_FLOOR)
+                sims.append(s)
+                same.append(int(w[i] == w[j]))
+    cohort = Cohort(tex[in_cohort], cnn[in_cohort], doc_writer[in_cohort]) if in_cohort.sum() >= 2 else None
+    return np.array(sims, np.float64), np.array(same, int), cohort
 
 
 @dataclass
@@ -141,9 +209,14 @@ class CaseScorer:
     source: str
     trial_scores: np.ndarray = field(default=None, repr=False)
     trial_same: np.ndarray = field(default=None, repr=False)
+    cohort: Cohort | None = field(default=None, repr=False)
 
     @classmethod
-    def fit(cls, sims, same, source: str, method: str = "logistic") -> CaseScorer:
+    def fit(
+        cls, sims, same, source: str, cohort: Cohort | None = None, method: str = "logistic"
+    ) -> CaseScorer:
+        """Fit on trial similarities (already standardised when ``cohort`` is given:
+        :func:`trial_scores`); the cohort is kept to standardise the case's comparisons."""
         from sklearn.linear_model import LogisticRegression
 
         from hwutils.calibration import LRCalibrator
@@ -158,7 +231,7 @@ class CaseScorer:
         w, b = lr.coef_[0].astype(np.float64), float(lr.intercept_[0])
         scores = sims @ w + b
         cal = LRCalibrator(method=method).fit(scores, same)
-        return cls(w, b, cal, source, scores, same)
+        return cls(w, b, cal, source, scores, same, cohort)
 
     def score(self, sims) -> np.ndarray:
         """The fused score of similarities ``(..., 2)``."""
@@ -168,10 +241,21 @@ class CaseScorer:
         s = self.score(sims)
         return np.asarray(self.calibrator.log10_lr(s.ravel()), np.float64).reshape(s.shape)
 
+    def standardise(self, sims, ref_vectors, ref_writers=None) -> np.ndarray:
+        """``sims`` ``(n_docs, n_refs, 2)`` as the scorer was fitted on: standardised
+        by the cohort when it has one, else unchanged."""
+        if self.cohort is None:
+            return np.asarray(sims, np.float64)
+        return self.cohort.normalise(sims, ref_vectors, ref_writers)
+
     def to_dict(self) -> dict:
         return {
             "weights": {"texture": float(self.weights[0]), "cnn": float(self.weights[1])},
             "intercept": self.intercept,
             "source": self.source,
+            "normalisation": "Z-norm against a cohort of "
+            f"{len(set(self.cohort.writers.tolist()))} writers' documents"
+            if self.cohort is not None
+            else "none",
             "calibrator": self.calibrator.to_dict(),
         }
