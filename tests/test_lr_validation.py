@@ -109,6 +109,8 @@ def test_validation_matrix_rows_in_criteria_order_with_ci_and_verdict():
     assert v["cllr"] is True and v["rmed"] is False and v["h2_log10_lr_max"] is None
     assert not matrix.passed(figures, crit)
     assert "fails 2 of 7" in vsummary.verdict_sentence(figures, crit)
+    text = vsummary.verdict_sentence(figures, crit, intervals={"cllr": (0.15, 0.35)})
+    assert "reaching beyond the criterion: Cllr (up to 0.350)" in text
 
 
 def test_results_carry_the_criterion_as_yardstick():

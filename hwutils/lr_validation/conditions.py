@@ -43,18 +43,15 @@ def plan(known_lines=(), questioned_lines=(), dpis=(), scan_dpi: int = 300, unit
     """The baseline, then one condition per amount of known writing, of
     questioned writing and per resolution below the scan's."""
     out = [BASELINE]
+
+    def amount(n: int) -> str:
+        return f"{n} {unit.rstrip('s') if n == 1 else unit}"
+
     for n in sorted({int(n) for n in known_lines}):
-        out.append(Condition(f"known{n}", f"known writing: {n} {unit}", f"known {unit}", n, known_lines=n))
+        out.append(Condition(f"known{n}", f"known writing: {amount(n)}", f"known {unit}", n, known_lines=n))
     for n in sorted({int(n) for n in questioned_lines}):
-        out.append(
-            Condition(
-                f"questioned{n}",
-                f"questioned writing: {n} {unit}",
-                f"questioned {unit}",
-                n,
-                questioned_lines=n,
-            )
-        )
+        label = f"questioned writing: {amount(n)}"
+        out.append(Condition(f"questioned{n}", label, f"questioned {unit}", n, questioned_lines=n))
     for d in sorted({int(d) for d in dpis}, reverse=True):
         if d <= 0 or d > scan_dpi:
             raise ParamsError(f"dpis: {d} is not a resolution from 1 to the scan's {scan_dpi} dpi")

@@ -52,17 +52,32 @@ def matrix_table(figures: dict, intervals: dict, criteria):
     )
 
 
-def verdict_sentence(figures: dict, criteria, what: str = "writers") -> str:
-    """The matrix's conclusion in words: passed, or which criteria failed."""
+def verdict_sentence(figures: dict, criteria, what: str = "writers", intervals: dict | None = None) -> str:
+    """The matrix's conclusion in words: passed, or which criteria failed; and
+    the criteria met whose 95% interval reaches beyond the criterion (a pass
+    that other validation writers could turn into a fail)."""
     v = matrix.verdicts(figures, criteria)
     failed = [matrix.METRICS[k][1].split(":")[0] for k, ok in v.items() if ok is False]
     missing = [matrix.METRICS[k][1].split(":")[0] for k, ok in v.items() if ok is None]
     if not failed and not missing:
-        return f"**The method passes every validation criterion** on {what} it never saw."
-    text = f"**The method fails {len(failed)} of {len(v)} criteria** ({', '.join(failed)})" if failed else ""
-    if missing:
-        text += ("; " if text else "") + f"not measurable: {', '.join(missing)}"
-    return text + f", on {what} it never saw."
+        text = f"**The method passes every validation criterion** on {what} it never saw"
+    else:
+        text = (
+            f"**The method fails {len(failed)} of {len(v)} criteria** ({', '.join(failed)})" if failed else ""
+        )
+        if missing:
+            text += ("; " if text else "") + f"not measurable: {', '.join(missing)}"
+        text += f", on {what} it never saw"
+    marginal = []
+    for c in criteria:
+        hi = (intervals or {}).get(c.metric, (None, None))[1]
+        if v[c.metric] and hi is not None and c.passes(hi) is False:
+            marginal.append(
+                f"{matrix.METRICS[c.metric][1].split(':')[0]} (up to {matrix.format_value(c.metric, hi)})"
+            )
+    if marginal:
+        text += "; met, but with a 95% interval reaching beyond the criterion: " + ", ".join(marginal)
+    return text + "."
 
 
 def figures_sentence(m, what: str = "writers") -> str:
