@@ -217,9 +217,13 @@ def test_validation_writers_exclude_training_and_calibration():
 def test_run_sets_fall_back_to_the_runs_training_writers(tmp_path):
     (tmp_path / "artifacts").mkdir()
     (tmp_path / "artifacts" / "writer_id.json").write_text(json.dumps({"writers": ["000", "001"]}))
+    sets = lrv.run_sets(tmp_path)  # a run made before the writers' roles were saved
+    assert sets["train"] == ["000", "001"] and sets["heldout"] is None
+    (tmp_path / "artifacts" / "writers.json").write_text(
+        json.dumps({"train": ["000"], "calibration": ["001"], "heldout": ["002"]})
+    )
     sets = lrv.run_sets(tmp_path)
-    if "run_writers" not in sets["source"]:
-        assert sets["train"] == ["000", "001"] and sets["heldout"] is None
+    assert (sets["train"], sets["calibration"], sets["heldout"]) == (["000"], ["001"], ["002"])
     (tmp_path / "artifacts" / "split.json").write_text(
         json.dumps({"train": ["1"], "val": ["2"], "test": ["3"]})
     )

@@ -101,11 +101,12 @@ def run_sets(run_dir, stage: str = "writer_id") -> dict:
     """The writers (persons) a run used: ``{"train": [...], "calibration":
     [...], "heldout": [...] or None, "source": where this was read}``.
 
-    writer_id: :func:`hwutils.writer_id.run_writers` when the stage offers it,
-    else the run's ``artifacts/writer_id.json`` ``writers`` (its training
-    writers; the LR calibration of a writer_id run is fitted on their
-    validation lines, so they are the calibration writers too; held-out
-    writers unknown). signatures: the run's ``artifacts/split.json`` (train,
+    writer_id: :func:`hwutils.writer_id.run_writers` when the stage offers it
+    (an empty held-out list is read as unknown: on the run's own data every
+    writer it did not train or calibrate on is then used), else the run's
+    ``artifacts/writer_id.json`` ``writers`` (its training writers; the LR
+    calibration of such a run is fitted on their validation lines, so they are
+    the calibration writers too). signatures: the run's ``artifacts/split.json`` (train,
     validation persons, who also calibrate the LR, and test persons)."""
     run_dir = Path(run_dir)
     if stage == "signatures":
@@ -124,7 +125,8 @@ def run_sets(run_dir, stage: str = "writer_id") -> dict:
         return {
             "train": list(map(str, sets.get("train") or [])),
             "calibration": list(map(str, sets.get("calibration") or [])),
-            "heldout": None if sets.get("heldout") is None else list(map(str, sets["heldout"])),
+            # empty: a run that held nobody out, or one made before roles were saved (unknown)
+            "heldout": list(map(str, sets["heldout"])) if sets.get("heldout") else None,
             "source": "hwutils.writer_id.run_writers",
         }
     writers = list(map(str, _json(run_dir / "artifacts" / "writer_id.json").get("writers", [])))
