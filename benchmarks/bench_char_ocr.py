@@ -1,11 +1,13 @@
-"""Reading speed of the char_ocr reader: characters per second (classifier
+"""Reading speed of the char_ocr readers: characters per second (classifier
 alone, batched) and words per second (segmentation + classification), with
-segmentation by recognition and, as the baseline, from geometry alone.
+segmentation by recognition and, as the baseline, from geometry alone; and
+words per second of the segmentation-free CTC reader (strip, CRNN, beam
+search with the run's language model, batched).
 
     python benchmarks/bench_char_ocr.py [RUN_DIR]
 
-With a run folder its trained model is timed; without one an untrained
-model of the default size (same cost). Words: the labelled names in
+With a run folder its trained models are timed; without one (or a run
+without a CTC reader) untrained models of the default size (same cost). Words: the labelled names in
 ``$HW_DATA/names`` when present, else synthetic words. Results are printed
 and saved to ``benchmarks/results/char_ocr.json``.
 """
@@ -23,8 +25,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
+from hwutils.errors import HwError  # noqa: E402
 from hwutils.ocr import data as D  # noqa: E402
 from hwutils.ocr import read as R  # noqa: E402
+from hwutils.ocr.ctc import build_crnn  # noqa: E402
 from hwutils.ocr.model import build_classifier, predict_probs  # noqa: E402
 from hwutils.ocr.segment import segment_word  # noqa: E402
 
@@ -63,6 +67,15 @@ def main(argv):
         plain = reader.with_lm_weight(0)
         t_no_lm = best_of(lambda: plain.read_words(words), repeats=2)
     n_chars_in_words = sum(len(r.chars) for r in reader.read_words(words))
+    try:
+        ctc_reader = R.load_ctc_reader(argv[0]) if argv else None
+    except HwError:
+        ctc_reader = None
+    ctc_source = argv[0] if ctc_reader is not None else "untrained, default size"
+    ctc_reader = ctc_reader or R.CTCReader(build_crnn())
+    ctc_reader.read_words(words[:16])  # warm up
+    t_ctc = best_of(lambda: ctc_reader.read_words(words), repeats=2)
+    t_ctc_one = best_of(lambda: [ctc_reader.read_word(w) for w in words[:50]], repeats=2)
     result = {
         "model": argv[0] if argv else "untrained, default size",
         "classifier_chars_per_s": len(chars) / t_chars,
@@ -74,6 +87,11 @@ def main(argv):
         "read_words_geometry_only_words_per_s": len(words) / t_geometry,
         "language_model_weight": reader.lm_weight,
         "read_words_batched_without_lm_words_per_s": None if t_no_lm is None else len(words) / t_no_lm,
+        "ctc_model": ctc_source,
+        "ctc_language_model_weight": ctc_reader.lm_weight,
+        "ctc_beam_width": ctc_reader.beam_width,
+        "ctc_read_words_batched_words_per_s": len(words) / t_ctc,
+        "ctc_read_word_words_per_s": 50 / t_ctc_one,
         "cpu_count": os.cpu_count(),
         "note": "wall-clock, best of repeats; the machine may be shared",
     }

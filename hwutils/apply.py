@@ -239,14 +239,16 @@ def verify(run, references, questioned, outputs=None) -> Applied:
     return Applied("verify", str(run), "signatures", rows, cols, notes)
 
 
-def read(run, images, outputs=None) -> Applied:
-    """The text of each word image, with the mean confidence of its characters."""
-    from hwutils.ocr.read import load_reader
+def read(run, images, outputs=None, reader: str | None = None) -> Applied:
+    """The text of each word image, with the mean confidence of its characters.
+    ``reader``: ``segmentation`` or ``ctc``; None = the one the run chose on
+    its validation words (``segmentation`` for runs without a CTC reader)."""
+    from hwutils.ocr.read import load_any_reader
 
     folder = resolve_run(run, "char_ocr", outputs)
     grays = load_images(images)
-    reader = load_reader(folder)
-    readings = reader.read_words([g for _, g in grays], blank="error")
+    reader_name, word_reader = load_any_reader(folder, reader)
+    readings = word_reader.read_words([g for _, g in grays], blank="error")
     rows = []
     for (name, _), w in zip(grays, readings):
         conf = [c.confidence for c in w.chars]
@@ -260,7 +262,10 @@ def read(run, images, outputs=None) -> Applied:
             }
         )
     cols = {"image": "image", "text": "text", "characters": "characters", "confidence": "mean confidence"}
-    return Applied("read", str(run), "char_ocr", rows, cols)
+    for row in rows:
+        row["reader"] = reader_name
+    note = f"reader: {reader_name}" + (" (the run's choice on its validation words)" if reader is None else "")
+    return Applied("read", str(run), "char_ocr", rows, cols, [note])
 
 
 def screen(run, images, outputs=None) -> Applied:

@@ -131,6 +131,11 @@ def _apply_parsers(sub) -> dict:
     )
     p = parsers["read"] = sub.add_parser("read", help="the text of word images (a char_ocr run)")
     common(p)
+    p.add_argument(
+        "--reader",
+        choices=["segmentation", "ctc"],
+        help="segmentation or the segmentation-free CTC reader (default: the run's choice on validation)",
+    )
     p = parsers["screen"] = sub.add_parser(
         "screen", help="is each image a signature at all (a signatures run with screening)"
     )
@@ -157,7 +162,7 @@ def _apply(args) -> int:
     elif args.command == "verify":
         result = apply.verify(args.run, args.ref, args.images)
     elif args.command == "read":
-        result = apply.read(args.run, args.images)
+        result = apply.read(args.run, args.images, reader=args.reader)
     elif args.command == "screen":
         result = apply.screen(args.run, args.images)
     else:

@@ -36,6 +36,30 @@ def test_smoke_run(hw):
 
     reader = load_reader(run)
     assert reader.read_word(__import__("numpy").full((30, 80), 255, "uint8"), blank="empty").text == ""
+    # the CTC reader, measured on the same words, and the reader hw read uses, chosen on validation words
+    for key in ("cer_ctc", "word_accuracy_ctc", "val_cer", "val_cer_ctc", "ctc_train_seconds"):
+        assert key in metrics
+    assert metrics["reader_chosen"] in ("segmentation", "ctc") and metrics["val_words_scored"] == 10
+    choice = json.loads((run / "artifacts/reader_choice.json").read_text())
+    assert choice["reader"] == metrics["reader_chosen"]
+    results = json.loads((run / "metrics.json").read_text())["_results"]
+    ctc_rows = [r for r in results if "CTC reader" in r["name"]]
+    assert len(ctc_rows) == 4  # word accuracy and CER, against each yardstick
+    assert {r["yardstick"] for r in ctc_rows} == {
+        "geometry-only segmentation",
+        "the full segmentation reader",
+    }
+    from hwutils import apply
+
+    word = __import__("numpy").full((40, 120), 255, "uint8")
+    word[10:30, 20:26] = 0
+    word[10:30, 60:66] = 0
+    path = run / "w.png"
+    __import__("PIL.Image").Image.fromarray(word).save(path)
+    res = apply.read(run, [str(path)], reader="ctc")
+    assert res.rows[0]["reader"] == "ctc" and res.notes == ["reader: ctc"]
+    res = apply.read(run, [str(path)])
+    assert res.rows[0]["reader"] == metrics["reader_chosen"] and "choice" in res.notes[0]
 
 
 def _idx_digits(folder):

@@ -20,7 +20,7 @@ import numpy as np
 
 from hwutils.errors import ParamsError
 from hwutils.ocr import CLASSES
-from hwutils.ocr.ctc import STRIP_H, STRIP_W, TOKENS, blank_strip, ink_strip
+from hwutils.ocr.ctc import STRIP_H, STRIP_W, blank_strip, ink_strip
 
 
 def _word_variation(seed: int):
@@ -178,9 +178,9 @@ def sample_texts(
     hyphen or a space joining two parts. Characters outside :data:`TOKENS`
     are dropped."""
     rng = np.random.default_rng(seed)
-    labels = [t for t in (labels or []) if t and all(c in TOKENS for c in t)]
-    table = None
     letters = "".join(c for c in alphabet if c in CLASSES)
+    labels = [t for t in (labels or []) if t and all(c in letters + "- " for c in t)]
+    table = None
     if not letters:
         raise ParamsError("composing words: the alphabet has no character class")
     if language_model is not None:
@@ -222,3 +222,44 @@ def sample_texts(
             text = text[: max(2, max_len // 2)] + ("-" if r < hyphen_share else " ") + second[: max_len // 2]
         texts.append(text)
     return texts
+
+
+def train_reader(
+    train_chars,
+    n_words: int,
+    *,
+    val_strips: np.ndarray | None = None,
+    val_texts: list[str] | None = None,
+    val_chars=None,
+    labels: list[str] | None = None,
+    language_model=None,
+    alphabet: str = CLASSES,
+    seed: int = 0,
+    **fit_kwargs,
+):
+    """Compose ``n_words`` training words from ``train_chars``
+    (:func:`sample_texts`, :func:`compose_strips`) and train the CTC reader's
+    CRNN on them (:func:`hwutils.ocr.ctc.fit_ctc`, ``fit_kwargs``). Early
+    stopping watches ``val_strips``/``val_texts`` (e.g. the strips of real
+    validation words), else words composed from ``val_chars``.
+
+    Returns ``(model, history, examples)``, ``examples`` the first composed
+    strips and their texts (for a figure)."""
+    from hwutils.ocr.ctc import fit_ctc
+
+    if n_words < 1:
+        raise ParamsError(f"ctc_words: must be at least 1 to train the CTC reader, got {n_words}")
+    texts = sample_texts(n_words, seed, labels, language_model, _present(alphabet, train_chars))
+    strips = compose_strips(train_chars, texts, seed=seed)
+    if val_strips is None and val_chars is not None and len(val_chars):
+        n_val = max(64, n_words // 10)
+        val_texts = sample_texts(n_val, seed + 1, labels, language_model, _present(alphabet, val_chars))
+        val_strips = compose_strips(val_chars, val_texts, seed=seed + 1)
+    model, history = fit_ctc(strips, texts, val_strips, val_texts, seed=seed, **fit_kwargs)
+    return model, history, (strips[:24], texts[:24])
+
+
+def _present(alphabet: str, charset) -> str:
+    """The classes of ``alphabet`` that ``charset`` has samples of."""
+    have = set(np.unique(charset.labels).tolist())
+    return "".join(c for c in alphabet if c in CLASSES and CLASSES.index(c) in have)

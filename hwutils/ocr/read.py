@@ -671,3 +671,104 @@ def evaluate_words(
         "unreadable_files": counts["unreadable_file"],
     }
     return out, rows
+
+
+# ------------------------------------------------------------------ the CTC reader, measured
+CTC_LM_WEIGHTS = (0.0, 0.25, 0.5, 1.0)
+"""The language-model weights the CTC reader tries on the validation words."""
+
+
+def evaluate_ctc(reader: CTCReader, items, source=None) -> tuple[dict, list[dict]]:
+    """Read and score the words with the CTC reader (:func:`evaluate_words`)
+    and, when it uses a language model, without it on the same words.
+    Returns metrics under ``_ctc`` keys (``cer_ctc``, ``word_accuracy_ctc``,
+    the letters-only figures, ``cer_ctc_without_lm``, ``read_seconds_ctc``)
+    and the rows."""
+    import time
+
+    items = list(items)
+    t0 = time.perf_counter()
+    m, rows = evaluate_words(reader, items, source=source)
+    out = {f"{k}_ctc{tail}": m[f"{k}{tail}"] for k in ("cer", "word_accuracy") for tail in ("", "_letters")}
+    out["read_seconds_ctc"] = time.perf_counter() - t0
+    if reader.lm_weight > 0:
+        plain, _ = evaluate_words(reader.with_settings(lm_weight=0.0), items, source=source)
+        out.update({f"{k}_ctc_without_lm": plain[k] for k in ("cer", "word_accuracy")})
+    return out, rows
+
+
+def tune_ctc_lm_weight(reader: CTCReader, items, weights=CTC_LM_WEIGHTS, source=None) -> tuple[float, dict]:
+    """The language-model weight of ``weights`` with the lowest CER on
+    ``items`` (validation words, never the evaluation words; ties go to the
+    smaller weight), and the CER of each. Without a language model: 0."""
+    if reader.language_model is None:
+        return 0.0, {}
+    cers = {
+        float(w): evaluate_words(reader.with_settings(lm_weight=w), items, source=source)[0]["cer"]
+        for w in weights
+    }
+    return min(cers, key=lambda w: (cers[w], w)), cers
+
+
+def lexicon_words(lexicon: str, labels=()) -> list[str]:
+    """The words of the ``lexicon`` parameter: empty is none, ``harvest`` the
+    ``labels`` given (the harvested words' labels, words only), else a UTF-8
+    file of one word per line (upper-cased, blank lines skipped). Raises
+    :class:`ParamsError` naming the file when it cannot be read."""
+    if not lexicon:
+        return []
+    if lexicon == "harvest":
+        words = [str(t).strip().upper() for t in labels if label_kind(str(t)) == "word"]
+    else:
+        try:
+            text = Path(lexicon).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ParamsError(f"lexicon: cannot read {lexicon}: {exc.__class__.__name__}: {exc}") from None
+        words = [w.strip().upper() for w in text.splitlines() if w.strip()]
+    return sorted(set(words))
+
+
+def word_strips(items) -> tuple[np.ndarray, list[str]]:
+    """The CTC reader's strips of the scoreable words among labelled items
+    (kind ``word``, readable files) and their labels, e.g. validation words to
+    watch the CTC reader's training with."""
+    from hwutils.ocr import ctc
+
+    strips, texts = [], []
+    for item in items:
+        label = item_label(item)
+        if label_kind(label) != "word":
+            continue
+        try:
+            strips.append(ctc.word_strip(item_image(item))[0])
+        except ImageError:
+            continue
+        texts.append(label.strip().upper())
+    shape = (0, ctc.STRIP_H, ctc.STRIP_W)
+    return (np.stack(strips) if strips else np.zeros(shape, np.uint8)), texts
+
+
+def validation_figures(reader: Reader, ctc_reader: CTCReader, items, source=None) -> dict:
+    """Both readers on the validation words: ``val_cer``, ``val_word_accuracy``
+    (the segmentation reader), ``val_cer_ctc``, ``val_word_accuracy_ctc`` and
+    ``val_words_scored``."""
+    seg, _ = evaluate_words(reader, items, source=source)
+    ctc_m, _ = evaluate_words(ctc_reader, items, source=source)
+    return {
+        "val_words_scored": seg["words_scored"],
+        "val_cer": seg["cer"],
+        "val_word_accuracy": seg["word_accuracy"],
+        "val_cer_ctc": ctc_m["cer"],
+        "val_word_accuracy_ctc": ctc_m["word_accuracy"],
+    }
+
+
+def merge_readings(rows: list[dict], ctc_rows: list[dict]) -> list[dict]:
+    """The segmentation reader's rows with the CTC reader's reading of the
+    same item beside each (``read_ctc``, ``correct_ctc``)."""
+    by_index = {r["index"]: r for r in ctc_rows}
+    out = []
+    for r in rows:
+        other = by_index.get(r["index"], {})
+        out.append({**r, "read_ctc": other.get("read", ""), "correct_ctc": other.get("correct")})
+    return out

@@ -55,10 +55,14 @@ def origins_sentence(origins: dict[str, str]) -> str:
     return " ".join(parts)
 
 
-def words_sentence(n_records: int, n_harvest: int, n_eval: int, unreadable: int, harvest: dict) -> str:
+def words_sentence(
+    n_records: int, n_harvest: int, n_eval: int, unreadable: int, harvest: dict, n_val: int = 0
+) -> str:
     """The labelled word set: how it was split and what the harvest gave."""
     text = (
-        f"{n_records:,} labelled words: {n_harvest:,} for harvesting letters, {n_eval:,} to read and score"
+        f"{n_records:,} labelled words: {n_harvest:,} for harvesting letters, "
+        + (f"{n_val:,} for validation, " if n_val else "")
+        + f"{n_eval:,} to read and score"
         + (f" ({unreadable:,} of them unreadable files)" if unreadable else "")
         + "."
     )
@@ -280,6 +284,73 @@ def word_sentence(metrics: dict) -> str:
     return " ".join(sentences)
 
 
+READER_NAMES = {"segmentation": "the segmentation reader", "ctc": "the CTC reader"}
+
+
+def ctc_results(metrics: dict) -> list[report.Result]:
+    """Word accuracy and CER of the segmentation-free CTC reader, against the
+    geometry-only segmentation and against the (full) segmentation reader,
+    all on the same words of the same run."""
+    if "cer_ctc" not in metrics:
+        return []
+    n = metrics.get("words_scored", 0)
+    yardsticks = [(STEPS["full"].replace("the full", "the full segmentation"), "")]
+    if "cer_geometry_only" in metrics:
+        yardsticks.insert(0, (STEPS["geometry"], "_geometry_only"))
+    out = []
+    for base, suffix in yardsticks:
+        against = " (against geometry-only)" if suffix == "_geometry_only" else ""  # names are unique
+        for key, what, better in (("word_accuracy", "word accuracy", "higher"), ("cer", "CER", "lower")):
+            out.append(
+                report.Result(
+                    f"{what}, CTC reader{against}",
+                    metrics[f"{key}_ctc"],
+                    group="words",
+                    yardstick=base,
+                    yardstick_value=metrics[f"{key}{suffix}"],
+                    better=better,
+                    note=f"{n:,} words scored",
+                )
+            )
+    return out
+
+
+def choose_reader(validation: dict) -> str:
+    """The reader ``hw read`` uses: the lower CER on the validation words
+    (``val_cer`` of the segmentation reader, ``val_cer_ctc``), then the
+    higher word accuracy; a tie keeps the segmentation reader."""
+    seg = (validation["val_cer"], -validation["val_word_accuracy"])
+    ctc = (validation["val_cer_ctc"], -validation["val_word_accuracy_ctc"])
+    return "ctc" if ctc < seg else "segmentation"
+
+
+def choice_sentence(chosen: str, validation: dict) -> str:
+    """Which reader ``hw read`` uses, and the validation figures it was chosen on."""
+    n = validation.get("val_words_scored", 0)
+    return (
+        f"On the {n:,} validation words (never among the words scored above) the segmentation reader reads "
+        f"{pct(validation['val_word_accuracy'])} of the words (CER {pct(validation['val_cer'])}), the CTC reader "
+        f"{pct(validation['val_word_accuracy_ctc'])} (CER {pct(validation['val_cer_ctc'])}): `hw read` uses "
+        f"**{READER_NAMES[chosen]}** by default (`--reader segmentation` or `--reader ctc` to choose)."
+    )
+
+
+def ctc_training_sentence(history: dict, seconds: float, epochs: int, n_words: int, lm_weight: float) -> str:
+    """The CTC reader's training and decoding settings, in one line."""
+    from hwutils.training import summary_line
+
+    line = summary_line(history, seconds, epochs=epochs, monitor="val_loss")
+    return (
+        f"CTC reader: {n_words:,} composed training words; {line}. Decoding: prefix beam search"
+        + (
+            f" with the character bigram model at weight {lm_weight:g}"
+            if lm_weight > 0
+            else " without a language model"
+        )
+        + "."
+    )
+
+
 def _edits(row: dict) -> str:
     d = row.get("edit_distance")
     return "no" if d is None else f"no ({d} edit{'s' if d != 1 else ''})"
@@ -330,7 +401,24 @@ def metric_groups(metrics: dict) -> dict[str, list[str]]:
             "word_accuracy_geometry_only",
             "cer_geometry_only",
             "read_seconds",
+            "word_accuracy_ctc",
+            "cer_ctc",
+            "word_accuracy_ctc_letters",
+            "cer_ctc_letters",
+            "word_accuracy_ctc_without_lm",
+            "cer_ctc_without_lm",
+            "read_seconds_ctc",
         ],
+        "validation": [
+            "val_words_scored",
+            "val_word_accuracy",
+            "val_cer",
+            "val_word_accuracy_ctc",
+            "val_cer_ctc",
+            "ctc_lm_weight",
+            "reader_chosen",
+        ],
+        "CTC reader training": ["ctc_words", "ctc_epochs_run", "ctc_train_seconds"],
         "word labels and files": [
             "labels_empty",
             "empty_read_as_empty",
@@ -381,6 +469,23 @@ METRIC_NAMES = {
     "word_accuracy_geometry_only": "word accuracy, geometry-only segmentation",
     "cer_geometry_only": "CER, geometry-only segmentation",
     "read_seconds": "reading time (full reader)",
+    "word_accuracy_ctc": "word accuracy, CTC reader",
+    "cer_ctc": "CER, CTC reader",
+    "word_accuracy_ctc_letters": "word accuracy, CTC reader, letters only",
+    "cer_ctc_letters": "CER, CTC reader, letters only",
+    "word_accuracy_ctc_without_lm": "word accuracy, CTC reader without the language model",
+    "cer_ctc_without_lm": "CER, CTC reader without the language model",
+    "read_seconds_ctc": "reading time (CTC reader)",
+    "val_words_scored": "validation words scored",
+    "val_word_accuracy": "validation word accuracy, segmentation reader",
+    "val_cer": "validation CER, segmentation reader",
+    "val_word_accuracy_ctc": "validation word accuracy, CTC reader",
+    "val_cer_ctc": "validation CER, CTC reader",
+    "ctc_lm_weight": "CTC reader's language-model weight",
+    "reader_chosen": "reader hw read uses",
+    "ctc_words": "composed training words (CTC reader)",
+    "ctc_epochs_run": "epochs (CTC reader)",
+    "ctc_train_seconds": "training time (CTC reader)",
 }
 
 
