@@ -173,16 +173,21 @@ def test_training_separates_toy_persons_and_round_trips(tmp_path):
         scales=scales,
         shift=1,
         norm=0.5,
+        spread=0.5,
+        spread_prior=1.2,
     )
     v.save(tmp_path / "wd" / "artifacts" / "verifier")
     back = verify.load_verifier(tmp_path / "wd")
     a, b = v.verify(refs, img), back.verify(refs, img)
     assert back.decision == "wd" and back.shift == 1 and back.norm == 0.5
+    assert (back.spread, back.spread_prior) == (0.5, 1.2)
     assert set(a["details"]["wd_scores"]) == {"cnn", "hog", "dir", "geom", "pressure", "glcm"}
     assert a["score"] == pytest.approx(b["score"], abs=1e-5)
     fused = sum(a["details"]["wd_scores"][k] / scales[k] for k in scales)  # raw per-set values, fused
-    assert a["score"] == pytest.approx(-(fused - 0.5 * a["details"]["reference_level"]))
     person = back.enrol(refs)  # fitted once, then several questioned signatures
+    # relative to the references: their fused leave-one-out level and spread (shrunk halfway to 1.2)
+    assert person.loo.shape == (3,) and a["details"]["reference_level"] == pytest.approx(np.mean(person.loo))
+    assert a["score"] == pytest.approx(-wd.relative_score(fused, person.loo, 0.5, 0.5, 1.2))
     for q in (img, (255 - x[5]).astype(np.uint8)):
         assert person.verify(q)["score"] == pytest.approx(back.verify(refs, q)["score"], abs=1e-6)
     (tmp_path / "wd" / "artifacts" / "verifier" / "negatives_hog.npy").unlink()

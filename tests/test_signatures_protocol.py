@@ -105,21 +105,66 @@ def test_results_yardsticks_and_shortfalls():
         "eer_random": 0.0,
         "far_random": 0.0,
         "far_skilled": 0.1,
+        "frr": 0.2,
     }
     dist = {"eer_skilled": 0.15, "eer_skilled_per_user": 0.1}
     screen = {"combined": {"f1": 0.8, "invalid_pass_rate": 0.4, "balanced_accuracy": 0.7}}
-    rows = summary.results(test_eval, dist, "wd", screen, 160, 60, 250.0, 30.0)
+    shifted = {"eer_skilled": 0.1, "far_skilled": 0.25, "frr": 0.05}
+    rows = summary.results(test_eval, dist, "wd", screen, 160, 60, 250.0, 30.0, None, shifted)
     by = {r.name: r for r in rows}
-    assert by["skilled-forgery EER (writer-dependent)"].beats is True
+    glob = by["skilled-forgery EER, one global threshold (writer-dependent)"]
+    assert glob.yardstick == "the goal" and glob.yardstick_value == 0.05 and glob.beats is False
+    assert "15.0%" in glob.note  # the distance rule beside it
     assert by["skilled-forgery EER, per user (writer-dependent)"].beats is False
+    # the operating point beside the EER: FAR and FRR against 1.5 x the test EER, the other
+    # collection's against 2 x its own EER
+    far, frr = (
+        by["FAR on skilled forgeries at the validation threshold"],
+        by["FRR at the validation threshold"],
+    )
+    assert far.yardstick_value == pytest.approx(0.15) and far.beats is True
+    assert frr.yardstick_value == pytest.approx(0.15) and frr.beats is False
+    other = by["other collection: FAR on skilled forgeries, same threshold"]
+    assert other.yardstick_value == pytest.approx(0.2) and other.beats is False
+    assert by["other collection: FRR, same threshold"].beats is True
     f1 = by["screening F1 (valid class)"]
     assert f1.yardstick_value == pytest.approx(S.all_valid_f1(160, 60)) and f1.beats is False
     assert by["invalid images that pass"].beats is True
     assert by["verification latency"].value == pytest.approx(0.25)
     text = summary.shortfalls(rows)
     assert "screening F1 (valid class) (80.0%)" in text and "per user" in text and "balanced" not in text
+    assert "one global threshold" in text and "FRR at the validation threshold" in text
     distance_rows = summary.results(test_eval, {}, "distance", {}, 0, 0, 1.0, 1.0)
-    assert {r.name: r for r in distance_rows}["skilled-forgery EER (distance rule)"].yardstick == "chance"
+    by = {r.name: r for r in distance_rows}
+    assert by["skilled-forgery EER, per user (distance rule)"].yardstick == "chance"
+    assert not any(name.startswith("other collection") for name in by)  # not measured, not shown
+
+
+def test_operating_point_ratios_and_the_transfer_sentence():
+    ratios = summary.operating_point_ratios(
+        {"eer_skilled": 0.1, "far_skilled": 0.12, "frr": 0.05},
+        {"eer_skilled": 0.2, "far_skilled": 0.5, "frr": 0.1},
+    )
+    assert ratios == pytest.approx(
+        {
+            "test_far_skilled_over_eer": 1.2,
+            "test_frr_over_eer": 0.5,
+            "shifted_far_skilled_over_eer": 2.5,
+            "shifted_frr_over_eer": 0.5,
+        }
+    )
+    assert np.isnan(
+        summary.operating_point_ratios({"eer_skilled": 0.0, "far_skilled": 0.0, "frr": 0.0})[
+            "test_frr_over_eer"
+        ]
+    )
+    good = {"eer_skilled": 0.1, "far_skilled": 0.12, "frr": 0.09}
+    text = summary.transfer_sentence(good, {}, "x")
+    assert "12.0%" in text and "misses" not in text and "collection" not in text
+    text = summary.transfer_sentence(
+        good, {"eer_skilled": 0.2, "far_skilled": 0.5, "frr": 0.1}, "resampled x0.7"
+    )
+    assert "resampled x0.7" in text and "misses its goal on: other collection" in text
 
 
 def test_screening_sentence_says_when_it_does_not_beat_the_baseline():
