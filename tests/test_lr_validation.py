@@ -378,3 +378,25 @@ def test_defaults_and_params_files_satisfy_the_declarations(monkeypatch):
         files.append(root / "params" / "lr_validation" / "csafe.yaml")  # sign_data.yaml needs a run
     for path in files:
         P.resolve("lr_validation", specs, [path], [])
+
+
+def test_trials_of_a_case_keep_the_questioned_writer():
+    from hwutils import casework as cw
+
+    def verdict(doc, truth, llr):
+        persons = ["a", "b"]
+        n = len(persons)
+        return cw.Verdict(
+            doc, persons, np.zeros((n, 2)), np.zeros(n), np.array(llr), np.ones(n) / n, "a", truth
+        )
+
+    verdicts = [
+        verdict("qa", "a", [2.0, -1.0]),
+        verdict("qx", None, [0.5, 0.1]),
+        verdict("qb", "b", [-0.5, 1.5]),
+    ]
+    t = lrv.trials_from_verdicts(verdicts)
+    llr, same = cw.case_trials(verdicts)
+    assert np.array_equal(t.log10_lr, llr) and np.array_equal(t.same, same)
+    assert t.group.tolist() == ["a", "a", "b", "b"] and t.candidate.tolist() == ["a", "b", "a", "b"]
+    assert t.questioned.tolist() == ["qa", "qa", "qb", "qb"] and t.same.tolist() == [1, 0, 0, 1]

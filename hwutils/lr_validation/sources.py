@@ -10,7 +10,6 @@ Validation data must never have been used to train or calibrate the run:
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -76,21 +75,19 @@ class Trials:
 
 def trials_from_verdicts(verdicts) -> Trials:
     """:class:`Trials` of a scored case (:class:`hwutils.casework.Verdict` list):
-    every (questioned document, person) pair whose truth is known, the group
-    being the questioned document's writer. The same pairs, in the same order,
-    as :meth:`hwutils.casework.CaseOutcome.trials`."""
-    llr, same, group, doc, cand = [], [], [], [], []
-    for v in verdicts:
-        if v.truth is None:
-            continue
-        for i, p in enumerate(v.persons):
-            llr.append(float(v.log10_lr[i]))
-            same.append(int(p == v.truth))
-            group.append(v.truth)
-            doc.append(v.document)
-            cand.append(p)
+    the pairs of :func:`hwutils.casework.case_trials` (every questioned document
+    whose truth is known against every person, in order), each with the
+    questioned document's writer as its group."""
+    from hwutils.casework import case_trials
+
+    llr, same = case_trials(verdicts)
+    scored = [v for v in verdicts if v.truth is not None]
     return Trials(
-        np.array(llr), np.array(same, int), np.array(group, str), np.array(doc, str), np.array(cand, str)
+        llr,
+        same,
+        [v.truth for v in scored for _ in v.persons],
+        [v.document for v in scored for _ in v.persons],
+        [p for v in scored for p in v.persons],
     )
 
 
@@ -139,13 +136,12 @@ def run_sets(run_dir, stage: str = "writer_id") -> dict:
 
 
 def _json(path: Path) -> dict:
+    from hwutils.artifacts import load_json
+
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ParamsError(f"{path}: cannot be read ({exc})") from None
-    if not isinstance(data, dict):
-        raise ParamsError(f"{path}: not a JSON object")
-    return data
+        return load_json(path)
+    except HwError as exc:
+        raise ParamsError(str(exc)) from None
 
 
 def same_folder(a, b) -> bool:
