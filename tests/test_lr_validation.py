@@ -186,13 +186,25 @@ def test_coherence_flags_more_writing_giving_worse_cllr():
     ]
     bad = matrix.coherence(rows)
     assert bad == [
-        {"series": "known lines", "fewer": 2, "more": math.inf, "value_fewer": 0.3, "value_more": 0.35}
+        {
+            "series": "known lines",
+            "fewer": 2,
+            "more": math.inf,
+            "value_fewer": 0.3,
+            "value_more": 0.35,
+            "beyond_ci": None,
+        }
     ]
     assert "Not coherent" in vsummary.coherence_sentence(
         bad, rows
     ) and "all lines" in vsummary.coherence_sentence(bad, rows)
     assert matrix.coherence(rows, tolerance=0.1) == []
     assert "Coherent" in vsummary.coherence_sentence([], rows)
+    rows[1]["ci_high"] = 0.4
+    assert matrix.coherence(rows)[0]["beyond_ci"] is False
+    assert "sampling noise" in vsummary.coherence_sentence(matrix.coherence(rows), rows)
+    rows[1]["ci_high"] = 0.32
+    assert matrix.coherence(rows)[0]["beyond_ci"] is True
 
 
 # --- which writers a validation may use --------------------------------------------------------

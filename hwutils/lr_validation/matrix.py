@@ -232,9 +232,12 @@ def suffixed(figures: dict, suffix: str, keys=tuple(METRICS)) -> dict:
 
 def coherence(rows: list[dict], metric: str = "cllr", tolerance: float = 0.0) -> list[dict]:
     """The coherence check: along each series of conditions that add writing
-    (``rows`` with ``series``, ``amount`` and ``metric``), more writing must not
-    give a worse (larger) ``metric``. Returns one dict per violation
-    (``series``, ``fewer``, ``more``, the two values); empty when coherent."""
+    (``rows`` with ``series``, ``amount``, ``metric`` and optionally
+    ``ci_high``, the upper end of its interval), more writing must not give a
+    worse (larger) ``metric``. Returns one dict per violation (``series``,
+    ``fewer``, ``more``, the two values, and ``beyond_ci``: whether the worse
+    value lies above the interval of the smaller amount, i.e. beyond sampling
+    noise; None without an interval); empty when coherent."""
     bad = []
     by_series: dict = {}
     for r in rows:
@@ -244,6 +247,7 @@ def coherence(rows: list[dict], metric: str = "cllr", tolerance: float = 0.0) ->
         items = sorted(items, key=lambda r: r["amount"])
         for a, b in zip(items, items[1:]):
             if b[metric] > a[metric] + tolerance:
+                high = a.get("ci_high")
                 bad.append(
                     {
                         "series": series,
@@ -251,6 +255,7 @@ def coherence(rows: list[dict], metric: str = "cllr", tolerance: float = 0.0) ->
                         "more": b["amount"],
                         "value_fewer": a[metric],
                         "value_more": b[metric],
+                        "beyond_ci": None if high is None else bool(b[metric] > high),
                     }
                 )
     return bad

@@ -118,9 +118,19 @@ def coherence_sentence(violations: list[dict], rows: list[dict]) -> str:
     if not violations:
         series = sorted({r["series"] for r in rows})
         return f"**Coherent**: along {' and '.join(series)}, more writing never gave a worse Cllr."
+
+    def noise(v):
+        if v["beyond_ci"] is None:
+            return ""
+        return (
+            ", beyond"
+            if v["beyond_ci"]
+            else ", within the 95% interval of the smaller amount (sampling noise)"
+        )
+
     parts = [
         f"{v['series']}: {_amount(v['more'])} gave Cllr {v['value_more']:.3f} against {v['value_fewer']:.3f} "
-        f"with {_amount(v['fewer'])}"
+        f"with {_amount(v['fewer'])}{noise(v)}"
         for v in violations
     ]
     return "**Not coherent**: more writing gave a worse Cllr (" + "; ".join(parts) + ")."

@@ -156,17 +156,17 @@ def coherence_rows(measured: list[Measured]) -> list[dict]:
     series it is not itself a member of (all lines of each half)."""
     base = measured[0]
     series = {m.series for m in measured if m.series and m.series != "resolution"}
-    rows = [
-        {"series": m.series, "amount": m.amount, "cllr": m.figures.get("cllr")}
-        for m in measured
-        if m.series in series
-    ]
-    rows += [
-        {"series": s, "amount": float("inf"), "cllr": base.figures.get("cllr")}
-        for s in series
-        if s != base.series
-    ]
-    return rows
+
+    def row(m, s, amount):
+        return {
+            "series": s,
+            "amount": amount,
+            "cllr": m.figures.get("cllr"),
+            "ci_high": m.intervals["cllr"][1],
+        }
+
+    rows = [row(m, m.series, m.amount) for m in measured if m.series in series]
+    return rows + [row(base, s, float("inf")) for s in series if s != base.series]
 
 
 def all_metrics(measured: list[Measured], extra: list[Measured] = ()) -> dict:
