@@ -84,6 +84,7 @@ class LRCalibrator:
         self.coef: float | None = None
         self.intercept: float | None = None
         self.bounds: tuple[float, float] | None = None
+        self.source_bounds: tuple[float, float] | None = None
         self.n_same = self.n_different = 0
 
     def fit(self, scores, same) -> LRCalibrator:
@@ -108,6 +109,21 @@ class LRCalibrator:
         self.n_same, self.n_different = int(y.sum()), int((1 - y).sum())
         return self
 
+    def limit_to_sources(self, n_same_sources: int, n_different_pairs: int) -> LRCalibrator:
+        """Narrow the bounds to what the number of *sources* behind the trials
+        supports: trials are many but come from few writers (persons), and no
+        trial set of N distinct different-source pairs can show a probability
+        under H2 below about 1/N, so no log10 LR above log10(N); likewise no
+        log10 LR below -log10(n_same_sources). Keeps the tighter of these and
+        ELUB's bounds."""
+        if self.bounds is None:
+            raise ValueError("LRCalibrator is not fitted")
+        lo = -math.log10(max(2, int(n_same_sources)))
+        hi = math.log10(max(2, int(n_different_pairs)))
+        self.bounds = (max(self.bounds[0], lo), min(self.bounds[1], hi))
+        self.source_bounds = (lo, hi)
+        return self
+
     def _raw(self, scores) -> np.ndarray:
         return (self.intercept + self.coef * np.asarray(scores, float)) / math.log(10)
 
@@ -126,7 +142,9 @@ class LRCalibrator:
             "bounds": list(self.bounds) if self.bounds else None,
             "n_same": self.n_same,
             "n_different": self.n_different,
-            "library": "lir LogitCalibrator (balanced) + ELUB bounds",
+            "source_bounds": list(self.source_bounds) if self.source_bounds else None,
+            "library": "lir LogitCalibrator (balanced) + ELUB bounds"
+            + (" narrowed to the number of sources" if self.source_bounds else ""),
         }
 
     @classmethod

@@ -84,3 +84,16 @@ def test_rates_of_misleading_evidence_on_trials_of_known_truth():
     assert only_h1["rmed"] is None and only_h1["h2_log10_lr_max"] is None and only_h1["rmep"] == 0.5
     with pytest.raises(ValueError, match="finite"):
         misleading_rates([np.nan], [1])
+
+
+def test_lrs_are_kept_inside_what_the_number_of_sources_supports():
+    rng = np.random.default_rng(0)
+    scores = np.r_[rng.normal(0, 1, 2000), rng.normal(6, 1, 2000)]  # many trials, strongly separated
+    same = np.r_[[0] * 2000, [1] * 2000]
+    cal = calibration.LRCalibrator().fit(scores, same)
+    assert cal.bounds[1] > 2  # ELUB alone allows LR above 100 on 2000 trials
+    cal.limit_to_sources(10, 90)  # ... but they came from 10 writers: 90 ordered different-writer pairs
+    assert cal.bounds == pytest.approx((-1.0, np.log10(90)))
+    assert cal.log10_lr([100.0])[0] == pytest.approx(np.log10(90))
+    back = calibration.LRCalibrator.from_dict(cal.to_dict())
+    assert back.bounds == pytest.approx(cal.bounds)

@@ -16,11 +16,13 @@ from hwutils.writer_id import (
     Evidence,
     EvidenceSpace,
     load_calibration_lines,
+    reference_trials,
     similarities,
     trial_scores,
 )
 
 NONE_OF_THEM = "none of them"
+MIRROR_MIN_WRITERS = 5  # held-out writers needed to calibrate on them alone, in the case's document sizes
 
 
 def calibration_trials(
@@ -32,8 +34,11 @@ def calibration_trials(
     seed: int = 0,
     questioned: list[Document] = (),
     normalise: bool = False,
+    mirror: bool = True,
 ) -> tuple:
-    """``(similarities, same, source, cohort)`` of the case's calibration trials; never
+    """``(similarities, same, source, cohort, sources)`` of the case's calibration trials
+    (``sources``: the writers behind them and their ordered different-writer pairs, which
+    bound the LRs); never
     from questioned documents. Pseudo-documents hold as many lines as the
     median known document: the known documents (each person's lines split
     into two pseudo-documents) together with other writers, so that the
@@ -48,7 +53,7 @@ def calibration_trials(
     comparison is standardised by (Z-norm; ``cohort`` None without it)."""
     doc_lines = max(1, int(np.median([len(d.lines) for d in known])))
     emb, tex = known_evidence.embeddings, known_evidence.texture
-    writers = ["known:" + known[i].person for i in known_evidence.owner]
+    writers = np.array(["known:" + known[i].person for i in known_evidence.owner], dtype=object)
     source = "known documents"
     case_docs = list(known) + list(questioned)
     case_writers = {str(d.person) for d in case_docs if d.person is not None}
@@ -59,7 +64,7 @@ def calibration_trials(
         # writers the run held out of training for calibration: the CNN never saw them
         emb = np.concatenate([emb, held_out.embeddings])
         tex = np.concatenate([tex, held_out.texture])
-        writers += ["held-out:" + w for w in held_out.writers]
+        writers = np.concatenate([writers, ["held-out:" + w for w in held_out.writers]])
         source += f" and {len(set(held_out.writers.tolist()))} writers the run held out of training"
         bg_lines = []
     else:
@@ -74,8 +79,25 @@ def calibration_trials(
         bg_emb = np.asarray(space.wid.line_embeddings(bg_lines), np.float64)
         bg_tex = np.asarray(line_features(bg_lines, space.leg, space.bins), np.float64)
         emb, tex = np.concatenate([emb, bg_emb]), np.concatenate([tex, bg_tex])
-        writers += ["background:" + w for w in bg_writers]
+        writers = np.concatenate([writers, ["background:" + w for w in bg_writers]])
         source += f" and {len(set(bg_writers))} writers of {where}"
+    held_names = sorted({w for w in writers if w.startswith("held-out:")})
+    if mirror and len(held_names) >= MIRROR_MIN_WRITERS and not normalise:
+        q_lines = max(1, int(np.median([len(d.lines) for d in questioned]))) if questioned else doc_lines
+        keep = np.isin(writers, held_names)
+        sims, same = reference_trials(
+            space, emb[keep], tex[keep], np.array(writers)[keep], doc_lines, q_lines, max(10, repeats), seed
+        )
+        held = source.split(" and ", 1)[1]
+        n = len(held_names)
+        return (
+            sims,
+            same,
+            f"{held} (each draw: a reference of up to {doc_lines} lines and a questioned document of up to"
+            f" {q_lines} other lines per writer, as in this case; {max(10, repeats)} draws)",
+            None,
+            (n, n * (n - 1)),
+        )
     cohort_writers = sorted({w for w in writers if not w.startswith("known:")}) if normalise else None
     sims, same, cohort = trial_scores(
         space, emb, tex, np.array(writers), doc_lines, repeats, seed, cohort_writers
@@ -87,15 +109,26 @@ def calibration_trials(
         f"{source} (each writer's lines split into two pseudo-documents of up to {doc_lines} lines, "
         f"{repeats} draws{said})",
         cohort,
+        (len(set(writers.tolist())), len(set(writers.tolist())) * (len(set(writers.tolist())) - 1)),
     )
 
 
 def fit_scorer(
-    space, run_dir, known, known_evidence, repeats: int = 3, seed: int = 0, questioned=(), normalise=False
+    space,
+    run_dir,
+    known,
+    known_evidence,
+    repeats: int = 3,
+    seed: int = 0,
+    questioned=(),
+    normalise=False,
+    mirror=True,
 ) -> CaseScorer:
     """:meth:`CaseScorer.fit` on :func:`calibration_trials`."""
     return CaseScorer.fit(
-        *calibration_trials(space, run_dir, known, known_evidence, repeats, seed, questioned, normalise)
+        *calibration_trials(
+            space, run_dir, known, known_evidence, repeats, seed, questioned, normalise, mirror
+        )
     )
 
 
@@ -258,6 +291,7 @@ def run_case(
     seed: int = 0,
     min_log10_lr: float = 0.0,
     normalise: bool = False,
+    mirror: bool = True,
 ) -> CaseOutcome:
     """Score a case end to end as the ``writer_casework`` stage does: the
     evidence of every line, the persons enrolled from ``known``, the scorer
@@ -268,5 +302,5 @@ def run_case(
     known_evidence = space.line_evidence(known)
     questioned_evidence = space.line_evidence(questioned)
     case = Case.enrol(space, known, known_evidence)
-    scorer = fit_scorer(space, run_dir, known, known_evidence, draws, seed, questioned, normalise)
+    scorer = fit_scorer(space, run_dir, known, known_evidence, draws, seed, questioned, normalise, mirror)
     return CaseOutcome(case, scorer, case.judge(questioned, questioned_evidence, scorer, min_log10_lr))

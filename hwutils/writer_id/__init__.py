@@ -20,6 +20,7 @@ _PUBLIC = {
     "similarities": "hwutils.writer_id.evidence",
     "pseudo_documents": "hwutils.writer_id.evidence",
     "trial_scores": "hwutils.writer_id.evidence",
+    "reference_trials": "hwutils.writer_id.evidence",
     "line_features": "hwutils.writer_id.texture",
     "run_writers": "hwutils.writer_id.roles",
     "load_calibration_lines": "hwutils.writer_id.lr",

@@ -109,6 +109,43 @@ def pseudo_documents(writers, doc_lines: int, repeats: int = 3, seed: int = 0):
     return np.array(idx, int), np.array(owner, int), np.array(doc_writer)
 
 
+def reference_trials(
+    space: EvidenceSpace,
+    embeddings,
+    texture,
+    writers,
+    ref_lines: int,
+    query_lines: int,
+    repeats: int = 10,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Trials that mirror a case: each draw cuts every writer's lines at random
+    into a reference of up to ``ref_lines`` lines and a questioned document of
+    up to ``query_lines`` other lines (a writer with fewer lines gives each at
+    least one), and compares every questioned document with every reference
+    of that draw: ``(similarities (n, 2), same (n,))``."""
+    rng = np.random.default_rng(seed)
+    writers = np.asarray(writers).astype(str)
+    names = [w for w in sorted(set(writers.tolist())) if (writers == w).sum() >= 2]
+    if len(names) < 2:
+        raise DataError("calibration needs at least two writers with two lines or more each")
+    emb, tex_all = np.asarray(embeddings), np.asarray(texture)
+    sims, same = [], []
+    for _ in range(repeats):
+        idx, owner = [], []
+        for k, w in enumerate(names):
+            lines = rng.permutation(np.flatnonzero(writers == w))
+            n_ref = max(1, min(ref_lines, len(lines) - 1))
+            n_q = max(1, min(query_lines, len(lines) - n_ref))
+            idx += lines[:n_ref].tolist() + lines[n_ref : n_ref + n_q].tolist()
+            owner += [2 * k] * n_ref + [2 * k + 1] * n_q
+        tex, cnn = space.vectors(emb[idx], tex_all[idx], np.array(owner), 2 * len(names))
+        refs, queries = (tex[0::2], cnn[0::2]), (tex[1::2], cnn[1::2])
+        sims.append(similarities(queries, refs).reshape(-1, 2))
+        same.append(np.eye(len(names), dtype=int).reshape(-1))
+    return np.concatenate(sims), np.concatenate(same)
+
+
 SD_FLOOR = 0.02  # cosine-similarity units: no cohort spread is taken as narrower than this
 
 
@@ -213,10 +250,18 @@ class CaseScorer:
 
     @classmethod
     def fit(
-        cls, sims, same, source: str, cohort: Cohort | None = None, method: str = "logistic"
+        cls,
+        sims,
+        same,
+        source: str,
+        cohort: Cohort | None = None,
+        sources: tuple[int, int] | None = None,
+        method: str = "logistic",
     ) -> CaseScorer:
         """Fit on trial similarities (already standardised when ``cohort`` is given:
-        :func:`trial_scores`); the cohort is kept to standardise the case's comparisons."""
+        :func:`trial_scores`); the cohort is kept to standardise the case's comparisons.
+        ``sources``: ``(writers, ordered pairs of different writers)`` behind the
+        trials, which bound the LRs (:meth:`~hwutils.calibration.LRCalibrator.limit_to_sources`)."""
         from sklearn.linear_model import LogisticRegression
 
         from hwutils.calibration import LRCalibrator
@@ -231,6 +276,8 @@ class CaseScorer:
         w, b = lr.coef_[0].astype(np.float64), float(lr.intercept_[0])
         scores = sims @ w + b
         cal = LRCalibrator(method=method).fit(scores, same)
+        if sources is not None:
+            cal.limit_to_sources(*sources)
         return cls(w, b, cal, source, scores, same, cohort)
 
     def score(self, sims) -> np.ndarray:

@@ -201,13 +201,14 @@ def trials(refs: References, lines: Lines, unit: str) -> tuple[np.ndarray, np.nd
 
 
 def calibration_trials(
-    calibration: Lines, refs: References, unit: str, draws: int = 5, seed: int = 0
+    calibration: Lines, refs: References, unit: str, draws: int = 5, seed: int = 0, page_lines: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:
     """Trials of writers held out of training: each draw splits every
     calibration writer's lines into two halves at random, makes references
     of one half (in the space of ``refs``) and compares the other half's
-    lines (``unit`` "line") or the half as one pseudo-page (``unit`` "page")
-    with every such reference. ``(similarities (n, 2), same (n,))``."""
+    lines (``unit`` "line") or pseudo-pages of ``page_lines`` lines of it (0:
+    the half as one page; ``unit`` "page") with every such reference.
+    ``(similarities (n, 2), same (n,))``."""
     rng = np.random.default_rng(seed)
     sims, same = [], []
     for _ in range(draws):
@@ -225,7 +226,11 @@ def calibration_trials(
         )
         draw_refs.add(ref_lines)
         if unit == "page":
-            queries.pages = np.array(["half"] * len(queries))
+            rank = np.zeros(len(queries), int)
+            for w in set(queries.writers.tolist()):
+                mine = np.flatnonzero(queries.writers == w)
+                rank[mine] = np.arange(len(mine)) // page_lines if page_lines > 0 else 0
+            queries.pages = np.array([f"half:{r}" for r in rank])
         s, y = trials(draw_refs, queries, unit)
         sims.append(s)
         same.append(y)
@@ -285,11 +290,20 @@ class LRModel:
         from hwutils.writer_id.evidence import CaseScorer
 
         if calibration is not None and len(set(calibration.writers.tolist())) >= 2:
+            size = validation.median_page_lines() if len(validation) else 0
+            n = len(set(calibration.writers.tolist()))
             scorers = {
-                unit: CaseScorer.fit(*calibration_trials(calibration, refs, unit), source=source)
+                unit: CaseScorer.fit(
+                    *calibration_trials(calibration, refs, unit, page_lines=size),
+                    source=source,
+                    sources=(n, n * (n - 1)),
+                )
                 for unit, source in (
                     ("line", "held-out calibration writers: lines against half-set references"),
-                    ("page", "held-out calibration writers: pseudo-pages against half-set references"),
+                    (
+                        "page",
+                        f"held-out calibration writers: pseudo-pages of {size} lines against half-set references",
+                    ),
                 )
             }
             return cls(refs, scorers)
