@@ -110,3 +110,24 @@ def test_not_an_image_array_is_a_clear_error():
 
     with pytest.raises(ImageError):
         segment_word(np.zeros((2, 3, 4, 5)))
+
+
+def test_a_colon_of_another_line_does_not_cut_the_handwriting():
+    """A printed line above the field ending in a colon further right
+    (``CODE RNE / UAI :``) must not drop the handwriting left of that colon;
+    the field's own label (``NOM :``) is dropped."""
+    from hwutils.ocr.segment import segment_word
+
+    img = np.full((50, 160), 255, np.uint8)
+    for x in range(5, 90, 10):  # the printed line above, its colon at x = 100
+        img[2:10, x : x + 5] = 0
+    img[3:5, 100:102] = 0
+    img[8:10, 100:102] = 0
+    for x in (5, 12, 19):  # the field's label and its colon at x = 27
+        img[28:36, x : x + 5] = 0
+    img[29:31, 27:29] = 0
+    img[34:36, 27:29] = 0
+    for x in (60, 80, 100, 120):  # four handwritten letters, two of them left of the upper colon
+        img[20:42, x : x + 8] = 0
+    boxes = [s.box for s in segment_word(img)]
+    assert [b[0] for b in boxes] == [60, 80, 100, 120]

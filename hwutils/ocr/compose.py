@@ -74,7 +74,7 @@ def compose_image(text: str, glyphs, rng: np.random.Generator) -> np.ndarray:
     from hwutils.images import resize
 
     height = int(rng.integers(30, 50))  # capital height in pixels
-    gap_mean = rng.uniform(-0.06, 0.7) * height  # below 0: letters touch or overlap
+    gap_mean = rng.uniform(-0.06, 0.9) * height  # below 0: letters touch or overlap
     slant = rng.normal(0.0, 0.15)
     drift = rng.normal(0.0, 0.03) * height  # baseline rise per character
     jitter = rng.uniform(0.0, 0.05) * height
@@ -82,8 +82,8 @@ def compose_image(text: str, glyphs, rng: np.random.Generator) -> np.ndarray:
     aspect = rng.uniform(0.8, 1.25)
     pieces, x = [], 0.0
     for k, c in enumerate(text):
-        if c == " ":
-            x += rng.uniform(0.6, 1.1) * height
+        if c == " ":  # clearly wider than this word's gaps between letters
+            x += max(gap_mean, 0.0) + rng.uniform(0.8, 1.5) * height
             continue
         if c == "-":
             w = int(rng.uniform(0.3, 0.6) * height)

@@ -211,7 +211,7 @@ def beam_search(
     lm: np.ndarray | None = None,
     lm_index: np.ndarray | None = None,
     lm_weight: float = 0.0,
-    prune: float = -9.0,
+    prune: float = -6.0,
 ) -> tuple[list[int], float]:
     """CTC prefix beam search over ``log_probs`` ``(T, 1 + n_tokens)`` (index 0
     the blank). Returns the best token sequence (1-based) and its score.

@@ -260,8 +260,12 @@ def _drop_label_prefix(groups, labels, h_ref, width):
     colons = [g for g in groups if g.right < 0.7 * width and _is_colon(g, labels, h_ref)]
     if not colons:
         return groups
-    cut = max(g.right for g in colons)
-    rest = [g for g in groups if g.cx > cut]
+
+    def label_part(g):  # left of a colon, in that colon's line (a colon of a printed line above
+        # or below, e.g. ``CODE RNE / UAI :``, must not cut the handwriting of another line)
+        return any(g.cx <= c.right and abs(g.cy - c.cy) <= 0.5 * h_ref for c in colons)
+
+    rest = [g for g in groups if not label_part(g)]
     return rest if rest else groups
 
 
