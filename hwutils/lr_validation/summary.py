@@ -48,7 +48,7 @@ def matrix_table(figures: dict, intervals: dict, criteria):
 
     return rows_table(
         matrix.validation_matrix(figures, intervals, criteria),
-        "Validation matrix (95% CI: bootstrap over the validation writers)",
+        "Validation matrix (95% CI: bootstrap over the validation writers or persons)",
     )
 
 
@@ -117,7 +117,7 @@ def coherence_sentence(violations: list[dict], rows: list[dict]) -> str:
         return "Coherence not checked: no series of writing amounts among the conditions."
     if not violations:
         series = sorted({r["series"] for r in rows})
-        return f"**Coherent**: along {' and '.join(series)}, more writing never gave a worse Cllr."
+        return f"**Coherent**: along {' and '.join(series)}, more material never gave a worse Cllr."
 
     def noise(v):
         if v["beyond_ci"] is None:
@@ -133,7 +133,7 @@ def coherence_sentence(violations: list[dict], rows: list[dict]) -> str:
         f"with {_amount(v['fewer'])}{noise(v)}"
         for v in violations
     ]
-    return "**Not coherent**: more writing gave a worse Cllr (" + "; ".join(parts) + ")."
+    return "**Not coherent**: more material gave a worse Cllr (" + "; ".join(parts) + ")."
 
 
 def _amount(value) -> str:

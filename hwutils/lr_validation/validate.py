@@ -142,7 +142,7 @@ def signature_conditions(verifier, protocol: dict, n_references: list[int], seed
     for i, n in enumerate(sorted(set(n_references), reverse=True)):
         trials = signature_trials(verifier, protocol, n)
         name = "" if i == 0 else f"refs{n}"
-        label = f"{n} references" + (" (baseline)" if i == 0 else "")
+        label = f"{n} reference{'s' if n != 1 else ''}" + (" (baseline)" if i == 0 else "")
         out.append(measure(name, label, trials, n_boot, seed, "references", n, {"references": n}))
     return out
 
