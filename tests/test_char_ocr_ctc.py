@@ -155,11 +155,9 @@ def test_saved_reader_reloads_and_reads_the_same(tmp_path, crnn):
     art = tmp_path / "run" / "artifacts"
     R.save_reader(build_classifier(width=4), art)
     lm = CharBigram.fit(["ABA", "BAB"])
-    R.save_ctc_reader(
-        crnn, art, allowed="AB- ", language_model=lm, lm_weight=0.5, beam_width=4, lexicon=["AB"]
-    )
-    R.save_reader_choice(art, "ctc", {"cer_ctc": 0.1})
     saved = R.CTCReader(crnn, "AB- ", lm, 0.5, 4, ["AB"])
+    R.save_ctc_reader(saved, art)
+    R.save_reader_choice(art, "ctc", {"cer_ctc": 0.1})
     name, loaded = R.load_any_reader(tmp_path / "run")
     assert name == "ctc" and isinstance(loaded, R.CTCReader)
     images = [_word(2), _word(4)]
@@ -176,3 +174,29 @@ def test_run_without_ctc_reader_says_so(tmp_path):
     assert R.chosen_reader(tmp_path) == "segmentation"
     with pytest.raises(HwError, match="no CTC reader"):
         R.load_any_reader(tmp_path, "ctc")
+
+
+def test_reader_choice_and_summary_rows():
+    from hwutils.ocr import summary as S
+
+    val = {"val_cer": 0.10, "val_word_accuracy": 0.7, "val_cer_ctc": 0.10, "val_word_accuracy_ctc": 0.7}
+    assert S.choose_reader(val) == "segmentation"  # a tie keeps the segmentation reader
+    assert S.choose_reader({**val, "val_word_accuracy_ctc": 0.71}) == "ctc"
+    assert S.choose_reader({**val, "val_cer_ctc": 0.09, "val_word_accuracy_ctc": 0.5}) == "ctc"  # CER first
+    assert "the CTC reader" in S.choice_sentence("ctc", {**val, "val_words_scored": 3})
+    metrics = {
+        "words_scored": 9,
+        "cer": 0.10,
+        "word_accuracy": 0.7,
+        "cer_geometry_only": 0.2,
+        "word_accuracy_geometry_only": 0.6,
+        "cer_ctc": 0.12,
+        "word_accuracy_ctc": 0.65,
+    }
+    rows = {r.name: r for r in S.ctc_results(metrics)}
+    assert len(rows) == 4
+    against_geometry = rows["CER, CTC reader (against geometry-only)"]
+    assert against_geometry.yardstick_value == 0.2 and against_geometry.beats is True
+    against_segmentation = rows["word accuracy, CTC reader"]
+    assert against_segmentation.yardstick_value == 0.7 and against_segmentation.beats is False
+    assert S.ctc_results({"cer": 0.1}) == []

@@ -433,32 +433,24 @@ class CTCReader:
         return readings
 
 
-def save_ctc_reader(
-    model,
-    artifacts_dir,
-    allowed: str = "",
-    language_model: CharBigram | None = None,
-    lm_weight: float = 0.0,
-    beam_width: int = 8,
-    lexicon=(),
-    lexicon_margin: float = 2.0,
-) -> Path:
+def save_ctc_reader(reader: CTCReader, artifacts_dir) -> Path:
     """Write the CRNN and the CTC reader's settings into a run's ``artifacts/``
-    (``ctc_reader.keras``, ``ctc_reader.json``); see :class:`CTCReader`."""
+    (``ctc_reader.keras``, ``ctc_reader.json``); :func:`load_ctc_reader` reads them back."""
     from hwutils import training
     from hwutils.report import write_json_atomic
 
     artifacts_dir = Path(artifacts_dir)
-    training.save_model(model, artifacts_dir / CTC_MODEL_FILE)
+    training.save_model(reader.model, artifacts_dir / CTC_MODEL_FILE)
+    lm = reader.language_model
     write_json_atomic(
         artifacts_dir / CTC_READER_FILE,
         {
-            "allowed": allowed,
-            "language_model": None if language_model is None else language_model.to_dict(),
-            "lm_weight": float(lm_weight),
-            "beam_width": int(beam_width),
-            "lexicon": list(lexicon),
-            "lexicon_margin": float(lexicon_margin),
+            "allowed": reader.allowed,
+            "language_model": None if lm is None else lm.to_dict(),
+            "lm_weight": reader.lm_weight,
+            "beam_width": reader.beam_width,
+            "lexicon": reader.lexicon,
+            "lexicon_margin": reader.lexicon_margin,
         },
     )
     return artifacts_dir

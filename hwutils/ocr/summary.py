@@ -233,26 +233,32 @@ def word_results(metrics: dict) -> list[report.Result]:
     model). A reader that is geometry-only has no simpler step: its figures
     stand alone."""
     steps = _word_steps(metrics)
-    n = metrics.get("words_scored", 0)
     out = []
     for k, (name, suffix) in enumerate(steps):
         if k == 0 and len(steps) > 1:
             continue  # the simplest step is the yardstick of the next one
         base_name, base_suffix = steps[k - 1] if k else ("", None)
         label = "full reader" if suffix == "" else name
-        for key, what, better in (("word_accuracy", "word accuracy", "higher"), ("cer", "CER", "lower")):
-            out.append(
-                report.Result(
-                    f"{what}, {label}",
-                    metrics[f"{key}{suffix}"],
-                    group="words",
-                    yardstick=base_name if base_suffix is not None else "",
-                    yardstick_value=metrics[f"{key}{base_suffix}"] if base_suffix is not None else None,
-                    better=better,
-                    note=f"{n:,} words scored",
-                )
-            )
+        out += _word_pair(metrics, label, suffix, base_name, base_suffix)
     return out
+
+
+def _word_pair(metrics: dict, label: str, suffix: str, base: str = "", base_suffix: str | None = None):
+    """Word accuracy and CER of one reader (its metrics' ``suffix``) against a
+    yardstick reader (``base``, its ``base_suffix``; None: no yardstick)."""
+    n = metrics.get("words_scored", 0)
+    return [
+        report.Result(
+            f"{what}, {label}",
+            metrics[f"{key}{suffix}"],
+            group="words",
+            yardstick=base if base_suffix is not None else "",
+            yardstick_value=metrics[f"{key}{base_suffix}"] if base_suffix is not None else None,
+            better=better,
+            note=f"{n:,} words scored",
+        )
+        for key, what, better in (("word_accuracy", "word accuracy", "higher"), ("cer", "CER", "lower"))
+    ]
 
 
 def word_sentence(metrics: dict) -> str:
@@ -293,25 +299,13 @@ def ctc_results(metrics: dict) -> list[report.Result]:
     all on the same words of the same run."""
     if "cer_ctc" not in metrics:
         return []
-    n = metrics.get("words_scored", 0)
     yardsticks = [(STEPS["full"].replace("the full", "the full segmentation"), "")]
     if "cer_geometry_only" in metrics:
         yardsticks.insert(0, (STEPS["geometry"], "_geometry_only"))
     out = []
     for base, suffix in yardsticks:
         against = " (against geometry-only)" if suffix == "_geometry_only" else ""  # names are unique
-        for key, what, better in (("word_accuracy", "word accuracy", "higher"), ("cer", "CER", "lower")):
-            out.append(
-                report.Result(
-                    f"{what}, CTC reader{against}",
-                    metrics[f"{key}_ctc"],
-                    group="words",
-                    yardstick=base,
-                    yardstick_value=metrics[f"{key}{suffix}"],
-                    better=better,
-                    note=f"{n:,} words scored",
-                )
-            )
+        out += _word_pair(metrics, f"CTC reader{against}", "_ctc", base, suffix)
     return out
 
 
