@@ -29,3 +29,20 @@ def test_names_labels_and_segmentation(real_data):
         for r in words
     )
     assert agree >= len(words) // 2
+
+
+def test_validation_words_are_apart_from_evaluation_words_and_read_as_strips(real_data):
+    from hwutils.ocr import ctc
+    from hwutils.ocr.evaluate import split_validation
+    from hwutils.ocr.read import word_strips
+
+    recs = load_word_labels(real_data / "names/labels.csv")
+    _, rest = split_by_file(recs, 0.5)
+    validation, evaluation = split_validation(rest, 0.4)
+    assert len(validation) + len(evaluation) == len(rest)
+    assert not {r.path for r in validation} & {r.path for r in evaluation}
+    assert 0.3 < len(validation) / len(rest) < 0.5
+    assert split_validation(rest, 0.4)[0] == validation  # stable
+    strips, texts = word_strips(validation[:20])
+    assert strips.shape[1:] == (ctc.STRIP_H, ctc.STRIP_W) and len(strips) == len(texts) >= 15
+    assert all((s < 128).sum() > 50 for s in strips)  # every scoreable name has ink on its strip
