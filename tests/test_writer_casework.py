@@ -316,3 +316,39 @@ def test_cohort_standardises_each_reference_by_strangers_only():
     sims = np.stack([np.full((3, 2), 0.5), np.full((3, 2), 0.5)], -1)
     z = cohort.normalise(sims, refs, ["a", "zz"])
     assert z.shape == (3, 2, 2) and np.allclose(z[:, 0], (0.5 - mean[0]) / sd[0])
+
+
+def test_caveats_name_documents_outside_the_calibrated_or_validated_conditions(tmp_path):
+    from pathlib import Path
+
+    def doc(name, n_lines, scale=1.0):
+        line = np.zeros((10, 40), np.uint8)
+        return cw.Document(Path(f"{name}.png"), "0001", line, [line] * n_lines, [], 3.0, scale)
+
+    known = [doc("k1", 4), doc("k2", 4)]
+    questioned = [doc("q_short", 2), doc("q_ok", 4), doc("q_lowres", 4, scale=4.0)]
+    out = cw.caveats(questioned, known, 300)
+    assert any(c.startswith("q_short: 2 line(s)") and "calibrated on documents of 4 lines" in c for c in out)
+    assert not any(c.startswith("q_ok") for c in out)
+    assert any(c.startswith("q_lowres: resampled by 4 from about 75 dpi") for c in out)
+    assert "No validation run is named" in out[-1]
+    validated = {"min_questioned_lines": 1, "min_dpi": 75}
+    out = cw.caveats(questioned, known, 300, validated, "run-x")
+    assert out == []  # validated down to 1 line and 75 dpi: nothing outside
+    out = cw.caveats(questioned, known, 300, {"min_questioned_lines": 3, "min_dpi": 150}, "run-x")
+    assert [c.split(":")[0] for c in out] == ["q_short", "q_lowres"] and "validated (run-x)" in out[0]
+
+
+def test_misleading_results_and_sentence_of_a_case():
+    from hwutils.casework import summary as S
+
+    m = {"case_rmep": 0.125, "case_rmed": 0.0, "case_h2_log10_lr_max": 1.1, "case_other_log10_lr_max": 1.1}
+    rows = {r.name: r for r in S.misleading_results(m)}
+    assert rows["RMEP: the true writer's LR below 1"].verdict == "NOT better"
+    assert rows["RMED: another person's LR above 1"].verdict == "better"
+    assert rows["largest log10 LR of a wrong person"].yardstick_value == 2.0
+    assert S.misleading_results({}) == []
+    text = S.misleading_sentence({**m, "case_cllr": 0.4, "case_cllr_min": 0.3, "case_cllr_cal": 0.1})
+    assert (
+        "RMEP (true writer's LR below 1) 12.5%" in text and "+1.10" in text and "calibration loss 0.1" in text
+    )

@@ -114,7 +114,48 @@ def caveats_sentence(caveats: list, validation_dir) -> str:
     return (named + " **Caveats** (also in the summary):\n\n" + "\n".join(f"- {c}" for c in caveats)).strip()
 
 
+MISLEADING_GOAL = 0.02  # RMEP and RMED at most this on writers never used in training or calibration
+WRONG_LOG10_LR_GOAL = 2.0  # no wrong person above LR 100
+
+
+def misleading_results(m: dict) -> list:
+    """The case's rates of misleading evidence as summary results against their goals
+    (empty when the file names carry no truth)."""
+    from hwutils.report import Result
+
+    out = []
+    for key, name in (
+        ("case_rmep", "RMEP: the true writer's LR below 1"),
+        ("case_rmed", "RMED: another person's LR above 1"),
+    ):
+        if m.get(key) is not None:
+            out.append(
+                Result(
+                    name, m[key], "percent", "misleading evidence", "goal", MISLEADING_GOAL, better="lower"
+                )
+            )
+    if (
+        m.get("case_other_log10_lr_max") is not None
+        and m["case_other_log10_lr_max"] == m["case_other_log10_lr_max"]
+    ):
+        out.append(
+            Result(
+                "largest log10 LR of a wrong person",
+                m["case_other_log10_lr_max"],
+                "number",
+                "misleading evidence",
+                "goal: below LR 100",
+                WRONG_LOG10_LR_GOAL,
+                better="lower",
+            )
+        )
+    return out
+
+
 __all__ = [
+    "MISLEADING_GOAL",
+    "WRONG_LOG10_LR_GOAL",
+    "misleading_results",
     "caveats_sentence",
     "misleading_sentence",
     "calibration_sentence",
