@@ -122,7 +122,7 @@ def writer_conditions(
             )
         known, questioned = C.case_documents(pairs, cond)
         t0 = time.perf_counter()
-        outcome = casework.run_case(identifier, run_dir, known, questioned, draws, seed)
+        outcome = casework.run_case(identifier, run_dir, known, questioned, draws=draws, seed=seed)
         trials = trials_from_verdicts(outcome.verdicts)
         info = {
             "known lines (mean)": round(C.mean_lines(known), 1),
