@@ -412,3 +412,27 @@ def test_trials_of_a_case_keep_the_questioned_writer():
     assert np.array_equal(t.log10_lr, llr) and np.array_equal(t.same, same)
     assert t.group.tolist() == ["a", "a", "b", "b"] and t.candidate.tolist() == ["a", "b", "a", "b"]
     assert t.questioned.tolist() == ["qa", "qa", "qb", "qb"] and t.same.tolist() == [1, 0, 0, 1]
+
+
+def test_report_pieces_on_made_up_conditions():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    t = made_up(n_writers=6, h1=1.0, h2=-1.0, spread=1.0)
+    base = lrv.measure("", "baseline (all lines)", t, n_boot=20, seed=0)
+    one = lrv.measure("known1", "known writing: 1 line", t, n_boot=20, seed=0, series="known lines", amount=1)
+    crit = matrix.default_criteria()
+    table = vsummary.matrix_table(base.figures, base.intervals, crit)
+    assert "pass/fail" in table._repr_html_() and len(table.rows) == len(crit)
+    assert "6 writers" in vsummary.figures_sentence(base) and "RMED" in vsummary.misleading_sentence(base)
+    fig = vsummary.robustness_figure([base, one])
+    assert len(fig.axes) == 2
+    assert "Generalisation not measured" in vsummary.generalisation_sentence([], crit)
+    gen = lrv.measure("generalisation", "generalisation: /elsewhere", t, n_boot=20, seed=0)
+    assert vsummary.generalisation_sentence([gen], crit).startswith("On /elsewhere")
+    text = vsummary.data_sentence(False, True, "/runs/abc", {"source": "x"}, {}, base, "writers", "", 12.0)
+    assert "abc" in text and "6 synthetic writers" in text and "12 s" in text
+    rec = vsummary.data_record(False, False, "/data", base, {"001": "trained on by the run"}, "writers")
+    assert rec["writers"] == 6 and rec["excluded"] == 1 and rec["location"] == "/data"
+    shown = vsummary.metrics_shown({**lrv.all_metrics([base, one]), "method": "m", "run": "r"})
+    assert "cllr" in shown and "cllr_known1" not in shown and "ci" not in shown
