@@ -131,3 +131,20 @@ def test_a_colon_of_another_line_does_not_cut_the_handwriting():
         img[20:42, x : x + 8] = 0
     boxes = [s.box for s in segment_word(img)]
     assert [b[0] for b in boxes] == [60, 80, 100, 120]
+
+
+def test_marks_left_of_the_field_label_stay_dropped():
+    """What lies left of the rightmost colon and has no colon of its own line
+    before it (a vertical stamp at the border, the label itself) is dropped."""
+    from hwutils.ocr.segment import segment_word
+
+    img = np.full((50, 160), 255, np.uint8)
+    img[5:45, 3:6] = 0  # a tall thin mark at the left (a stamp's edge), not in any colon's line
+    img[8:12, 9:12] = 0
+    for x in (14, 21, 28):  # the field's label and its colon at x = 36
+        img[28:36, x : x + 5] = 0
+    img[29:31, 36:38] = 0
+    img[34:36, 36:38] = 0
+    for x in (60, 80, 100):
+        img[20:42, x : x + 8] = 0
+    assert [s.box[0] for s in segment_word(img)] == [60, 80, 100]

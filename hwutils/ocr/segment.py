@@ -261,11 +261,14 @@ def _drop_label_prefix(groups, labels, h_ref, width):
     if not colons:
         return groups
 
-    def label_part(g):  # left of a colon, in that colon's line (a colon of a printed line above
-        # or below, e.g. ``CODE RNE / UAI :``, must not cut the handwriting of another line)
-        return any(g.cx <= c.right and abs(g.cy - c.cy) <= 0.5 * h_ref for c in colons)
+    cut = max(g.right for g in colons)
 
-    rest = [g for g in groups if not label_part(g)]
+    def kept(g):  # right of every colon, or right of a colon of its own line: a colon of a
+        # printed line above or below (``CODE RNE / UAI :``) may end further right than the
+        # field's own (``NOM :``) and must not cut the name written after the latter
+        return g.cx > cut or any(c.right < g.cx and abs(g.cy - c.cy) <= 0.5 * h_ref for c in colons)
+
+    rest = [g for g in groups if kept(g)]
     return rest if rest else groups
 
 
