@@ -173,6 +173,9 @@ def test_real_writer_run_records_its_artifacts_and_refuses_tampering(tmp_path):
     assert proc.returncode == 2 and proc.stdout == "" and "model.keras: changed" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
     assert run_hw("check", copy, outputs=smoke_outputs()).returncode == 1
+    proc = run_hw("run", "writer_casework", "-p", "writer_run", copy, outputs=tmp_path / "out")
+    assert proc.returncode == 2 and "model.keras: changed" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and not (tmp_path / "out" / "writer_casework").exists()
     shutil.copy2(run / "artifacts" / "model.keras", model)
 
     # the calibration removed: refused
