@@ -9,6 +9,11 @@ the real-data (96x192) input sizes.
 With ``--run`` the latency is measured with that run's saved verifier (and,
 for a writer-dependent ``wd`` verifier, the same tower with the distance rule);
 otherwise with freshly built towers (latency does not depend on the weights).
+Always also a writer-dependent verifier shaped like ``sign_data.yaml``'s
+(the six feature sets, untrained networks, 395 negatives per set as in a
+sign_data run) with the score raw (no leave-one-out SVMs), with half and all of
+the reference level (the former and the current default) and with the
+z-norm by the references' spread: what normalising by the references costs.
 Results are printed and written to ``benchmarks/results/signatures.json``.
 """
 
@@ -30,7 +35,7 @@ import numpy as np  # noqa: E402
 from hwutils import repro  # noqa: E402
 from hwutils.datasets.sign_data import load_sign_data, persons  # noqa: E402
 from hwutils.images import read_gray  # noqa: E402
-from hwutils.signatures import data, siamese, verify  # noqa: E402
+from hwutils.signatures import data, siamese, verify, writer_net  # noqa: E402
 from hwutils.signatures.preprocess import preprocess  # noqa: E402
 from hwutils.synth.signatures import write_dataset  # noqa: E402
 
@@ -65,6 +70,54 @@ def latency(verifier, refs, questioned, repeats: int) -> dict:
         "model_only_ms_median": statistics.median(model),
         "enrol_ms_median": statistics.median(enrol),
         "verify_enrolled_ms_median": statistics.median(enrolled),
+    }
+
+
+SIGN_DATA_FEATURES = "signet+hog+dir+geom+pressure+glcm"
+NORMALISATIONS = {"raw": (0.0, 0.0), "level 0.5": (0.5, 0.0), "level 1": (1.0, 0.0), "z-norm 0.5": (1.0, 0.5)}
+
+
+def sign_data_shaped(raw_images, size=(64, 128), n_negatives: int = 395) -> dict:
+    """Writer-dependent verifiers with ``sign_data.yaml``'s feature sets and shift
+    (untrained networks: latency does not depend on the weights), one per
+    normalisation of :data:`NORMALISATIONS`; the negatives are the features of
+    ``raw_images`` repeated with noise to ``n_negatives`` rows per set."""
+    tower = siamese.build_tower(*size, embedding_dim=128, base_filters=32)
+    signet = writer_net.build_writer_net(*size, n_writers=27)[1]
+    probe = verify.Verifier(
+        tower,
+        0.0,
+        *size,
+        decision="wd",
+        features=SIGN_DATA_FEATURES,
+        negatives={"x": 0},
+        scales={"x": 1.0},
+        signet=signet,
+    )
+    _emb, sets, _batch = probe._encode(raw_images)
+    rng = np.random.default_rng(0)
+    negatives = {
+        k: (np.resize(v, (n_negatives, v.shape[1])) + rng.normal(0, 0.05, (n_negatives, v.shape[1]))).astype(
+            np.float32
+        )
+        for k, v in sets.items()
+    }
+    scales = {k: 1.0 for k in sets}
+    return {
+        name: verify.Verifier(
+            tower,
+            0.0,
+            *size,
+            decision="wd",
+            features=SIGN_DATA_FEATURES,
+            negatives=negatives,
+            scales=scales,
+            shift=3,
+            norm=norm,
+            signet=signet,
+            spread=spread,
+        )
+        for name, (norm, spread) in NORMALISATIONS.items()
     }
 
 
@@ -105,6 +158,8 @@ def main():
             results["latency"][f"run {v.height}x{v.width} distance"] = latency(
                 plain, raw[:5], raw[5], args.repeats
             )
+    for name, v in sign_data_shaped(raw).items():
+        results["latency"][f"sign_data-shaped wd, {name}"] = latency(v, raw[:5], raw[5], args.repeats)
     for name, size in sizes.items():
         tower = siamese.build_tower(*size, embedding_dim=128, base_filters=32)
         results["latency"][name] = latency(verify.Verifier(tower, 0.5, *size), raw[:5], raw[5], args.repeats)
@@ -116,7 +171,7 @@ def main():
         results["training_pairs_per_second"][name] = throughput(images, recs, size, args.steps)
     for k, v in results["latency"].items():
         print(
-            f"latency {k:14s} verify 1 vs 5 refs: median {v['verify_ms_median']:.1f} ms "
+            f"latency {k:34s} verify 1 vs 5 refs: median {v['verify_ms_median']:.1f} ms "
             f"(p90 {v['verify_ms_p90']:.1f}); model only {v['model_only_ms_median']:.1f} ms; "
             f"enrol once {v['enrol_ms_median']:.1f} ms, then {v['verify_enrolled_ms_median']:.1f} ms per signature"
         )
