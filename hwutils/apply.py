@@ -264,7 +264,9 @@ def read(run, images, outputs=None, reader: str | None = None) -> Applied:
     cols = {"image": "image", "text": "text", "characters": "characters", "confidence": "mean confidence"}
     for row in rows:
         row["reader"] = reader_name
-    note = f"reader: {reader_name}" + (" (the run's choice on its validation words)" if reader is None else "")
+    note = f"reader: {reader_name}" + (
+        " (the run's choice on its validation words)" if reader is None else ""
+    )
     return Applied("read", str(run), "char_ocr", rows, cols, [note])
 
 
