@@ -436,3 +436,14 @@ def test_report_pieces_on_made_up_conditions():
     assert rec["writers"] == 6 and rec["excluded"] == 1 and rec["location"] == "/data"
     shown = vsummary.metrics_shown({**lrv.all_metrics([base, one]), "method": "m", "run": "r"})
     assert "cllr" in shown and "cllr_known1" not in shown and "ci" not in shown
+
+
+def test_a_figure_equal_to_its_criterion_passes_despite_float_noise():
+    from hwutils.lr_validation import matrix
+
+    llr = np.r_[np.linspace(1, 3, 19), -0.5, np.linspace(-3, -1, 19), 0.5]  # one error of each kind in 20
+    same = np.r_[[1] * 20, [0] * 20]
+    figures = matrix.trial_metrics(llr, same)
+    assert figures["eer"] == 0.05
+    eer = next(c for c in matrix.default_criteria() if c.metric == "eer")
+    assert eer.passes(figures["eer"]) is True

@@ -140,11 +140,9 @@ def resolve_signatures_run(value: str | Path, outputs: Path | None = None) -> Pa
     for name in ("verifier/verifier.json", "lr_calibration.json", "split.json"):
         if not (path / "artifacts" / name).is_file():
             raise ParamsError(f"{path}: signatures run without artifacts/{name}")
-    try:  # the run's recorded artifact hashes, where this checkout keeps them (hwutils.custody)
-        from hwutils.custody import require_intact
-    except ImportError:
-        return path
-    try:
+    from hwutils.custody import require_intact
+
+    try:  # the run's recorded artifact hashes
         require_intact(path)
     except HwError as exc:
         raise ParamsError(str(exc)) from None

@@ -131,7 +131,8 @@ def _finite_or_none(value):
     if value is None:
         return None
     value = float(value)
-    return value if np.isfinite(value) else None
+    # 12 significant digits: an EER of 0.05 computed as 0.050000000000000024 is 0.05 against its criterion
+    return float(f"{value:.12g}") if np.isfinite(value) else None
 
 
 def bootstrap(log10_lrs, same, groups, n_boot: int = 500, seed: int = 0, level: float = CI_LEVEL) -> dict:
