@@ -9,7 +9,8 @@ touching and broken letters need no cut. Steps:
    field labels and specks left out), its ink cropped and scaled to a
    ``32 x 256`` strip (height normalised, left aligned, squeezed when longer).
 2. :func:`build_crnn`: convolutions down to one column of features per 4
-   pixels (64 time steps), a bidirectional LSTM, and per time step logits over
+   pixels (64 time steps), dilated 1-D convolutions (or a bidirectional LSTM)
+   along the word, and per time step logits over
    the CTC blank (index 0) and :data:`TOKENS` (index ``k + 1`` is ``TOKENS[k]``),
    trained with Keras 3's CTC loss (:class:`keras.losses.CTC`).
 3. Decoding (NumPy): :func:`greedy_decode`, :func:`beam_search` (a CTC prefix
@@ -134,9 +135,11 @@ def build_crnn(
 ) -> keras.Model:
     """The CRNN: five 3x3 conv blocks (``width`` to ``4 * width`` filters,
     pooled to ``height / 16`` rows and ``strip_width / 4`` columns), the rows of
-    each column as one feature vector, a dense layer, a bidirectional LSTM and
-    per column the logits of the blank and the ``n_tokens`` tokens. Compiled
-    with Adam and :class:`keras.losses.CTC` (targets: :func:`encode`)."""
+    each column as one feature vector, a dense layer, then along the word a
+    bidirectional LSTM of ``rnn_units`` per direction or (``rnn_units`` 0) three
+    dilated 1-D convolutions with residual connections, and per column the
+    logits of the blank and the ``n_tokens`` tokens. Compiled with Adam and
+    :class:`keras.losses.CTC` (targets: :func:`encode`)."""
     inputs = keras.Input((height, strip_width, 1), name="strip")
     x = _conv(inputs, width, "c1")
     x = keras.layers.MaxPooling2D(2, name="c1_pool")(x)
