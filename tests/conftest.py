@@ -113,7 +113,10 @@ def run_smoke(hw, stage: str) -> tuple[Path, dict]:
 
     if stage not in _SMOKE:
         outputs = smoke_outputs()
-        proc = run_hw("run", stage, "-f", f"params/{stage}/smoke.yaml", outputs=outputs)
+        extra = []
+        if stage == "lr_validation":  # validate the session's writer_id smoke run rather than train another
+            extra = ["-p", "writer_run", str(run_smoke(hw, "writer_id")[0])]
+        proc = run_hw("run", stage, "-f", f"params/{stage}/smoke.yaml", *extra, outputs=outputs)
         assert proc.returncode == 0, proc.stderr[-3000:]
         run = only_run_dir(outputs, stage)
         _SMOKE[stage] = (run, json.loads((run / "metrics.json").read_text()))

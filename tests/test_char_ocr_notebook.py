@@ -98,7 +98,8 @@ def test_user_data_idx_digits_labelled_words_and_a_language_model(hw, tmp_path):
     rows.append("w99.png,EMPTY")
     Image.fromarray(np.full((40, 90), 255, np.uint8)).save(words / "w99.png")
     (words / "labels.csv").write_text("\n".join(rows) + "\n")
-    common = ["run", "char_ocr", "-f", "params/char_ocr/smoke.yaml"]
+    # user data handling, not the CTC reader (the shared smoke run trains that): no CTC training here
+    common = ["run", "char_ocr", "-f", "params/char_ocr/smoke.yaml", "-p", "ctc_words", "0"]
     user_data = [
         *("-p", "read_charset", "ABCDEFGHIJKLMNOPQRSTUVWXYZ"),
         *("-p", "words_csv", str(words / "labels.csv")),
@@ -131,6 +132,7 @@ def test_unreadable_listed_words_are_counted_and_all_unreadable_fails_before_tra
     rows.append("w99.png")  # a row shorter than the header
     (words / "labels.csv").write_text("\n".join(rows) + "\n")
     common = ["run", "char_ocr", "-f", "params/char_ocr/smoke.yaml", "-p", "n_sample_words", "6"]
+    common += ["-p", "ctc_words", "0"]  # listed-word handling, not the CTC reader
 
     # none readable: one line naming the CSV, before any training
     (tmp_path / "none").mkdir()
