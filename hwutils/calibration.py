@@ -203,6 +203,13 @@ class LRCalibrator:
             raise ArtifactError(f"{path}: {exc}") from None
 
 
+def writer_sources(n_writers: int) -> tuple[int, int]:
+    """``(writers, ordered pairs of different writers)`` behind trials drawn from
+    ``n_writers`` writers: what :meth:`LRCalibrator.limit_to_sources` takes."""
+    n = int(n_writers)
+    return n, n * (n - 1)
+
+
 def lr_metrics(log10_lrs, same) -> dict:
     """Cllr, Cllr_min and the calibration loss (Cllr - Cllr_min) from lir, with the trial counts."""
     from lir import metrics

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from hwutils.calibration import writer_sources
+from hwutils.casework.conditions import calibration_doc_lines
 from hwutils.casework.documents import Document, background_lines
 from hwutils.writer_id import (
     CaseScorer,
@@ -51,7 +53,7 @@ def calibration_trials(
     are always left out (pass ``questioned`` for that). With ``normalise`` the
     other writers also form the :class:`~hwutils.writer_id.Cohort` that every
     comparison is standardised by (Z-norm; ``cohort`` None without it)."""
-    doc_lines = max(1, int(np.median([len(d.lines) for d in known])))
+    doc_lines = calibration_doc_lines(known)
     emb, tex = known_evidence.embeddings, known_evidence.texture
     writers = np.array(["known:" + known[i].person for i in known_evidence.owner], dtype=object)
     source = "known documents"
@@ -65,7 +67,8 @@ def calibration_trials(
         emb = np.concatenate([emb, held_out.embeddings])
         tex = np.concatenate([tex, held_out.texture])
         writers = np.concatenate([writers, ["held-out:" + w for w in held_out.writers]])
-        source += f" and {len(set(held_out.writers.tolist()))} writers the run held out of training"
+        held_source = f"{len(set(held_out.writers.tolist()))} writers the run held out of training"
+        source += f" and {held_source}"
         bg_lines = []
     else:
         bg_lines, bg_writers, where = (
@@ -86,22 +89,18 @@ def calibration_trials(
         q_lines = max(1, int(np.median([len(d.lines) for d in questioned]))) if questioned else doc_lines
         keep = np.isin(writers, held_names)
         sims, same = reference_trials(
-            space, emb[keep], tex[keep], np.array(writers)[keep], doc_lines, q_lines, max(10, repeats), seed
+            space, emb[keep], tex[keep], writers[keep], doc_lines, q_lines, max(10, repeats), seed
         )
-        held = source.split(" and ", 1)[1]
-        n = len(held_names)
         return (
             sims,
             same,
-            f"{held} (each draw: a reference of up to {doc_lines} lines and a questioned document of up to"
+            f"{held_source} (each draw: a reference of up to {doc_lines} lines and a questioned document of up to"
             f" {q_lines} other lines per writer, as in this case; {max(10, repeats)} draws)",
             None,
-            (n, n * (n - 1)),
+            writer_sources(len(held_names)),
         )
     cohort_writers = sorted({w for w in writers if not w.startswith("known:")}) if normalise else None
-    sims, same, cohort = trial_scores(
-        space, emb, tex, np.array(writers), doc_lines, repeats, seed, cohort_writers
-    )
+    sims, same, cohort = trial_scores(space, emb, tex, writers, doc_lines, repeats, seed, cohort_writers)
     said = f", standardised against a cohort of {len(cohort_writers)} writers" if cohort is not None else ""
     return (
         sims,
@@ -109,7 +108,7 @@ def calibration_trials(
         f"{source} (each writer's lines split into two pseudo-documents of up to {doc_lines} lines, "
         f"{repeats} draws{said})",
         cohort,
-        (len(set(writers.tolist())), len(set(writers.tolist())) * (len(set(writers.tolist())) - 1)),
+        writer_sources(len(set(writers.tolist()))),
     )
 
 

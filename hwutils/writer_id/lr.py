@@ -287,16 +287,16 @@ class LRModel:
         unseen writer's look like. Without it (older runs, ``calibration_writers:
         0``), on trials of the ``validation`` lines against ``refs``, writers the
         CNN trained on, which overstates the evidence for unseen writers."""
+        from hwutils.calibration import writer_sources
         from hwutils.writer_id.evidence import CaseScorer
 
         if calibration is not None and len(set(calibration.writers.tolist())) >= 2:
             size = validation.median_page_lines() if len(validation) else 0
-            n = len(set(calibration.writers.tolist()))
             scorers = {
                 unit: CaseScorer.fit(
                     *calibration_trials(calibration, refs, unit, page_lines=size),
                     source=source,
-                    sources=(n, n * (n - 1)),
+                    sources=writer_sources(len(set(calibration.writers.tolist()))),
                 )
                 for unit, source in (
                     ("line", "held-out calibration writers: lines against half-set references"),
