@@ -2,12 +2,14 @@
 alone, batched) and words per second (segmentation + classification), with
 segmentation by recognition and, as the baseline, from geometry alone; and
 words per second of the segmentation-free CTC reader (strip, CRNN, beam
-search with the run's language model, batched).
+search with the run's language model, batched) and of the combined reader
+(both readers' candidate strings scored by both models).
 
     python benchmarks/bench_char_ocr.py [RUN_DIR]
 
 With a run folder its trained models are timed; without one (or a run
-without a CTC reader) untrained models of the default size (same cost). Words: the labelled names in
+without a CTC or combined reader) untrained models of the default size (same cost; the
+combined reader at weight 0.5). Words: the labelled names in
 ``$HW_DATA/names`` when present, else synthetic words. Results are printed
 and saved to ``benchmarks/results/char_ocr.json``.
 """
@@ -76,6 +78,15 @@ def main(argv):
     ctc_reader.read_words(words[:16])  # warm up
     t_ctc = best_of(lambda: ctc_reader.read_words(words), repeats=2)
     t_ctc_one = best_of(lambda: [ctc_reader.read_word(w) for w in words[:50]], repeats=2)
+    try:
+        combined = R.load_combined_reader(argv[0]) if argv else None
+    except HwError:
+        combined = None
+    combined_source = argv[0] if combined is not None else "untrained readers, weight 0.5"
+    combined = combined or R.CombinedReader(reader, ctc_reader, 0.5)
+    combined.read_words(words[:16])  # warm up
+    t_combined = best_of(lambda: combined.read_words(words), repeats=2)
+    t_combined_one = best_of(lambda: [combined.read_word(w) for w in words[:50]], repeats=2)
     result = {
         "model": argv[0] if argv else "untrained, default size",
         "classifier_chars_per_s": len(chars) / t_chars,
@@ -92,11 +103,16 @@ def main(argv):
         "ctc_beam_width": ctc_reader.beam_width,
         "ctc_read_words_batched_words_per_s": len(words) / t_ctc,
         "ctc_read_word_words_per_s": 50 / t_ctc_one,
+        "combined_model": combined_source,
+        "combined_weight": combined.weight,
+        "combined_read_words_batched_words_per_s": len(words) / t_combined,
+        "combined_read_word_words_per_s": 50 / t_combined_one,
+        "load_average_1min_at_end": os.getloadavg()[0],
         "cpu_count": os.cpu_count(),
         "note": "wall-clock, best of repeats; the machine may be shared",
     }
     for k, v in result.items():
-        print(f"{k:34s} {v:.1f}" if isinstance(v, float) else f"{k:34s} {v}")
+        print(f"{k:40s} {v:.1f}" if isinstance(v, float) else f"{k:40s} {v}")
     out = ROOT / "benchmarks/results/char_ocr.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")

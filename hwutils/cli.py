@@ -133,8 +133,9 @@ def _apply_parsers(sub) -> dict:
     common(p)
     p.add_argument(
         "--reader",
-        choices=["segmentation", "ctc"],
-        help="segmentation or the segmentation-free CTC reader (default: the run's choice on validation)",
+        choices=["segmentation", "ctc", "combined"],
+        help="segmentation, the segmentation-free CTC reader or the two combined "
+        "(default: the run's choice on validation)",
     )
     p = parsers["screen"] = sub.add_parser(
         "screen", help="is each image a signature at all (a signatures run with screening)"

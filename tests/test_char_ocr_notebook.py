@@ -39,7 +39,12 @@ def test_smoke_run(hw):
     # the CTC reader, measured on the same words, and the reader hw read uses, chosen on validation words
     for key in ("cer_ctc", "word_accuracy_ctc", "val_cer", "val_cer_ctc", "ctc_train_seconds"):
         assert key in metrics
-    assert metrics["reader_chosen"] in ("segmentation", "ctc") and metrics["val_words_scored"] == 10
+    assert (
+        metrics["reader_chosen"] in ("segmentation", "ctc", "combined") and metrics["val_words_scored"] == 10
+    )
+    # the combined reader: its weight chosen on the validation words, measured on the same words
+    for key in ("cer_combined", "word_accuracy_combined", "val_cer_combined", "combined_weight"):
+        assert key in metrics
     choice = json.loads((run / "artifacts/reader_choice.json").read_text())
     assert choice["reader"] == metrics["reader_chosen"]
     results = json.loads((run / "metrics.json").read_text())["_results"]
@@ -58,6 +63,10 @@ def test_smoke_run(hw):
     __import__("PIL.Image").Image.fromarray(word).save(path)
     res = apply.read(run, [str(path)], reader="ctc")
     assert res.rows[0]["reader"] == "ctc" and res.notes == ["reader: ctc"]
+    res = apply.read(run, [str(path)], reader="combined")
+    assert res.rows[0]["reader"] == "combined"
+    combined_rows = [r for r in results if "combined reader" in r["name"]]
+    assert {r["yardstick"] for r in combined_rows} == {"the full segmentation reader"}
     res = apply.read(run, [str(path)])
     assert res.rows[0]["reader"] == metrics["reader_chosen"] and "choice" in res.notes[0]
 

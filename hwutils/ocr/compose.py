@@ -158,6 +158,58 @@ def compose_strips(
     return out
 
 
+def real_strips(
+    images,
+    texts: list[str],
+    copies: int = 8,
+    seed: int = 0,
+    height: int = STRIP_H,
+    width: int = STRIP_W,
+) -> tuple[np.ndarray, list[str]]:
+    """Training strips of real word images (e.g. the harvested words, the
+    training part of a labelled word set): each word's handwritten line as the
+    CTC reader finds it (:func:`hwutils.ocr.ctc.word_strip`), once as it is and
+    ``copies - 1`` times varied: its width scaled by 0.8 to 1.25, sheared (slant
+    s.d. 0.12), then rotation, stroke width and blur as composed words
+    (albumentations). Words without ink, with characters outside
+    :data:`hwutils.ocr.ctc.TOKENS` or longer than
+    :data:`hwutils.ocr.ctc.MAX_LABEL` are left out. Returns ``(strips, texts)``."""
+    from hwutils.images import as_gray, resize
+    from hwutils.ocr.ctc import MAX_LABEL, TOKENS
+    from hwutils.ocr.segment import ink_crop, line_ink
+
+    if copies < 1:
+        raise ParamsError(f"ctc_real_copies: must be at least 1, got {copies}")
+    rng = np.random.default_rng(seed)
+    variation = _word_variation(seed + 7)
+    out, out_texts = [], []
+    for image, text in zip(images, texts):
+        text = str(text).strip().upper()
+        if not text or len(text) > MAX_LABEL or any(c not in TOKENS for c in text):
+            continue
+        found = line_ink(as_gray(image))
+        cropped = None if found is None else ink_crop(found[0], found[1])
+        if cropped is None:
+            continue
+        crop = cropped[0]
+        out.append(ink_strip(crop, height, width)[0])
+        out_texts.append(text)
+        for _ in range(copies - 1):
+            h, w = crop.shape
+            varied = resize(crop, h, max(2, int(round(w * rng.uniform(0.8, 1.25)))))
+            slant = rng.normal(0.0, 0.12)
+            if abs(slant) > 0.02:
+                ink = _shear((255.0 - varied.astype(np.float32)) / 255.0, slant)
+                varied = np.clip(255.0 * (1.0 - ink) + 0.5, 0, 255).astype(np.uint8)
+            pad = np.full((varied.shape[0] + 8, varied.shape[1] + 8), 255, np.uint8)
+            pad[4:-4, 4:-4] = varied
+            again = ink_crop(variation(image=pad)["image"])
+            out.append(blank_strip(height, width) if again is None else ink_strip(again[0], height, width)[0])
+            out_texts.append(text)
+    shape = (0, height, width)
+    return (np.stack(out) if out else np.zeros(shape, np.uint8)), out_texts
+
+
 def sample_texts(
     n: int,
     seed: int = 0,
@@ -235,12 +287,17 @@ def train_reader(
     language_model=None,
     alphabet: str = CLASSES,
     seed: int = 0,
+    real_words=None,
+    real_copies: int = 8,
     **fit_kwargs,
 ):
     """Compose ``n_words`` training words from ``train_chars``
     (:func:`sample_texts`, :func:`compose_strips`) and train the CTC reader's
-    CRNN on them (:func:`hwutils.ocr.ctc.fit_ctc`, ``fit_kwargs``). Early
-    stopping watches ``val_strips``/``val_texts`` (e.g. the strips of real
+    CRNN on them (:func:`hwutils.ocr.ctc.fit_ctc`, ``fit_kwargs``). With
+    ``real_words`` (``(image, label)`` pairs of real training words, e.g. the
+    harvested words; never validation or evaluation words), their strips, each
+    ``real_copies`` times varied (:func:`real_strips`), join the composed ones.
+    Early stopping watches ``val_strips``/``val_texts`` (e.g. the strips of real
     validation words), else words composed from ``val_chars``.
 
     Returns ``(model, history, examples)``, ``examples`` the first composed
@@ -251,6 +308,10 @@ def train_reader(
         raise ParamsError(f"ctc_words: must be at least 1 to train the CTC reader, got {n_words}")
     texts = sample_texts(n_words, seed, labels, language_model, _present(alphabet, train_chars))
     strips = compose_strips(train_chars, texts, seed=seed)
+    if real_words:
+        images, labels_real = zip(*real_words)
+        more, more_texts = real_strips(images, list(labels_real), real_copies, seed=seed + 3)
+        strips, texts = np.concatenate([strips, more]), texts + more_texts
     if val_strips is None and val_chars is not None and len(val_chars):
         n_val = max(64, n_words // 10)
         val_texts = sample_texts(n_val, seed + 1, labels, language_model, _present(alphabet, val_chars))

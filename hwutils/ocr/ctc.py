@@ -1,6 +1,6 @@
 """Segmentation-free word reading: a small CRNN trained with CTC.
 
-The segmentation reader (:mod:`hwutils.ocr.read`) cuts a word into
+The segmentation reader (:mod:`hwutils.ocr.seg_reader`) cuts a word into
 characters and classifies each; this one reads the whole word at once, so
 touching and broken letters need no cut. Steps:
 
@@ -20,7 +20,7 @@ touching and broken letters need no cut. Steps:
    as the free reading).
 
 Training words are composed by :mod:`hwutils.ocr.compose`; the public reader
-is :class:`hwutils.ocr.read.CTCReader`.
+is :class:`hwutils.ocr.ctc_reader.CTCReader`.
 """
 
 from __future__ import annotations
@@ -208,16 +208,17 @@ def _logadd(a: float, b: float) -> float:
     return a if b <= NEG / 2 else a + np.log1p(np.exp(b - a))
 
 
-def beam_search(
+def beam_candidates(
     log_probs: np.ndarray,
     beam_width: int = 8,
     lm: np.ndarray | None = None,
     lm_index: np.ndarray | None = None,
     lm_weight: float = 0.0,
     prune: float = -6.0,
-) -> tuple[list[int], float]:
+) -> list[tuple[list[int], float]]:
     """CTC prefix beam search over ``log_probs`` ``(T, 1 + n_tokens)`` (index 0
-    the blank). Returns the best token sequence (1-based) and its score.
+    the blank). Returns the prefixes of the last beam, at most ``beam_width``,
+    as ``(tokens (1-based), score)``, best first.
 
     With ``lm`` (a ``(k + 1, k + 1)`` table of ``log P(next | previous)``, the
     last index the word boundary, as :meth:`hwutils.ocr.language.CharBigram.log_probs`)
@@ -266,8 +267,20 @@ def beam_search(
         end = lm_weight * lm[state, boundary] if use_lm else 0.0
         return _logadd(pb, pnb) + lm_score + end
 
-    best = max(beams.items(), key=final)
-    return list(best[0]), float(final(best))
+    return sorted(((list(k), float(final((k, v)))) for k, v in beams.items()), key=lambda kv: -kv[1])
+
+
+def beam_search(
+    log_probs: np.ndarray,
+    beam_width: int = 8,
+    lm: np.ndarray | None = None,
+    lm_index: np.ndarray | None = None,
+    lm_weight: float = 0.0,
+    prune: float = -6.0,
+) -> tuple[list[int], float]:
+    """CTC prefix beam search (:func:`beam_candidates`): the best token
+    sequence (1-based) and its score."""
+    return beam_candidates(log_probs, beam_width, lm, lm_index, lm_weight, prune)[0]
 
 
 def ctc_log_likelihood(log_probs: np.ndarray, texts: list[list[int]]) -> np.ndarray:
@@ -280,7 +293,7 @@ def ctc_log_likelihood(log_probs: np.ndarray, texts: list[list[int]]) -> np.ndar
         return np.zeros(0)
     n = len(texts)
     lengths = np.array([len(t) for t in texts])
-    width = 2 * int(lengths.max()) + 1
+    width = max(2, 2 * int(lengths.max()) + 1)  # at least blank and one token, for empty texts
     ext = np.zeros((n, width), int)  # blank, t1, blank, t2, ..., blank (0-padded)
     for i, t in enumerate(texts):
         ext[i, 1 : 2 * len(t) : 2] = t

@@ -290,52 +290,88 @@ def word_sentence(metrics: dict) -> str:
     return " ".join(sentences)
 
 
-READER_NAMES = {"segmentation": "the segmentation reader", "ctc": "the CTC reader"}
+READER_NAMES = {
+    "segmentation": "the segmentation reader",
+    "ctc": "the CTC reader",
+    "combined": "the combined reader",
+}
+_SUFFIX = {"segmentation": "", "ctc": "_ctc", "combined": "_combined"}
 
 
 def ctc_results(metrics: dict) -> list[report.Result]:
     """Word accuracy and CER of the segmentation-free CTC reader, against the
     geometry-only segmentation and against the (full) segmentation reader,
-    all on the same words of the same run."""
+    and (when measured) of the combined reader against the segmentation
+    reader, all on the same words of the same run."""
     if "cer_ctc" not in metrics:
         return []
-    yardsticks = [(STEPS["full"].replace("the full", "the full segmentation"), "")]
+    seg_full = STEPS["full"].replace("the full", "the full segmentation")
+    yardsticks = [(seg_full, "")]
     if "cer_geometry_only" in metrics:
         yardsticks.insert(0, (STEPS["geometry"], "_geometry_only"))
     out = []
     for base, suffix in yardsticks:
         against = " (against geometry-only)" if suffix == "_geometry_only" else ""  # names are unique
         out += _word_pair(metrics, f"CTC reader{against}", "_ctc", base, suffix)
+    if "cer_combined" in metrics:
+        out += _word_pair(metrics, "combined reader", "_combined", seg_full, "")
     return out
 
 
 def choose_reader(validation: dict) -> str:
-    """The reader ``hw read`` uses: the lower CER on the validation words
-    (``val_cer`` of the segmentation reader, ``val_cer_ctc``), then the
-    higher word accuracy; a tie keeps the segmentation reader."""
-    seg = (validation["val_cer"], -validation["val_word_accuracy"])
-    ctc = (validation["val_cer_ctc"], -validation["val_word_accuracy_ctc"])
-    return "ctc" if ctc < seg else "segmentation"
+    """The reader ``hw read`` uses: the lowest CER on the validation words
+    (``val_cer`` of the segmentation reader, ``val_cer_ctc``, and
+    ``val_cer_combined`` when measured), then the higher word accuracy; a tie
+    keeps the simpler reader (segmentation, then CTC)."""
+    best, best_key = "segmentation", None
+    for name in ("segmentation", "ctc", "combined"):
+        s = _SUFFIX[name]
+        if f"val_cer{s}" not in validation:
+            continue
+        key = (validation[f"val_cer{s}"], -validation[f"val_word_accuracy{s}"])
+        if best_key is None or key < best_key:
+            best, best_key = name, key
+    return best
 
 
 def choice_sentence(chosen: str, validation: dict) -> str:
     """Which reader ``hw read`` uses, and the validation figures it was chosen on."""
     n = validation.get("val_words_scored", 0)
+    parts = [
+        f"{READER_NAMES[name]} {pct(validation[f'val_word_accuracy{s}'])} (CER {pct(validation[f'val_cer{s}'])})"
+        for name, s in _SUFFIX.items()
+        if f"val_cer{s}" in validation
+    ]
+    choices = " or ".join(f"`--reader {name}`" for name, s in _SUFFIX.items() if f"val_cer{s}" in validation)
     return (
-        f"On the {n:,} validation words (never among the words scored above) the segmentation reader reads "
-        f"{pct(validation['val_word_accuracy'])} of the words (CER {pct(validation['val_cer'])}), the CTC reader "
-        f"{pct(validation['val_word_accuracy_ctc'])} (CER {pct(validation['val_cer_ctc'])}): `hw read` uses "
-        f"**{READER_NAMES[chosen]}** by default (`--reader segmentation` or `--reader ctc` to choose)."
+        f"On the {n:,} validation words (never among the words scored above) the words read right: "
+        + ", ".join(parts)
+        + f". `hw read` uses **{READER_NAMES[chosen]}** by default ({choices} to choose)."
     )
 
 
-def ctc_training_sentence(history: dict, seconds: float, epochs: int, n_words: int, lm_weight: float) -> str:
+def combined_sentence(weight: float, tried: dict) -> str:
+    """The combined reader's weight and the validation CER it was chosen on."""
+    if not tried:
+        return f"Combined reader: the CTC log-likelihood at weight {weight:g}."
+    cers = ", ".join(f"{w:g}: {pct(c)}" for w, (c, _) in sorted(tried.items()))
+    return (
+        f"Combined reader: candidate strings of both readers scored by (1 - w) x segmentation score + "
+        f"w x CTC log-likelihood + the language model; w = {weight:g}, chosen on the validation words "
+        f"(CER by w: {cers})."
+    )
+
+
+def ctc_training_sentence(
+    history: dict, seconds: float, epochs: int, n_words: int, lm_weight: float, n_real: int = 0
+) -> str:
     """The CTC reader's training and decoding settings, in one line."""
     from hwutils.training import summary_line
 
     line = summary_line(history, seconds, epochs=epochs, monitor="val_loss")
+    real = f" and {n_real:,} real (harvested) word images, each also varied" if n_real else ""
     return (
-        f"CTC reader: {n_words:,} composed training words; {line}. Decoding: prefix beam search"
+        f"CTC reader: {n_words:,} composed training words{real}; {line}. Decoding: prefix beam search"
         + (
             f" with the character bigram model at weight {lm_weight:g}"
             if lm_weight > 0
@@ -402,6 +438,11 @@ def metric_groups(metrics: dict) -> dict[str, list[str]]:
             "word_accuracy_ctc_without_lm",
             "cer_ctc_without_lm",
             "read_seconds_ctc",
+            "word_accuracy_combined",
+            "cer_combined",
+            "word_accuracy_combined_letters",
+            "cer_combined_letters",
+            "read_seconds_combined",
         ],
         "validation": [
             "val_words_scored",
@@ -409,10 +450,18 @@ def metric_groups(metrics: dict) -> dict[str, list[str]]:
             "val_cer",
             "val_word_accuracy_ctc",
             "val_cer_ctc",
+            "val_word_accuracy_combined",
+            "val_cer_combined",
             "ctc_lm_weight",
+            "combined_weight",
             "reader_chosen",
         ],
-        "CTC reader training": ["ctc_words", "ctc_epochs_run", "ctc_train_seconds"],
+        "CTC reader training": [
+            "ctc_words",
+            "ctc_real_words_used",
+            "ctc_epochs_run",
+            "ctc_train_seconds",
+        ],
         "word labels and files": [
             "labels_empty",
             "empty_read_as_empty",
@@ -470,14 +519,23 @@ METRIC_NAMES = {
     "word_accuracy_ctc_without_lm": "word accuracy, CTC reader without the language model",
     "cer_ctc_without_lm": "CER, CTC reader without the language model",
     "read_seconds_ctc": "reading time (CTC reader)",
+    "word_accuracy_combined": "word accuracy, combined reader",
+    "cer_combined": "CER, combined reader",
+    "word_accuracy_combined_letters": "word accuracy, combined reader, letters only",
+    "cer_combined_letters": "CER, combined reader, letters only",
+    "read_seconds_combined": "reading time (combined reader)",
     "val_words_scored": "validation words scored",
     "val_word_accuracy": "validation word accuracy, segmentation reader",
     "val_cer": "validation CER, segmentation reader",
     "val_word_accuracy_ctc": "validation word accuracy, CTC reader",
     "val_cer_ctc": "validation CER, CTC reader",
+    "val_word_accuracy_combined": "validation word accuracy, combined reader",
+    "val_cer_combined": "validation CER, combined reader",
+    "combined_weight": "combined reader's CTC weight",
     "ctc_lm_weight": "CTC reader's language-model weight",
     "reader_chosen": "reader hw read uses",
     "ctc_words": "composed training words (CTC reader)",
+    "ctc_real_words_used": "real (harvested) training words (CTC reader)",
     "ctc_epochs_run": "epochs (CTC reader)",
     "ctc_train_seconds": "training time (CTC reader)",
 }
@@ -493,7 +551,7 @@ def table_metrics(metrics: dict) -> dict:
             out[k] = "yes" if v else "no"
         elif not isinstance(v, (int, float)):
             out[k] = v
-        elif k.startswith("cer") or "accuracy" in k:
+        elif k.startswith(("cer", "val_cer")) or "accuracy" in k:
             out[k] = pct(v)
         elif k.endswith("_seconds"):
             out[k] = report.format_number(v, "seconds")
