@@ -160,6 +160,35 @@ def test_training_separates_toy_persons_and_round_trips(tmp_path):
     m = normed["person"] == "000"
     np.testing.assert_allclose(normed["hog"][m], raw["hog"][m] - 0.5 * loo, atol=1e-9)
     assert not np.allclose(normed["hog"][~m], raw["hog"][~m])  # the other person has its own level
+    # cross-fitted calibration trials: persons 001-003 out of fold (negatives: the other folds' persons)
+    crossed = verify.fit_writer_dependent(
+        tower,
+        x,
+        scan,
+        neg_idx,
+        prot,
+        x,
+        scan,
+        prot,
+        features,
+        shift=1,
+        dev_records=recs,
+        dev_persons=["001", "002", "003"],
+        folds=3,
+        seed=0,
+    )
+    assert sorted(set(crossed["dev_scores"]["person"].tolist())) == ["001", "002", "003"]
+    assert crossed["cal_scores"] is not None and crossed["raw_cal"] is crossed["raw_dev"]
+    assert crossed["scales"] == pytest.approx(wd.fit_scales(crossed["raw_dev"], sets))
+    assert fitted["raw_cal"] is fitted["raw_val"] and fitted["dev_scores"] is None  # folds 0: as before
+    assert fitted["weights"] == {k: 1.0 for k in sets} and fitted["other_weights"][0] == "learned"
+    learned = verify.fit_writer_dependent(
+        tower, x, scan, neg_idx, prot, x, scan, prot, features, shift=1, weights="learned"
+    )
+    assert learned["weights"] == pytest.approx(fitted["other_weights"][2])
+    assert learned["scales"] == pytest.approx(wd.weighted_scales(fitted["scales"], learned["weights"]))
+    with pytest.raises(ParamsError, match="wd_folds"):
+        verify.fit_writer_dependent(tower, x, scan, neg_idx, prot, x, scan, prot, features, folds=3)
     with pytest.raises(ParamsError, match="wd_norm"):
         verify.fit_writer_dependent(tower, x, scan, neg_idx, prot, x, scan, prot, features, norm=2.0)
     v = verify.Verifier(

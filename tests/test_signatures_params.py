@@ -20,3 +20,4 @@ def test_cedar_runs_the_sign_data_recipe():
     # the recipe the issue names: the writer network, the pen features, the reference normalisation
     assert "signet" in cedar["features"] and "pressure" in cedar["features"]
     assert cedar["wd_norm"] == 1.0 and cedar["siamese_init"] == "signet"
+    assert cedar["wd_folds"] > 1  # threshold and LR calibration on all development persons, out of fold

@@ -6,8 +6,9 @@ H2: it is a skilled forgery of that person's signature. The verifier's score
 is distance-shaped (lower = more genuine, :mod:`hwutils.signatures.verify`),
 so its negative is what :class:`hwutils.calibration.LRCalibrator` fits.
 
-The calibrator is fitted on the *validation* persons' genuine and
-skilled-forgery trials (the ones that choose the threshold), saved with the
+The calibrator is fitted on the genuine and skilled-forgery trials that
+choose the threshold (the out-of-fold scores of all development persons, or
+the *validation* persons'), saved with the
 run as ``artifacts/lr_calibration.json`` (:func:`save_calibration`) and read
 back by :func:`hwutils.signatures.verify.load_verifier`; :func:`measure` gives
 Cllr, Cllr_min and the calibration loss on the test persons, who never took
@@ -30,6 +31,7 @@ from hwutils.calibration import (
     misleading_rates,
     tippett_figure,
     verbal_scale,
+    writer_sources,
 )
 from hwutils.errors import HwError
 
@@ -59,15 +61,20 @@ def can_fit(scores: dict) -> bool:
     return bool(np.any(t == "genuine") and np.any(t == "skilled"))
 
 
-def fit_calibration(val_scores: dict, method: str = "logistic") -> LRCalibrator:
-    """The score -> log10 LR calibrator fitted on the validation persons'
-    genuine vs skilled-forgery trials. Raises :class:`HwError` when either
-    kind is missing (no skilled forgeries in the data: no LR for H2)."""
+def fit_calibration(val_scores: dict, method: str = "logistic", persons: int = 0) -> LRCalibrator:
+    """The score -> log10 LR calibrator fitted on the calibration persons'
+    genuine vs skilled-forgery trials (the validation persons, or all development
+    persons' out-of-fold scores). ``persons`` > 0: the LRs are also bounded by
+    what that many persons support (:meth:`LRCalibrator.limit_to_sources` with
+    :func:`hwutils.calibration.writer_sources`, as the writer_id stage does).
+    Raises :class:`HwError` when either kind is missing (no skilled forgeries
+    in the data: no LR for H2)."""
     if not can_fit(val_scores):
         raise HwError(
             "cannot calibrate likelihood ratios: the validation persons need genuine and skilled-forgery trials"
         )
-    return LRCalibrator(method).fit(*lr_trials(val_scores))
+    cal = LRCalibrator(method).fit(*lr_trials(val_scores))
+    return cal.limit_to_sources(*writer_sources(persons)) if persons > 0 else cal
 
 
 def save_calibration(calibrator: LRCalibrator, path=None) -> Path:
@@ -149,7 +156,7 @@ def sentence(m: dict, calibrator: LRCalibrator) -> str:
     cllr, cmin, loss = m["lr_cllr"], m["lr_cllr_min"], m["lr_calibration_loss"]
     text = (
         f"Fitted on {calibrator.n_same} genuine and {calibrator.n_different} skilled-forgery trials of the"
-        f" validation persons; on the {m['lr_n_genuine']} genuine and {m['lr_n_forgery']} skilled-forgery"
+        f" calibration persons; on the {m['lr_n_genuine']} genuine and {m['lr_n_forgery']} skilled-forgery"
         f" trials of the test persons: Cllr {cllr:.3f} (1 = no evidence), Cllr_min {cmin:.3f} (the"
         f" discrimination alone), calibration loss {loss:.3f} (goal at most {CALIBRATION_LOSS_GOAL})."
         f" The LRs are bounded to log10 LR {m['lr_log10_lower']:+.2f} .. {m['lr_log10_upper']:+.2f}"
@@ -171,6 +178,6 @@ def sentence(m: dict, calibrator: LRCalibrator) -> str:
     if loss > CALIBRATION_LOSS_GOAL:
         text += (
             f" **The calibration loss {loss:.3f} misses the goal of {CALIBRATION_LOSS_GOAL}:** the LRs fitted"
-            " on the validation persons over- or understate the evidence for the test persons."
+            " on the calibration persons over- or understate the evidence for the test persons."
         )
     return text

@@ -79,6 +79,13 @@ GROUPS = {
         "val_far_skilled",
         "val_far_random",
     ],
+    "calibration persons (out of fold; they fix the threshold and the LRs)": [
+        "cal_persons",
+        "cal_eer_skilled",
+        "cal_eer_skilled_per_user",
+        "cal_frr",
+        "cal_far_skilled",
+    ],
     "screening, test images": [
         "screen_combined_f1",
         "screen_all_valid_f1",
@@ -96,6 +103,8 @@ GROUPS = {
         "features",
         "wd_norm",
         "wd_spread",
+        "wd_folds",
+        "wd_weights",
         "operating_point",
         "n_references",
         "data",
@@ -197,17 +206,50 @@ def ablation_table(rows: list[dict]) -> str:
         if several:
             row |= {"wval": pct(r["without_val"]), "wtest": pct(r["without_test"])}
         out.append(row)
-    cols = {"set": "feature set", "val": "alone: validation EER", "test": "alone: test EER"}
+    cols = {"set": "feature set", "val": "alone: calibration EER", "test": "alone: test EER"}
     if several:
-        cols |= {"wval": "fusion without it: validation", "wtest": "fusion without it: test"}
+        cols |= {"wval": "fusion without it: calibration", "wtest": "fusion without it: test"}
     return markdown_table(out, cols)
 
 
-def threshold_sentence(threshold: float, operating_point: str, val_eval: dict) -> str:
+def weights_sentence(weights: dict, how: str, learned: dict | None = None) -> str:
+    """The fusion weights of the feature sets, in words (``learned``: the weights
+    learned on the calibration trials, said beside equal ones)."""
+
+    def listed(w):
+        return ", ".join(f"{k} {v:.2f}" for k, v in w.items())
+
+    if how == "learned":
+        return (
+            "Fusion weights of the feature sets, learned on the calibration trials (genuine vs skilled"
+            f" forgeries, mean 1): {listed(weights)}."
+        )
+    text = "Fusion weights of the feature sets: equal, each set divided by its spread."
+    if learned:
+        text += (
+            f" Learned on the calibration trials they would be {listed(learned)} (scored below, same run)."
+        )
+    return text
+
+
+def threshold_sentence(
+    threshold: float, operating_point: str, val_eval: dict, cal_eval: dict | None = None, cal_persons: int = 0
+) -> str:
+    """Where the threshold was fixed and the figures there: on the validation
+    persons, or (``cal_eval``) on ``cal_persons`` development persons' out-of-fold scores."""
+    if cal_eval is None or cal_eval is val_eval:
+        return (
+            f"Threshold {threshold:.4f} (`{operating_point}` on the validation persons). On them: skilled-forgery EER"
+            f" {pct(val_eval.get('eer_skilled'))}; at the threshold FRR {pct(val_eval.get('frr'))}, FAR on skilled"
+            f" forgeries {pct(val_eval.get('far_skilled'))}, on random forgeries {pct(val_eval.get('far_random'))}."
+        )
     return (
-        f"Threshold {threshold:.4f} (`{operating_point}` on the validation persons). On them: skilled-forgery EER"
-        f" {pct(val_eval.get('eer_skilled'))}; at the threshold FRR {pct(val_eval.get('frr'))}, FAR on skilled"
-        f" forgeries {pct(val_eval.get('far_skilled'))}, on random forgeries {pct(val_eval.get('far_random'))}."
+        f"Threshold {threshold:.4f} (`{operating_point}` on the out-of-fold scores of all {cal_persons} development"
+        f" persons, training and validation: each scored by SVMs whose negatives are other folds' persons). On them:"
+        f" skilled-forgery EER {pct(cal_eval.get('eer_skilled'))}; at the threshold FRR {pct(cal_eval.get('frr'))},"
+        f" FAR on skilled forgeries {pct(cal_eval.get('far_skilled'))}. The validation persons alone at the same"
+        f" threshold: EER {pct(val_eval.get('eer_skilled'))}, FRR {pct(val_eval.get('frr'))}, FAR skilled"
+        f" {pct(val_eval.get('far_skilled'))}."
     )
 
 
@@ -250,9 +292,9 @@ def normalisation_table(rows: list[dict]) -> str:
         out.append(row)
     cols = {
         "n": "score",
-        "v": "validation EER",
+        "v": "calibration EER",
         "e": "test EER skilled (global / per person)",
-        "op": "test FRR / FAR skilled at the validation threshold",
+        "op": "test FRR / FAR skilled at the calibration threshold",
     }
     if shifted:
         cols["s"] = "other collection: EER / FRR / FAR skilled, same threshold"

@@ -8,9 +8,11 @@ that applies it to new signatures is :mod:`hwutils.signatures.verify`.
 
 from __future__ import annotations
 
-from hwutils.errors import ParamsError, check_unit_interval
+import numpy as np
+
+from hwutils.errors import ParamsError, check_choice, check_unit_interval
 from hwutils.signatures import siamese, writer_dependent
-from hwutils.signatures.trials import calibrate_threshold, evaluate
+from hwutils.signatures.trials import calibrate_threshold, evaluate, make_trials
 
 
 def wd_feature_sets(models: dict, images, features: str, scan: dict | None = None) -> dict:
@@ -43,6 +45,60 @@ def feature_models(tower, features: str, signet=None) -> dict:
     return models
 
 
+def person_folds(persons, folds: int, seed: int = 0) -> list[list]:
+    """``persons`` cut into ``folds`` folds (seeded order; every fold non-empty:
+    at most one fold per person)."""
+    order = [str(p) for p in np.random.default_rng(seed).permutation(sorted(persons))]
+    k = max(1, min(int(folds), len(order)))
+    return [order[i::k] for i in range(k)]
+
+
+def merge_raw(raws: list[dict]) -> dict:
+    """Raw trials (:func:`writer_dependent.raw_trials`) of disjoint persons concatenated."""
+    out = {k: np.concatenate([r[k] for r in raws]) for k in raws[0] if k != "loo"}
+    out["loo"] = {n: {p: v for r in raws for p, v in r["loo"][n].items()} for n in raws[0]["loo"]}
+    return out
+
+
+def cross_fitted_trials(
+    sets: dict,
+    records,
+    persons,
+    n_references: int = 5,
+    folds: int = 5,
+    seed: int = 0,
+    C: float = 1.0,
+    extra: dict | None = None,
+) -> tuple[dict, list[list]]:
+    """Out-of-fold raw WD trials of every development person (person-fold
+    cross-fitting): ``persons`` are cut into ``folds`` folds
+    (:func:`person_folds`); each fold's persons are verified with the protocol of
+    :func:`make_trials` (their own random forgeries come from the same fold), and
+    the SVM negatives are the genuine signatures of the *other* folds' persons, so
+    no person's signatures are ever negatives of their own SVMs (as for a person
+    the verifier never saw). ``sets`` / ``extra``: features of ``records`` (as
+    :func:`writer_dependent.raw_trials`). Returns ``(raw, folds)``. What is fitted
+    on these trials (the threshold, the fusion scales, the LR calibration) then
+    rests on all development persons instead of the few validation persons."""
+    from hwutils.datasets.sign_data import GENUINE
+
+    cut = person_folds(persons, folds, seed)
+    everyone = {str(p) for p in persons}
+    raws = []
+    for fold in cut:
+        inside = set(fold)
+        neg = [i for i, r in enumerate(records) if r.kind == GENUINE and r.person in everyone - inside]
+        protocol = make_trials(records, fold, n_references, seed)
+        if not protocol["trials"]:
+            continue
+        raws.append(
+            writer_dependent.raw_trials(sets, protocol, {k: v[neg] for k, v in sets.items()}, C, extra)
+        )
+    if not raws:
+        raise ParamsError("wd_folds: no development person has trials to cross-fit")
+    return merge_raw(raws), cut
+
+
 def fit_writer_dependent(
     tower,
     images,
@@ -59,6 +115,11 @@ def fit_writer_dependent(
     signet=None,
     spread: float = 0.0,
     shifted=None,
+    dev_records=None,
+    dev_persons=None,
+    folds: int = 0,
+    seed: int = 0,
+    weights: str = "equal",
 ) -> dict:
     """The writer-dependent decision fitted and scored on both protocols.
 
@@ -70,8 +131,17 @@ def fit_writer_dependent(
     taken on the validation persons); ``signet``: the writer network's feature
     model, for the ``signet`` set; ``shifted``: ``(images, scan)`` of the test
     records re-rendered as another collection (:mod:`collection`), scored with
-    the test protocol. The fusion scales come from the validation trials.
-    Returns ``val_scores``, ``test_scores`` and ``shifted_scores`` (None without
+    the test protocol. The fusion scales come from the validation trials, or,
+    with ``folds`` > 1 (and ``dev_records``, the records ``images`` holds, and
+    ``dev_persons``, the training and validation persons), from the out-of-fold
+    trials of every development person (:func:`cross_fitted_trials`, seeded by
+    ``seed``): ``dev_scores`` / ``raw_dev``, the trials to fix the operating
+    point and the LR calibration on (``cal_scores`` / ``raw_cal``: these, or the
+    validation trials without folds). ``weights``: ``equal`` (each set divided
+    by its spread) or ``learned`` (:func:`writer_dependent.fit_weights` on the
+    calibration trials, folded into the scales; ``weights`` is returned, and
+    ``other_weights``: ``(name, scales, learned weights)`` of the weighting not
+    used, which :func:`compare_normalisations` scores too). Returns ``val_scores``, ``test_scores`` and ``shifted_scores`` (None without
     ``shifted``; distance-shaped, see :func:`writer_dependent.as_distance_scores`),
     the raw trials (``raw_val``, ``raw_test``, ``raw_shifted``: per set, with the
     references' leave-one-out scores, for :func:`compare_normalisations`),
@@ -80,6 +150,7 @@ def fit_writer_dependent(
     names = writer_dependent.parse_features(features)
     norm = check_unit_interval("wd_norm", norm)
     spread = check_unit_interval("wd_spread", spread)
+    check_choice("wd_weights", weights, writer_dependent.WEIGHTS)
     models = feature_models(tower, features, signet)
     sets = wd_feature_sets(models, images, features, scan)
     negatives = {k: v[negative_idx] for k, v in sets.items()}
@@ -95,10 +166,33 @@ def fit_writer_dependent(
         raw_shifted = raw(
             wd_feature_sets(models, shifted[0], features, shifted[1]), shifted[0], test_protocol
         )
-    scales = writer_dependent.fit_scales(raw_val, sets)
+    raw_dev, dev_folds = None, []
+    if folds and folds > 1:
+        if dev_records is None or dev_persons is None:
+            raise ParamsError("wd_folds: cross-fitting needs the development records and persons")
+        raw_dev, dev_folds = cross_fitted_trials(
+            sets,
+            dev_records,
+            dev_persons,
+            len(next(iter(val_protocol["references"].values()), [])) or 5,
+            folds,
+            seed,
+            C,
+            writer_dependent.shifted_copies(names, images, shift),
+        )
+    raw_cal = raw_val if raw_dev is None else raw_dev
+    equal_scales = writer_dependent.fit_scales(raw_cal, sets)
+    learned = writer_dependent.fit_weights(raw_cal, equal_scales, norm)
+    set_weights = learned if weights == "learned" else {k: 1.0 for k in sets}
+    scales = writer_dependent.weighted_scales(equal_scales, set_weights)
+    # the other weighting, scored in the same run by compare_normalisations
+    other = "equal" if weights == "learned" else "learned"
+    other_scales = (
+        equal_scales if weights == "learned" else writer_dependent.weighted_scales(equal_scales, learned)
+    )
 
     def scored(r, sc):
-        prior = writer_dependent.spread_prior(raw_val, sc)
+        prior = writer_dependent.spread_prior(raw_cal, sc)
         return writer_dependent.as_distance_scores(r, sc, norm, spread, prior)
 
     def eer(r, sc):
@@ -110,9 +204,9 @@ def fit_writer_dependent(
         ablation.append(
             {
                 "set": k,
-                "alone_val": eer(raw_val, {k: scales[k]}),
+                "alone_val": eer(raw_cal, {k: scales[k]}),
                 "alone_test": eer(raw_test, {k: scales[k]}),
-                "without_val": eer(raw_val, rest) if rest else float("nan"),
+                "without_val": eer(raw_cal, rest) if rest else float("nan"),
                 "without_test": eer(raw_test, rest) if rest else float("nan"),
             }
         )
@@ -120,12 +214,19 @@ def fit_writer_dependent(
         "val_scores": scored(raw_val, scales),
         "test_scores": scored(raw_test, scales),
         "shifted_scores": None if raw_shifted is None else scored(raw_shifted, scales),
+        "dev_scores": None if raw_dev is None else scored(raw_dev, scales),
+        "cal_scores": scored(raw_cal, scales),
         "raw_val": raw_val,
+        "raw_dev": raw_dev,
+        "raw_cal": raw_cal,
+        "dev_folds": dev_folds,
         "raw_test": raw_test,
         "raw_shifted": raw_shifted,
         "negatives": negatives,
         "scales": scales,
-        "prior": writer_dependent.spread_prior(raw_val, scales),
+        "weights": set_weights,
+        "other_weights": (other, other_scales, learned),
+        "prior": writer_dependent.spread_prior(raw_cal, scales),
         "ablation": ablation,
     }
 
@@ -144,27 +245,41 @@ def compare_normalisations(
 ) -> list[dict]:
     """The same run's raw trials scored under each normalisation of ``variants``
     (name -> ``(norm, spread)``; default :data:`NORMALISATIONS`), each with its
-    own threshold fixed on the validation persons at ``operating_point``: per
-    variant the validation EER, the test persons' global and per-person skilled
-    EER, FRR and FAR skilled at that threshold and, when the run scored a
-    shifted collection, its EER and FAR skilled at the same threshold.
-    ``chosen``: the run's ``(norm, spread)``, flagged ``used``."""
-    rows = []
-    scales = fitted["scales"]
+    own threshold fixed on the calibration trials (``raw_cal``, else the
+    validation persons') at ``operating_point``: per variant the calibration
+    EER, the test persons' global and per-person skilled EER, FRR and FAR
+    skilled at that threshold and, when the run scored a shifted collection,
+    its EER and FAR skilled at the same threshold. ``chosen``: the run's
+    ``(norm, spread)``, flagged ``used``. With ``other_weights`` (see
+    :func:`fit_writer_dependent`) one more row scores the chosen normalisation
+    with the other weighting of the sets (learned or equal)."""
     prior = fitted["prior"]
-    for name, (norm, spread) in (variants or NORMALISATIONS).items():
+    cal = fitted.get("raw_cal") or fitted["raw_val"]
+    runs = [
+        (name, norm, spread, fitted["scales"], prior)
+        for name, (norm, spread) in (variants or NORMALISATIONS).items()
+    ]
+    if chosen is not None and fitted.get("other_weights"):
+        name, other, _w = fitted["other_weights"]
+        norm, spread = map(float, chosen)
+        prior_other = writer_dependent.spread_prior(cal, other)
+        runs.append((f"the same, {name} set weights", norm, spread, other, prior_other))
+    rows = []
+    for name, norm, spread, scales, pr in runs:
 
-        def scored(raw, norm=norm, spread=spread):
-            return writer_dependent.as_distance_scores(raw, scales, norm, spread, prior)
+        def scored(raw, norm=norm, spread=spread, scales=scales, pr=pr):
+            return writer_dependent.as_distance_scores(raw, scales, norm, spread, pr)
 
-        val = scored(fitted["raw_val"])
+        val = scored(cal)
         thr = calibrate_threshold(val, operating_point)
         test = evaluate(scored(fitted["raw_test"]), thr)
         row = {
             "normalisation": name,
             "norm": norm,
             "spread": spread,
-            "used": chosen is not None and tuple(map(float, chosen)) == (norm, spread),
+            "used": chosen is not None
+            and scales is fitted["scales"]
+            and tuple(map(float, chosen)) == (norm, spread),
             "val_eer_skilled": evaluate(val, thr).get("eer_skilled", float("nan")),
             **{
                 k: test.get(k, float("nan"))

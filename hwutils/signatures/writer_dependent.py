@@ -22,7 +22,9 @@ so a global threshold fits them more evenly.
 
 With several feature sets the per-set decision values are fused by a
 weighted sum, each divided by a scale (the spread of that set's scores on
-validation trials, fixed after calibration), so no set dominates by its units.
+the calibration trials, fixed after calibration), so no set dominates by its
+units; with learned weights (:func:`fit_weights`, a logistic regression on the
+development persons' out-of-fold trials) each scale is divided by its set's weight.
 
 Everything here works on NumPy arrays; nothing is pickled (the negatives are
 saved as ``.npy`` beside the verifier and the per-person SVMs are refitted at
@@ -292,6 +294,53 @@ def score_trials(
 def fit_scales(raw: dict, names) -> dict:
     """Per-set score spread (standard deviation over the given, validation, trials)."""
     return {k: float(np.std(raw[k]) or 1.0) for k in names}
+
+
+WEIGHTS = ("equal", "learned")
+WEIGHT_C = (
+    0.1  # inverse regularisation of the learned set weights (person-fold CV on sign_data: 0.03-0.3 alike)
+)
+MIN_WEIGHT = 0.05  # no set is weighted down below this share of the mean weight (nor inverted)
+
+
+def relative_sets(raw: dict, scales: dict, norm: float = 1.0) -> np.ndarray:
+    """``(n, sets)``: each trial's per-set score less ``norm`` times the person's
+    reference level in that set, divided by the set's scale (the terms
+    :func:`fuse` sums, made relative as :func:`relative_score` makes their sum)."""
+    persons = np.asarray(raw["person"])
+    cols = []
+    for k in scales:
+        loo = raw.get("loo", {}).get(k, {})
+        level = np.array([float(np.mean(loo[p])) if len(loo.get(p, ())) else 0.0 for p in persons])
+        cols.append((np.asarray(raw[k], np.float64) - norm * level) / scales[k])
+    return np.stack(cols, 1)
+
+
+def fit_weights(raw: dict, scales: dict, norm: float = 1.0, C: float = WEIGHT_C) -> dict:
+    """Fusion weights of the sets, learned on (out-of-fold development) trials:
+    a class-balanced logistic regression of genuine against skilled forgeries on
+    the per-set relative scores (:func:`relative_sets`), its coefficients
+    rescaled to mean 1 and floored at :data:`MIN_WEIGHT`. Equal weights (all 1)
+    when the trials lack either kind or hold one set."""
+    from sklearn.linear_model import LogisticRegression
+
+    t = np.asarray(raw["type"])
+    m = (t == "genuine") | (t == "skilled")
+    names = list(scales)
+    if len(names) < 2 or not np.any(t[m] == "genuine") or not np.any(t[m] == "skilled"):
+        return {k: 1.0 for k in names}
+    x = relative_sets(raw, scales, norm)[m]
+    coef = LogisticRegression(C=C, class_weight="balanced").fit(x, t[m] == "genuine").coef_[0]
+    coef = np.maximum(coef, 0.0)
+    if coef.sum() <= 0:
+        return {k: 1.0 for k in names}
+    w = np.maximum(coef / coef.mean(), MIN_WEIGHT)
+    return {k: float(v) for k, v in zip(names, w / w.mean())}
+
+
+def weighted_scales(scales: dict, weights: dict) -> dict:
+    """Scales that make :func:`fuse` a weighted sum: ``scale / weight`` per set."""
+    return {k: float(scales[k] / weights[k]) for k in scales}
 
 
 def fuse(raw: dict, scales: dict) -> np.ndarray:
