@@ -102,6 +102,11 @@ def test_weight_chosen_on_validation_words_with_a_known_answer(readers, monkeypa
     assert table[0.0] == (0.5, 0.5) and table[1.0] == (0.0, 1.0)
     assert weight == 0.6  # the lowest CER, then the weight nearest 0.5 (0.6 ... 1 all read both right)
     assert [s.texts[s.pick(weight, reader.lm_weight)] for s in scored] == ["AB", "BA"]
+    # with the language model's weight: a model that favours "AB" by 1 nat undoes the second word at 1
+    for s in scored:
+        s.lm = np.array([0.0, -1.0])
+    w, lw, grid = C.tune_weight(reader, items, (0.6, 1.0), (0.0, 1.0))
+    assert (w, lw) == (0.6, 0.0) and grid[(1.0, 1.0)] == (0.5, 0.5) and len(grid) == 4
 
 
 def test_combined_reader_reads_and_refuses_a_blank_image_like_read_word(readers):
@@ -121,6 +126,8 @@ def test_combined_settings_are_checked(readers):
         C.CombinedReader(*readers, weight=1.5)
     with pytest.raises(ParamsError, match="alternatives"):
         C.CombinedReader(*readers, alternatives=-1)
+    with pytest.raises(ParamsError, match="lm_weight"):
+        C.CombinedReader(*readers, lm_weight=1.0)  # no language model to weigh
     with pytest.raises(ParamsError, match="search"):
         C.CombinedReader(readers[0].geometry_only(), readers[1])
 
@@ -132,12 +139,17 @@ def test_saved_run_reloads_and_reads_the_same(tmp_path):
     seg = R.load_reader(tmp_path / "run", allowed="AB")
     ctc_reader = R.CTCReader(ctc.build_crnn(width=2), "AB- ", lm, 0.5, 4)
     R.save_ctc_reader(ctc_reader, art)
-    saved = C.CombinedReader(seg, ctc_reader, weight=0.4, alternatives=1)
+    saved = C.CombinedReader(seg, ctc_reader, weight=0.4, alternatives=1, lm_weight=1.0)
     R.save_combined_reader(saved, art)
     R.save_reader_choice(art, "combined", {"val_cer_combined": 0.1})
     name, loaded = R.load_any_reader(tmp_path / "run")
     assert name == "combined" and isinstance(loaded, R.CombinedReader)
-    assert (loaded.weight, loaded.alternatives, loaded.seg_reader.letters) == (0.4, 1, "AB")
+    assert (loaded.weight, loaded.alternatives, loaded.lm_weight, loaded.seg_reader.letters) == (
+        0.4,
+        1,
+        1.0,
+        "AB",
+    )
     images = [_word(2), _word(4)]
     assert [w.text for w in loaded.read_words(images)] == [w.text for w in saved.read_words(images)]
     assert [w.boxes for w in loaded.read_words(images)] == [w.boxes for w in saved.read_words(images)]
@@ -185,6 +197,7 @@ def test_choice_among_three_readers():
     [
         ("combined_weight", 1.5, "parameter 'combined_weight' must be in [-1, 1], got 1.5"),
         ("ctc_real_copies", 0, "parameter 'ctc_real_copies' must be in [1, inf), got 0"),
+        ("combined_lm_weight", -2, "parameter 'combined_lm_weight' must be in [-1, inf), got -2"),
     ],
 )
 def test_new_parameters_are_declared_and_checked(name, value, message):

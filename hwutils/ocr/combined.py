@@ -21,8 +21,8 @@ boundaries and positions in ``s``; spaces aside, as the segmentation places
 them from gaps); ``ctc(s)``: the CTC log-likelihood of ``s``
 (:func:`hwutils.ocr.ctc.ctc_log_likelihood`, spaces included); ``lm(s)``: the
 character bigram model's log-probability of ``s`` (word boundaries at both
-ends). ``weight`` is chosen on validation words (:func:`tune_weight`);
-``lm_weight`` is the segmentation reader's. A candidate the pieces cannot be
+ends). ``weight`` and ``lm_weight`` (by default the segmentation reader's)
+are chosen on validation words (:func:`tune_weight`). A candidate the pieces cannot be
 read as (more characters than pieces) has ``seg`` of -inf: it is chosen only
 when no candidate can be covered, then by ``ctc`` and ``lm`` alone.
 """
@@ -40,11 +40,13 @@ from hwutils.errors import ImageError, ParamsError
 from hwutils.ocr.ctc_reader import CTCReader, load_ctc_reader
 from hwutils.ocr.evaluate import item_image, item_label
 from hwutils.ocr.seg_reader import MODEL_FILE, Lattice, Reader, load_reader
-from hwutils.ocr.words import CharReading, WordReading, label_kind, word_grays
+from hwutils.ocr.words import CharReading, WordReading, check_lm_weight, label_kind, word_grays
 
 COMBINED_FILE = "combined_reader.json"
 COMBINED_WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 """The weights of the CTC log-likelihood tried on the validation words."""
+COMBINED_LM_WEIGHTS = (0.5, 0.75, 1.0, 1.5)
+"""The language-model weights tried with them (``combined_lm_weight`` -1)."""
 
 
 def check_weight(weight) -> float:
@@ -99,7 +101,7 @@ def combine(seg: np.ndarray, ctc: np.ndarray, lm: np.ndarray, weight: float, lm_
     weight 0 left out (so its -inf counts for nothing); when every ``seg`` is
     -inf, the segmentation term is left out for all candidates."""
     seg, ctc, lm = (np.asarray(a, np.float64) for a in (seg, ctc, lm))
-    total = lm_weight * lm
+    total = lm_weight * lm if lm_weight > 0 else np.zeros_like(seg)
     if weight < 1 and np.isfinite(seg).any():
         total = total + (1 - weight) * seg
     if weight > 0:
@@ -134,7 +136,14 @@ class CombinedReader:
     ``alternatives``: classifier alternatives tried at each character of the
     segmentation reader's reading. Same interface as the readers it combines."""
 
-    def __init__(self, seg_reader: Reader, ctc_reader: CTCReader, weight: float = 0.5, alternatives: int = 2):
+    def __init__(
+        self,
+        seg_reader: Reader,
+        ctc_reader: CTCReader,
+        weight: float = 0.5,
+        alternatives: int = 2,
+        lm_weight: float | None = None,
+    ):
         if seg_reader.search is None:
             raise ParamsError("combined reader: the segmentation reader needs the search (search: true)")
         self.seg_reader = seg_reader
@@ -148,15 +157,14 @@ class CombinedReader:
             raise ParamsError(f"combined alternatives: must be a whole number >= 0, got {alternatives!r}")
         self.alternatives = int(alternatives)
         self.max_side = seg_reader.max_side
-
-    @property
-    def lm_weight(self) -> float:
-        """The language model's weight: the segmentation reader's."""
-        return self.seg_reader.lm_weight
+        if lm_weight is None:
+            lm_weight = seg_reader.lm_weight
+        self.lm_weight = check_lm_weight(lm_weight, seg_reader.language_model is not None, True)
 
     def with_settings(self, **changes) -> CombinedReader:
-        """The same readers (shared) with ``weight`` or ``alternatives`` changed."""
-        settings = {"weight": self.weight, "alternatives": self.alternatives, **changes}
+        """The same readers (shared) with ``weight``, ``alternatives`` or ``lm_weight`` changed."""
+        settings = {"weight": self.weight, "alternatives": self.alternatives, "lm_weight": self.lm_weight}
+        settings.update(changes)
         return CombinedReader(self.seg_reader, self.ctc_reader, **settings)
 
     # -------------------------------------------------------------- candidates
@@ -215,7 +223,7 @@ class CombinedReader:
         all_lp = ctc.predict_log_probs(self.ctc_reader.model, np.stack([s for s, _ in strips]))
         seg_tokens = self.seg_reader.letters + "-"
         lm = self.seg_reader.language_model
-        table = lm.log_probs(seg_tokens) if lm is not None and self.lm_weight > 0 else None
+        table = lm.log_probs(seg_tokens) if lm is not None else None
         out = []
         for lattice, lp, (_, geometry), scale in zip(lattices, all_lp, strips, scales):
             texts = [""] if lattice is None else self._seg_candidates(lattice, seg_tokens)
@@ -257,7 +265,9 @@ class CombinedReader:
         return out
 
     # -------------------------------------------------------------- reading
-    def reading(self, scored: Scored, weight: float | None = None) -> WordReading:
+    def reading(
+        self, scored: Scored, weight: float | None = None, lm_weight: float | None = None
+    ) -> WordReading:
         """The reading of one scored word: its best candidate, each character
         with the box of its run of pieces and the classifier's probability
         (or, when the pieces cannot be read as the candidate, the CTC
@@ -266,7 +276,9 @@ class CombinedReader:
 
         if not scored.texts:
             return WordReading("")
-        k = scored.pick(self.weight if weight is None else weight, self.lm_weight)
+        k = scored.pick(
+            self.weight if weight is None else weight, self.lm_weight if lm_weight is None else lm_weight
+        )
         text = scored.texts[k]
         if not text:
             return WordReading("")
@@ -309,11 +321,16 @@ class CombinedReader:
 
 
 # ------------------------------------------------------------------ the weight, chosen on validation words
-def tune_weight(reader: CombinedReader, items, weights=COMBINED_WEIGHTS) -> tuple[float, dict]:
+def tune_weight(
+    reader: CombinedReader, items, weights=COMBINED_WEIGHTS, lm_weights=None
+) -> tuple[float, dict] | tuple[float, float, dict]:
     """The weight of ``weights`` with the lowest CER on ``items`` (validation
     words, never the evaluation words; then the higher word accuracy, then the
     weight nearer 0.5), each word read once and chosen at every weight.
-    Returns the weight and ``{weight: (cer, word accuracy)}``."""
+    Returns the weight and ``{weight: (cer, word accuracy)}``. With
+    ``lm_weights`` (e.g. :data:`COMBINED_LM_WEIGHTS`) the language-model weight
+    is chosen with it (ties: nearer the reader's own): returns ``(weight,
+    lm_weight, {(weight, lm_weight): (cer, word accuracy)})``."""
     images, refs = [], []
     for item in items:
         label = item_label(item)
@@ -324,21 +341,29 @@ def tune_weight(reader: CombinedReader, items, weights=COMBINED_WEIGHTS) -> tupl
         except ImageError:
             continue
         refs.append(label.strip().upper())
-    if not refs:
-        return reader.weight, {}
-    scored = reader.score(images)
+    grid = [(float(w), lw) for lw in (lm_weights or [reader.lm_weight]) for w in weights]
     table = {}
-    for w in weights:
-        hyps = [s.texts[s.pick(w, reader.lm_weight)] if s.texts else "" for s in scored]
-        table[float(w)] = (metrics.cer(refs, hyps), metrics.word_accuracy(refs, hyps))
-    best = min(table, key=lambda w: (table[w][0], -table[w][1], abs(w - 0.5)))
-    return best, table
+    if refs:
+        scored = reader.score(images)
+        for w, lw in grid:
+            hyps = [s.texts[s.pick(w, lw)] if s.texts else "" for s in scored]
+            table[(w, float(lw))] = (metrics.cer(refs, hyps), metrics.word_accuracy(refs, hyps))
+    if not table:
+        best = (reader.weight, reader.lm_weight)
+    else:
+        best = min(
+            table,
+            key=lambda k: (table[k][0], -table[k][1], abs(k[0] - 0.5), abs(k[1] - reader.lm_weight)),
+        )
+    if lm_weights is None:
+        return best[0], {w: v for (w, _), v in table.items()}
+    return best[0], best[1], table
 
 
 # ------------------------------------------------------------------ saved with a run
 def save_combined_reader(reader: CombinedReader, artifacts_dir) -> Path:
     """Write the combined reader's settings (``combined_reader.json``: its
-    weight, alternatives and the characters the segmentation reader may read);
+    weights, alternatives and the characters the segmentation reader may read);
     its two models are the run's segmentation and CTC readers."""
     from hwutils.report import write_json_atomic
 
@@ -347,6 +372,7 @@ def save_combined_reader(reader: CombinedReader, artifacts_dir) -> Path:
         {
             "weight": reader.weight,
             "alternatives": reader.alternatives,
+            "lm_weight": reader.lm_weight,
             "allowed": reader.seg_reader._allowed,
         },
     )
@@ -371,6 +397,7 @@ def load_combined_reader(run_dir) -> CombinedReader:
             load_ctc_reader(run_dir),
             settings["weight"],
             settings.get("alternatives", 2),
+            settings.get("lm_weight"),
         )
     except ParamsError as exc:
         raise artifacts.ArtifactError(f"{art / COMBINED_FILE}: {exc}") from None

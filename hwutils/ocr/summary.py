@@ -350,15 +350,19 @@ def choice_sentence(chosen: str, validation: dict) -> str:
     )
 
 
-def combined_sentence(weight: float, tried: dict) -> str:
-    """The combined reader's weight and the validation CER it was chosen on."""
+def combined_sentence(weight: float, lm_weight: float, tried: dict) -> str:
+    """The combined reader's weights and the validation CER they were chosen on
+    (``tried``: ``{(weight, lm_weight): (cer, word accuracy)}``)."""
+    head = (
+        "Combined reader: candidate strings of both readers scored by (1 - w) x segmentation score + "
+        f"w x CTC log-likelihood + {lm_weight:g} x the language model, w = {weight:g}"
+    )
     if not tried:
-        return f"Combined reader: the CTC log-likelihood at weight {weight:g}."
-    cers = ", ".join(f"{w:g}: {pct(c)}" for w, (c, _) in sorted(tried.items()))
+        return head + "."
+    cers = ", ".join(f"{w:g}: {pct(c)}" for (w, lw), (c, _) in sorted(tried.items()) if lw == lm_weight)
     return (
-        f"Combined reader: candidate strings of both readers scored by (1 - w) x segmentation score + "
-        f"w x CTC log-likelihood + the language model; w = {weight:g}, chosen on the validation words "
-        f"(CER by w: {cers})."
+        head + f"; both weights chosen on the validation words ({len(tried)} pairs tried; "
+        f"validation CER by w at this language-model weight: {cers})."
     )
 
 
@@ -454,6 +458,7 @@ def metric_groups(metrics: dict) -> dict[str, list[str]]:
             "val_cer_combined",
             "ctc_lm_weight",
             "combined_weight",
+            "combined_lm_weight",
             "reader_chosen",
         ],
         "CTC reader training": [
@@ -532,6 +537,7 @@ METRIC_NAMES = {
     "val_word_accuracy_combined": "validation word accuracy, combined reader",
     "val_cer_combined": "validation CER, combined reader",
     "combined_weight": "combined reader's CTC weight",
+    "combined_lm_weight": "combined reader's language-model weight",
     "ctc_lm_weight": "CTC reader's language-model weight",
     "reader_chosen": "reader hw read uses",
     "ctc_words": "composed training words (CTC reader)",

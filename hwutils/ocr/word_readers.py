@@ -61,14 +61,16 @@ def train_and_measure(
     lexicon: str = "",
     lexicon_margin: float = 2.0,
     combined_weight: float = -1.0,
+    combined_lm_weight: float = -1.0,
     strategy: str = "default",
 ) -> Measured:
     """Train the CTC reader on ``ctc_words`` words composed from ``train``
     (and, with ``ctc_real_words``, the harvested words' images, each
     ``ctc_real_copies`` times varied), its early stopping watching the
     validation words; choose its language-model weight (``ctc_lm_weight`` -1)
-    and the combined reader's weight (``combined_weight`` -1) on the validation
-    words; save both readers in ``model_dir`` and load them back from
+    and the combined reader's weights (``combined_weight`` -1 and
+    ``combined_lm_weight`` -1: the language model's among
+    :data:`hwutils.ocr.combined.COMBINED_LM_WEIGHTS`) on the validation words; save both readers in ``model_dir`` and load them back from
     ``run_dir``; read ``eval_items`` with each; choose the reader with the
     lowest validation CER (:func:`hwutils.ocr.summary.choose_reader`) and save
     the choice. ``reader``: the run's segmentation reader, already measured
@@ -122,19 +124,29 @@ def train_and_measure(
     others = {"ctc": ctc_rows}
     extra = {}
     if reader.search is not None:
-        combined = C.CombinedReader(reader, ctc_reader, 0.5 if combined_weight < 0 else combined_weight)
+        combined = C.CombinedReader(
+            reader,
+            ctc_reader,
+            0.5 if combined_weight < 0 else combined_weight,
+            lm_weight=None if combined_lm_weight < 0 else combined_lm_weight,
+        )
         tried = {}
-        if combined_weight < 0:
-            chosen_weight, tried = C.tune_weight(combined, val_items)
-            combined = combined.with_settings(weight=chosen_weight)
+        if combined_weight < 0 or combined_lm_weight < 0:
+            lm_grid = [combined.lm_weight]
+            if combined_lm_weight < 0 and reader.language_model is not None:
+                lm_grid = list(C.COMBINED_LM_WEIGHTS)
+            weights = C.COMBINED_WEIGHTS if combined_weight < 0 else (combined_weight,)
+            w, lw, tried = C.tune_weight(combined, val_items, weights, lm_grid)
+            combined = combined.with_settings(weight=w, lm_weight=lw)
         C.save_combined_reader(combined, model_dir)
         combined = C.load_combined_reader(run_dir)  # the saved reader, loaded back
-        sentences.append(summary.combined_sentence(combined.weight, tried))
+        sentences.append(summary.combined_sentence(combined.weight, combined.lm_weight, tried))
         t0 = time.perf_counter()
         m, combined_rows = evaluate_words(combined, eval_items, source=eval_source)
         extra = {f"{k}_combined{t}": m[f"{k}{t}"] for k in ("cer", "word_accuracy") for t in ("", "_letters")}
         extra["read_seconds_combined"] = time.perf_counter() - t0
         extra["combined_weight"] = combined.weight
+        extra["combined_lm_weight"] = combined.lm_weight
         readers["combined"] = combined
         others["combined"] = combined_rows
     validation = R.validation_figures(readers, val_items, source="validation words")
