@@ -182,11 +182,15 @@ def identify(run, images, lines: bool = False, top: int = 3, outputs=None) -> Ap
             f"threshold {wid.config['threshold']:.2f})"
         )
     if wid.lr_model is None:
-        notes.append("this run has no LR calibration (trained before it existed): no likelihood ratios")
-    else:
         notes.append(
-            "log10 LR: 'this writer wrote it' against 'another writer wrote it', calibrated on the "
-            "run's validation lines (per line for one line, per page for several)"
+            "this run has no usable LR calibration (see the warning above, if any): no likelihood ratios"
+        )
+    else:
+        units = sorted({r["lr_unit"] for r in rows if r.get("lr_unit")})
+        sources = "; ".join(f"per {u}: {wid.lr_model.scorers[u].source}" for u in units)
+        notes.append(
+            "log10 LR: 'this writer wrote it' against 'another writer wrote it', calibrated on "
+            + (sources or "the run's calibration trials")
         )
     cols = {
         "image": "image",

@@ -43,3 +43,8 @@ def check_choice(name: str, value, choices) -> str:
 class ArtifactError(HwError):
     """A saved artifact of a run (a ``.keras`` model, a JSON config, an ``.npz``
     or ``.npy`` array file) that is missing, corrupt, or refused as unsafe."""
+
+
+class OutdatedArtifactError(ArtifactError):
+    """An artifact written by an earlier version of the project in a form this
+    version no longer reads the same way (re-run the stage that made it)."""

@@ -163,11 +163,9 @@ class _FakeIdentifier:
 @pytest.fixture(scope="module")
 def synthetic_case(tmp_path_factory):
     """A synthetic case, and a stand-in writer run: its "training writers" are
-    other synthetic writers (the background of the calibration trials and the
-    texture standardisation, as a run's texture classifier would give)."""
+    other synthetic writers (the background of the calibration trials)."""
     pytest.importorskip("hwutils.calibration")
     from hwutils.synth.handwriting import write_iam_dataset
-    from hwutils.writer_id.texture import line_features
 
     root = tmp_path_factory.mktemp("case")
     known_dir, q_dir = cw.write_synthetic_case(
@@ -180,8 +178,6 @@ def synthetic_case(tmp_path_factory):
     known_files, q_files = cw.check_case(known_dir, q_dir, PATTERN)
     known = cw.load_documents(known_files)
     space = cw.EvidenceSpace(_FakeIdentifier(), 12, 16)
-    bg_lines, _, _ = cw.background_lines(run)
-    space.fit_standardiser(line_features(bg_lines))
     evidence = space.line_evidence(known)
     case = cw.Case.enrol(space, known, evidence)
     scorer = cw.fit_scorer(space, run, known, evidence, repeats=3, seed=0)
@@ -197,8 +193,9 @@ def test_enrolment_uses_texture_and_cnn_evidence(synthetic_case):
     _, _, case, scorer, space = synthetic_case
     tex, cnn = case.vectors
     assert case.persons == ["0101", "0102", "0103"]
-    assert tex.shape == (3, 288) and cnn.shape == (3, 8)
-    assert np.allclose(np.linalg.norm(tex, axis=1), 1, atol=1e-5)
+    assert tex.shape == (3, 288 + 240) and cnn.shape == (3, 8)
+    # mean histograms: each block (hinge, direction, four run-length blocks) sums to 1
+    assert np.allclose(tex[:, :256].sum(1), 1) and np.allclose(tex[:, 288:348].sum(1), 1)
     assert case.n_documents == {p: 2 for p in case.persons} and all(n == 6 for n in case.n_lines.values())
     assert scorer.weights.shape == (2,)
     assert scorer.source.startswith("known documents and 8 writers of the run's synthetic training writers")
@@ -298,20 +295,23 @@ def test_notebook_smoke_names_known_writers_and_refuses_the_stranger(hw):
 
 
 def test_cohort_standardises_each_reference_by_strangers_only():
-    from hwutils.writer_id import Cohort
+    from hwutils.writer_id import Cohort, texture_similarity
 
     rng = np.random.default_rng(0)
     unit = lambda x: x / np.linalg.norm(x, axis=-1, keepdims=True)  # noqa: E731
-    cohort_t, cohort_c = unit(rng.normal(size=(12, 5))), unit(rng.normal(size=(12, 4)))
+    hist = lambda n: rng.dirichlet(np.ones(8), size=n)  # noqa: E731 - hinge histograms of 2 bins: 4 + 4 values
+    cohort_t, cohort_c = hist(12), unit(rng.normal(size=(12, 4)))
     writers = np.repeat(["a", "b", "c", "d"], 3)
-    cohort = Cohort(cohort_t, cohort_c, writers)
-    refs = (unit(rng.normal(size=(2, 5))), unit(rng.normal(size=(2, 4))))
+    cohort = Cohort(cohort_t, cohort_c, writers, bins=2)
+    refs = (hist(2), unit(rng.normal(size=(2, 4))))
     mean, sd = cohort.stats(refs, ["a", "zz"])
-    own_left_out = np.stack([cohort_t[3:] @ refs[0][0], cohort_c[3:] @ refs[1][0]], -1)
+    tex = texture_similarity(cohort_t, refs[0], bins=2)  # (12, 2)
+    assert tex.max() <= 0 and np.isclose(texture_similarity(refs[0], refs[0], 2)[0, 0], 0)
+    own_left_out = np.stack([tex[3:, 0], cohort_c[3:] @ refs[1][0]], -1)
     assert np.allclose(mean[0], own_left_out.mean(0)) and np.allclose(
         sd[0], np.maximum(own_left_out.std(0), 0.02)
     )
-    everyone = np.stack([cohort_t @ refs[0][1], cohort_c @ refs[1][1]], -1)
+    everyone = np.stack([tex[:, 1], cohort_c @ refs[1][1]], -1)
     assert np.allclose(mean[1], everyone.mean(0))
     sims = np.stack([np.full((3, 2), 0.5), np.full((3, 2), 0.5)], -1)
     z = cohort.normalise(sims, refs, ["a", "zz"])

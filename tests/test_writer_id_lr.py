@@ -48,7 +48,7 @@ def test_trials_pair_every_document_with_every_reference():
     refs = lr.References.fit(train, leg=12, bins=16)
     sims, same = lr.trials(refs, _lines(WRITERS[:4], seed=2), "page")
     assert sims.shape == (8 * 4, 2) and same.sum() == 8
-    assert np.all(np.abs(sims) <= 1 + 1e-6)
+    assert np.all(sims[:, 0] <= 0) and np.all(np.abs(sims[:, 1]) <= 1 + 1e-6)  # -chi2, cosine
 
 
 def test_fitted_lrs_favour_the_true_writer_and_are_measured_on_unseen_trials(tmp_path):

@@ -15,15 +15,15 @@ Every document is cut into lines (:func:`hwutils.datasets.pages.segment_lines`)
 and brought to the scale the writer-identification run was trained on
 (:func:`scale_factor`). Each line gives the run's two kinds of evidence: the
 CNN's embedding (:meth:`hwutils.writer_id.WriterIdentifier.line_embeddings`)
-and the contour-hinge texture histograms (:func:`hwutils.writer_id.line_features`,
-with the run's leg and bins). A document's evidence is the mean over its
-lines: the unit-length mean embedding, and the mean histograms, Hellinger
-mapped and standardised with the run's texture statistics, made unit length.
-Persons of interest are *enrolled* from their known documents the same way
-(no retraining).
+and the texture histograms (:func:`hwutils.writer_id.evidence_features`:
+contour hinge and direction with the run's leg and bins, and ink run lengths).
+A document's evidence is the mean over its lines: the unit-length mean
+embedding and the mean histograms. Persons of interest are *enrolled* from
+their known documents the same way (no retraining).
 
-A questioned document and a person are compared by two cosine similarities
-(texture, CNN); a logistic regression fitted on calibration trials weighs them
+A questioned document and a person are compared by two similarities (texture:
+minus the chi-square distance of the histograms,
+:func:`hwutils.writer_id.texture_similarity`; CNN: cosine); a logistic regression fitted on calibration trials weighs them
 into one score, and :class:`hwutils.calibration.LRCalibrator` maps the score
 to log10 LR for H1 (the person wrote it) against H2 (someone else wrote it).
 Calibration trials are never built from the questioned documents: they come

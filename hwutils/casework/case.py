@@ -17,9 +17,9 @@ from hwutils.writer_id import (
     CaseScorer,
     Evidence,
     EvidenceSpace,
+    common_width,
     load_calibration_lines,
     reference_trials,
-    similarities,
     trial_scores,
 )
 
@@ -64,8 +64,11 @@ def calibration_trials(
         held_out = held_out.subset(np.flatnonzero(~np.isin(held_out.writers, sorted(case_writers))))
     if held_out is not None and len(set(held_out.writers.tolist())) >= 2:
         # writers the run held out of training for calibration: the CNN never saw them
+        width = common_width(tex, held_out.texture, space.bins)
+        if width < np.shape(tex)[1]:  # a run made before run lengths were recorded
+            space.without_runs()
         emb = np.concatenate([emb, held_out.embeddings])
-        tex = np.concatenate([tex, held_out.texture])
+        tex = np.concatenate([tex[:, :width], held_out.texture[:, :width]])
         writers = np.concatenate([writers, ["held-out:" + w for w in held_out.writers]])
         held_source = f"{len(set(held_out.writers.tolist()))} writers the run held out of training"
         source += f" and {held_source}"
@@ -77,10 +80,10 @@ def calibration_trials(
             else ([], [], "")
         )
     if bg_lines:
-        from hwutils.writer_id import line_features
+        from hwutils.writer_id import evidence_features
 
         bg_emb = np.asarray(space.wid.line_embeddings(bg_lines), np.float64)
-        bg_tex = np.asarray(line_features(bg_lines, space.leg, space.bins), np.float64)
+        bg_tex = np.asarray(evidence_features(bg_lines, space.leg, space.bins), np.float64)
         emb, tex = np.concatenate([emb, bg_emb]), np.concatenate([tex, bg_tex])
         writers = np.concatenate([writers, ["background:" + w for w in bg_writers]])
         source += f" and {len(set(bg_writers))} writers of {where}"
@@ -195,8 +198,6 @@ class Case:
     @classmethod
     def enrol(cls, space: EvidenceSpace, known: list[Document], evidence: Evidence) -> Case:
         """One vector pair per person from all lines of their known documents."""
-        if space.tex_mean is None:  # a run without a texture classifier: standardise on the known lines
-            space.fit_standardiser(evidence.texture)
         persons = sorted({d.person for d in known})
         doc_person = np.array([persons.index(d.person) for d in known])
         owner = doc_person[evidence.owner]
@@ -212,7 +213,9 @@ class Case:
         from hwutils.calibration import posteriors_equal_priors
 
         q = self.space.vectors(evidence.embeddings, evidence.texture, evidence.owner, len(questioned))
-        sims = similarities(q, self.vectors)  # shown as they are; scored standardised by the cohort
+        sims = self.space.similarities(
+            q, self.vectors
+        )  # shown as they are; scored standardised by the cohort
         z = scorer.standardise(sims, self.vectors)
         scores = scorer.score(z)
         llr = scorer.log10_lr(z)

@@ -1,8 +1,10 @@
 """The writer-identification evidence of a document and how two documents
-are compared: per line, the CNN's embedding and the contour-hinge texture
-histograms; per document, two unit vectors (texture, CNN); a comparison, two
-cosine similarities that a :class:`CaseScorer` weighs into one score and maps
-to a bounded log10 likelihood ratio. Used by the run's own likelihood ratios
+are compared: per line, the CNN's embedding and the texture histograms
+(contour hinge, direction, run lengths); per document, the CNN's unit vector
+and the mean texture histogram; a comparison, two similarities (texture:
+minus the chi-square distance, :mod:`hwutils.writer_id.texture_distance`;
+CNN: cosine) that a :class:`CaseScorer` weighs into one score and maps to a
+bounded log10 likelihood ratio. Used by the run's own likelihood ratios
 (:mod:`hwutils.writer_id.lr`) and by the casework stage (:mod:`hwutils.casework`)."""
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ from hwutils.errors import DataError
 @dataclass
 class Evidence:
     """Per-line evidence of a set of documents: CNN ``embeddings`` (n, d),
-    raw contour-hinge ``texture`` histograms (n, f) and the index of the
-    document each line belongs to (``owner``)."""
+    raw ``texture`` histograms (n, f; :func:`~hwutils.writer_id.texture_distance.evidence_features`)
+    and the index of the document each line belongs to (``owner``)."""
 
     embeddings: np.ndarray
     texture: np.ndarray
@@ -28,59 +30,73 @@ class Evidence:
 
 
 class EvidenceSpace:
-    """How lines become document vectors: the run's identifier (for CNN
-    embeddings), its texture leg and bins, and the texture standardisation
-    (the run's texture classifier's, or fitted on given features)."""
+    """How lines become document evidence: the run's identifier (for CNN
+    embeddings) and its texture leg and bins. ``runs`` False compares textures
+    by their hinge part alone (:meth:`without_runs`)."""
 
-    def __init__(self, identifier, leg: int, bins: int, tex_mean=None, tex_scale=None):
-        self.wid, self.leg, self.bins = identifier, int(leg), int(bins)
-        self.tex_mean = None if tex_mean is None else np.asarray(tex_mean, np.float64)
-        self.tex_scale = None if tex_scale is None else np.asarray(tex_scale, np.float64)
+    def __init__(self, identifier, leg: int, bins: int, runs: bool = True):
+        self.wid, self.leg, self.bins, self.runs = identifier, int(leg), int(bins), bool(runs)
+
+    def without_runs(self) -> EvidenceSpace:
+        """Compare textures without run lengths from now on: for calibration lines
+        of a run made before run lengths were recorded. Returns self."""
+        self.runs = False
+        return self
 
     @classmethod
     def from_identifier(cls, wid) -> EvidenceSpace:
         tex = wid.texture
         if tex is not None:
-            return cls(wid, tex.leg, tex.bins, tex.mean, tex.scale)
+            return cls(wid, tex.leg, tex.bins)
         return cls(wid, 12, 16)
 
     def line_evidence(self, documents) -> Evidence:
         """Evidence of every line of ``documents`` (:class:`Document` list)."""
-        from hwutils.writer_id.texture import line_features
+        from hwutils.writer_id.texture_distance import evidence_features
 
         lines = [l for d in documents for l in d.lines]
         owner = np.concatenate([np.full(len(d.lines), i) for i, d in enumerate(documents)])
         emb = np.asarray(self.wid.line_embeddings(lines), np.float64)
-        tex = np.asarray(line_features(lines, self.leg, self.bins), np.float64)
+        tex = np.asarray(evidence_features(lines, self.leg, self.bins), np.float64)
         return Evidence(emb, tex, owner)
 
-    def fit_standardiser(self, texture) -> None:
-        """Texture statistics from ``texture`` lines when the run has none."""
-        x = np.sqrt(np.asarray(texture, np.float64))
-        self.tex_mean, self.tex_scale = x.mean(0), x.std(0)
-        self.tex_scale[self.tex_scale < 1e-8] = 1.0
-
     def vectors(self, embeddings, texture, owner, n_docs: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Unit-length document vectors ``(texture, cnn)`` from the lines' evidence."""
-        from hwutils.writer_id.openset import normalize
-        from hwutils.writer_id.scan import average_by
+        """Per document ``(texture, cnn)``: the mean texture histogram and the unit-length CNN vector."""
+        from hwutils.writer_id.texture_distance import hinge_width
 
-        owner = np.asarray(owner, int)
-        n_docs = int(owner.max()) + 1 if n_docs is None else n_docs
-        cnn = normalize(average_by(normalize(np.asarray(embeddings, np.float32)), owner, n_docs))
-        hist = average_by(np.asarray(texture, np.float32), owner, n_docs).astype(np.float64)
-        if self.tex_mean is None:
-            self.fit_standardiser(texture)
-        tex = normalize(
-            ((np.sqrt(np.clip(hist, 0, None)) - self.tex_mean) / self.tex_scale).astype(np.float32)
-        )
-        return tex, cnn
+        texture = np.asarray(texture)
+        if not self.runs:
+            texture = texture[:, : hinge_width(self.bins)]
+        return document_vectors(embeddings, texture, owner, n_docs)
+
+    def similarities(self, q_vectors, p_vectors) -> np.ndarray:
+        """``(n_q, n_p, 2)`` similarities (texture, CNN) of questioned to person documents."""
+        return similarities(q_vectors, p_vectors, self.bins)
 
 
-def similarities(q_vectors, p_vectors) -> np.ndarray:
-    """``(n_q, n_p, 2)`` cosine similarities (texture, CNN) of questioned to person vectors."""
+def document_vectors(embeddings, texture, owner, n_docs: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Per document ``(texture, cnn)`` from its lines: the mean texture histogram
+    and the unit-length mean of the lines' unit CNN embeddings."""
+    from hwutils.writer_id.openset import normalize
+    from hwutils.writer_id.scan import average_by
+
+    owner = np.asarray(owner, int)
+    n_docs = int(owner.max()) + 1 if n_docs is None else n_docs
+    cnn = normalize(average_by(normalize(np.asarray(embeddings, np.float32)), owner, n_docs))
+    hist = average_by(np.asarray(texture, np.float64), owner, n_docs)
+    return np.asarray(hist, np.float64), np.asarray(cnn, np.float64)
+
+
+def similarities(q_vectors, p_vectors, bins: int) -> np.ndarray:
+    """``(n_q, n_p, 2)`` similarities (texture, CNN) of questioned to person
+    documents' ``(texture, cnn)`` (:func:`document_vectors`; ``bins``: the hinge
+    histograms' bins): minus the texture chi-square distance
+    (:func:`~hwutils.writer_id.texture_distance.texture_similarity`) and the CNN cosine."""
+    from hwutils.writer_id.texture_distance import texture_similarity
+
     (qt, qc), (pt, pc) = q_vectors, p_vectors
-    return np.stack([qt @ pt.T, qc @ pc.T], axis=-1).astype(np.float64)
+    tex = texture_similarity(qt, pt, bins)
+    return np.stack([tex, np.asarray(qc, np.float64) @ np.asarray(pc, np.float64).T], axis=-1)
 
 
 # --- calibration trials ------------------------------------------------------------------------
@@ -141,12 +157,12 @@ def reference_trials(
             owner += [2 * k] * n_ref + [2 * k + 1] * n_q
         tex, cnn = space.vectors(emb[idx], tex_all[idx], np.array(owner), 2 * len(names))
         refs, queries = (tex[0::2], cnn[0::2]), (tex[1::2], cnn[1::2])
-        sims.append(similarities(queries, refs).reshape(-1, 2))
+        sims.append(space.similarities(queries, refs).reshape(-1, 2))
         same.append(np.eye(len(names), dtype=int).reshape(-1))
     return np.concatenate(sims), np.concatenate(same)
 
 
-SD_FLOOR = 0.02  # cosine-similarity units: no cohort spread is taken as narrower than this
+SD_FLOOR = 0.02  # similarity units: no cohort spread is taken as narrower than this
 
 
 @dataclass
@@ -163,6 +179,7 @@ class Cohort:
     texture: np.ndarray
     cnn: np.ndarray
     writers: np.ndarray
+    bins: int = 16
 
     def __post_init__(self):
         self.texture = np.asarray(self.texture, np.float64)
@@ -175,9 +192,8 @@ class Cohort:
     def stats(self, ref_vectors, ref_writers=None) -> tuple[np.ndarray, np.ndarray]:
         """``(mean, sd)``, each ``(n_refs, 2)``, of every reference's similarities
         (texture, CNN) to the cohort's documents (leaving out its own writer's)."""
-        rt, rc = (np.asarray(v, np.float64) for v in ref_vectors)
-        sims = np.stack([self.texture @ rt.T, self.cnn @ rc.T], axis=-1)  # (n_cohort, n_refs, 2)
-        n_refs = rt.shape[0]
+        sims = similarities((self.texture, self.cnn), ref_vectors, self.bins)  # (n_cohort, n_refs, 2)
+        n_refs = sims.shape[1]
         mean, sd = np.zeros((n_refs, 2)), np.ones((n_refs, 2))
         for k in range(n_refs):
             keep = np.ones(len(self), bool) if ref_writers is None else self.writers != str(ref_writers[k])
@@ -214,13 +230,13 @@ def trial_scores(
     if len(set(doc_writer.tolist())) < 2:
         raise DataError("calibration needs at least two writers with two lines or more each")
     tex, cnn = space.vectors(np.asarray(embeddings)[idx], np.asarray(texture)[idx], owner, len(doc_writer))
-    tex, cnn = tex.astype(np.float64), cnn.astype(np.float64)
     in_cohort = np.isin(doc_writer, [str(w) for w in cohort_writers or ()])
     per_repeat = len(doc_writer) // repeats
     sims, same = [], []
     for r in range(repeats):
         lo, hi = r * per_repeat, (r + 1) * per_repeat
-        st, sc = tex[lo:hi] @ tex[lo:hi].T, cnn[lo:hi] @ cnn[lo:hi].T
+        both = space.similarities((tex[lo:hi], cnn[lo:hi]), (tex[lo:hi], cnn[lo:hi]))
+        st, sc = both[..., 0], both[..., 1]
         w, coh = doc_writer[lo:hi], in_cohort[lo:hi]
         for i in range(hi - lo):
             for j in range(i + 1, hi - lo):
@@ -231,7 +247,11 @@ def trial_scores(
                     s = (s - c.mean(0)) / np.maximum(c.std(0), SD_FLOOR)
                 sims.append(s)
                 same.append(int(w[i] == w[j]))
-    cohort = Cohort(tex[in_cohort], cnn[in_cohort], doc_writer[in_cohort]) if in_cohort.sum() >= 2 else None
+    cohort = (
+        Cohort(tex[in_cohort], cnn[in_cohort], doc_writer[in_cohort], space.bins)
+        if in_cohort.sum() >= 2
+        else None
+    )
     return np.array(sims, np.float64), np.array(same, int), cohort
 
 

@@ -18,13 +18,14 @@ of :mod:`hwutils.writer_id.texture`); with likelihood ratios,
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from hwutils import artifacts
-from hwutils.errors import ArtifactError, DataError, HwError
+from hwutils.errors import ArtifactError, DataError, HwError, OutdatedArtifactError
 from hwutils.images import as_gray, gray_with_ink
 from hwutils.writer_id import scan
 from hwutils.writer_id.data import prepare_line, to_ink
@@ -152,7 +153,12 @@ class WriterIdentifier:
 
         tex = TextureClassifier.load(art / TEXTURE_FILE) if (art / TEXTURE_FILE).exists() else None
         model = training.load_model(art / MODEL_FILE)
-        return cls(model, config, Gallery.load(art / GALLERY_FILE), tex, LRModel.load(art))
+        try:
+            lr_model = LRModel.load(art)
+        except OutdatedArtifactError as exc:  # identification still works; no likelihood ratios
+            warnings.warn(f"{exc}; identifying without likelihood ratios", stacklevel=2)
+            lr_model = None
+        return cls(model, config, Gallery.load(art / GALLERY_FILE), tex, lr_model)
 
     def _score(self, images) -> Identification:
         lines = to_ink([prepare_line(im, self.config["height"]) for im in images])

@@ -2,12 +2,12 @@
 page support "writer W wrote it" (H1) against "some other writer wrote it" (H2)?
 
 The evidence is the one the casework stage uses (:mod:`hwutils.writer_id.evidence`, used by :mod:`hwutils.casework`):
-a questioned line or page becomes two unit vectors, the mean CNN embedding of
-its lines and its standardised contour-hinge texture histogram; every writer
-of the run has a *reference* made the same way from their training lines (or,
-for a writer enrolled without retraining, from their enrolment lines). A
-questioned document and a reference are compared by two cosine similarities
-(texture, CNN), which a :class:`~hwutils.writer_id.evidence.CaseScorer`
+a questioned line or page becomes the unit-length mean CNN embedding of its
+lines and its mean texture histograms (contour hinge, direction, run lengths);
+every writer of the run has a *reference* made the same way from their
+training lines (or, for a writer enrolled without retraining, from their
+enrolment lines). A questioned document and a reference are compared by two
+similarities (texture: minus the chi-square distance; CNN: cosine), which a :class:`~hwutils.writer_id.evidence.CaseScorer`
 weighs into one score and maps to a bounded log10 LR with lir.
 
 Calibration is fitted on trials of the *validation* lines only (each
@@ -17,8 +17,8 @@ more evidence than a line; page trials come from pseudo-pages (each
 validation writer's lines redrawn into pages of the median page size, five
 times), as a validation split holds few real pages. :func:`evaluate` then measures Cllr, Cllr_min and
 the calibration loss on test trials that calibration never saw. Everything is
-saved in the run's ``artifacts/`` (``evidence.npz``: references and the
-texture standardisation; ``lr_calibration.json``: the two scorers) and read
+saved in the run's ``artifacts/`` (``evidence.npz``: the references;
+``lr_calibration.json``: the two scorers) and read
 back by :class:`~hwutils.writer_id.identify.WriterIdentifier`, so ``hw
 identify`` prints LRs.
 """
@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hwutils.errors import ArtifactError
+from hwutils.errors import ArtifactError, OutdatedArtifactError
 
 EVIDENCE_FILE, LR_FILE = "evidence.npz", "lr_calibration.json"
 CALIBRATION_LINES_FILE = "calibration_lines.npz"
@@ -101,26 +101,23 @@ class Lines:
 
 
 class References:
-    """Each writer's reference vectors and the space they live in (texture
-    standardisation, hinge leg and bins)."""
+    """Each writer's reference: the mean texture histogram and the unit CNN
+    vector of their lines (:func:`~hwutils.writer_id.evidence.document_vectors`),
+    with the hinge leg and bins the texture was computed with."""
 
-    def __init__(self, names, texture, cnn, tex_mean, tex_scale, leg: int, bins: int):
+    def __init__(self, names, texture, cnn, leg: int, bins: int):
         self.names = [str(n) for n in names]
-        self.texture, self.cnn = np.asarray(texture, np.float32), np.asarray(cnn, np.float32)
-        self.tex_mean, self.tex_scale = np.asarray(tex_mean, np.float64), np.asarray(tex_scale, np.float64)
+        self.texture, self.cnn = np.asarray(texture, np.float64), np.asarray(cnn, np.float64)
         self.leg, self.bins = int(leg), int(bins)
 
     @classmethod
-    def fit(cls, lines: Lines, leg: int, bins: int, tex_mean=None, tex_scale=None) -> References:
-        """References from ``lines`` (one per writer, in sorted writer order);
-        the texture standardisation is ``tex_mean``/``tex_scale`` (the run's
-        texture classifier's) or fitted on ``lines``."""
-        if tex_mean is None:
-            x = np.sqrt(np.clip(lines.texture, 0, None))
-            tex_mean, tex_scale = x.mean(0), x.std(0)
-            tex_scale = np.where(tex_scale < 1e-8, 1.0, tex_scale)
-        refs = cls([], np.zeros((0, 0)), np.zeros((0, 0)), tex_mean, tex_scale, leg, bins)
-        return refs.add(lines)
+    def fit(cls, lines: Lines, leg: int, bins: int) -> References:
+        """References from ``lines`` (one per writer, in sorted writer order)."""
+        return cls([], np.zeros((0, 0)), np.zeros((0, 0)), leg, bins).add(lines)
+
+    def empty(self) -> References:
+        """A reference set in the same space with no writers."""
+        return References([], np.zeros((0, 0)), np.zeros((0, 0)), self.leg, self.bins)
 
     def add(self, lines: Lines) -> References:
         """Add (or replace) the references of the writers of ``lines``."""
@@ -128,47 +125,63 @@ class References:
         owner = np.array([names.index(w) for w in lines.writers], int)
         tex, cnn = self.vectors(lines, owner, len(names))
         keep = [i for i, n in enumerate(self.names) if n not in names]
-        old_t = self.texture[keep] if len(self.names) else np.zeros((0, tex.shape[1]), np.float32)
-        old_c = self.cnn[keep] if len(self.names) else np.zeros((0, cnn.shape[1]), np.float32)
+        if keep and self.texture.shape[1] != tex.shape[1]:
+            raise ArtifactError(
+                f"references hold texture histograms of width {self.texture.shape[1]}, new lines {tex.shape[1]}"
+            )
+        old_t = self.texture[keep] if keep else np.zeros((0, tex.shape[1]))
+        old_c = self.cnn[keep] if keep else np.zeros((0, cnn.shape[1]))
         self.names = [self.names[i] for i in keep] + names
         self.texture, self.cnn = np.concatenate([old_t, tex]), np.concatenate([old_c, cnn])
         return self
 
     def vectors(self, lines: Lines, owner, n_docs: int) -> tuple[np.ndarray, np.ndarray]:
-        """Unit-length document vectors ``(texture, cnn)`` of the documents ``owner`` indexes."""
-        from hwutils.writer_id.openset import normalize
-        from hwutils.writer_id.scan import average_by
+        """``(texture, cnn)`` of the documents ``owner`` indexes."""
+        from hwutils.writer_id.evidence import document_vectors
 
-        cnn = normalize(average_by(normalize(lines.embeddings.astype(np.float32)), owner, n_docs))
-        hist = average_by(lines.texture.astype(np.float32), owner, n_docs).astype(np.float64)
-        z = (np.sqrt(np.clip(hist, 0, None)) - self.tex_mean) / self.tex_scale
-        return normalize(z.astype(np.float32)), cnn
+        return document_vectors(lines.embeddings, lines.texture, owner, n_docs)
 
     def similarities(self, lines: Lines, owner, n_docs: int) -> np.ndarray:
-        """``(n_docs, n_writers, 2)`` cosine similarities (texture, CNN) to every reference."""
-        tex, cnn = self.vectors(lines, owner, n_docs)
-        return np.stack([tex @ self.texture.T, cnn @ self.cnn.T], axis=-1).astype(np.float64)
+        """``(n_docs, n_writers, 2)`` similarities (texture, CNN) to every reference."""
+        from hwutils.writer_id.evidence import similarities
+
+        return similarities(self.vectors(lines, owner, n_docs), (self.texture, self.cnn), self.bins)
 
     def save(self, path) -> Path:
         from hwutils import artifacts
+        from hwutils.writer_id.texture_distance import METRIC
 
         return artifacts.save_npz(
             path,
             names=np.array(self.names),
             texture=self.texture,
             cnn=self.cnn,
-            tex_mean=self.tex_mean,
-            tex_scale=self.tex_scale,
             leg=np.array(self.leg),
             bins=np.array(self.bins),
+            texture_metric=np.array(METRIC),
         )
 
     @classmethod
     def load(cls, path) -> References:
+        """Read references saved by :meth:`save`; a file of another texture
+        comparison (runs made before it changed), NaN or mismatched shapes are
+        an :class:`~hwutils.errors.ArtifactError` naming it."""
         from hwutils import artifacts
+        from hwutils.writer_id.texture_distance import METRIC
 
-        z = artifacts.load_npz(path, keys=("names", "texture", "cnn", "tex_mean", "tex_scale", "leg", "bins"))
-        artifacts.check_finite(path, z, ("texture", "cnn", "tex_mean", "tex_scale"))
+        z = artifacts.load_npz(path)
+        missing = [k for k in ("names", "texture", "cnn", "leg", "bins") if k not in z]
+        if missing:
+            raise ArtifactError(
+                f"{path}: missing array {missing[0]!r} (it holds: {', '.join(z) or 'nothing'})"
+            )
+        metric = str(z["texture_metric"]) if "texture_metric" in z else "cosine of standardised histograms"
+        if metric != METRIC:
+            raise OutdatedArtifactError(
+                f"{path}: references compare textures by {metric!r}, this version by {METRIC!r}: "
+                "re-run writer_id to get likelihood ratios"
+            )
+        artifacts.check_finite(path, z, ("texture", "cnn"))
         artifacts.check_shapes(
             path,
             "names, texture and cnn references",
@@ -176,18 +189,9 @@ class References:
             texture=len(z["texture"]),
             cnn=len(z["cnn"]),
         )
-        artifacts.check_shapes(
-            path,
-            "texture references and standardisation",
-            texture=np.shape(z["texture"])[-1],
-            tex_mean=len(z["tex_mean"]),
-            tex_scale=len(z["tex_scale"]),
-        )
-        if np.any(np.asarray(z["tex_scale"]) <= 0):
-            raise ArtifactError(f"{path}: key 'tex_scale' holds a value <= 0")
-        return cls(
-            z["names"].tolist(), z["texture"], z["cnn"], z["tex_mean"], z["tex_scale"], z["leg"], z["bins"]
-        )
+        if np.any(np.asarray(z["texture"]) < 0):
+            raise ArtifactError(f"{path}: key 'texture' holds a negative histogram value")
+        return cls(z["names"].tolist(), z["texture"], z["cnn"], z["leg"], z["bins"])
 
 
 def trials(refs: References, lines: Lines, unit: str) -> tuple[np.ndarray, np.ndarray]:
@@ -221,10 +225,7 @@ def calibration_trials(
             ref_idx += mine[:half].tolist()
             query_idx += mine[half:].tolist()
         ref_lines, queries = calibration.subset(ref_idx), calibration.subset(query_idx)
-        draw_refs = References(
-            [], np.zeros((0, 0)), np.zeros((0, 0)), refs.tex_mean, refs.tex_scale, refs.leg, refs.bins
-        )
-        draw_refs.add(ref_lines)
+        draw_refs = refs.empty().add(ref_lines)
         if unit == "page":
             rank = np.zeros(len(queries), int)
             for w in set(queries.writers.tolist()):
@@ -432,10 +433,11 @@ def evidence_top1(scores, same, n_refs: int) -> float | None:
 
 
 def line_texture(images, leg: int, bins: int) -> np.ndarray:
-    """Raw contour-hinge histograms of line images (arrays or paths, unresized)."""
-    from hwutils.writer_id.texture import line_features
+    """Raw texture histograms of line images (arrays or paths, unresized):
+    :func:`~hwutils.writer_id.texture_distance.evidence_features`."""
+    from hwutils.writer_id.texture_distance import evidence_features
 
-    return np.asarray(line_features(list(images), leg, bins), np.float64)
+    return np.asarray(evidence_features(list(images), leg, bins), np.float64)
 
 
 def lines_of(records, embeddings, texture) -> Lines:
@@ -449,7 +451,6 @@ def fit_and_measure(
     test: Lines,
     leg: int,
     bins: int,
-    texture_model=None,
     enrolment: Lines | None = None,
     queries: Lines | None = None,
     calibration: Lines | None = None,
@@ -460,9 +461,7 @@ def fit_and_measure(
     their references are added and their ``queries`` lines measured too
     (metrics prefixed ``new_``). Returns ``(model, metrics, trials)``;
     ``trials[(who, unit)] = (log10_lrs, same)`` with who ``known`` or ``new``."""
-    mean = None if texture_model is None else texture_model.mean
-    scale = None if texture_model is None else texture_model.scale
-    refs = References.fit(train, leg, bins, mean, scale)
+    refs = References.fit(train, leg, bins)
     model = LRModel.fit(refs, val, calibration)
     metrics, kept = evaluate(model, test)
     out_trials = {("known", u): t for u, t in kept.items()}
@@ -521,9 +520,16 @@ def sentence(metrics: dict) -> str:
 def run_lines(records, embeddings, leg: int, bins: int, texture=None) -> Lines:
     """:class:`Lines` of a run's dataset ``records`` with their CNN
     ``embeddings``; the texture histograms are computed from the records'
-    images unless given (the fusion step's)."""
+    images unless given (the fusion step's contour-hinge histograms: their run
+    lengths are added)."""
+    from hwutils.writer_id.texture_distance import hinge_width, run_length_features
+
+    images = [r.image if r.image is not None else r.path for r in records]
     if texture is None:
-        texture = line_texture([r.image if r.image is not None else r.path for r in records], leg, bins)
+        texture = line_texture(images, leg, bins)
+    elif np.shape(texture)[1] == hinge_width(bins):
+        runs = np.stack([run_length_features(im) for im in images])
+        texture = np.concatenate([np.asarray(texture, np.float64), runs], axis=1)
     return lines_of(records, embeddings, texture)
 
 

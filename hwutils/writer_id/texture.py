@@ -92,9 +92,11 @@ class TextureClassifier:
         return cls(mean, scale, lr.coef_, lr.intercept_, leg, bins)
 
     def predict_proba(self, features) -> np.ndarray:
-        z = (
-            (np.sqrt(np.asarray(features, np.float64)) - self.mean) / self.scale
-        ) @ self.coef.T + self.intercept
+        """Writer probabilities of lines' features; wider features (the texture
+        evidence, :func:`~hwutils.writer_id.texture_distance.evidence_features`,
+        which starts with these histograms) are read up to the classifier's width."""
+        x = np.asarray(features, np.float64)[:, : len(self.mean)]
+        z = ((np.sqrt(x) - self.mean) / self.scale) @ self.coef.T + self.intercept
         z -= z.max(axis=1, keepdims=True)
         p = np.exp(z)
         return (p / p.sum(axis=1, keepdims=True)).astype(np.float32)
