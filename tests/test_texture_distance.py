@@ -114,3 +114,20 @@ def test_references_of_the_older_texture_comparison_are_refused(tmp_path):
     refs.save(path)
     back = lr.References.load(path)
     assert back.names == ["a", "b"] and np.allclose(back.texture, refs.texture)
+
+
+@pytest.mark.parametrize(
+    "n, ref, query, expected",
+    [
+        (12, 5, 4, (5, 4)),
+        (9, 5, 4, (5, 4)),
+        (6, 5, 4, (3, 3)),
+        (7, 5, 4, (4, 3)),
+        (2, 5, 4, (1, 1)),
+        (3, 1, 8, (1, 2)),
+    ],
+)
+def test_mirrored_trials_keep_the_case_s_proportions(n, ref, query, expected):
+    from hwutils.writer_id.evidence import mirror_sizes
+
+    assert mirror_sizes(n, ref, query) == expected

@@ -125,6 +125,17 @@ def pseudo_documents(writers, doc_lines: int, repeats: int = 3, seed: int = 0):
     return np.array(idx, int), np.array(owner, int), np.array(doc_writer)
 
 
+def mirror_sizes(n_lines: int, ref_lines: int, query_lines: int) -> tuple[int, int]:
+    """``(reference lines, questioned lines)`` a writer with ``n_lines`` lines
+    gives a trial mirroring a case of ``ref_lines`` and ``query_lines``: those,
+    or with fewer lines the same proportion (each at least one)."""
+    ref_lines, query_lines = max(1, int(ref_lines)), max(1, int(query_lines))
+    if n_lines >= ref_lines + query_lines:
+        return ref_lines, query_lines
+    n_ref = min(n_lines - 1, max(1, round(n_lines * ref_lines / (ref_lines + query_lines))))
+    return n_ref, n_lines - n_ref
+
+
 def reference_trials(
     space: EvidenceSpace,
     embeddings,
@@ -136,10 +147,14 @@ def reference_trials(
     seed: int = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Trials that mirror a case: each draw cuts every writer's lines at random
-    into a reference of up to ``ref_lines`` lines and a questioned document of
-    up to ``query_lines`` other lines (a writer with fewer lines gives each at
-    least one), and compares every questioned document with every reference
-    of that draw: ``(similarities (n, 2), same (n,))``."""
+    into a reference of ``ref_lines`` lines and a questioned document of
+    ``query_lines`` other lines, and compares every questioned document with
+    every reference of that draw: ``(similarities (n, 2), same (n,))``. A
+    writer with fewer lines than both need splits them in the same proportion
+    (at least one each), so that neither side is much shorter than in the case:
+    filling the reference first left 1-line questioned documents, whose wider
+    same-writer spread flattened the calibration (CSAFE, 20 calibration
+    writers, 15 unseen ones, texture evidence: RMED 2.4% -> 0.5%)."""
     rng = np.random.default_rng(seed)
     writers = np.asarray(writers).astype(str)
     names = [w for w in sorted(set(writers.tolist())) if (writers == w).sum() >= 2]
@@ -151,8 +166,7 @@ def reference_trials(
         idx, owner = [], []
         for k, w in enumerate(names):
             lines = rng.permutation(np.flatnonzero(writers == w))
-            n_ref = max(1, min(ref_lines, len(lines) - 1))
-            n_q = max(1, min(query_lines, len(lines) - n_ref))
+            n_ref, n_q = mirror_sizes(len(lines), ref_lines, query_lines)
             idx += lines[:n_ref].tolist() + lines[n_ref : n_ref + n_q].tolist()
             owner += [2 * k] * n_ref + [2 * k + 1] * n_q
         tex, cnn = space.vectors(emb[idx], tex_all[idx], np.array(owner), 2 * len(names))
