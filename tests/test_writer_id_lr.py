@@ -153,3 +153,43 @@ def test_run_writers_reads_roles_and_falls_back_to_the_training_writers(tmp_path
     assert run_writers(tmp_path) == {"train": ["a", "b"], "calibration": [], "heldout": []}
     roles.save_roles(art, ["a", "b"], ["c"], ["e", "d"])
     assert run_writers(tmp_path) == {"train": ["a", "b"], "calibration": ["c"], "heldout": ["d", "e"]}
+
+
+def _made_up_trials(tex_sep, cnn_sep, n_writers=20, draws=3, seed=0):
+    """Mirror-like trials of ``n_writers`` writers: each similarity is its
+    separation for same-writer trials plus unit noise."""
+    rng = np.random.default_rng(seed)
+    names = [f"w{i:02d}" for i in range(n_writers)]
+    pairs = np.array([(q, r) for _ in range(draws) for q in names for r in names])
+    same = (pairs[:, 0] == pairs[:, 1]).astype(int)
+    sims = np.stack([tex_sep * same, cnn_sep * same], -1) + rng.normal(size=(len(same), 2))
+    return sims, same, pairs
+
+
+@pytest.mark.parametrize(
+    "tex_sep, cnn_sep, expected",
+    [(3.0, 0.0, "texture only"), (0.0, 3.0, "CNN only"), (2.0, 2.0, "texture and CNN")],
+)
+def test_the_similarities_to_fuse_are_chosen_across_writers(tex_sep, cnn_sep, expected):
+    from hwutils.writer_id.evidence import CaseScorer, choose_features
+
+    sims, same, pairs = _made_up_trials(tex_sep, cnn_sep)
+    cols, cv = choose_features(sims, same, pairs)
+    assert {(0,): "texture only", (1,): "CNN only", (0, 1): "texture and CNN"}[cols] == expected
+    assert set(cv) == {"texture only", "CNN only", "texture and CNN"}
+    assert cv[expected] <= 1.05 * min(cv.values())  # a similarity of pure noise never helps by more
+    scorer = CaseScorer.fit(sims, same, "made up", pairs=pairs)
+    assert scorer.selection["features"] == expected
+    dropped = {"texture only": 1, "CNN only": 0}.get(expected)
+    if dropped is not None:
+        assert scorer.weights[dropped] == 0 and scorer.weights[1 - dropped] > 0
+    assert scorer.to_dict()["selection"]["features"] == expected
+
+
+def test_too_few_writers_fuse_both_similarities_unchosen():
+    from hwutils.writer_id.evidence import CaseScorer, choose_features
+
+    sims, same, pairs = _made_up_trials(3.0, 0.0, n_writers=9)
+    assert choose_features(sims, same, pairs) == ((0, 1), {})
+    scorer = CaseScorer.fit(sims, same, "made up", pairs=pairs)
+    assert scorer.selection == {} and np.all(scorer.weights != 0)

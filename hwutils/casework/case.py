@@ -38,9 +38,10 @@ def calibration_trials(
     normalise: bool = False,
     mirror: bool = True,
 ) -> tuple:
-    """``(similarities, same, source, cohort, sources)`` of the case's calibration trials
+    """``(similarities, same, source, cohort, sources, pairs)`` of the case's calibration trials
     (``sources``: the writers behind them and their ordered different-writer pairs, which
-    bound the LRs); never
+    bound the LRs; ``pairs``: each mirror trial's (questioned, reference) writer, with which
+    :meth:`CaseScorer.fit` chooses the similarities to fuse, None otherwise); never
     from questioned documents. Pseudo-documents hold as many lines as the
     median known document: the known documents (each person's lines split
     into two pseudo-documents) together with other writers, so that the
@@ -91,16 +92,26 @@ def calibration_trials(
     if mirror and len(held_names) >= MIRROR_MIN_WRITERS and not normalise:
         q_lines = max(1, int(np.median([len(d.lines) for d in questioned]))) if questioned else doc_lines
         keep = np.isin(writers, held_names)
-        sims, same = reference_trials(
-            space, emb[keep], tex[keep], writers[keep], doc_lines, q_lines, max(10, repeats), seed
+        sims, same, pairs = reference_trials(
+            space,
+            emb[keep],
+            tex[keep],
+            writers[keep],
+            doc_lines,
+            q_lines,
+            max(10, repeats),
+            seed,
+            with_pairs=True,
         )
         return (
             sims,
             same,
-            f"{held_source} (each draw: a reference of up to {doc_lines} lines and a questioned document of up to"
-            f" {q_lines} other lines per writer, as in this case; {max(10, repeats)} draws)",
+            f"{held_source} (each draw: a reference of {doc_lines} lines and a questioned document of"
+            f" {q_lines} other lines per writer, as in this case, or the same proportion of a shorter page;"
+            f" {max(10, repeats)} draws)",
             None,
             writer_sources(len(held_names)),
+            pairs,
         )
     cohort_writers = sorted({w for w in writers if not w.startswith("known:")}) if normalise else None
     sims, same, cohort = trial_scores(space, emb, tex, writers, doc_lines, repeats, seed, cohort_writers)
@@ -112,6 +123,7 @@ def calibration_trials(
         f"{repeats} draws{said})",
         cohort,
         writer_sources(len(set(writers.tolist()))),
+        None,
     )
 
 

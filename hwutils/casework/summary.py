@@ -50,11 +50,19 @@ def enrolment_sentence(
     )
 
 
-def calibration_sentence(source: str, weights, cal_metrics: dict) -> str:
-    """Where the calibration trials came from, their numbers, the weights and the Cllr on them."""
+def calibration_sentence(source: str, weights, cal_metrics: dict, selection: dict | None = None) -> str:
+    """Where the calibration trials came from, their numbers, the weights (and, when
+    they were chosen across writers, which similarities and why) and the Cllr on them."""
+    chosen = ""
+    if selection and selection.get("cv_cllr"):
+        cv = ", ".join(f"{k} {format_number(v)}" for k, v in selection["cv_cllr"].items())
+        chosen = (
+            f" {selection['features']} fused, chosen by cross-validation over the calibration writers"
+            f" (Cllr on writers left out: {cv});"
+        )
     return (
         f"Calibrated on {source}: {cal_metrics['n_same']:,} same-writer and {cal_metrics['n_different']:,}"
-        f" different-writer trials; weights texture {weights[0]:.2f}, CNN {weights[1]:.2f};"
+        f" different-writer trials;{chosen} weights texture {weights[0]:.2f}, CNN {weights[1]:.2f};"
         f" Cllr on these trials {format_number(cal_metrics['cllr'])} (1 states no evidence)."
     )
 

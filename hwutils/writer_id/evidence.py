@@ -145,7 +145,8 @@ def reference_trials(
     query_lines: int,
     repeats: int = 10,
     seed: int = 0,
-) -> tuple[np.ndarray, np.ndarray]:
+    with_pairs: bool = False,
+) -> tuple:
     """Trials that mirror a case: each draw cuts every writer's lines at random
     into a reference of ``ref_lines`` lines and a questioned document of
     ``query_lines`` other lines, and compares every questioned document with
@@ -154,14 +155,16 @@ def reference_trials(
     (at least one each), so that neither side is much shorter than in the case:
     filling the reference first left 1-line questioned documents, whose wider
     same-writer spread flattened the calibration (CSAFE, 20 calibration
-    writers, 15 unseen ones, texture evidence: RMED 2.4% -> 0.5%)."""
+    writers, 15 unseen ones, texture evidence: RMED 2.4% -> 0.5%). With
+    ``with_pairs`` also each trial's (questioned, reference) writer, ``(n, 2)``."""
     rng = np.random.default_rng(seed)
     writers = np.asarray(writers).astype(str)
     names = [w for w in sorted(set(writers.tolist())) if (writers == w).sum() >= 2]
     if len(names) < 2:
         raise DataError("calibration needs at least two writers with two lines or more each")
     emb, tex_all = np.asarray(embeddings), np.asarray(texture)
-    sims, same = [], []
+    sims, same, pairs = [], [], []
+    grid = np.array([(q, r) for q in names for r in names])  # (questioned, reference) of each trial
     for _ in range(repeats):
         idx, owner = [], []
         for k, w in enumerate(names):
@@ -173,6 +176,9 @@ def reference_trials(
         refs, queries = (tex[0::2], cnn[0::2]), (tex[1::2], cnn[1::2])
         sims.append(space.similarities(queries, refs).reshape(-1, 2))
         same.append(np.eye(len(names), dtype=int).reshape(-1))
+        pairs.append(grid)
+    if with_pairs:
+        return np.concatenate(sims), np.concatenate(same), np.concatenate(pairs)
     return np.concatenate(sims), np.concatenate(same)
 
 
@@ -269,10 +275,76 @@ def trial_scores(
     return np.array(sims, np.float64), np.array(same, int), cohort
 
 
+FEATURES = {(0, 1): "texture and CNN", (0,): "texture only", (1,): "CNN only"}
+SELECTION_FOLDS = 5  # writer folds of the cross-validation that chooses the similarities to fuse
+SELECTION_TOLERANCE = (
+    0.05  # a similarity is fused only if it lowers the cross-validated Cllr by more (relative)
+)
+
+
+def _fit_fusion(sims, same, sources=None, method: str = "logistic"):
+    """``(weights, intercept, calibrator)``: the class-balanced logistic regression
+    that weighs the similarities and the calibrator of its score."""
+    from sklearn.linear_model import LogisticRegression
+
+    from hwutils.calibration import LRCalibrator
+
+    lr = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000).fit(sims, same)
+    w, b = lr.coef_[0].astype(np.float64), float(lr.intercept_[0])
+    cal = LRCalibrator(method=method).fit(sims @ w + b, same)
+    if sources is not None:
+        cal.limit_to_sources(*sources)
+    return w, b, cal
+
+
+def choose_features(sims, same, pairs, folds: int = SELECTION_FOLDS, seed: int = 0) -> tuple[tuple, dict]:
+    """Which similarities to fuse (a key of :data:`FEATURES`), chosen by
+    cross-validation over *writers*: the writers of ``pairs`` (each trial's
+    questioned and reference writer) are dealt into ``folds`` folds; each
+    candidate is fitted on the trials of the other folds' writers (source
+    bounds of those writers) and scored on the trials whose two writers are
+    both in the fold; the fewest similarities whose pooled Cllr is within
+    :data:`SELECTION_TOLERANCE` (5%) of the lowest win.
+    A CNN that ranks the calibration writers well but adds noise on writers it
+    never saw is dropped this way. Returns ``(columns, {description: Cllr})``;
+    with fewer than ``2 * folds`` writers both similarities, unscored."""
+    from hwutils.calibration import lr_metrics, writer_sources
+
+    pairs = np.asarray(pairs).astype(str)
+    writers = np.unique(pairs)
+    if len(writers) < 2 * folds:
+        return (0, 1), {}
+    order = np.random.default_rng(seed).permutation(writers)
+    fold_of = {w: k % folds for k, w in enumerate(order)}
+    fq = np.array([fold_of[w] for w in pairs[:, 0]])
+    fr = np.array([fold_of[w] for w in pairs[:, 1]])
+    scores = {}
+    for cols in FEATURES:
+        llr, y = [], []
+        for k in range(folds):
+            train, test = (fq != k) & (fr != k), (fq == k) & (fr == k)
+            if len(set(same[train].tolist())) < 2 or not test.any():
+                continue
+            n_train = len(set(pairs[train].ravel().tolist()))
+            w, b, cal = _fit_fusion(sims[train][:, cols], same[train], writer_sources(n_train))
+            llr.append(np.asarray(cal.log10_lr(sims[test][:, cols] @ w + b), np.float64))
+            y.append(same[test])
+        if llr:
+            scores[cols] = float(lr_metrics(np.concatenate(llr), np.concatenate(y))["cllr"])
+    if not scores:
+        return (0, 1), {}
+    lowest = min(scores.values())
+    near = [c for c in scores if scores[c] <= lowest * (1 + SELECTION_TOLERANCE)]
+    best = min(near, key=lambda c: (len(c), scores[c]))  # the fewest similarities as good as the best
+    return best, {FEATURES[c]: v for c, v in scores.items()}
+
+
 @dataclass
 class CaseScorer:
     """Weights of the two similarities (a logistic regression on calibration
-    trials) and the score-to-LR calibrator; ``source`` says where the trials came from."""
+    trials; a similarity left out by :func:`choose_features` weighs 0) and the
+    score-to-LR calibrator; ``source`` says where the trials came from,
+    ``selection`` how the similarities were chosen."""
 
     weights: np.ndarray
     intercept: float
@@ -281,6 +353,7 @@ class CaseScorer:
     trial_scores: np.ndarray = field(default=None, repr=False)
     trial_same: np.ndarray = field(default=None, repr=False)
     cohort: Cohort | None = field(default=None, repr=False)
+    selection: dict = field(default_factory=dict)
 
     @classmethod
     def fit(
@@ -290,29 +363,29 @@ class CaseScorer:
         source: str,
         cohort: Cohort | None = None,
         sources: tuple[int, int] | None = None,
+        pairs=None,
         method: str = "logistic",
     ) -> CaseScorer:
         """Fit on trial similarities (already standardised when ``cohort`` is given:
         :func:`trial_scores`); the cohort is kept to standardise the case's comparisons.
         ``sources``: ``(writers, ordered pairs of different writers)`` behind the
-        trials, which bound the LRs (:meth:`~hwutils.calibration.LRCalibrator.limit_to_sources`)."""
-        from sklearn.linear_model import LogisticRegression
-
-        from hwutils.calibration import LRCalibrator
-
+        trials, which bound the LRs (:meth:`~hwutils.calibration.LRCalibrator.limit_to_sources`).
+        ``pairs``: each trial's (questioned, reference) writer; with them the
+        similarities to fuse are chosen by :func:`choose_features`."""
         sims, same = np.asarray(sims, np.float64), np.asarray(same, int)
         if same.min(initial=1) == same.max(initial=0) or len(same) < 3:
             raise DataError(
                 f"calibration ({source}): needs same-writer and different-writer trials, "
                 f"got {int(same.sum())} and {int((1 - same).sum())}"
             )
-        lr = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000).fit(sims, same)
-        w, b = lr.coef_[0].astype(np.float64), float(lr.intercept_[0])
-        scores = sims @ w + b
-        cal = LRCalibrator(method=method).fit(scores, same)
-        if sources is not None:
-            cal.limit_to_sources(*sources)
-        return cls(w, b, cal, source, scores, same, cohort)
+        cols, cv = (0, 1), {}
+        if pairs is not None:
+            cols, cv = choose_features(sims, same, pairs)
+        w_cols, b, cal = _fit_fusion(sims[:, cols], same, sources, method)
+        w = np.zeros(sims.shape[1])
+        w[list(cols)] = w_cols
+        selection = {"features": FEATURES[cols], "cv_cllr": cv} if cv else {}
+        return cls(w, b, cal, source, sims @ w + b, same, cohort, selection)
 
     def score(self, sims) -> np.ndarray:
         """The fused score of similarities ``(..., 2)``."""
@@ -334,6 +407,7 @@ class CaseScorer:
             "weights": {"texture": float(self.weights[0]), "cnn": float(self.weights[1])},
             "intercept": self.intercept,
             "source": self.source,
+            **({"selection": self.selection} if self.selection else {}),
             "normalisation": "Z-norm against a cohort of "
             f"{len(set(self.cohort.writers.tolist()))} writers' documents"
             if self.cohort is not None

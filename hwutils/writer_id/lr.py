@@ -205,16 +205,23 @@ def trials(refs: References, lines: Lines, unit: str) -> tuple[np.ndarray, np.nd
 
 
 def calibration_trials(
-    calibration: Lines, refs: References, unit: str, draws: int = 5, seed: int = 0, page_lines: int = 0
-) -> tuple[np.ndarray, np.ndarray]:
+    calibration: Lines,
+    refs: References,
+    unit: str,
+    draws: int = 5,
+    seed: int = 0,
+    page_lines: int = 0,
+    with_pairs: bool = False,
+) -> tuple:
     """Trials of writers held out of training: each draw splits every
     calibration writer's lines into two halves at random, makes references
     of one half (in the space of ``refs``) and compares the other half's
     lines (``unit`` "line") or pseudo-pages of ``page_lines`` lines of it (0:
     the half as one page; ``unit`` "page") with every such reference.
-    ``(similarities (n, 2), same (n,))``."""
+    ``(similarities (n, 2), same (n,))``, with ``with_pairs`` also each trial's
+    (questioned, reference) writer ``(n, 2)``."""
     rng = np.random.default_rng(seed)
-    sims, same = [], []
+    sims, same, pairs = [], [], []
     for _ in range(draws):
         ref_idx, query_idx = [], []
         for w in sorted(set(calibration.writers.tolist())):
@@ -235,6 +242,10 @@ def calibration_trials(
         s, y = trials(draw_refs, queries, unit)
         sims.append(s)
         same.append(y)
+        _, doc_writer = queries.documents(unit)
+        pairs.append(np.array([(q, r) for q in doc_writer for r in draw_refs.names]))
+    if with_pairs:
+        return np.concatenate(sims), np.concatenate(same), np.concatenate(pairs)
     return np.concatenate(sims), np.concatenate(same)
 
 
@@ -293,20 +304,24 @@ class LRModel:
 
         if calibration is not None and len(set(calibration.writers.tolist())) >= 2:
             size = validation.median_page_lines() if len(validation) else 0
-            scorers = {
-                unit: CaseScorer.fit(
-                    *calibration_trials(calibration, refs, unit, page_lines=size),
+            scorers = {}
+            for unit, source in (
+                ("line", "held-out calibration writers: lines against half-set references"),
+                (
+                    "page",
+                    f"held-out calibration writers: pseudo-pages of {size} lines against half-set references",
+                ),
+            ):
+                sims, same, pairs = calibration_trials(
+                    calibration, refs, unit, page_lines=size, with_pairs=True
+                )
+                scorers[unit] = CaseScorer.fit(
+                    sims,
+                    same,
                     source=source,
                     sources=writer_sources(len(set(calibration.writers.tolist()))),
+                    pairs=pairs,
                 )
-                for unit, source in (
-                    ("line", "held-out calibration writers: lines against half-set references"),
-                    (
-                        "page",
-                        f"held-out calibration writers: pseudo-pages of {size} lines against half-set references",
-                    ),
-                )
-            }
             return cls(refs, scorers)
         scorers = {}
         sims, same = trials(refs, validation, "line")
@@ -384,6 +399,7 @@ def _scorer_from(d: dict):
         float(d["intercept"]),
         LRCalibrator.from_dict(d["calibrator"]),
         str(d.get("source", "")),
+        selection=d.get("selection") if isinstance(d.get("selection"), dict) else {},
     )
 
 
@@ -537,10 +553,20 @@ def calibration_sentence(model: LRModel, calibration_writers) -> str:
     """Where the LR calibration came from, in one sentence."""
     source = model.scorers["line"].source
     if calibration_writers:
+        chosen = [
+            f"per {unit}, {s.selection['features']}"
+            for unit, s in model.scorers.items()
+            if s.selection.get("features")
+        ]
         return (
             f"The likelihood ratios are calibrated on {len(calibration_writers)} writers held out of training"
             f" ({', '.join(map(str, calibration_writers))}): the CNN never saw them, so their similarities"
             " are what an unseen writer's look like."
+            + (
+                f" Similarities fused ({'; '.join(chosen)}), chosen by cross-validation over those writers."
+                if chosen
+                else ""
+            )
         )
     return (
         f"The likelihood ratios are calibrated on {source}: writers the CNN trained on, whose similarities"
