@@ -11,9 +11,10 @@ from hwutils.lr_validation import matrix
 
 WRITER_METHOD = (
     "the casework method of a `writer_id` run: persons enrolled from their known writing (CNN embedding and "
-    "contour-hinge texture), a questioned document compared with each of them, the comparison scored and "
-    "calibrated per case into log10 LR for H1 (this person wrote the questioned document) against H2 "
-    "(someone else did)"
+    "texture histograms: contour hinge, direction, ink run lengths), a questioned document compared with each "
+    "of them (texture by the chi-square distance, CNN by the cosine; which of the two are fused is chosen by "
+    "cross-validation over the calibration writers), the comparison scored and calibrated per case into "
+    "log10 LR for H1 (this person wrote the questioned document) against H2 (someone else did)"
 )
 SIGNATURE_METHOD = (
     "the verifier of a `signatures` run: a questioned signature against a person's genuine references, its "
