@@ -119,8 +119,8 @@ def test_results_yardsticks_and_shortfalls():
     # the operating point beside the EER: FAR and FRR against 1.5 x the test EER, the other
     # collection's against 2 x its own EER
     far, frr = (
-        by["FAR on skilled forgeries at the validation threshold"],
-        by["FRR at the validation threshold"],
+        by["FAR on skilled forgeries at the calibration threshold"],
+        by["FRR at the calibration threshold"],
     )
     assert far.yardstick_value == pytest.approx(0.15) and far.beats is True
     assert frr.yardstick_value == pytest.approx(0.15) and frr.beats is False
@@ -133,7 +133,7 @@ def test_results_yardsticks_and_shortfalls():
     assert by["verification latency"].value == pytest.approx(0.25)
     text = summary.shortfalls(rows)
     assert "screening F1 (valid class) (80.0%)" in text and "per user" in text and "balanced" not in text
-    assert "one global threshold" in text and "FRR at the validation threshold" in text
+    assert "one global threshold" in text and "FRR at the calibration threshold" in text
     distance_rows = summary.results(test_eval, {}, "distance", {}, 0, 0, 1.0, 1.0)
     by = {r.name: r for r in distance_rows}
     assert by["skilled-forgery EER, per user (distance rule)"].yardstick == "chance"

@@ -14,7 +14,7 @@ from hwutils.report import markdown_table, pct
 from hwutils.signatures.screening import all_valid_f1
 
 EER_GOAL = 0.05  # skilled-forgery EER with one global threshold, unseen persons (issue 27)
-OPERATING_POINT_RATIO = 1.5  # FAR and FRR at the validation threshold, at most this times the test EER
+OPERATING_POINT_RATIO = 1.5  # FAR and FRR at the calibration threshold, at most this times the test EER
 SHIFTED_RATIO = 2.0  # the same on a collection the run never saw
 MISLEADING_GOAL = 0.02  # RMEP and RMED of the LRs, at most (issue 26)
 
@@ -261,9 +261,9 @@ def test_table(test_eval: dict, dist_eval: dict, decision: str) -> str:
         {"what": "EER, genuine vs skilled (per-user threshold)", "k": "eer_skilled_per_user"},
         {"what": "EER, genuine vs random (global threshold)", "k": "eer_random"},
         {"what": "EER, genuine vs random (per-user threshold)", "k": "eer_random_per_user"},
-        {"what": "FRR at the validation threshold", "k": "frr"},
-        {"what": "FAR skilled at the validation threshold", "k": "far_skilled"},
-        {"what": "FAR random at the validation threshold", "k": "far_random"},
+        {"what": "FRR at the calibration threshold", "k": "frr"},
+        {"what": "FAR skilled at the calibration threshold", "k": "far_skilled"},
+        {"what": "FAR random at the calibration threshold", "k": "far_random"},
     ]
     for r in rows:
         r["v"] = pct(test_eval.get(r["k"]))
@@ -311,7 +311,7 @@ def _ratio(rate, eer) -> float:
 
 
 def operating_point_ratios(test_eval: dict, shifted_eval: dict | None = None) -> dict:
-    """FAR skilled and FRR at the validation threshold over the skilled EER of
+    """FAR skilled and FRR at the calibration threshold over the skilled EER of
     the same trials, on the test persons and (when measured) on the other
     collection: ``test_far_skilled_over_eer`` ... (1 = the threshold sits at
     their EER; goals: at most 1.5 and 2)."""
@@ -328,7 +328,7 @@ def transfer_sentence(test_eval: dict, shifted_eval: dict, described: str) -> st
     """How the validation threshold transfers: to the test persons and to the
     other collection, each FAR/FRR against its own EER, in words."""
     text = (
-        f"At the threshold fixed on the validation persons the test persons' FRR is {pct(test_eval.get('frr'))}"
+        f"At the threshold fixed on the calibration persons the test persons' FRR is {pct(test_eval.get('frr'))}"
         f" and their FAR on skilled forgeries {pct(test_eval.get('far_skilled'))}, beside their skilled-forgery"
         f" EER {pct(test_eval.get('eer_skilled'))} (goal: each at most {OPERATING_POINT_RATIO:g} times the EER)."
     )
@@ -457,7 +457,7 @@ def results(
     """The headline results beside their yardsticks: the decision's skilled-forgery
     EER with one global threshold against the goal (:data:`EER_GOAL`), per user
     against the distance rule measured in the same run (against chance for the
-    distance rule itself), FAR skilled and FRR at the validation threshold against
+    distance rule itself), FAR skilled and FRR at the calibration threshold against
     1.5 times the test EER (and, with ``shifted_eval``, on the other collection
     against 2 times its EER), the random-forgery EER and FAR
     against chance, the likelihood ratios' Cllr against no evidence (1.0) and
@@ -500,12 +500,12 @@ def results(
     for key, label, ev, ratio, where in (
         (
             "far_skilled",
-            "FAR on skilled forgeries at the validation threshold",
+            "FAR on skilled forgeries at the calibration threshold",
             test_eval,
             OPERATING_POINT_RATIO,
             "",
         ),
-        ("frr", "FRR at the validation threshold", test_eval, OPERATING_POINT_RATIO, ""),
+        ("frr", "FRR at the calibration threshold", test_eval, OPERATING_POINT_RATIO, ""),
         (
             "far_skilled",
             "other collection: FAR on skilled forgeries, same threshold",
@@ -567,7 +567,7 @@ def results(
                 lr_metrics.get("lr_calibration_loss"),
                 lg,
                 yardstick="the goal",
-                note=f"fitted on the validation persons; goal: at most {CALIBRATION_LOSS_GOAL}",
+                note=f"fitted on the calibration persons; goal: at most {CALIBRATION_LOSS_GOAL}",
             )
         )
         for key, label in (

@@ -6,11 +6,13 @@ embedding and each reference embedding, reduced by ``mean`` or ``min`` over
 the K references. Score (``decision = "wd"``): minus the fused decision value
 of writer-dependent SVMs (see :mod:`hwutils.signatures.writer_dependent`).
 Lower is more genuine; the decision is *genuine* when the score is at most
-the threshold. The threshold is calibrated on validation persons (the distance
-at the equal error rate of genuine vs skilled forgeries there), never on the
-persons that are measured. When the run saved a likelihood-ratio calibration
-(``artifacts/lr_calibration.json``, fitted on the validation persons' genuine
-and skilled-forgery trials: :mod:`hwutils.signatures.lr`), each result also
+the threshold. The threshold is calibrated on the calibration persons (the
+out-of-fold trials of all development persons with ``wd_folds`` > 1, else the
+validation persons; by default the distance at the equal error rate of genuine
+vs skilled forgeries there), never on the persons that are measured. When the
+run saved a likelihood-ratio calibration (``artifacts/lr_calibration.json``,
+fitted on the same persons' genuine and skilled-forgery trials:
+:mod:`hwutils.signatures.lr`), each result also
 carries ``log10_lr``, the log10 likelihood ratio of "genuine signature of the
 reference person" against "skilled forgery" (None for runs without one).
 
