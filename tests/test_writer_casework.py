@@ -352,3 +352,41 @@ def test_misleading_results_and_sentence_of_a_case():
     assert (
         "RMEP (true writer's LR below 1) 12.5%" in text and "+1.10" in text and "calibration loss 0.1" in text
     )
+
+
+def test_a_collection_unlike_the_calibration_writers_is_a_caveat(tmp_path):
+    from pathlib import Path
+
+    from hwutils.writer_id.lr import Lines, save_calibration_lines
+
+    rng = np.random.default_rng(0)
+    width = 16 * 16 + 32  # hinge and direction histograms of 16 bins, no run lengths
+    style = rng.dirichlet(np.ones(width) * 5, size=6)  # six writers of one collection
+    lines = lambda centre, n: rng.dirichlet(centre * 400, size=n)  # noqa: E731 - a writer's lines
+    (tmp_path / "artifacts").mkdir()
+    cal = np.concatenate([lines(style[i], 6) for i in range(4)])
+    save_calibration_lines(
+        tmp_path / "artifacts",
+        Lines(np.zeros((len(cal), 3)), cal, np.repeat(["c0", "c1", "c2", "c3"], 6), ["p"] * len(cal)),
+    )
+    line = np.zeros((10, 40), np.uint8)
+    known = [cw.Document(Path(f"k{i}.png"), f"p{i}", line, [line] * 4, [], 3.0, 1.0) for i in range(2)]
+    space = cw.EvidenceSpace(None, 12, 16)
+
+    def evidence(texture):
+        return cw.Evidence(np.zeros((8, 3)), texture, np.repeat([0, 1], 4))
+
+    alike = evidence(
+        np.concatenate([lines(style[4], 4), lines(style[5], 4)])
+    )  # same collection, other writers
+    assert cw.collection_caveat(space, tmp_path, known, alike) is None
+    other = rng.dirichlet(np.ones(width) * 0.2, size=2)  # another collection: unlike every one of them
+    unlike = evidence(np.concatenate([lines(other[0], 4), lines(other[1], 4)]))
+    said = cw.collection_caveat(space, tmp_path, known, unlike)
+    assert (
+        said.startswith("The persons of interest write unlike every writer")
+        and "4 calibration writers" in said
+    )
+    assert (
+        cw.collection_caveat(space, None, known, unlike) is None
+    )  # no calibration writers: nothing to compare

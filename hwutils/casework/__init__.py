@@ -58,6 +58,7 @@ from hwutils.casework.case import (
     calibration_trials,
     case_metrics,
     case_trials,
+    collection_caveat,
     fit_scorer,
     run_case,
 )
@@ -134,6 +135,7 @@ __all__ = [
     "check_case_folder",
     "check_name_pattern",
     "check_writer_run",
+    "collection_caveat",
     "compose_page",
     "document_figure",
     "document_stroke_width",
