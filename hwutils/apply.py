@@ -245,7 +245,7 @@ def verify(run, references, questioned, outputs=None) -> Applied:
 
 def read(run, images, outputs=None, reader: str | None = None) -> Applied:
     """The text of each word image, with the mean confidence of its characters.
-    ``reader``: ``segmentation`` or ``ctc``; None = the one the run chose on
+    ``reader``: ``segmentation``, ``ctc`` or ``combined``; None = the one the run chose on
     its validation words (``segmentation`` for runs without a CTC reader)."""
     from hwutils.ocr.read import load_any_reader
 
