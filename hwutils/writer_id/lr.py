@@ -212,32 +212,46 @@ def calibration_trials(
     seed: int = 0,
     page_lines: int = 0,
     with_pairs: bool = False,
+    reference_lines: int = 0,
 ) -> tuple:
     """Trials of writers held out of training: each draw splits every
     calibration writer's lines into two halves at random, makes references
     of one half (in the space of ``refs``) and compares the other half's
     lines (``unit`` "line") or pseudo-pages of ``page_lines`` lines of it (0:
-    the half as one page; ``unit`` "page") with every such reference.
+    the half as one page; ``unit`` "page") with every such reference. With
+    ``reference_lines`` and ``page_lines`` both given and ``unit`` "page", the trials
+    mirror use instead: a reference of ``reference_lines`` lines (as many as the run's
+    references hold) against a page of ``page_lines`` other lines, or the same
+    proportion of a writer with fewer lines (:func:`~hwutils.writer_id.evidence.mirror_sizes`):
+    the chi-square texture distance shrinks with more writing, so half pages
+    would calibrate whole pages too generously.
     ``(similarities (n, 2), same (n,))``, with ``with_pairs`` also each trial's
     (questioned, reference) writer ``(n, 2)``."""
+    from hwutils.writer_id.evidence import mirror_sizes
+
     rng = np.random.default_rng(seed)
     sims, same, pairs = [], [], []
+    mirror = unit == "page" and reference_lines > 0 and page_lines > 0
     for _ in range(draws):
         ref_idx, query_idx = [], []
         for w in sorted(set(calibration.writers.tolist())):
             mine = rng.permutation(np.flatnonzero(calibration.writers == w))
             if len(mine) < 2:
                 continue
-            half = len(mine) // 2
-            ref_idx += mine[:half].tolist()
-            query_idx += mine[half:].tolist()
+            n_ref, n_q = (
+                mirror_sizes(len(mine), reference_lines, page_lines)
+                if mirror
+                else (len(mine) // 2, len(mine))
+            )
+            ref_idx += mine[:n_ref].tolist()
+            query_idx += mine[n_ref : n_ref + n_q].tolist()
         ref_lines, queries = calibration.subset(ref_idx), calibration.subset(query_idx)
         draw_refs = refs.empty().add(ref_lines)
         if unit == "page":
             rank = np.zeros(len(queries), int)
             for w in set(queries.writers.tolist()):
                 mine = np.flatnonzero(queries.writers == w)
-                rank[mine] = np.arange(len(mine)) // page_lines if page_lines > 0 else 0
+                rank[mine] = np.arange(len(mine)) // page_lines if page_lines > 0 and not mirror else 0
             queries.pages = np.array([f"half:{r}" for r in rank])
         s, y = trials(draw_refs, queries, unit)
         sims.append(s)
@@ -290,7 +304,9 @@ class LRModel:
     scorers: dict
 
     @classmethod
-    def fit(cls, refs: References, validation: Lines, calibration: Lines | None = None) -> LRModel:
+    def fit(
+        cls, refs: References, validation: Lines, calibration: Lines | None = None, ref_lines: int = 0
+    ) -> LRModel:
         """One :class:`~hwutils.writer_id.evidence.CaseScorer` per unit.
 
         With ``calibration`` (lines of writers held out of training, see
@@ -303,17 +319,22 @@ class LRModel:
         from hwutils.writer_id.evidence import CaseScorer
 
         if calibration is not None and len(set(calibration.writers.tolist())) >= 2:
-            size = validation.median_page_lines() if len(validation) else 0
+            # a page: as many lines as the calibration writers' pages (whole pages of the collection; a
+            # validation split of lines cut from pages holds 1 line per page on CSAFE) against a reference
+            # of as many lines as the run's references (``ref_lines``), mirrored as casework does
+            page = calibration.median_page_lines()
+            ref_lines = int(ref_lines) or page
             scorers = {}
             for unit, source in (
                 ("line", "held-out calibration writers: lines against half-set references"),
                 (
                     "page",
-                    f"held-out calibration writers: pseudo-pages of {size} lines against half-set references",
+                    f"held-out calibration writers: pages of {page} lines against references of {ref_lines} other"
+                    " lines (or the same proportion of a shorter page)",
                 ),
             ):
                 sims, same, pairs = calibration_trials(
-                    calibration, refs, unit, page_lines=size, with_pairs=True
+                    calibration, refs, unit, page_lines=page, with_pairs=True, reference_lines=ref_lines
                 )
                 scorers[unit] = CaseScorer.fit(
                     sims,
@@ -478,7 +499,8 @@ def fit_and_measure(
     (metrics prefixed ``new_``). Returns ``(model, metrics, trials)``;
     ``trials[(who, unit)] = (log10_lrs, same)`` with who ``known`` or ``new``."""
     refs = References.fit(train, leg, bins)
-    model = LRModel.fit(refs, val, calibration)
+    ref_lines = int(np.median(np.unique(train.writers, return_counts=True)[1])) if len(train) else 0
+    model = LRModel.fit(refs, val, calibration, ref_lines=ref_lines)
     metrics, kept = evaluate(model, test)
     out_trials = {("known", u): t for u, t in kept.items()}
     if enrolment is not None and queries is not None and len(enrolment) and len(queries):
