@@ -34,13 +34,11 @@ from pathlib import Path
 
 import numpy as np
 
-from hwutils import images as I
 from hwutils import metrics
-from hwutils.errors import ImageError, ParamsError
+from hwutils.errors import ParamsError
 from hwutils.ocr.ctc_reader import CTCReader, load_ctc_reader
-from hwutils.ocr.evaluate import item_image, item_label
 from hwutils.ocr.seg_reader import MODEL_FILE, Lattice, Reader, load_reader
-from hwutils.ocr.words import CharReading, WordReading, check_lm_weight, label_kind, word_grays
+from hwutils.ocr.words import CharReading, WordReading, check_lm_weight, scoreable_words, word_grays
 
 COMBINED_FILE = "combined_reader.json"
 COMBINED_WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
@@ -331,16 +329,7 @@ def tune_weight(
     ``lm_weights`` (e.g. :data:`COMBINED_LM_WEIGHTS`) the language-model weight
     is chosen with it (ties: nearer the reader's own): returns ``(weight,
     lm_weight, {(weight, lm_weight): (cer, word accuracy)})``."""
-    images, refs = [], []
-    for item in items:
-        label = item_label(item)
-        if label_kind(label) != "word":
-            continue
-        try:
-            images.append(I.as_gray(item_image(item)))
-        except ImageError:
-            continue
-        refs.append(label.strip().upper())
+    images, refs = scoreable_words(items)
     grid = [(float(w), lw) for lw in (lm_weights or [reader.lm_weight]) for w in weights]
     table = {}
     if refs:

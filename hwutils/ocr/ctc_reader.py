@@ -9,8 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hwutils.errors import HwError, ImageError, ParamsError
-from hwutils.ocr.evaluate import item_image, item_label
+from hwutils.errors import HwError, ParamsError
 from hwutils.ocr.language import CharBigram
 from hwutils.ocr.seg_reader import MODEL_FILE
 from hwutils.ocr.words import (
@@ -19,6 +18,7 @@ from hwutils.ocr.words import (
     check_lm_weight,
     evaluate_words,
     label_kind,
+    scoreable_words,
     word_grays,
 )
 
@@ -256,15 +256,6 @@ def word_strips(items) -> tuple[np.ndarray, list[str]]:
     watch the CTC reader's training with."""
     from hwutils.ocr import ctc
 
-    strips, texts = [], []
-    for item in items:
-        label = item_label(item)
-        if label_kind(label) != "word":
-            continue
-        try:
-            strips.append(ctc.word_strip(item_image(item))[0])
-        except ImageError:
-            continue
-        texts.append(label.strip().upper())
+    strips, texts = scoreable_words(items, lambda image: ctc.word_strip(image)[0])
     shape = (0, ctc.STRIP_H, ctc.STRIP_W)
     return (np.stack(strips) if strips else np.zeros(shape, np.uint8)), texts

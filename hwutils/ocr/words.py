@@ -103,6 +103,25 @@ def label_kind(label: str, alphabet: str = CLASSES + "- ", non_word_labels=NON_W
     return "word"
 
 
+def scoreable_words(items, load=None) -> tuple[list, list[str]]:
+    """The words among labelled ``items`` that can be scored (label kind ``word``,
+    a readable image): ``(loaded images, upper-case labels)``. ``load`` turns an
+    item's image (path or array) into what the caller reads (default: a gray
+    array); an item whose image raises :class:`ImageError` is left out."""
+    load = load or I.as_gray
+    images, refs = [], []
+    for item in items:
+        label = item_label(item)
+        if label_kind(label) != "word":
+            continue
+        try:
+            images.append(load(item_image(item)))
+        except ImageError:
+            continue
+        refs.append(label.strip().upper())
+    return images, refs
+
+
 def letters_only(text: str) -> str:
     """The text without spaces, hyphens and anything outside the 36 classes."""
     return "".join(c for c in text.upper() if c in CLASSES)

@@ -69,12 +69,16 @@ def texture_fusion(
     Returns ``model`` (the :class:`~hwutils.writer_id.texture.TextureClassifier`),
     ``weight``, ``val_nll`` (log-loss per candidate weight), ``line_probs`` (fused
     test scores), ``fused_metrics`` (line/page top-k of the fused scores, as
-    :func:`line_page_scores`), ``features`` (the raw histograms of every split) and ``metrics``: top-k of ``cnn``, ``texture`` and
-    ``fused`` scores on the test lines and pages, and their validation line top-1."""
+    :func:`line_page_scores`), ``features`` (the texture evidence of every split,
+    :func:`~hwutils.writer_id.texture_distance.evidence_features`: the classifier reads its
+    contour-hinge part, the likelihood ratios all of it) and ``metrics``: top-k of ``cnn``,
+    ``texture`` and ``fused`` scores on the test lines and pages, and their validation line top-1."""
     from hwutils.writer_id import texture
+    from hwutils.writer_id.texture_distance import evidence_features, hinge_width
 
-    feats = {k: texture.line_features(v, leg, bins) for k, v in line_images.items()}
-    model = texture.TextureClassifier.fit(feats["train"], labels["train"], n_writers, leg, bins)
+    feats = {k: evidence_features(v, leg, bins) for k, v in line_images.items()}
+    hinge = feats["train"][:, : hinge_width(bins)]
+    model = texture.TextureClassifier.fit(hinge, labels["train"], n_writers, leg, bins)
     val_tex, test_tex = model.predict_proba(feats["val"]), model.predict_proba(feats["test"])
     weight, val_nll = texture.choose_weight(cnn_val, val_tex, labels["val"])
     fused = texture.fuse(cnn_test, test_tex, weight)

@@ -10,12 +10,14 @@ enrolment lines). A questioned document and a reference are compared by two
 similarities (texture: minus the chi-square distance; CNN: cosine), which a :class:`~hwutils.writer_id.evidence.CaseScorer`
 weighs into one score and maps to a bounded log10 LR with lir.
 
-Calibration is fitted on trials of the *validation* lines only (each
-validation line, and each validation page, against every writer's
-reference), one scorer per unit (``line`` and ``page``), since a page carries
-more evidence than a line; page trials come from pseudo-pages (each
-validation writer's lines redrawn into pages of the median page size, five
-times), as a validation split holds few real pages. :func:`evaluate` then measures Cllr, Cllr_min and
+One scorer per unit (``line`` and ``page``), since a page carries more
+evidence than a line, fitted on the writers the run held out of training for
+calibration (:func:`calibration_trials`: their lines, and pages of their page
+size, against references of their other lines as large as the run's), which
+similarities are fused chosen across those writers
+(:func:`~hwutils.writer_id.evidence.choose_features`); runs without such
+writers calibrate on their validation lines and pseudo-pages against every
+reference, which overstates. :func:`evaluate` then measures Cllr, Cllr_min and
 the calibration loss on test trials that calibration never saw. Everything is
 saved in the run's ``artifacts/`` (``evidence.npz``: the references;
 ``lr_calibration.json``: the two scorers) and read
@@ -314,7 +316,9 @@ class LRModel:
         alone: the CNN never saw them, so their similarities are what an
         unseen writer's look like. Without it (older runs, ``calibration_writers:
         0``), on trials of the ``validation`` lines against ``refs``, writers the
-        CNN trained on, which overstates the evidence for unseen writers."""
+        CNN trained on, which overstates the evidence for unseen writers.
+        ``ref_lines``: lines per reference of the run (the page trials'
+        references are as large; 0: the calibration writers' page size)."""
         from hwutils.calibration import writer_sources
         from hwutils.writer_id.evidence import CaseScorer
 
@@ -557,17 +561,10 @@ def sentence(metrics: dict) -> str:
 
 def run_lines(records, embeddings, leg: int, bins: int, texture=None) -> Lines:
     """:class:`Lines` of a run's dataset ``records`` with their CNN
-    ``embeddings``; the texture histograms are computed from the records'
-    images unless given (the fusion step's contour-hinge histograms: their run
-    lengths are added)."""
-    from hwutils.writer_id.texture_distance import hinge_width, run_length_features
-
-    images = [r.image if r.image is not None else r.path for r in records]
+    ``embeddings``; the texture evidence (:func:`line_texture`) is computed from
+    the records' images unless given (the fusion step's ``features``)."""
     if texture is None:
-        texture = line_texture(images, leg, bins)
-    elif np.shape(texture)[1] == hinge_width(bins):
-        runs = np.stack([run_length_features(im) for im in images])
-        texture = np.concatenate([np.asarray(texture, np.float64), runs], axis=1)
+        texture = line_texture([r.image if r.image is not None else r.path for r in records], leg, bins)
     return lines_of(records, embeddings, texture)
 
 
