@@ -87,3 +87,26 @@ def test_elastic_augmentation_is_optional_and_leaves_the_other_draws_alone():
     assert not np.allclose(plain.numpy(), warped.numpy())
     with pytest.raises(ParamsError, match="elastic"):
         M.fit_classifiers(np.zeros((4, 32, 32), np.uint8), np.zeros(4, int), elastic=-1.0)
+
+
+def test_cosine_schedule_warms_up_then_decays_to_zero():
+    lr = M.cosine_schedule(2e-3, epochs=10, steps_per_epoch=4)  # 4 warm-up steps, then 36 of decay
+    at = [float(lr(step)) for step in (0, 4, 22, 40)]
+    assert at[0] == pytest.approx(2e-4)  # a tenth of the rate at the start
+    assert at[1] == pytest.approx(2e-3)  # the full rate after one epoch
+    assert at[2] == pytest.approx(1e-3, rel=1e-4)  # half way through the decay: half the rate
+    assert at[3] == pytest.approx(0.0, abs=1e-9)
+    assert float(M.cosine_schedule(1e-3, epochs=1, steps_per_epoch=4)(0)) == pytest.approx(1e-3)  # no warm-up
+
+
+def test_fit_classifiers_with_the_cosine_schedule_and_a_bad_name():
+    rng = np.random.default_rng(3)
+    images = rng.integers(0, 256, (32, 32, 32)).astype(np.uint8)
+    labels = rng.integers(0, 36, 32)
+    model, histories = M.fit_classifiers(
+        images, labels, images[:8], labels[:8], width=4, epochs=2, batch_size=16, schedule="cosine"
+    )
+    rate = model.optimizer.learning_rate  # the schedule's rate after its 4 steps: decayed to 0
+    assert len(histories[0]["loss"]) == 2 and float(rate) == pytest.approx(0.0, abs=1e-9)
+    with pytest.raises(ParamsError, match="lr_schedule"):
+        M.fit_classifiers(images, labels, schedule="step")

@@ -36,11 +36,12 @@ def build_classifier(
     size: int = CHAR_SIZE,
     width: int = 16,
     dropout: float = 0.3,
-    learning_rate: float = 2e-3,
+    learning_rate: float | keras.optimizers.schedules.LearningRateSchedule = 2e-3,
     name: str = "char_classifier",
 ) -> keras.Model:
     """Three conv blocks (``width``, ``2*width``, ``4*width`` filters), global
-    average + dense head; compiled with Adam and sparse cross-entropy."""
+    average + dense head; compiled with Adam and sparse cross-entropy
+    (``learning_rate``: a rate or a schedule)."""
     inputs = keras.Input((size, size, 1), name="char")
     x = _block(inputs, width, 0.1, "block1")
     x = _block(x, width * 2, 0.1, "block2")
@@ -223,6 +224,22 @@ def evaluate_chars(model: keras.Model, test, digit_test=None, tta: bool = False)
     }
 
 
+SCHEDULES = ("plateau", "cosine")
+
+
+def cosine_schedule(learning_rate: float, epochs: int, steps_per_epoch: int):
+    """A one-epoch linear warm-up to ``learning_rate``, then one cosine decay
+    to zero at the end of ``epochs`` (Keras' ``CosineDecay``, saved with the model)."""
+    warm = steps_per_epoch if epochs > 1 else 0
+    return keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=learning_rate * 0.1 if warm else learning_rate,
+        decay_steps=max(1, epochs * steps_per_epoch - warm),
+        alpha=0.0,
+        warmup_target=learning_rate if warm else None,
+        warmup_steps=warm,
+    )
+
+
 def fit_classifiers(
     train_images,
     train_labels,
@@ -238,6 +255,8 @@ def fit_classifiers(
     lr_patience: int = 2,
     strategy: str = "default",
     elastic: float = 0.0,
+    schedule: str = "plateau",
+    learning_rate: float = 2e-3,
 ):
     """Train ``members`` independently seeded classifiers on the same data
     (seeds ``seed``, ``seed + 1``, ...: other initial weights, batch order and
@@ -246,8 +265,12 @@ def fit_classifiers(
 
     Each halves its learning rate after ``lr_patience`` epochs without
     validation gain and stops after ``patience``, keeping the weights of its
-    best validation epoch. ``elastic``: s.d. in pixels of the elastic
-    distortion added to the training augmentation (0 = none).
+    best validation epoch (``schedule="plateau"``), or, with
+    ``schedule="cosine"``, follows one cosine decay from ``learning_rate``
+    to zero over all ``epochs`` (after a one-epoch linear warm-up), still
+    keeping the best validation epoch's weights (``patience`` as above).
+    ``elastic``: s.d. in pixels of the elastic distortion added to the
+    training augmentation (0 = none).
     """
     from hwutils import training
     from hwutils.errors import ParamsError
@@ -256,23 +279,33 @@ def fit_classifiers(
         raise ParamsError(f"ensemble: must be at least 1, got {members}")
     if not elastic >= 0:
         raise ParamsError(f"elastic: must be 0 (none) or a positive number of pixels, got {elastic}")
+    if schedule not in SCHEDULES:
+        raise ParamsError(f"lr_schedule: must be one of {', '.join(SCHEDULES)}, got {schedule!r}")
     has_val = val_labels is not None and len(val_labels) > 0
     val_ds = eval_dataset(val_images, val_labels) if has_val else None
     models, histories = [], []
+    steps = max(1, len(train_labels) // batch_size)
     for k in range(members):
         keras.utils.set_random_seed(seed + k)
+        rate = cosine_schedule(learning_rate, epochs, steps) if schedule == "cosine" else learning_rate
         with training.get_strategy(strategy).scope():
             model = build_classifier(
-                width=width, name="char_classifier" if members == 1 else f"char_classifier_{k}"
+                width=width,
+                learning_rate=rate,
+                name="char_classifier" if members == 1 else f"char_classifier_{k}",
             )
         train_ds = train_dataset(train_images, train_labels, batch_size, seed + k, elastic=elastic)
-        lr_cb = keras.callbacks.ReduceLROnPlateau(
-            monitor="val_accuracy" if has_val else "accuracy",
-            mode="max",
-            factor=0.5,
-            patience=lr_patience,
-            min_lr=1e-5,
-        )
+        callbacks = []
+        if schedule == "plateau":  # a schedule sets the rate itself
+            callbacks.append(
+                keras.callbacks.ReduceLROnPlateau(
+                    monitor="val_accuracy" if has_val else "accuracy",
+                    mode="max",
+                    factor=0.5,
+                    patience=lr_patience,
+                    min_lr=1e-5,
+                )
+            )
         if members > 1:
             log.info("ensemble member %d/%d", k + 1, members)  # the run's log, not the report
         histories.append(
@@ -281,10 +314,10 @@ def fit_classifiers(
                 train_ds,
                 val_ds,
                 epochs=epochs,
-                steps_per_epoch=max(1, len(train_labels) // batch_size),
+                steps_per_epoch=steps,
                 patience=patience,
                 monitor="val_accuracy",
-                callbacks=[lr_cb],
+                callbacks=callbacks,
             )
         )
         models.append(model)
