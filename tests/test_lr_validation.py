@@ -431,7 +431,10 @@ def test_report_pieces_on_made_up_conditions():
     gen = lrv.measure("generalisation", "generalisation: /elsewhere", t, n_boot=20, seed=0)
     assert vsummary.generalisation_sentence([gen], crit).startswith("On /elsewhere")
     text = vsummary.data_sentence(False, True, "/runs/abc", {"source": "x"}, {}, base, "writers", "", 12.0)
-    assert "abc" in text and "6 synthetic writers" in text and "12 s" in text
+    assert "abc" in text and "6 synthetic writers" in text and "12 s" in text and "Baseline LRs" not in text
+    base.info.update(calibration="35 writers on texture alone", fused="texture only")
+    text = vsummary.data_sentence(False, True, "/runs/abc", {"source": "x"}, {}, base, "writers", "", 12.0)
+    assert text.endswith("Baseline LRs: texture only fused, calibrated on 35 writers on texture alone.")
     rec = vsummary.data_record(False, False, "/data", base, {"001": "trained on by the run"}, "writers")
     assert rec["writers"] == 6 and rec["excluded"] == 1 and rec["location"] == "/data"
     shown = vsummary.metrics_shown({**lrv.all_metrics([base, one]), "method": "m", "run": "r"})

@@ -337,6 +337,11 @@ def test_caveats_name_documents_outside_the_calibrated_or_validated_conditions(t
     assert out == []  # validated down to 1 line and 75 dpi: nothing outside
     out = cw.caveats(questioned, known, 300, {"min_questioned_lines": 3, "min_dpi": 150}, "run-x")
     assert [c.split(":")[0] for c in out] == ["q_short", "q_lowres"] and "validated (run-x)" in out[0]
+    out = cw.caveats(questioned, known, 300, calibrated_scale=4.0)  # calibration writers read at 75 dpi
+    said = [c for c in out if c.startswith("q_lowres")][0]
+    assert "calibrated at that resolution, not validated at it" in said and "dpis 75" in said
+    out = cw.caveats(questioned, known, 300, {"min_dpi": 150}, "run-x", calibrated_scale=4.0)
+    assert "validated down to 150 dpi only" in [c for c in out if c.startswith("q_lowres")][0]
 
 
 def test_misleading_results_and_sentence_of_a_case():
@@ -390,3 +395,128 @@ def test_a_collection_unlike_the_calibration_writers_is_a_caveat(tmp_path):
     assert (
         cw.collection_caveat(space, None, known, unlike) is None
     )  # no calibration writers: nothing to compare
+
+
+def test_the_texture_pool_adds_the_trained_on_writers_but_never_the_case_writers(tmp_path):
+    from hwutils.casework.case import texture_pool
+    from hwutils.writer_id.lr import Lines, save_texture_lines
+
+    rng = np.random.default_rng(0)
+    width = 16 * 16 + 32  # hinge and direction histograms of 16 bins, no run lengths
+    style = rng.dirichlet(np.ones(width) * 5, size=6)
+    lines = lambda i, n: rng.dirichlet(style[i] * 400, size=n)  # noqa: E731 - a writer's lines
+    space = cw.EvidenceSpace(None, 12, 16)
+    held = np.concatenate([lines(0, 6), lines(1, 6)])
+    held_writers = np.repeat(["held-out:h0", "held-out:h1"], 6)
+    assert texture_pool(space, tmp_path, held, held_writers, set(), 2, 2, 3, 0) is None  # no texture lines
+    (tmp_path / "artifacts").mkdir()
+    train = np.concatenate([lines(2, 6), lines(3, 6), lines(4, 6), lines(5, 1)])
+    names = np.repeat(["t2", "t3", "case", "t5"], [6, 6, 6, 1])
+    save_texture_lines(
+        tmp_path / "artifacts", Lines(np.zeros((len(train), 0)), train, names, ["p"] * len(train))
+    )
+    sims, same, sources, said, pairs = texture_pool(space, tmp_path, held, held_writers, {"case"}, 2, 2, 3, 0)
+    assert sorted(set(pairs.ravel().tolist())) == [
+        "held-out:h0",
+        "held-out:h1",
+        "trained-on:t2",
+        "trained-on:t3",
+    ]
+    assert np.array_equal(same, (pairs[:, 0] == pairs[:, 1]).astype(int))
+    # h0, h1, t2, t3: "case" is a writer of the case, t5 has a single line
+    assert sources == (4, 12) and sims.shape == (3 * 4 * 4, 2) and same.sum() == 3 * 4
+    assert np.all(sims[:, 1] == 0)  # no CNN similarity: the CNN trained on these writers
+    assert np.median(sims[same == 1, 0]) > np.median(sims[same == 0, 0])
+    assert said.startswith(
+        "4 writers on texture alone: the 2 the run held out of training and 2 it trained on"
+    )
+
+
+def test_documents_of_two_resolutions_are_compared_at_the_coarser(tmp_path):
+    assert cw.common_dpi(300, 72) == 72 and cw.common_dpi(0, 150, train_dpi=300) == 150
+    assert cw.common_dpi(100, 0) == 0 and cw.common_dpi(300, 300) == 0 and cw.common_dpi(0, 0) == 0
+    assert cw.common_dpi(75, 300) == 75  # the known side may be the coarser one
+    page = np.full((400, 800), 250, np.uint8)
+    for top in (40, 160, 280):  # three text lines of strokes
+        for x in range(40, 760, 24):
+            page[top : top + 60, x : x + 8] = 0
+    save_gray(page, tmp_path / "w0001_s01_pLND_r01.png")
+    as_is = cw.load_document(tmp_path / "w0001_s01_pLND_r01.png", "0001", dpi=300)
+    down = cw.load_document(tmp_path / "w0001_s01_pLND_r01.png", "0001", dpi=300, compare_dpi=75)
+    assert as_is.compared_at == 0 and as_is.scale == 1.0 and as_is.page.shape == (400, 800)
+    assert down.compared_at == 75 and down.scale == 4.0 and down.page.shape == (100, 200)
+    assert len(down.lines) == len(as_is.lines) == 3
+    assert down.lines[0].shape[1] == pytest.approx(as_is.lines[0].shape[1], rel=0.05)  # at the run scale
+    finer = cw.load_document(tmp_path / "w0001_s01_pLND_r01.png", "0001", dpi=72, compare_dpi=150)
+    assert finer.compared_at == 0 and finer.scale == pytest.approx(300 / 72)  # never resampled up
+    from hwutils.casework.summary import resolution_sentence
+
+    said = resolution_sentence(72, 300, 72, 300)
+    assert "known documents were scanned at 300 dpi and the questioned at 72" in said
+    assert "the known documents are resampled down to 72 dpi" in said
+
+
+def test_mirror_calibration_offers_the_texture_pool_to_the_scorer(tmp_path):
+    from pathlib import Path
+
+    from hwutils.calibration import writer_sources
+    from hwutils.writer_id.lr import Lines, save_calibration_lines, save_texture_lines
+
+    rng = np.random.default_rng(1)
+    width = 16 * 16 + 32
+    style = rng.dirichlet(np.ones(width) * 5, size=12)
+    lines = lambda i, n: rng.dirichlet(style[i] * 400, size=n)  # noqa: E731 - a writer's lines
+    art = tmp_path / "artifacts"
+    art.mkdir()
+    held = np.concatenate([lines(i, 6) for i in range(6)])
+    names = np.repeat([f"h{i}" for i in range(6)], 6)
+    save_calibration_lines(art, Lines(rng.normal(size=(len(held), 3)), held, names, ["p"] * len(held)))
+    train = np.concatenate([lines(i, 6) for i in range(6, 10)])
+    t_names = np.repeat(["t6", "t7", "t8", "p0"], 6)  # p0 is a person of interest: never in the pool
+    save_texture_lines(art, Lines(np.zeros((len(train), 0)), train, t_names, ["p"] * len(train)))
+    line = np.zeros((10, 40), np.uint8)
+    known = [cw.Document(Path(f"k{i}.png"), f"p{i}", line, [line] * 4, [], 3.0, 1.0) for i in range(2)]
+    evidence = cw.Evidence(
+        rng.normal(size=(8, 3)), np.concatenate([lines(10, 4), lines(11, 4)]), np.repeat([0, 1], 4)
+    )
+    trials = cw.calibration_trials(cw.EvidenceSpace(None, 12, 16), tmp_path, known, evidence, 3, 0, known[:1])
+    sims, same, source, cohort, sources, pairs, pool, conditions = trials
+    assert conditions == {}  # the case is at the run's resolution
+    assert sources == writer_sources(6) and "6 writers the run held out of training" in source
+    assert pool.sources == writer_sources(9) and pool.source.startswith("9 writers on texture alone")
+    assert np.all(pool.sims[:, 1] == 0) and len(pool.same) == 10 * 9 * 9
+    scorer = cw.CaseScorer.fit(*trials)  # 6 writers: too few to choose, both fused, the pool unused
+    assert scorer.selection == {} and scorer.source == source
+
+
+def test_the_run_s_writers_are_read_again_as_a_coarser_scan(tmp_path):
+    import yaml
+
+    from hwutils.casework.documents import case_scale, run_writer_lines
+
+    data = tmp_path / "pages"
+    page = np.full((400, 800), 250, np.uint8)
+    for top in (40, 160, 280):
+        for x in range(40, 760, 24):
+            page[top : top + 60, x : x + 8] = 0
+    for w in ("0001", "0002", "0003"):
+        save_gray(page, data / f"w{w}_s01_pLND_r01.png")
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "params.yaml").write_text(yaml.safe_dump({"data_dir": str(data), "data_format": "pages"}))
+    lines, writers, where = run_writer_lines(run, ["0001", "0003"], scale=4.0)
+    assert writers == ["0001"] * 3 + ["0003"] * 3 and str(data) in where
+    full, _, _ = run_writer_lines(run, ["0001"], scale=1.0)
+    assert lines[0].shape[1] == pytest.approx(full[0].shape[1], rel=0.05)  # back at the run's scale
+    assert len(np.unique(lines[0])) > len(np.unique(full[0]))  # resampling down and up blurs the strokes
+    assert run_writer_lines(tmp_path / "nowhere", ["0001"], 4.0) == (
+        [],
+        [],
+        "the run's data could not be read",
+    )
+
+    def doc(scale):
+        return cw.Document(tmp_path / "x.png", "0001", page, [page], [], 3.0, scale)
+
+    assert case_scale([doc(4.0), doc(4.0)]) == 4.0
+    assert case_scale([doc(4.0), doc(1.0)]) == 1.0 and case_scale([doc(1.0)]) == 1.0

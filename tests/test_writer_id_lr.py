@@ -193,3 +193,70 @@ def test_too_few_writers_fuse_both_similarities_unchosen():
     assert choose_features(sims, same, pairs) == ((0, 1), {})
     scorer = CaseScorer.fit(sims, same, "made up", pairs=pairs)
     assert scorer.selection == {} and np.all(scorer.weights != 0)
+
+
+def test_texture_lines_round_trip_without_embeddings_and_refuse_nan(tmp_path):
+    from hwutils.errors import ArtifactError
+
+    train = lr.Lines.concat(
+        [_lines(WRITERS[:2], pages_per_writer=1), _lines(WRITERS[2:3], pages_per_writer=1)]
+    )
+    assert len(train) == sum(len(_lines([w], pages_per_writer=1)) for w in WRITERS[:3])
+    lr.save_texture_lines(tmp_path, train)
+    back = lr.load_texture_lines(tmp_path)
+    assert back.embeddings.shape == (len(train), 0)  # the CNN trained on these writers: not kept
+    assert back.writers.tolist() == train.writers.tolist()
+    assert np.allclose(back.texture, train.texture, atol=1e-5)
+    assert lr.load_texture_lines(tmp_path / "none") is None
+    bad = lr.Lines(train.embeddings, train.texture.copy(), train.writers, train.pages)
+    bad.texture[0, 0] = np.inf
+    lr.save_texture_lines(tmp_path, bad)
+    with pytest.raises(ArtifactError, match="texture_lines.npz: key 'texture' holds 1 non-finite"):
+        lr.load_texture_lines(tmp_path)
+
+
+def test_a_texture_only_choice_is_calibrated_on_the_larger_texture_pool():
+    from hwutils.calibration import writer_sources
+    from hwutils.writer_id.evidence import CaseScorer, TexturePool
+
+    sims, same, pairs = _made_up_trials(3.0, 0.0)  # 20 held-out writers; the CNN is noise
+    pool_sims, pool_same, _ = _made_up_trials(3.0, 0.0, n_writers=45, seed=1)
+    pool_sims[:, 1] = 0.0
+    pool = TexturePool(pool_sims, pool_same, writer_sources(45), "45 writers on texture alone")  # no pairs
+    scorer = CaseScorer.fit(
+        sims, same, "held out", sources=writer_sources(20), pairs=pairs, texture_pool=pool
+    )
+    assert scorer.selection["features"] == "texture only" and scorer.selection["texture_writers"] == 45
+    assert scorer.source == "45 writers on texture alone" and len(scorer.trial_same) == len(pool_same)
+    assert scorer.calibrator.source_bounds[0] == pytest.approx(-np.log10(45))  # was -log10(20)
+    assert scorer.weights[1] == 0
+    # the pool is only for texture alone: a CNN that informs keeps the held-out writers' trials and bounds
+    sims, same, pairs = _made_up_trials(2.0, 2.0)
+    both = CaseScorer.fit(sims, same, "held out", sources=writer_sources(20), pairs=pairs, texture_pool=pool)
+    assert both.selection["features"] == "texture and CNN" and "texture_writers" not in both.selection
+    assert both.source == "held out" and both.calibrator.source_bounds[0] == pytest.approx(-np.log10(20))
+
+
+def test_the_texture_pool_competes_as_a_system_of_its_own():
+    from hwutils.calibration import writer_sources
+    from hwutils.writer_id.evidence import CaseScorer, TexturePool
+
+    # on the 20 held-out writers the CNN helps a little: fused wins there
+    sims, same, pairs = _made_up_trials(2.0, 1.0)
+    alone = CaseScorer.fit(sims, same, "held out", sources=writer_sources(20), pairs=pairs)
+    assert alone.selection["features"] == "texture and CNN"
+    # texture alone on 45 writers (wider bounds, better estimated) beats it: chosen, calibrated on the pool
+    pool_sims, pool_same, pool_pairs = _made_up_trials(3.0, 0.0, n_writers=45, seed=1)
+    pool_sims[:, 1] = 0.0
+    pool = TexturePool(pool_sims, pool_same, writer_sources(45), "45 writers", pool_pairs)
+    scorer = CaseScorer.fit(
+        sims, same, "held out", sources=writer_sources(20), pairs=pairs, texture_pool=pool
+    )
+    assert scorer.selection["features"] == "texture only" and scorer.source == "45 writers"
+    cv = scorer.selection["cv_cllr"]
+    assert cv["texture only on 45 writers"] < min(v for k, v in cv.items() if "45" not in k)
+    # a pool whose texture says little loses to the CNN the held-out writers show
+    weak_sims, weak_same, weak_pairs = _made_up_trials(0.5, 0.0, n_writers=45, seed=2)
+    weak = TexturePool(weak_sims, weak_same, writer_sources(45), "45 writers", weak_pairs)
+    kept = CaseScorer.fit(sims, same, "held out", sources=writer_sources(20), pairs=pairs, texture_pool=weak)
+    assert kept.selection["features"] == "texture and CNN" and kept.source == "held out"

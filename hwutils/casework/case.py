@@ -12,13 +12,17 @@ import numpy as np
 
 from hwutils.calibration import writer_sources
 from hwutils.casework.conditions import calibration_doc_lines
-from hwutils.casework.documents import Document, background_lines
+from hwutils.casework.documents import Document, background_lines, case_scale, run_writer_lines
 from hwutils.writer_id import (
     CaseScorer,
     Evidence,
     EvidenceSpace,
+    Lines,
+    TexturePool,
     common_width,
+    evidence_features,
     load_calibration_lines,
+    load_texture_lines,
     reference_trials,
     trial_scores,
 )
@@ -38,10 +42,16 @@ def calibration_trials(
     normalise: bool = False,
     mirror: bool = True,
 ) -> tuple:
-    """``(similarities, same, source, cohort, sources, pairs)`` of the case's calibration trials
+    """``(similarities, same, source, cohort, sources, pairs, texture_pool, conditions)``
+    of the case's calibration trials, what :meth:`CaseScorer.fit` takes
     (``sources``: the writers behind them and their ordered different-writer pairs, which
     bound the LRs; ``pairs``: each mirror trial's (questioned, reference) writer, with which
-    :meth:`CaseScorer.fit` chooses the similarities to fuse, None otherwise); never
+    :meth:`CaseScorer.fit` chooses the similarities to fuse, None otherwise;
+    ``texture_pool``: :func:`texture_pool` for a texture-only choice, or None;
+    ``conditions``: ``{"scale": s}`` when every case document was brought up
+    from a scan ``s`` times coarser than the run's data and the calibration
+    writers were read again from the run's data at that resolution
+    (:func:`at_case_resolution`), else empty); never
     from questioned documents. Pseudo-documents hold as many lines as the
     median known document: the known documents (each person's lines split
     into two pseudo-documents) together with other writers, so that the
@@ -63,6 +73,12 @@ def calibration_trials(
     held_out = load_calibration_lines(Path(run_dir) / "artifacts") if run_dir is not None else None
     if held_out is not None:
         held_out = held_out.subset(np.flatnonzero(~np.isin(held_out.writers, sorted(case_writers))))
+    scale, at_scale = case_scale(case_docs), ""
+    if held_out is not None and scale > 1 and len(set(held_out.writers.tolist())) >= 2:
+        again = at_case_resolution(space, run_dir, held_out, scale)
+        if again is not None:  # the case's documents come from coarser scans: so do the calibration writers'
+            held_out = again
+            at_scale = f", read again from the run's data as scanned as coarsely as this case (1/{scale:g})"
     if held_out is not None and len(set(held_out.writers.tolist())) >= 2:
         # writers the run held out of training for calibration: the CNN never saw them
         width = common_width(tex, held_out.texture, space.bins)
@@ -71,7 +87,7 @@ def calibration_trials(
         emb = np.concatenate([emb, held_out.embeddings])
         tex = np.concatenate([tex[:, :width], held_out.texture[:, :width]])
         writers = np.concatenate([writers, ["held-out:" + w for w in held_out.writers]])
-        held_source = f"{len(set(held_out.writers.tolist()))} writers the run held out of training"
+        held_source = f"{len(set(held_out.writers.tolist()))} writers the run held out of training{at_scale}"
         source += f" and {held_source}"
         bg_lines = []
     else:
@@ -103,15 +119,32 @@ def calibration_trials(
             seed,
             with_pairs=True,
         )
+        how = (
+            f"(each draw: a reference of {doc_lines} lines and a questioned document of"
+            f" {q_lines} other lines per writer, as in this case, or the same proportion of a shorter page;"
+            f" {max(10, repeats)} draws)"
+        )
+        pool = texture_pool(
+            space,
+            run_dir,
+            tex[keep],
+            writers[keep],
+            case_writers,
+            doc_lines,
+            q_lines,
+            max(10, repeats),
+            seed,
+            scale if at_scale else 1.0,
+        )
         return (
             sims,
             same,
-            f"{held_source} (each draw: a reference of {doc_lines} lines and a questioned document of"
-            f" {q_lines} other lines per writer, as in this case, or the same proportion of a shorter page;"
-            f" {max(10, repeats)} draws)",
+            f"{held_source} {how}",
             None,
             writer_sources(len(held_names)),
             pairs,
+            None if pool is None else TexturePool(*pool[:3], f"{pool[3]} {how}", pool[4]),
+            {"scale": scale} if at_scale else {},
         )
     cohort_writers = sorted({w for w in writers if not w.startswith("known:")}) if normalise else None
     sims, same, cohort = trial_scores(space, emb, tex, writers, doc_lines, repeats, seed, cohort_writers)
@@ -124,7 +157,60 @@ def calibration_trials(
         cohort,
         writer_sources(len(set(writers.tolist()))),
         None,
+        None,
+        {"scale": scale} if at_scale else {},
     )
+
+
+def texture_pool(
+    space, run_dir, held_texture, held_writers, case_writers, ref_lines, q_lines, draws, seed, scale=1.0
+):
+    """``(similarities, same, sources, description, pairs)`` of mirror trials on texture
+    alone over the held-out calibration writers and the writers the run trained
+    on (``artifacts/texture_lines.npz``; the texture distance has no trained
+    part), the case's writers left out; None for a run without those lines (or,
+    with ``scale`` above 1, whose data cannot be read again at that resolution)."""
+    train = load_texture_lines(Path(run_dir) / "artifacts") if run_dir is not None else None
+    if train is None:
+        return None
+    train = train.subset(np.flatnonzero(~np.isin(train.writers, sorted(case_writers))))
+    if scale > 1 and len(train):
+        train = at_case_resolution(space, run_dir, train, scale, cnn=False)
+        if train is None:
+            return None
+    held = {w.split(":", 1)[1] for w in held_writers}
+    names = sorted(w for w in set(train.writers.tolist()) - held if (train.writers == w).sum() >= 2)
+    if not names:
+        return None
+    train = train.subset(np.flatnonzero(np.isin(train.writers, names)))
+    width = min(np.shape(held_texture)[1], common_width(held_texture, train.texture, space.bins))
+    tex = np.concatenate([np.asarray(held_texture)[:, :width], train.texture[:, :width]])
+    writers = np.concatenate([held_writers, ["trained-on:" + w for w in train.writers]])
+    sims, same, pairs = reference_trials(
+        space, np.zeros((len(tex), 1)), tex, writers, ref_lines, q_lines, draws, seed, with_pairs=True
+    )
+    n_held = len({w for w in np.asarray(held_writers).tolist() if (np.asarray(held_writers) == w).sum() >= 2})
+    n = n_held + len(names)
+    said = (
+        f"{n} writers on texture alone: the {n_held} the run held out of training and"
+        f" {len(names)} it trained on (the texture comparison has no trained part)"
+    )
+    return sims, same, writer_sources(n), said, pairs
+
+
+def at_case_resolution(space: EvidenceSpace, run_dir, lines, scale: float, cnn: bool = True):
+    """The evidence of the run's own writers of ``lines`` read again from the
+    run's data as a scan ``scale`` times coarser gives it
+    (:func:`~hwutils.casework.documents.run_writer_lines`), as
+    :class:`~hwutils.writer_id.Lines` (no CNN embeddings without ``cnn``); None
+    when the data cannot be read or lacks some of the writers."""
+    names = sorted(set(lines.writers.tolist()))
+    images, writers, _ = run_writer_lines(run_dir, names, scale)
+    if not images or sorted(set(writers)) != names:
+        return None
+    tex = np.asarray(evidence_features(images, space.leg, space.bins), np.float64)
+    emb = np.asarray(space.wid.line_embeddings(images), np.float64) if cnn else np.zeros((len(images), 0))
+    return Lines(emb, tex, writers, [f"1/{scale:g}"] * len(images))
 
 
 def collection_caveat(

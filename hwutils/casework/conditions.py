@@ -69,11 +69,14 @@ def caveats(
     train_dpi: int,
     validation: dict | None = None,
     validation_name: str | None = None,
+    calibrated_scale: float = 1.0,
 ) -> list[str]:
     """One sentence per questioned (or known) document outside the conditions
     the method was calibrated under (pseudo-documents of the median known
-    document's lines, at the writer run's resolution) or validated under
-    (``validation``: :func:`validated_conditions`)."""
+    document's lines, at the writer run's resolution, or at the case's when the
+    calibration writers were read at it: ``calibrated_scale``, the scorer's
+    ``conditions["scale"]``) or validated under (``validation``:
+    :func:`validated_conditions`)."""
     validation = validation or {}
     out = []
     doc_lines = calibration_doc_lines(known)
@@ -90,16 +93,24 @@ def caveats(
                 f"{d.name}: {n} line(s) of writing; the LRs were calibrated on documents of {doc_lines} lines:"
                 " fewer lines carry less evidence than the calibration assumes"
             )
+    calibrated_dpi = round(train_dpi / calibrated_scale)
     for d in list(known) + list(questioned):
         if abs(d.scale - 1.0) > 1e-6:
             dpi = round(train_dpi / d.scale)
             floor = validation.get("min_dpi")
             if floor and dpi >= floor:
                 continue
+            if abs(d.scale - calibrated_scale) < 1e-6:
+                said = f"; validated down to {floor} dpi only" if floor else ", not validated at it"
+                out.append(
+                    f"{d.name}: resampled by {d.scale:g} from about {dpi} dpi to the run's {train_dpi} dpi;"
+                    f" its LRs are calibrated at that resolution{said} (run lr_validation with dpis {dpi})"
+                )
+                continue
             said = f" (validated down to {floor} dpi)" if floor else ""
             out.append(
                 f"{d.name}: resampled by {d.scale:g} from about {dpi} dpi to the run's {train_dpi} dpi;"
-                f" the method was calibrated at {train_dpi} dpi{said}: its LRs are outside that condition"
+                f" the method was calibrated at {calibrated_dpi} dpi{said}: its LRs are outside that condition"
             )
     if validation_name is None:
         out.append(

@@ -39,6 +39,18 @@ def stroke_sentence(reference_stroke, where: str) -> str:
     return f"The run's stroke width is unknown ({where}): documents are scaled by resolution only."
 
 
+def resolution_sentence(compare_dpi: int, dpi: int, questioned_dpi: int, train_dpi: int) -> str:
+    """Why and to what the documents were resampled before comparing."""
+    k = dpi if dpi and dpi > 0 else train_dpi
+    q = questioned_dpi if questioned_dpi and questioned_dpi > 0 else k
+    finer = "known" if k > q else "questioned"
+    return (
+        f"The known documents were scanned at {k} dpi and the questioned at {q} dpi: the {finer} documents are"
+        f" resampled down to {compare_dpi} dpi before reading, so that both sides are compared at one"
+        " resolution (the evidence is that of the coarser scan; `common_resolution`)."
+    )
+
+
 def enrolment_sentence(
     persons: list, n_documents: dict, n_lines: dict, leg: int, bins: int, n_evidence_lines: int, seconds
 ) -> str:

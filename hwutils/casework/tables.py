@@ -64,6 +64,7 @@ def documents_table(known: list[Document], questioned: list[Document] = ()) -> H
                 "lines": len(d.lines),
                 "stroke width (px)": round(d.stroke, 2),
                 "scale applied": d.scale,
+                "compared at (dpi)": d.compared_at or "as scanned",
                 "bytes": rec["size"],
                 "sha256": rec["sha256"],
             }

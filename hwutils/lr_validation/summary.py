@@ -193,9 +193,15 @@ def data_sentence(
     else:
         data = f"{base.trials.n_groups} {what} of `{data_dir or 'the run' + chr(39) + 's own data'}`"
     trained = f", trained for this validation in {train_seconds:.0f} s" if train_seconds else ""
+    calibrated = (
+        f" Baseline LRs: {base.info['fused']} fused, calibrated on {base.info['calibration']}."
+        if base.info.get("calibration")
+        else ""
+    )
     return (
         f"Validated: {method}. Run: `{Path(run_dir).name}`{trained}. Validation data: {data}. "
         + exclusion_sentence(excluded, base.trials.n_groups, what, sets.get("source", ""))
+        + calibrated
     )
 
 

@@ -128,6 +128,8 @@ def writer_conditions(
             "known lines (mean)": round(C.mean_lines(known), 1),
             "questioned lines (mean)": round(C.mean_lines(questioned), 1),
             "seconds": round(time.perf_counter() - t0, 1),
+            "calibration": outcome.scorer.source,
+            "fused": outcome.scorer.selection.get("features", "texture and CNN"),
         }
         out.append(measure(cond.name, cond.label, trials, n_boot, seed, cond.series, cond.amount, info))
     return out, skipped

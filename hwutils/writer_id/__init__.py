@@ -16,6 +16,7 @@ _PUBLIC = {
     "Evidence": "hwutils.writer_id.evidence",
     "EvidenceSpace": "hwutils.writer_id.evidence",
     "CaseScorer": "hwutils.writer_id.evidence",
+    "TexturePool": "hwutils.writer_id.evidence",
     "Cohort": "hwutils.writer_id.evidence",
     "similarities": "hwutils.writer_id.evidence",
     "pseudo_documents": "hwutils.writer_id.evidence",
@@ -27,6 +28,7 @@ _PUBLIC = {
     "texture_similarity": "hwutils.writer_id.texture_distance",
     "run_writers": "hwutils.writer_id.roles",
     "load_calibration_lines": "hwutils.writer_id.lr",
+    "load_texture_lines": "hwutils.writer_id.lr",
     "Lines": "hwutils.writer_id.lr",
 }
 

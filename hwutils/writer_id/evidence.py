@@ -297,46 +297,74 @@ def _fit_fusion(sims, same, sources=None, method: str = "logistic"):
     return w, b, cal
 
 
-def choose_features(sims, same, pairs, folds: int = SELECTION_FOLDS, seed: int = 0) -> tuple[tuple, dict]:
-    """Which similarities to fuse (a key of :data:`FEATURES`), chosen by
-    cross-validation over *writers*: the writers of ``pairs`` (each trial's
-    questioned and reference writer) are dealt into ``folds`` folds; each
-    candidate is fitted on the trials of the other folds' writers (source
-    bounds of those writers) and scored on the trials whose two writers are
-    both in the fold; the fewest similarities whose pooled Cllr is within
-    :data:`SELECTION_TOLERANCE` (5%) of the lowest win.
-    A CNN that ranks the calibration writers well but adds noise on writers it
-    never saw is dropped this way. Returns ``(columns, {description: Cllr})``;
-    with fewer than ``2 * folds`` writers both similarities, unscored."""
+def cross_validated_cllr(
+    sims, same, pairs, cols, folds: int = SELECTION_FOLDS, seed: int = 0
+) -> float | None:
+    """The pooled Cllr of the similarities ``cols`` on writers left out: the
+    writers of ``pairs`` (each trial's questioned and reference writer) are
+    dealt into ``folds`` folds; each fold's trials (both writers in it) are
+    scored by a fusion fitted on the trials of the other folds' writers and
+    bounded by those writers (:func:`~hwutils.calibration.writer_sources`).
+    None with fewer than ``2 * folds`` writers."""
     from hwutils.calibration import lr_metrics, writer_sources
 
     pairs = np.asarray(pairs).astype(str)
     writers = np.unique(pairs)
     if len(writers) < 2 * folds:
-        return (0, 1), {}
+        return None
     order = np.random.default_rng(seed).permutation(writers)
     fold_of = {w: k % folds for k, w in enumerate(order)}
     fq = np.array([fold_of[w] for w in pairs[:, 0]])
     fr = np.array([fold_of[w] for w in pairs[:, 1]])
+    llr, y = [], []
+    for k in range(folds):
+        train, test = (fq != k) & (fr != k), (fq == k) & (fr == k)
+        if len(set(same[train].tolist())) < 2 or not test.any():
+            continue
+        n_train = len(set(pairs[train].ravel().tolist()))
+        w, b, cal = _fit_fusion(sims[train][:, cols], same[train], writer_sources(n_train))
+        llr.append(np.asarray(cal.log10_lr(sims[test][:, cols] @ w + b), np.float64))
+        y.append(same[test])
+    return float(lr_metrics(np.concatenate(llr), np.concatenate(y))["cllr"]) if llr else None
+
+
+def choose_features(sims, same, pairs, folds: int = SELECTION_FOLDS, seed: int = 0) -> tuple[tuple, dict]:
+    """Which similarities to fuse (a key of :data:`FEATURES`), chosen by
+    cross-validation over *writers* (:func:`cross_validated_cllr`): the fewest
+    similarities whose Cllr on writers left out is within
+    :data:`SELECTION_TOLERANCE` (5%) of the lowest win.
+    A CNN that ranks the calibration writers well but adds noise on writers it
+    never saw is dropped this way. Returns ``(columns, {description: Cllr})``;
+    with fewer than ``2 * folds`` writers both similarities, unscored."""
     scores = {}
     for cols in FEATURES:
-        llr, y = [], []
-        for k in range(folds):
-            train, test = (fq != k) & (fr != k), (fq == k) & (fr == k)
-            if len(set(same[train].tolist())) < 2 or not test.any():
-                continue
-            n_train = len(set(pairs[train].ravel().tolist()))
-            w, b, cal = _fit_fusion(sims[train][:, cols], same[train], writer_sources(n_train))
-            llr.append(np.asarray(cal.log10_lr(sims[test][:, cols] @ w + b), np.float64))
-            y.append(same[test])
-        if llr:
-            scores[cols] = float(lr_metrics(np.concatenate(llr), np.concatenate(y))["cllr"])
+        value = cross_validated_cllr(sims, same, pairs, cols, folds, seed)
+        if value is not None:
+            scores[cols] = value
     if not scores:
         return (0, 1), {}
     lowest = min(scores.values())
     near = [c for c in scores if scores[c] <= lowest * (1 + SELECTION_TOLERANCE)]
     best = min(near, key=lambda c: (len(c), scores[c]))  # the fewest similarities as good as the best
     return best, {FEATURES[c]: v for c, v in scores.items()}
+
+
+@dataclass
+class TexturePool:
+    """Texture-only calibration trials over more writers than the held-out
+    calibration writers: those and the writers the run *trained* on. The
+    texture comparison (chi-square distance of histograms) has no trained
+    part, so a training writer's texture trials are what an unseen writer's
+    look like (the CNN's are not: its similarities are in the trials' CNN
+    column, which stays 0 here). Used by :meth:`CaseScorer.fit` only when the
+    similarities chosen are texture alone: more writers widen what the
+    calibration supports (the source bounds) without the CNN's optimism."""
+
+    sims: np.ndarray
+    same: np.ndarray
+    sources: tuple[int, int]
+    source: str
+    pairs: np.ndarray | None = None
 
 
 @dataclass
@@ -354,6 +382,7 @@ class CaseScorer:
     trial_same: np.ndarray = field(default=None, repr=False)
     cohort: Cohort | None = field(default=None, repr=False)
     selection: dict = field(default_factory=dict)
+    conditions: dict = field(default_factory=dict)
 
     @classmethod
     def fit(
@@ -364,6 +393,8 @@ class CaseScorer:
         cohort: Cohort | None = None,
         sources: tuple[int, int] | None = None,
         pairs=None,
+        texture_pool: TexturePool | None = None,
+        conditions: dict | None = None,
         method: str = "logistic",
     ) -> CaseScorer:
         """Fit on trial similarities (already standardised when ``cohort`` is given:
@@ -371,7 +402,14 @@ class CaseScorer:
         ``sources``: ``(writers, ordered pairs of different writers)`` behind the
         trials, which bound the LRs (:meth:`~hwutils.calibration.LRCalibrator.limit_to_sources`).
         ``pairs``: each trial's (questioned, reference) writer; with them the
-        similarities to fuse are chosen by :func:`choose_features`."""
+        similarities to fuse are chosen by :func:`choose_features`. A
+        ``texture_pool`` with its own pairs is a further candidate, texture alone
+        calibrated on the pool's writers, cross-validated over them the same way
+        (its wider source bounds included); when texture alone wins, the texture
+        weight and calibrator are fitted on the pool's trials and bounded by its
+        writers.
+        ``conditions``: what the trials mirror beyond their sizes (``scale``:
+        the calibration writers read as coarse a scan as the case's), kept."""
         sims, same = np.asarray(sims, np.float64), np.asarray(same, int)
         if same.min(initial=1) == same.max(initial=0) or len(same) < 3:
             raise DataError(
@@ -381,11 +419,29 @@ class CaseScorer:
         cols, cv = (0, 1), {}
         if pairs is not None:
             cols, cv = choose_features(sims, same, pairs)
+        pool = (
+            texture_pool
+            if texture_pool is not None and texture_pool.sources[0] > (sources or (0,))[0]
+            else None
+        )
+        if pool is not None and cv and pool.pairs is not None:
+            # texture alone calibrated on the pool is a system of its own: judged the same way, on its writers
+            pooled = cross_validated_cllr(
+                np.asarray(pool.sims, np.float64), np.asarray(pool.same, int), pool.pairs, (0,)
+            )
+            if pooled is not None:
+                cv[f"texture only on {pool.sources[0]} writers"] = pooled
+                if pooled <= min(cv.values()) * (1 + SELECTION_TOLERANCE):
+                    cols = (0,)
+        selection = {"features": FEATURES[cols], "cv_cllr": cv} if cv else {}
+        if cols == (0,) and pool is not None:
+            sims, same = np.asarray(pool.sims, np.float64), np.asarray(pool.same, int)
+            sources, source = texture_pool.sources, texture_pool.source
+            selection["texture_writers"] = int(sources[0])
         w_cols, b, cal = _fit_fusion(sims[:, cols], same, sources, method)
         w = np.zeros(sims.shape[1])
         w[list(cols)] = w_cols
-        selection = {"features": FEATURES[cols], "cv_cllr": cv} if cv else {}
-        return cls(w, b, cal, source, sims @ w + b, same, cohort, selection)
+        return cls(w, b, cal, source, sims @ w + b, same, cohort, selection, dict(conditions or {}))
 
     def score(self, sims) -> np.ndarray:
         """The fused score of similarities ``(..., 2)``."""
@@ -408,6 +464,7 @@ class CaseScorer:
             "intercept": self.intercept,
             "source": self.source,
             **({"selection": self.selection} if self.selection else {}),
+            **({"conditions": self.conditions} if self.conditions else {}),
             "normalisation": "Z-norm against a cohort of "
             f"{len(set(self.cohort.writers.tolist()))} writers' documents"
             if self.cohort is not None

@@ -36,6 +36,7 @@ from hwutils.errors import ArtifactError, OutdatedArtifactError
 
 EVIDENCE_FILE, LR_FILE = "evidence.npz", "lr_calibration.json"
 CALIBRATION_LINES_FILE = "calibration_lines.npz"
+TEXTURE_LINES_FILE = "texture_lines.npz"
 UNITS = ("line", "page")
 
 
@@ -61,6 +62,17 @@ class Lines:
 
     def __len__(self) -> int:
         return len(self.writers)
+
+    @classmethod
+    def concat(cls, parts) -> Lines:
+        """The lines of ``parts`` (:class:`Lines` with embeddings of one width) one after another."""
+        parts = list(parts)
+        return cls(
+            np.concatenate([p.embeddings for p in parts]),
+            np.concatenate([p.texture for p in parts]),
+            np.concatenate([p.writers for p in parts]),
+            np.concatenate([p.pages for p in parts]),
+        )
 
     def subset(self, index) -> Lines:
         i = np.asarray(index, int)
@@ -267,35 +279,47 @@ def calibration_trials(
 
 def save_calibration_lines(folder, lines: Lines) -> Path:
     """The held-out calibration writers' line evidence, for the casework stage's calibration."""
-    from hwutils import artifacts
-
-    return artifacts.save_npz(
-        Path(folder) / CALIBRATION_LINES_FILE,
-        embeddings=lines.embeddings.astype(np.float32),
-        texture=lines.texture.astype(np.float32),
-        writers=np.array(lines.writers),
-        pages=np.array(lines.pages),
-    )
+    return _save_lines(Path(folder) / CALIBRATION_LINES_FILE, lines, cnn=True)
 
 
 def load_calibration_lines(folder) -> Lines | None:
     """The run's held-out calibration writers' line evidence (None for a run without them)."""
+    return _load_lines(Path(folder) / CALIBRATION_LINES_FILE, cnn=True)
+
+
+def save_texture_lines(folder, lines: Lines) -> Path:
+    """The training writers' line texture (no CNN embeddings: the CNN trained on
+    them), for calibrations that compare texture alone: the chi-square texture
+    distance has no trained part, so these writers' texture comparisons are
+    what an unseen writer's look like."""
+    return _save_lines(Path(folder) / TEXTURE_LINES_FILE, lines, cnn=False)
+
+
+def load_texture_lines(folder) -> Lines | None:
+    """The run's training writers' line texture (embeddings of width 0; None for a run without it)."""
+    return _load_lines(Path(folder) / TEXTURE_LINES_FILE, cnn=False)
+
+
+def _save_lines(path: Path, lines: Lines, cnn: bool) -> Path:
     from hwutils import artifacts
 
-    path = Path(folder) / CALIBRATION_LINES_FILE
+    arrays = {"texture": lines.texture.astype(np.float32), "writers": lines.writers, "pages": lines.pages}
+    if cnn:
+        arrays["embeddings"] = lines.embeddings.astype(np.float32)
+    return artifacts.save_npz(path, **arrays)
+
+
+def _load_lines(path: Path, cnn: bool) -> Lines | None:
+    from hwutils import artifacts
+
     if not path.is_file():
         return None
-    z = artifacts.load_npz(path, keys=("embeddings", "texture", "writers", "pages"))
-    artifacts.check_finite(path, z, ("embeddings", "texture"))
-    artifacts.check_shapes(
-        path,
-        "embeddings, texture, writers and pages",
-        embeddings=len(z["embeddings"]),
-        texture=len(z["texture"]),
-        writers=len(z["writers"]),
-        pages=len(z["pages"]),
-    )
-    return Lines(z["embeddings"], z["texture"], z["writers"], z["pages"])
+    keys = ("texture", "writers", "pages") + (("embeddings",) if cnn else ())
+    z = artifacts.load_npz(path, keys=keys)
+    artifacts.check_finite(path, z, [k for k in ("embeddings", "texture") if k in keys])
+    artifacts.check_shapes(path, ", ".join(keys), **{k: len(z[k]) for k in keys})
+    emb = z["embeddings"] if cnn else np.zeros((len(z["texture"]), 0), np.float32)
+    return Lines(emb, z["texture"], z["writers"], z["pages"])
 
 
 @dataclass
