@@ -129,3 +129,42 @@ def test_load_verifier_gives_log10_lr_only_when_the_run_saved_a_calibration(tmp_
         assert out["log10_lr"] == pytest.approx(float(cal.log10_lr([-out["score"]])[0]))
         assert out["details"]["lr_support"] == lr.support(out["log10_lr"])
         assert v.verify(refs, q)["log10_lr"] == pytest.approx(out["log10_lr"])
+
+
+def test_trial_rows_hold_each_genuine_and_skilled_trial_with_its_lr_and_pooling_one_run_is_measure():
+    cal = lr.fit_calibration(_scores(seed=0))
+    test = _scores(seed=1)
+    rows = lr.trial_rows(cal, test)
+    assert len(rows) == 400 and {r["type"] for r in rows} == {"genuine", "skilled"}  # no random forgeries
+    for r, d in zip(rows[:3], test["distance"][:3]):
+        assert r["collection"] == "test" and r["distance"] == pytest.approx(d)
+        assert r["log10_lr"] == pytest.approx(lr.log10_lr(cal, d))
+    m, p = lr.measure(cal, test), lr.pooled(rows)
+    for k in ("lr_cllr", "lr_cllr_min", "lr_calibration_loss", "lr_rmep", "lr_rmed"):
+        assert p[k] == pytest.approx(m[k]), k
+    assert p["persons"] == 1 and lr.pooled(rows, "shifted")["lr_n_genuine"] == 0
+
+
+def test_pooled_lrs_known_answer_two_runs_each_separated_alone():
+    """Run A: genuine log10 LR 2, forgery 1; run B: genuine -1, forgery -2. Alone each is
+    perfectly separated (Cllr_min 0), so its loss is its whole Cllr; pooled, the ranks
+    overlap and Cllr_min is positive: Cllr is the mean of the two, the loss smaller."""
+
+    def rows(run, gen, forg, n=4):
+        return [
+            {"collection": "test", "person": f"{run}:p", "type": t, "distance": 0.0, "log10_lr": v}
+            for t, v in [("genuine", gen)] * n + [("skilled", forg)] * n
+        ]
+
+    def cllr(gen, forg):  # by hand: 0.5 * (log2(1 + 1/LR_genuine) + log2(1 + LR_forgery))
+        return 0.5 * (math.log2(1 + 10.0**-gen) + math.log2(1 + 10.0**forg))
+
+    a, b = rows("A", 2.0, 1.0), rows("B", -1.0, -2.0)
+    pa, pb, both = lr.pooled(a), lr.pooled(b), lr.pooled(a + b)
+    assert pa["lr_cllr"] == pytest.approx(cllr(2.0, 1.0)) and pa["lr_cllr_min"] == pytest.approx(
+        0.0, abs=1e-9
+    )
+    assert both["lr_cllr"] == pytest.approx(0.5 * (cllr(2.0, 1.0) + cllr(-1.0, -2.0)))
+    assert both["lr_cllr_min"] > 0.1 and both["persons"] == 2
+    assert both["lr_calibration_loss"] < 0.5 * (pa["lr_calibration_loss"] + pb["lr_calibration_loss"])
+    assert both["lr_rmep"] == pytest.approx(0.5) and both["lr_rmed"] == pytest.approx(0.5)

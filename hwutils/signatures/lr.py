@@ -181,3 +181,52 @@ def sentence(m: dict, calibrator: LRCalibrator) -> str:
             " on the calibration persons over- or understate the evidence for the test persons."
         )
     return text
+
+
+TRIALS_FILE = "lr_trials"  # artifacts/lr_trials.csv: every test trial's log10 LR, for pooling over splits
+
+
+def trial_rows(calibrator: LRCalibrator, scores: dict, collection: str = "test") -> list[dict]:
+    """One row per genuine or skilled-forgery trial of ``scores``: ``collection``
+    (e.g. ``test`` or ``shifted``), ``person``, ``type``, ``distance`` and
+    ``log10_lr``; saved by the notebook (``artifacts/lr_trials.csv``) so the LRs
+    of several runs (a sweep's splits) can be measured together (:func:`pooled`)."""
+    t = np.asarray(scores["type"])
+    keep = (t == "genuine") | (t == "skilled")
+    d = np.asarray(scores["distance"], np.float64)[keep]
+    llr = calibrator.log10_lr(-d)
+    persons = np.asarray(scores["person"])[keep]
+    return [
+        {
+            "collection": collection,
+            "person": str(p),
+            "type": str(k),
+            "distance": float(x),
+            "log10_lr": float(v),
+        }
+        for p, k, x, v in zip(persons, t[keep], d, llr)
+    ]
+
+
+def pooled(rows, collection: str = "test") -> dict:
+    """Cllr, Cllr_min, calibration loss and the rates of misleading evidence of the
+    trial rows (:func:`trial_rows`, e.g. read back from several runs' ``lr_trials.csv``)
+    of one ``collection``, all trials together: each row keeps the LR its own run's
+    calibrator gave, so only the measurement is pooled. Cllr_min (lir's PAV) on
+    the trials of a few persons is optimistic (it fits them), so a run's own
+    calibration loss is larger than the same LRs measured on more persons."""
+    rows = [r for r in rows if r["collection"] == collection]
+    llr = np.array([float(r["log10_lr"]) for r in rows])
+    same = np.array([r["type"] == "genuine" for r in rows], int)
+    m = lr_metrics(llr, same)
+    wrong = misleading_rates(llr, same) if len(rows) else {"rmep": float("nan"), "rmed": float("nan")}
+    return {
+        "lr_cllr": m["cllr"],
+        "lr_cllr_min": m["cllr_min"],
+        "lr_calibration_loss": m["cllr_cal"],
+        "lr_n_genuine": m["n_same"],
+        "lr_n_forgery": m["n_different"],
+        "lr_rmep": wrong["rmep"],
+        "lr_rmed": wrong["rmed"],
+        "persons": len({r["person"] for r in rows}),
+    }
