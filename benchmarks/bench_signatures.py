@@ -75,12 +75,17 @@ def latency(verifier, refs, questioned, repeats: int) -> dict:
 
 SIGN_DATA_FEATURES = "signet+hog+dir+geom+pressure+glcm"
 NORMALISATIONS = {"raw": (0.0, 0.0), "level 0.5": (0.5, 0.0), "level 1": (1.0, 0.0), "z-norm 0.5": (1.0, 0.5)}
+C_VALUES = {
+    "": 1.0,
+    ", C 0.3": 0.3,
+}  # the SVMs' C: 1 before issue 27's third pass, 0.3 in sign_data.yaml since
 
 
 def sign_data_shaped(raw_images, size=(64, 128), n_negatives: int = 395) -> dict:
     """Writer-dependent verifiers with ``sign_data.yaml``'s feature sets and shift
     (untrained networks: latency does not depend on the weights), one per
-    normalisation of :data:`NORMALISATIONS`; the negatives are the features of
+    normalisation of :data:`NORMALISATIONS` (SVMs' C 1) and the reference level at
+    C 0.3 (the default since issue 27's third pass); the negatives are the features of
     ``raw_images`` repeated with noise to ``n_negatives`` rows per set."""
     tower = siamese.build_tower(*size, embedding_dim=128, base_filters=32)
     signet = writer_net.build_writer_net(*size, n_writers=27)[1]
@@ -104,7 +109,7 @@ def sign_data_shaped(raw_images, size=(64, 128), n_negatives: int = 395) -> dict
     }
     scales = {k: 1.0 for k in sets}
     return {
-        name: verify.Verifier(
+        name + suffix: verify.Verifier(
             tower,
             0.0,
             *size,
@@ -116,8 +121,11 @@ def sign_data_shaped(raw_images, size=(64, 128), n_negatives: int = 395) -> dict
             norm=norm,
             signet=signet,
             spread=spread,
+            C=C,
         )
         for name, (norm, spread) in NORMALISATIONS.items()
+        for suffix, C in C_VALUES.items()
+        if not suffix or name == "level 1"
     }
 
 
