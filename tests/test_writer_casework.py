@@ -328,7 +328,10 @@ def test_caveats_name_documents_outside_the_calibrated_or_validated_conditions(t
     known = [doc("k1", 4), doc("k2", 4)]
     questioned = [doc("q_short", 2), doc("q_ok", 4), doc("q_lowres", 4, scale=4.0)]
     out = cw.caveats(questioned, known, 300)
-    assert any(c.startswith("q_short: 2 line(s)") and "calibrated on documents of 4 lines" in c for c in out)
+    assert any(
+        c.startswith("q_short: 2 line(s)") and "calibrated on questioned documents of 4 lines" in c
+        for c in out
+    )
     assert not any(c.startswith("q_ok") for c in out)
     assert any(c.startswith("q_lowres: resampled by 4 from about 75 dpi") for c in out)
     assert "No validation run is named" in out[-1]
@@ -337,11 +340,13 @@ def test_caveats_name_documents_outside_the_calibrated_or_validated_conditions(t
     assert out == []  # validated down to 1 line and 75 dpi: nothing outside
     out = cw.caveats(questioned, known, 300, {"min_questioned_lines": 3, "min_dpi": 150}, "run-x")
     assert [c.split(":")[0] for c in out] == ["q_short", "q_lowres"] and "validated (run-x)" in out[0]
-    out = cw.caveats(questioned, known, 300, calibrated_scale=4.0)  # calibration writers read at 75 dpi
+    out = cw.caveats(questioned, known, 300, calibrated={"scale": 4.0})  # calibration writers read at 75 dpi
     said = [c for c in out if c.startswith("q_lowres")][0]
     assert "calibrated at that resolution, not validated at it" in said and "dpis 75" in said
-    out = cw.caveats(questioned, known, 300, {"min_dpi": 150}, "run-x", calibrated_scale=4.0)
+    out = cw.caveats(questioned, known, 300, {"min_dpi": 150}, "run-x", calibrated={"scale": 4.0})
     assert "validated down to 150 dpi only" in [c for c in out if c.startswith("q_lowres")][0]
+    out = cw.caveats(questioned, known, 300, calibrated={"questioned_lines": 2})  # mirror trials of 2 lines
+    assert not any(c.startswith("q_short") for c in out)
 
 
 def test_misleading_results_and_sentence_of_a_case():
@@ -481,7 +486,7 @@ def test_mirror_calibration_offers_the_texture_pool_to_the_scorer(tmp_path):
     )
     trials = cw.calibration_trials(cw.EvidenceSpace(None, 12, 16), tmp_path, known, evidence, 3, 0, known[:1])
     sims, same, source, cohort, sources, pairs, pool, conditions = trials
-    assert conditions == {}  # the case is at the run's resolution
+    assert conditions == {"reference_lines": 4, "questioned_lines": 4}  # at the run's resolution: no scale
     assert sources == writer_sources(6) and "6 writers the run held out of training" in source
     assert pool.sources == writer_sources(9) and pool.source.startswith("9 writers on texture alone")
     assert np.all(pool.sims[:, 1] == 0) and len(pool.same) == 10 * 9 * 9

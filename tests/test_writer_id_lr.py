@@ -260,3 +260,19 @@ def test_the_texture_pool_competes_as_a_system_of_its_own():
     weak = TexturePool(weak_sims, weak_same, writer_sources(45), "45 writers", weak_pairs)
     kept = CaseScorer.fit(sims, same, "held out", sources=writer_sources(20), pairs=pairs, texture_pool=weak)
     assert kept.selection["features"] == "texture and CNN" and kept.source == "held out"
+
+
+def test_the_run_s_own_lrs_offer_texture_on_the_training_writers_as_a_candidate():
+    many = [f"w{i:02d}" for i in range(22)]
+    train, calib = _lines(many[:10]), _lines(many[10:], pages_per_writer=1, lines_per_page=6)
+    refs = lr.References.fit(train, 12, 16)
+    pool = lr.Lines.concat([train, _lines(many[:10], seed=1)])
+    model = lr.LRModel.fit(refs, _lines(many[:10], seed=2), calib, ref_lines=8, texture_lines=pool)
+    for unit in lr.UNITS:
+        sel = model.scorers[unit].selection
+        assert "texture only on 22 writers" in sel["cv_cllr"]  # 12 held out + 10 trained on
+        if sel["features"] == "texture only":  # chosen: calibrated on the pool and bounded by its writers
+            assert sel.get("texture_writers") == 22 and model.scorers[unit].source.startswith("22 writers")
+            assert model.scorers[unit].calibrator.source_bounds[0] == pytest.approx(-np.log10(22))
+    alone = lr.LRModel.fit(refs, _lines(many[:10], seed=2), calib, ref_lines=8)
+    assert not any("22" in k for k in alone.scorers["line"].selection["cv_cllr"])

@@ -48,10 +48,12 @@ def calibration_trials(
     bound the LRs; ``pairs``: each mirror trial's (questioned, reference) writer, with which
     :meth:`CaseScorer.fit` chooses the similarities to fuse, None otherwise;
     ``texture_pool``: :func:`texture_pool` for a texture-only choice, or None;
-    ``conditions``: ``{"scale": s}`` when every case document was brought up
-    from a scan ``s`` times coarser than the run's data and the calibration
-    writers were read again from the run's data at that resolution
-    (:func:`at_case_resolution`), else empty); never
+    ``conditions``: what the trials mirror: in mirror trials the lines of their
+    references and questioned documents (``reference_lines``,
+    ``questioned_lines``), and ``scale`` ``s`` when every case document was
+    brought up from a scan ``s`` times coarser than the run's data and the
+    calibration writers were read again from the run's data at that resolution
+    (:func:`at_case_resolution`)); never
     from questioned documents. Pseudo-documents hold as many lines as the
     median known document: the known documents (each person's lines split
     into two pseudo-documents) together with other writers, so that the
@@ -144,7 +146,11 @@ def calibration_trials(
             writer_sources(len(held_names)),
             pairs,
             None if pool is None else TexturePool(*pool[:3], f"{pool[3]} {how}", pool[4]),
-            {"scale": scale} if at_scale else {},
+            {
+                "reference_lines": doc_lines,
+                "questioned_lines": q_lines,
+                **({"scale": scale} if at_scale else {}),
+            },
         )
     cohort_writers = sorted({w for w in writers if not w.startswith("known:")}) if normalise else None
     sims, same, cohort = trial_scores(space, emb, tex, writers, doc_lines, repeats, seed, cohort_writers)

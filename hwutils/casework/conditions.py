@@ -69,17 +69,19 @@ def caveats(
     train_dpi: int,
     validation: dict | None = None,
     validation_name: str | None = None,
-    calibrated_scale: float = 1.0,
+    calibrated: dict | None = None,
 ) -> list[str]:
     """One sentence per questioned (or known) document outside the conditions
-    the method was calibrated under (pseudo-documents of the median known
-    document's lines, at the writer run's resolution, or at the case's when the
-    calibration writers were read at it: ``calibrated_scale``, the scorer's
-    ``conditions["scale"]``) or validated under (``validation``:
-    :func:`validated_conditions`)."""
-    validation = validation or {}
+    the method was calibrated under or validated under (``validation``:
+    :func:`validated_conditions`). ``calibrated``: the scorer's ``conditions``
+    (questioned documents of ``questioned_lines`` lines in mirror trials, else
+    pseudo-documents of the median known document's lines; at the writer run's
+    resolution, or at the case's when the calibration writers were read at it:
+    ``scale``)."""
+    validation, calibrated = validation or {}, calibrated or {}
+    calibrated_scale = float(calibrated.get("scale", 1.0))
     out = []
-    doc_lines = calibration_doc_lines(known)
+    doc_lines = int(calibrated.get("questioned_lines") or calibration_doc_lines(known))
     floor = validation.get("min_questioned_lines")
     for d in questioned:
         n = len(d.lines)
@@ -90,7 +92,7 @@ def caveats(
             )
         elif not floor and n < doc_lines:
             out.append(
-                f"{d.name}: {n} line(s) of writing; the LRs were calibrated on documents of {doc_lines} lines:"
+                f"{d.name}: {n} line(s) of writing; the LRs were calibrated on questioned documents of {doc_lines} lines:"
                 " fewer lines carry less evidence than the calibration assumes"
             )
     calibrated_dpi = round(train_dpi / calibrated_scale)

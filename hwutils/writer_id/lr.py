@@ -277,6 +277,11 @@ def calibration_trials(
     return np.concatenate(sims), np.concatenate(same)
 
 
+def texture_only(lines: Lines, width: int) -> Lines:
+    """``lines`` with CNN embeddings of ``width`` zeros (a CNN similarity of 0): for texture-only trials."""
+    return Lines(np.zeros((len(lines), width)), lines.texture, lines.writers, lines.pages)
+
+
 def save_calibration_lines(folder, lines: Lines) -> Path:
     """The held-out calibration writers' line evidence, for the casework stage's calibration."""
     return _save_lines(Path(folder) / CALIBRATION_LINES_FILE, lines, cnn=True)
@@ -331,7 +336,12 @@ class LRModel:
 
     @classmethod
     def fit(
-        cls, refs: References, validation: Lines, calibration: Lines | None = None, ref_lines: int = 0
+        cls,
+        refs: References,
+        validation: Lines,
+        calibration: Lines | None = None,
+        ref_lines: int = 0,
+        texture_lines: Lines | None = None,
     ) -> LRModel:
         """One :class:`~hwutils.writer_id.evidence.CaseScorer` per unit.
 
@@ -342,9 +352,14 @@ class LRModel:
         0``), on trials of the ``validation`` lines against ``refs``, writers the
         CNN trained on, which overstates the evidence for unseen writers.
         ``ref_lines``: lines per reference of the run (the page trials'
-        references are as large; 0: the calibration writers' page size)."""
+        references are as large; 0: the calibration writers' page size).
+        ``texture_lines``: lines of the training writers that the run's LRs are
+        not measured on (training and validation lines): the texture comparison
+        has no trained part, so texture alone calibrated on them and the
+        calibration writers together is a further candidate
+        (:class:`~hwutils.writer_id.evidence.TexturePool`)."""
         from hwutils.calibration import writer_sources
-        from hwutils.writer_id.evidence import CaseScorer
+        from hwutils.writer_id.evidence import CaseScorer, TexturePool
 
         if calibration is not None and len(set(calibration.writers.tolist())) >= 2:
             # a page: as many lines as the calibration writers' pages (whole pages of the collection; a
@@ -364,12 +379,31 @@ class LRModel:
                 sims, same, pairs = calibration_trials(
                     calibration, refs, unit, page_lines=page, with_pairs=True, reference_lines=ref_lines
                 )
+                pool = None
+                if texture_lines is not None and len(texture_lines):
+                    both = texture_only(
+                        Lines.concat([calibration, texture_lines]), calibration.embeddings.shape[1]
+                    )
+                    p_sims, p_same, p_pairs = calibration_trials(
+                        both, refs, unit, page_lines=page, with_pairs=True, reference_lines=ref_lines
+                    )
+                    n_pool = len(set(both.writers.tolist()))
+                    pool = TexturePool(
+                        p_sims * np.array([1.0, 0.0]),
+                        p_same,
+                        writer_sources(n_pool),
+                        f"{n_pool} writers on texture alone (the held-out calibration writers and the training"
+                        f" writers' training and validation lines; the texture comparison has no trained part): "
+                        + source.split(": ", 1)[1],
+                        p_pairs,
+                    )
                 scorers[unit] = CaseScorer.fit(
                     sims,
                     same,
                     source=source,
                     sources=writer_sources(len(set(calibration.writers.tolist()))),
                     pairs=pairs,
+                    texture_pool=pool,
                 )
             return cls(refs, scorers)
         scorers = {}
@@ -528,7 +562,8 @@ def fit_and_measure(
     ``trials[(who, unit)] = (log10_lrs, same)`` with who ``known`` or ``new``."""
     refs = References.fit(train, leg, bins)
     ref_lines = int(np.median(np.unique(train.writers, return_counts=True)[1])) if len(train) else 0
-    model = LRModel.fit(refs, val, calibration, ref_lines=ref_lines)
+    pool = Lines.concat([train, val]) if calibration is not None and len(train) + len(val) else None
+    model = LRModel.fit(refs, val, calibration, ref_lines=ref_lines, texture_lines=pool)
     metrics, kept = evaluate(model, test)
     out_trials = {("known", u): t for u, t in kept.items()}
     if enrolment is not None and queries is not None and len(enrolment) and len(queries):
