@@ -187,10 +187,10 @@ def identify(run, images, lines: bool = False, top: int = 3, outputs=None) -> Ap
         )
     else:
         units = sorted({r["lr_unit"] for r in rows if r.get("lr_unit")})
-        sources = "; ".join(f"per {u}: {wid.lr_model.scorers[u].source}" for u in units)
+        sources = "; ".join(f"per {u}, on {wid.lr_model.scorers[u].source}" for u in units)
         notes.append(
-            "log10 LR: 'this writer wrote it' against 'another writer wrote it', calibrated on "
-            + (sources or "the run's calibration trials")
+            "log10 LR: 'this writer wrote it' against 'another writer wrote it', calibrated "
+            + (sources or "on the run's calibration trials")
         )
     cols = {
         "image": "image",

@@ -276,3 +276,21 @@ def test_the_run_s_own_lrs_offer_texture_on_the_training_writers_as_a_candidate(
             assert model.scorers[unit].calibrator.source_bounds[0] == pytest.approx(-np.log10(22))
     alone = lr.LRModel.fit(refs, _lines(many[:10], seed=2), calib, ref_lines=8)
     assert not any("22" in k for k in alone.scorers["line"].selection["cv_cllr"])
+
+
+def test_the_calibration_sentence_names_the_texture_pool():
+    from hwutils.writer_id.evidence import CaseScorer
+
+    def scorer(selection):
+        return CaseScorer(np.array([1.0, 0.0]), 0.0, None, "src", selection=selection)
+
+    model = lr.LRModel(
+        None,
+        {
+            "line": scorer({"features": "texture and CNN", "cv_cllr": {"x": 0.1}}),
+            "page": scorer({"features": "texture only", "cv_cllr": {"x": 0.1}, "texture_writers": 35}),
+        },
+    )
+    said = lr.calibration_sentence(model, ["a", "b"])
+    assert "per line, texture and CNN; per page, texture only calibrated on 35 writers" in said
+    assert said.startswith("The likelihood ratios are calibrated on 2 writers held out of training (a, b)")

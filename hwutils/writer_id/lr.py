@@ -633,6 +633,12 @@ def calibration_sentence(model: LRModel, calibration_writers) -> str:
     if calibration_writers:
         chosen = [
             f"per {unit}, {s.selection['features']}"
+            + (
+                f" calibrated on {s.selection['texture_writers']} writers (these and the training writers:"
+                " the texture comparison has no trained part)"
+                if s.selection.get("texture_writers")
+                else ""
+            )
             for unit, s in model.scorers.items()
             if s.selection.get("features")
         ]
