@@ -99,9 +99,9 @@ def test_char_results_against_chance_or_the_goal():
     metrics = {"char_accuracy": 0.9, "n_test_chars": 321}
     (r,) = S.char_results(metrics)
     assert r.yardstick_value == pytest.approx(1 / 36) and r.beats
-    metrics.update(mnist_accuracy_digit_classes=0.985, mnist_accuracy=0.95, mnist_test_digits=2500)
+    metrics.update(mnist_accuracy_digit_classes=0.992, mnist_accuracy=0.95, mnist_test_digits=2500)
     goal = S.char_results(metrics, digit_goal=S.MNIST_GOAL)[1]
-    assert goal.yardstick_value == 0.99 and goal.beats is False  # short of the goal: flagged
+    assert goal.yardstick_value == 0.993 and goal.beats is False  # 99.2%: short of the 99.3% goal, flagged
     assert "95.0%" in goal.note
     assert S.char_results(metrics)[1].yardstick_value == 0.1
 

@@ -16,8 +16,9 @@ from hwutils import report
 from hwutils.ocr import CLASSES
 from hwutils.report import markdown_table, pct
 
-# the goal README.md sets for real.yaml's held-out MNIST digits (choosing among the digit classes)
-MNIST_GOAL = 0.99
+# the goal README.md sets for real.yaml's held-out MNIST digits (choosing among the digit classes;
+# issue 29 raised it from 99.0% to 99.3%)
+MNIST_GOAL = 0.993
 
 SOURCE_NAMES = {
     "sklearn-digits": "scikit-learn's bundled digit scans (real)",
