@@ -344,6 +344,36 @@ def reference_stroke_width(run_dir, limit: int = 24) -> tuple[float | None, str]
     return width, where
 
 
+def _run_data(run_dir: Path) -> tuple:
+    """Where a writer_id run's data is: ``("lines", records, where)`` (the
+    synthetic lines it generated, ``artifacts/synthetic_iam``, or an IAM
+    ``data_dir``), ``("pages", (data_dir, name_pattern), where)`` (pages named
+    by writer) or ``(None, None, reason)``; raises what reading raises."""
+    import yaml
+
+    from hwutils.datasets import iam, pages
+
+    synth = run_dir / "artifacts" / "synthetic_iam"
+    if synth.is_dir():
+        return "lines", iam.load_iam(synth, level="lines"), "the run's synthetic training writers"
+    params = yaml.safe_load((run_dir / "params.yaml").read_text()) or {}
+    data_dir = Path(str(params.get("data_dir") or ""))
+    if not str(params.get("data_dir") or "") or not data_dir.is_dir():
+        return None, None, "no data of the run found"
+    if params.get("data_format") == "pages":
+        pattern = params.get("name_pattern") or pages.CSAFE_PATTERN
+        return "pages", (data_dir, pattern), f"the run's data ({data_dir}, one page each)"
+    return "lines", iam.load_iam(data_dir, level="lines"), f"the run's data ({data_dir})"
+
+
+def _page_files(data_dir: Path, pattern: str) -> list:
+    """``(file, writer)`` of the pages of ``data_dir`` whose name names a writer."""
+    from hwutils.datasets import pages
+
+    files = [(f, pages.writer_from_name(f, pattern)) for f in _image_files(data_dir)]
+    return [(f, w) for f, w in files if w is not None]
+
+
 def run_writer_lines(run_dir, writers, scale: float = 1.0) -> tuple[list, list, str]:
     """Line images of ``writers`` (the run's own: its held-out calibration or
     training writers) read again from the data the writer_id run was made
@@ -354,37 +384,25 @@ def run_writer_lines(run_dir, writers, scale: float = 1.0) -> tuple[list, list, 
     where)``; empty lists when the run's data cannot be read."""
     import yaml
 
-    from hwutils.datasets import iam, pages
+    from hwutils.datasets import pages
     from hwutils.images import read_gray
 
-    run_dir, wanted = Path(run_dir), {str(w) for w in writers}
+    wanted = {str(w) for w in writers}
+    lines, names = [], []
     try:
-        synth = run_dir / "artifacts" / "synthetic_iam"
-        if synth.is_dir():
-            records, where = iam.load_iam(synth, level="lines"), "the run's synthetic lines"
-        else:
-            params = yaml.safe_load((run_dir / "params.yaml").read_text()) or {}
-            data_dir = Path(str(params.get("data_dir") or ""))
-            if not str(params.get("data_dir") or "") or not data_dir.is_dir():
-                return [], [], "no data of the run found"
-            where = f"the run's data ({data_dir})"
-            if params.get("data_format") == "pages":
-                pattern = params.get("name_pattern") or pages.CSAFE_PATTERN
-                lines, names = [], []
-                for f in _image_files(data_dir):
-                    w = pages.writer_from_name(f, pattern)
-                    if w in wanted:
-                        found = pages.segment_lines(rescale(read_gray(f), 1 / scale))
-                        lines += [rescale(lb.image, scale) for lb in found]
-                        names += [w] * len(found)
-                return lines, names, where
-            records = iam.load_iam(data_dir, level="lines")
-        lines, names = [], []
-        for r in records:
-            if r.writer in wanted:
-                image = r.image if r.image is not None else read_gray(r.path)
-                lines.append(rescale(rescale(image, 1 / scale), scale))
-                names.append(r.writer)
+        kind, data, where = _run_data(Path(run_dir))
+        if kind == "pages":
+            for f, w in _page_files(*data):
+                if w in wanted:
+                    found = pages.segment_lines(rescale(read_gray(f), 1 / scale))
+                    lines += [rescale(lb.image, scale) for lb in found]
+                    names += [w] * len(found)
+        elif kind == "lines":
+            for r in data:
+                if r.writer in wanted:
+                    image = r.image if r.image is not None else read_gray(r.path)
+                    lines.append(rescale(rescale(image, 1 / scale), scale))
+                    names.append(r.writer)
         return lines, names, where
     except (HwError, OSError, yaml.YAMLError):
         return [], [], "the run's data could not be read"
@@ -411,38 +429,28 @@ def background_lines(
     documents) are never used."""
     import yaml
 
-    from hwutils.datasets import iam, pages
+    from hwutils.datasets import pages
     from hwutils.images import read_gray
 
-    run_dir = Path(run_dir)
-    synth = run_dir / "artifacts" / "synthetic_iam"
     excluded = {str(w) for w in exclude}
     try:
-        if synth.is_dir():
-            records, where = iam.load_iam(synth, level="lines"), "the run's synthetic training writers"
-        else:
-            params = yaml.safe_load((run_dir / "params.yaml").read_text()) or {}
-            data_dir = Path(str(params.get("data_dir") or ""))
-            if not str(params.get("data_dir") or "") or not data_dir.is_dir():
-                return [], [], "no data of the run found"
-            if params.get("data_format") == "pages":
-                pattern = params.get("name_pattern") or pages.CSAFE_PATTERN
-                files = [(f, pages.writer_from_name(f, pattern)) for f in _image_files(data_dir)]
-                by_writer: dict = {}
-                skip = {Path(x).resolve() for x in exclude_paths}
-                for f, w in files:
-                    if w is not None and w not in excluded and f.resolve() not in skip:
-                        by_writer.setdefault(w, f)
-                chosen = sorted(by_writer)[:: max(1, len(by_writer) // max_writers)][:max_writers]
-                lines, writers = [], []
-                for w in chosen:
-                    found = [lb.image for lb in pages.segment_lines(read_gray(by_writer[w]))][
-                        :lines_per_writer
-                    ]
-                    lines += found
-                    writers += [w] * len(found)
-                return lines, writers, f"the run's data ({data_dir}, one page each)"
-            records, where = iam.load_iam(data_dir, level="lines"), f"the run's data ({data_dir})"
+        kind, data, where = _run_data(Path(run_dir))
+        if kind is None:
+            return [], [], where
+        if kind == "pages":
+            by_writer: dict = {}
+            skip = {Path(x).resolve() for x in exclude_paths}
+            for f, w in _page_files(*data):
+                if w not in excluded and f.resolve() not in skip:
+                    by_writer.setdefault(w, f)
+            chosen = sorted(by_writer)[:: max(1, len(by_writer) // max_writers)][:max_writers]
+            lines, writers = [], []
+            for w in chosen:
+                found = [lb.image for lb in pages.segment_lines(read_gray(by_writer[w]))][:lines_per_writer]
+                lines += found
+                writers += [w] * len(found)
+            return lines, writers, where
+        records = data
     except (HwError, OSError, yaml.YAMLError):
         return [], [], "the run's data could not be read"
     names = sorted({r.writer for r in records} - excluded)
