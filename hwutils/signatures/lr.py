@@ -126,17 +126,20 @@ def measure(calibrator: LRCalibrator, scores: dict) -> dict:
     LR > 1), ``lr_max_forgery_log10`` and ``lr_min_genuine_log10`` (the worst
     single trial of each kind; None without trials of that kind)."""
     llr, same = trial_lrs(calibrator, scores)
+    lo, hi = calibrator.bounds or (float("nan"), float("nan"))
+    return {**_figures(llr, same), "lr_log10_lower": float(lo), "lr_log10_upper": float(hi)}
+
+
+def _figures(llr, same) -> dict:
+    """Cllr, Cllr_min, the calibration loss, trial counts and the rates of misleading evidence of LRs."""
     m = lr_metrics(llr, same)
     wrong = misleading_rates(llr, same)
-    lo, hi = calibrator.bounds or (float("nan"), float("nan"))
     return {
         "lr_cllr": m["cllr"],
         "lr_cllr_min": m["cllr_min"],
         "lr_calibration_loss": m["cllr_cal"],
         "lr_n_genuine": m["n_same"],
         "lr_n_forgery": m["n_different"],
-        "lr_log10_lower": float(lo),
-        "lr_log10_upper": float(hi),
         "lr_rmep": wrong["rmep"],
         "lr_rmed": wrong["rmed"],
         "lr_max_forgery_log10": wrong["h2_log10_lr_max"],
@@ -218,15 +221,4 @@ def pooled(rows, collection: str = "test") -> dict:
     rows = [r for r in rows if r["collection"] == collection]
     llr = np.array([float(r["log10_lr"]) for r in rows])
     same = np.array([r["type"] == "genuine" for r in rows], int)
-    m = lr_metrics(llr, same)
-    wrong = misleading_rates(llr, same) if len(rows) else {"rmep": float("nan"), "rmed": float("nan")}
-    return {
-        "lr_cllr": m["cllr"],
-        "lr_cllr_min": m["cllr_min"],
-        "lr_calibration_loss": m["cllr_cal"],
-        "lr_n_genuine": m["n_same"],
-        "lr_n_forgery": m["n_different"],
-        "lr_rmep": wrong["rmep"],
-        "lr_rmed": wrong["rmed"],
-        "persons": len({r["person"] for r in rows}),
-    }
+    return {**_figures(llr, same), "persons": len({r["person"] for r in rows})}
