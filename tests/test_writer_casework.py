@@ -420,7 +420,8 @@ def test_the_texture_pool_adds_the_trained_on_writers_but_never_the_case_writers
     save_texture_lines(
         tmp_path / "artifacts", Lines(np.zeros((len(train), 0)), train, names, ["p"] * len(train))
     )
-    sims, same, sources, said, pairs = texture_pool(space, tmp_path, held, held_writers, {"case"}, 2, 2, 3, 0)
+    pool = texture_pool(space, tmp_path, held, held_writers, {"case"}, 2, 2, 3, 0)
+    sims, same, sources, said, pairs = pool.sims, pool.same, pool.sources, pool.source, pool.pairs
     assert sorted(set(pairs.ravel().tolist())) == [
         "held-out:h0",
         "held-out:h1",

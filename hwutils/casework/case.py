@@ -137,6 +137,7 @@ def calibration_trials(
             max(10, repeats),
             seed,
             scale if at_scale else 1.0,
+            how,
         )
         return (
             sims,
@@ -145,7 +146,7 @@ def calibration_trials(
             None,
             writer_sources(len(held_names)),
             pairs,
-            None if pool is None else TexturePool(*pool[:3], f"{pool[3]} {how}", pool[4]),
+            pool,
             {
                 "reference_lines": doc_lines,
                 "questioned_lines": q_lines,
@@ -169,13 +170,24 @@ def calibration_trials(
 
 
 def texture_pool(
-    space, run_dir, held_texture, held_writers, case_writers, ref_lines, q_lines, draws, seed, scale=1.0
-):
-    """``(similarities, same, sources, description, pairs)`` of mirror trials on texture
+    space,
+    run_dir,
+    held_texture,
+    held_writers,
+    case_writers,
+    ref_lines,
+    q_lines,
+    draws,
+    seed,
+    scale=1.0,
+    how="",
+) -> TexturePool | None:
+    """The :class:`~hwutils.writer_id.TexturePool` of mirror trials on texture
     alone over the held-out calibration writers and the writers the run trained
     on (``artifacts/texture_lines.npz``; the texture distance has no trained
-    part), the case's writers left out; None for a run without those lines (or,
-    with ``scale`` above 1, whose data cannot be read again at that resolution)."""
+    part), the case's writers left out; its description ends with ``how``.
+    None for a run without those lines (or, with ``scale`` above 1, whose data
+    cannot be read again at that resolution)."""
     train = load_texture_lines(Path(run_dir) / "artifacts") if run_dir is not None else None
     if train is None:
         return None
@@ -201,7 +213,7 @@ def texture_pool(
         f"{n} writers on texture alone: the {n_held} the run held out of training and"
         f" {len(names)} it trained on (the texture comparison has no trained part)"
     )
-    return sims, same, writer_sources(n), said, pairs
+    return TexturePool(sims, same, writer_sources(n), f"{said} {how}".strip(), pairs)
 
 
 def at_case_resolution(space: EvidenceSpace, run_dir, lines, scale: float, cnn: bool = True):
