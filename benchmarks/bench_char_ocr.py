@@ -3,7 +3,10 @@ alone, batched) and words per second (segmentation + classification), with
 segmentation by recognition and, as the baseline, from geometry alone; and
 words per second of the segmentation-free CTC reader (strip, CRNN, beam
 search with the run's language model, batched) and of the combined reader
-(both readers' candidate strings scored by both models).
+(both readers' candidate strings scored by both models). For a run that
+reads form fields (``form_labels``, :mod:`hwutils.ocr.form`) each reader is
+also timed as ``hw read`` uses it, passing over printed labels and code lines,
+beside its plain reading in the same run.
 
     python benchmarks/bench_char_ocr.py [RUN_DIR]
 
@@ -87,6 +90,19 @@ def main(argv):
     combined.read_words(words[:16])  # warm up
     t_combined = best_of(lambda: combined.read_words(words), repeats=2)
     t_combined_one = best_of(lambda: [combined.read_word(w) for w in words[:50]], repeats=2)
+    as_fields = {}
+    if argv:
+        from hwutils.ocr.form import FieldReader
+
+        for name in R.READERS:
+            try:
+                _, field_reader = R.load_any_reader(argv[0], name)
+            except HwError:
+                continue
+            if isinstance(field_reader, FieldReader):
+                field_reader.read_words(words[:16])  # warm up
+                t_field = best_of(lambda r=field_reader: r.read_words(words), repeats=2)
+                as_fields[f"{name}_as_form_fields_words_per_s"] = len(words) / t_field
     result = {
         "model": argv[0] if argv else "untrained, default size",
         "classifier_chars_per_s": len(chars) / t_chars,
@@ -107,6 +123,7 @@ def main(argv):
         "combined_weight": combined.weight,
         "combined_read_words_batched_words_per_s": len(words) / t_combined,
         "combined_read_word_words_per_s": 50 / t_combined_one,
+        **as_fields,
         "load_average_1min_at_end": os.getloadavg()[0],
         "cpu_count": os.cpu_count(),
         "note": "wall-clock, best of repeats; the machine may be shared",

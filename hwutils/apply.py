@@ -271,7 +271,17 @@ def read(run, images, outputs=None, reader: str | None = None) -> Applied:
     note = f"reader: {reader_name}" + (
         " (the run's choice on its validation words)" if reader is None else ""
     )
-    return Applied("read", str(run), "char_ocr", rows, cols, [note])
+    notes = [note]
+    labels = getattr(word_reader, "labels", None)
+    if labels is not None:  # hwutils.ocr.form.FieldReader: read as fields of a printed form, as the run did
+        notes.append(
+            "read as form fields, as the run measured: a line read as a printed label ("
+            + (", ".join(labels) or "none")
+            + ")"
+            + (" or as digits" if word_reader.probe is not None else "")
+            + " gives way to the next line"
+        )
+    return Applied("read", str(run), "char_ocr", rows, cols, notes)
 
 
 def screen(run, images, outputs=None) -> Applied:

@@ -46,3 +46,18 @@ def test_validation_words_are_apart_from_evaluation_words_and_read_as_strips(rea
     strips, texts = word_strips(validation[:20])
     assert strips.shape[1:] == (ctc.STRIP_H, ctc.STRIP_W) and len(strips) == len(texts) >= 15
     assert all((s < 128).sum() > 50 for s in strips)  # every scoreable name has ink on its strip
+
+
+def test_a_printed_header_above_a_name_is_a_line_of_its_own(real_data):
+    # Crops of the names' form with the printed PRENOM above the handwritten name (training half):
+    # the line finding offers the name's line after the header's, and painting over the other lines
+    # leaves that line as the main one (hwutils.ocr.form reads it when the header reads as a label).
+    from hwutils.images import as_gray
+    from hwutils.ocr.ink import _prepare, other_lines
+
+    for name in ("VALIDATION_0087.jpg", "VALIDATION_0113.jpg", "VALIDATION_0141.jpg"):
+        gray = as_gray(real_data / "names" / name)
+        first, second = _prepare(gray, 0.02, True, 0.3), _prepare(gray, 0.02, True, 0.3, rank=1)
+        assert first is not None and second is not None and second[4] > first[4] + 5  # lower on the crop
+        alt = other_lines(gray)[0]
+        assert abs(_prepare(alt, 0.02, True, 0.3)[4] - second[4]) < 3

@@ -69,7 +69,12 @@ def _text_lines(groups, h_ref):
 
 
 def _main_line(groups, h_ref, shape) -> list[_Group]:
-    """The handwritten line among the text lines of a crop.
+    """The handwritten line among the text lines of a crop: the first of :func:`_ranked_lines`."""
+    return _ranked_lines(groups, h_ref, shape)[0]
+
+
+def _ranked_lines(groups, h_ref, shape) -> list[list[_Group]]:
+    """The text lines of a crop, the likeliest handwritten line first.
 
     Crops of forms often show a cut-off printed line above or below the
     field and printed labels (``NOM``, ``PRENOM``, ``DATE DE NAISSANCE``).
@@ -78,16 +83,18 @@ def _main_line(groups, h_ref, shape) -> list[_Group]:
     (printed labels are set smaller than a name written in the field), times
     a weight that falls with its distance from the image's vertical centre,
     times 0.3 when it is cut off by the top or bottom border, times 0.5 when
-    it is a single small mark.
+    it is a single small mark. Lines without a character half the text height
+    tall come last, in their order.
     """
     height = shape[0]
     lines = _text_lines(groups, h_ref)
     if len(lines) == 1:
-        return lines[0]
-    best, best_score = lines[0], -1.0
-    for line in lines:
+        return lines
+    scored = []
+    for n, line in enumerate(lines):
         tall = [g for g in line if g.height >= 0.5 * h_ref]
         if not tall:
+            scored.append((-1.0, n, line))
             continue
         top, bottom = min(g.top for g in tall), max(g.bottom for g in tall)
         mass = sum(g.area for g in line)
@@ -96,10 +103,9 @@ def _main_line(groups, h_ref, shape) -> list[_Group]:
         cut = 0.3 if (top <= 1 or bottom >= height - 1) else 1.0
         single = 0.5 if len(tall) == 1 else 1.0
         size = float(np.median([g.height for g in tall]))
-        score = np.sqrt(mass) * size * centrality * cut * single
-        if score > best_score:
-            best, best_score = line, score
-    return best
+        scored.append((float(np.sqrt(mass) * size * centrality * cut * single), n, line))
+    scored.sort(key=lambda t: (-t[0], t[1]))  # ties: the first line found, as before
+    return [line for _, _, line in scored]
 
 
 def _ink_mask(gray, faint: float) -> np.ndarray:
@@ -116,9 +122,11 @@ def _ink_mask(gray, faint: float) -> np.ndarray:
     return I.binarize(gray, int(otsu + faint * (paper - otsu)))
 
 
-def _prepare(image, min_speck: float, drop_label: bool, faint: float = 0.0):
-    """Binarize, find components, keep the main line. Returns ``(gray,
-    labels, groups, h_ref, centre)`` or None for an image without ink."""
+def _prepare(image, min_speck: float, drop_label: bool, faint: float = 0.0, rank: int = 0):
+    """Binarize, find components, keep the main line (with ``rank`` k, the
+    k-th likeliest line after it, :func:`_ranked_lines`). Returns ``(gray,
+    labels, groups, h_ref, centre)`` or None for an image without ink (or
+    without that many lines)."""
     gray = I.as_gray(image)
     if gray.size == 0 or min(gray.shape) < 2:
         return None
@@ -137,7 +145,10 @@ def _prepare(image, min_speck: float, drop_label: bool, faint: float = 0.0):
     speck = [g for g in groups if g.area >= min_speck * h_ref**2 and max(g.height, g.width) >= 0.2 * h_ref]
     if not speck:
         return None
-    line = _main_line(speck, _text_height(speck), gray.shape)
+    ranked = _ranked_lines(speck, _text_height(speck), gray.shape)
+    if rank >= len(ranked):
+        return None
+    line = ranked[rank]
     centre = _line_centre(line, _text_height(line))
     groups = _in_line(groups, centre, _text_height(line))
     groups = [g for g in groups if g.area >= min_speck * h_ref**2 and max(g.height, g.width) >= 0.2 * h_ref]
@@ -159,3 +170,27 @@ def line_ink(image, *, min_speck: float = 0.02, drop_label: bool = True, faint: 
     keep = np.isin(labels, [c for g in groups for c in g.comps])
     others = (labels > 0) & ~keep
     return gray, ndimage.binary_dilation(keep, iterations=1) & ~others  # keep the anti-aliased rim
+
+
+def other_lines(
+    image, *, max_lines: int = 3, min_speck: float = 0.02, drop_label: bool = True, faint: float = 0.3
+):
+    """The text lines of a word image after its main line, likeliest first (at
+    most ``max_lines - 1``): each the image itself with every other line's ink
+    (and a dropped field label) painted over with the paper's shade, so that
+    a reader reading it finds that line as its main one. For reading the next
+    line of a form when the main one turns out to be printed
+    (:class:`hwutils.ocr.form.FieldReader`)."""
+    out = []
+    for rank in range(1, max_lines):
+        prepared = _prepare(image, min_speck, drop_label, faint, rank=rank)
+        if prepared is None:
+            break
+        gray, labels, groups, _, _ = prepared
+        keep = ndimage.binary_dilation(np.isin(labels, [c for g in groups for c in g.comps]), iterations=1)
+        others = ndimage.binary_dilation((labels > 0) & ~keep, iterations=1) & ~keep
+        paper = np.uint8(np.median(gray[labels == 0])) if (labels == 0).any() else np.uint8(255)
+        alt = gray.copy()
+        alt[others] = paper
+        out.append(alt)
+    return out

@@ -128,13 +128,26 @@ def chosen_reader(run_dir) -> str:
 
 def load_any_reader(run_dir, reader: str | None = None):
     """``(name, reader)``: the reader ``reader`` (``segmentation``, ``ctc`` or
-    ``combined``) of a finished run, or with None the one the run chose on validation."""
+    ``combined``) of a finished run, or with None the one the run chose on
+    validation; reading form fields as the run did when it recorded a form
+    (:mod:`hwutils.ocr.form`)."""
+    from hwutils.ocr.form import as_field_reader, load_form
+    from hwutils.runfolder import artifacts_folder
+
     name = chosen_reader(run_dir) if reader is None else check_choice("--reader", reader, READERS)
     if name == "ctc":
-        return name, load_ctc_reader(run_dir)
-    if name == "combined":
-        return name, load_combined_reader(run_dir)
-    return name, load_reader(run_dir)
+        loaded = load_ctc_reader(run_dir)
+    elif name == "combined":
+        loaded = load_combined_reader(run_dir)
+    else:
+        loaded = load_reader(run_dir)
+    form = load_form(artifacts_folder(Path(run_dir), MODEL_FILE, "char_ocr"))
+    if form is not None:
+        seg = loaded if name == "segmentation" else (loaded.seg_reader if name == "combined" else None)
+        if seg is None and form["digit_lines"]:
+            seg = load_reader(run_dir)
+        loaded = as_field_reader(loaded, form, seg)
+    return name, loaded
 
 
 def validation_figures(readers: dict, items, source=None) -> dict:

@@ -228,10 +228,12 @@ def save_reader(
     search: dict | None = None,
     language_model: CharBigram | None = None,
     lm_weight: float = 0.0,
+    allowed: str = "",
 ) -> Path:
     """Write the model and the reader settings into a run's ``artifacts/``
     (``search``: settings of the segmentation by recognition, None = off;
-    ``language_model`` and ``lm_weight``: see :class:`Reader`)."""
+    ``language_model``, ``lm_weight`` and ``allowed``, the classes a reading
+    may use: see :class:`Reader`)."""
     from hwutils import training
     from hwutils.report import write_json_atomic
 
@@ -245,15 +247,17 @@ def save_reader(
             "search": None if search is None else dict(search),
             "language_model": None if language_model is None else language_model.to_dict(),
             "lm_weight": float(lm_weight),
+            "allowed": allowed,
         },
     )
     return artifacts_dir
 
 
-def load_reader(run_dir, allowed: str = "", lm_weight: float | None = None) -> Reader:
+def load_reader(run_dir, allowed: str | None = None, lm_weight: float | None = None) -> Reader:
     """The reader of a finished ``char_ocr`` run, from its run folder (or its
     ``artifacts/`` folder); ``allowed`` restricts the classes a reading may
-    use (empty = all 36); ``lm_weight`` overrides the saved weight of its
+    use (empty = all 36; None = the classes the run read with, all for runs
+    that did not record them); ``lm_weight`` overrides the saved weight of its
     language model (0 = read without it). Raises :class:`HwError` naming what is missing."""
     from hwutils import training
     from hwutils.runfolder import artifacts_folder
@@ -273,7 +277,7 @@ def load_reader(run_dir, allowed: str = "", lm_weight: float | None = None) -> R
         training.load_model(art / MODEL_FILE),
         settings.get("classes", CLASSES),
         settings.get("segment", {}),
-        allowed=allowed,
+        allowed=settings.get("allowed", "") if allowed is None else allowed,
         search=settings.get("search", {}),
         language_model=lm,
         lm_weight=weight,

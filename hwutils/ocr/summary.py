@@ -570,3 +570,19 @@ def table_metrics(metrics: dict) -> dict:
         if k in out and not out[k]:
             out[k] = "none"
     return out
+
+
+def form_sentence(form: dict) -> str:
+    """What reading the words as fields of a printed form means (:mod:`hwutils.ocr.form`)."""
+    labels = ", ".join(form["labels"]) or "none"
+    digits = (
+        ", or the classifier takes most of its characters for digits (a code written on the form)"
+        if form["digit_lines"]
+        else ""
+    )
+    return (
+        f"Words are read as fields of a printed form (printed labels, letters only: {labels}): when the "
+        f"main line of an image reads as one of the labels{digits}, the next likeliest line is read instead (up to "
+        f"{form['max_lines']} lines), and a label read before the handwriting is dropped. Every reader below "
+        "reads so, and `hw read` does too."
+    )

@@ -63,6 +63,7 @@ def train_and_measure(
     combined_weight: float = -1.0,
     combined_lm_weight: float = -1.0,
     strategy: str = "default",
+    form: dict | None = None,
 ) -> Measured:
     """Train the CTC reader on ``ctc_words`` words composed from ``train``
     (and, with ``ctc_real_words``, the harvested words' images, each
@@ -74,8 +75,11 @@ def train_and_measure(
     ``run_dir``; read ``eval_items`` with each; choose the reader with the
     lowest validation CER (:func:`hwutils.ocr.summary.choose_reader`) and save
     the choice. ``reader``: the run's segmentation reader, already measured
-    (``word_rows``)."""
+    (``word_rows``). ``form``: how the run reads form fields
+    (:func:`hwutils.ocr.form.load_form`): every reader is measured and chosen
+    reading them so; the weights are tuned on the readers' own main lines."""
     from hwutils.ocr import read as R
+    from hwutils.ocr.form import as_field_reader
 
     labels, pairs = harvest_words(harvest_records)
     ctc_lm = language_model or (CharBigram.fit(labels) if labels else None)
@@ -119,8 +123,9 @@ def train_and_measure(
             history, seconds, ctc_epochs, ctc_words, weight, len(pairs) if ctc_real_words else 0
         )
     ]
-    metrics, ctc_rows = CR.evaluate_ctc(ctc_reader, eval_items, source=eval_source)
-    readers = {"segmentation": reader, "ctc": ctc_reader}
+    ctc_field = as_field_reader(ctc_reader, form, reader)
+    metrics, ctc_rows = CR.evaluate_ctc(ctc_field, eval_items, source=eval_source)
+    readers = {"segmentation": as_field_reader(reader, form, reader), "ctc": ctc_field}
     others = {"ctc": ctc_rows}
     extra = {}
     if reader.search is not None:
@@ -142,6 +147,7 @@ def train_and_measure(
         combined = C.load_combined_reader(run_dir)  # the saved reader, loaded back
         sentences.append(summary.combined_sentence(combined.weight, combined.lm_weight, tried))
         t0 = time.perf_counter()
+        combined = as_field_reader(combined, form, reader)
         m, combined_rows = evaluate_words(combined, eval_items, source=eval_source)
         extra = {f"{k}_combined{t}": m[f"{k}{t}"] for k in ("cer", "word_accuracy") for t in ("", "_letters")}
         extra["read_seconds_combined"] = time.perf_counter() - t0
