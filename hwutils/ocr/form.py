@@ -166,7 +166,9 @@ class FieldReader:
 
     def read_words(self, images, blank: str = "empty") -> list[WordReading]:
         """As the wrapped reader's ``read_words``, each reading of a printed
-        label replaced by the next line's (the boxes stay in the image's pixels)."""
+        label (or, with a probe, of a line of digits) replaced by the next
+        line's, a label before the handwriting dropped (the boxes stay in the
+        image's pixels: the other lines are painted over, not cut away)."""
         images = list(images)
         readings = self.reader.read_words(images, blank=blank)
         if not self.labels and self.probe is None:
