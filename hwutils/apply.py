@@ -247,6 +247,7 @@ def read(run, images, outputs=None, reader: str | None = None) -> Applied:
     """The text of each word image, with the mean confidence of its characters.
     ``reader``: ``segmentation``, ``ctc`` or ``combined``; None = the one the run chose on
     its validation words (``segmentation`` for runs without a CTC reader)."""
+    from hwutils.ocr.form import FieldReader
     from hwutils.ocr.read import load_any_reader
 
     folder = resolve_run(run, "char_ocr", outputs)
@@ -272,11 +273,10 @@ def read(run, images, outputs=None, reader: str | None = None) -> Applied:
         " (the run's choice on its validation words)" if reader is None else ""
     )
     notes = [note]
-    labels = getattr(word_reader, "labels", None)
-    if labels is not None:  # hwutils.ocr.form.FieldReader: read as fields of a printed form, as the run did
+    if isinstance(word_reader, FieldReader):  # read as fields of a printed form, as the run did
         notes.append(
             "read as form fields, as the run measured: a line read as a printed label ("
-            + (", ".join(labels) or "none")
+            + (", ".join(word_reader.labels) or "none")
             + ")"
             + (" or as digits" if word_reader.probe is not None else "")
             + " gives way to the next line"

@@ -132,7 +132,7 @@ def test_a_runs_form_is_saved_loaded_and_applied_by_load_any_reader(tmp_path):
     assert R.load_reader(tmp_path / "run", allowed="")._allowed == ""
     name, plain = R.load_any_reader(tmp_path / "run")
     assert name == "segmentation" and not isinstance(plain, F.FieldReader)
-    F.save_form(art, "NOM, PRENOM", digit_lines=True)
+    F.save_form(art, "NOM, PRENOM", "ABC")  # a field of letters: digit lines passed over
     name, reader = R.load_any_reader(tmp_path / "run")
     assert isinstance(reader, F.FieldReader) and reader.labels == ("NOM", "PRENOM")
     assert reader.probe is not None and reader.probe._allowed == "" and reader.probe.search is None

@@ -138,9 +138,7 @@ class CTCReader:
                 box = geometry.box(t0 * ctc.DOWNSAMPLE, (t1 + 1) * ctc.DOWNSAMPLE)
                 chars.append(CharReading(char, tuple(int(round(v * scale)) for v in box), p, space))
                 space = False
-            readings.append(
-                WordReading("".join((" " if c.space_before else "") + c.char for c in chars), chars)
-            )
+            readings.append(WordReading.of_chars(chars))
         return readings
 
 

@@ -18,6 +18,8 @@ reader reads as before.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from hwutils import images as I
@@ -71,7 +73,7 @@ def _label_prefix(reading: WordReading, labels) -> int:
         return 0
     first = words[0]
     if is_label(first, labels) or (len(first) > 1 and first[-1] in "I1L:" and is_label(first[:-1], labels)):
-        return len(first.replace(" ", ""))
+        return len(first)
     return 0
 
 
@@ -81,9 +83,16 @@ def drop_label_prefix(reading: WordReading, labels) -> WordReading:
     if not n or len(reading.chars) < n:
         return reading
     chars = list(reading.chars[n:])
-    if chars and chars[0].space_before:
-        chars[0] = type(chars[0])(chars[0].char, chars[0].box, chars[0].confidence, False)
-    return WordReading("".join((" " if c.space_before else "") + c.char for c in chars), chars)
+    if chars:
+        chars[0] = replace(chars[0], space_before=False)
+    return WordReading.of_chars(chars)
+
+
+def check_max_lines(max_lines) -> int:
+    """``max_lines`` (lines of a crop tried in all) if a whole number >= 1, else :class:`ParamsError`."""
+    if isinstance(max_lines, bool) or not isinstance(max_lines, int) or max_lines < 1:
+        raise ParamsError(f"max_lines: must be a whole number >= 1, got {max_lines!r}")
+    return max_lines
 
 
 DIGIT_SHARE = 0.5
@@ -126,9 +135,7 @@ class FieldReader:
     def __init__(self, reader, labels=(), max_lines: int = 3, probe=None):
         self.reader = reader
         self.labels = parse_labels(labels)
-        if isinstance(max_lines, bool) or not isinstance(max_lines, int) or max_lines < 1:
-            raise ParamsError(f"max_lines: must be a whole number >= 1, got {max_lines!r}")
-        self.max_lines = max_lines
+        self.max_lines = check_max_lines(max_lines)
         self.probe = probe
 
     def _passed_over(self, readings, grays) -> list[bool]:
@@ -203,16 +210,23 @@ def probe_reader(seg_reader):
     )
 
 
-def save_form(artifacts_dir, labels, digit_lines: bool, max_lines: int = 3):
+def save_form(artifacts_dir, labels, read_charset: str = "", max_lines: int = 3):
     """Record how a run reads form fields (``form.json``): the form's printed
-    labels, whether lines of digits are passed over, and how many lines are tried."""
+    labels, whether lines of digits are passed over (when the field's
+    ``read_charset`` has no digit: a field of letters; empty is all classes)
+    and how many lines are tried."""
     from pathlib import Path
 
+    from hwutils.ocr import CLASSES
     from hwutils.report import write_json_atomic
 
     return write_json_atomic(
         Path(artifacts_dir) / FORM_FILE,
-        {"labels": list(parse_labels(labels)), "digit_lines": bool(digit_lines), "max_lines": int(max_lines)},
+        {
+            "labels": list(parse_labels(labels)),
+            "digit_lines": not any(c.isdigit() for c in read_charset or CLASSES),
+            "max_lines": check_max_lines(max_lines),
+        },
     )
 
 
@@ -230,14 +244,10 @@ def load_form(art) -> dict | None:
     settings = artifacts.load_json(path, required=("labels",))
     try:
         labels = parse_labels(settings["labels"])
-        FieldReader(None, labels, settings.get("max_lines", 3))
+        max_lines = check_max_lines(settings.get("max_lines", 3))
     except (ParamsError, TypeError) as exc:
         raise artifacts.ArtifactError(f"{path}: {exc}") from None
-    return {
-        "labels": labels,
-        "digit_lines": bool(settings.get("digit_lines", False)),
-        "max_lines": settings.get("max_lines", 3),
-    }
+    return {"labels": labels, "digit_lines": bool(settings.get("digit_lines", False)), "max_lines": max_lines}
 
 
 def as_field_reader(reader, form: dict | None, seg_reader=None):

@@ -123,8 +123,7 @@ class Reader:
                     out.append(CharReading(self.classes[c], box, float(p[c]), s.space_before))
                 else:
                     out.append(CharReading(s.kind, box, 1.0, s.space_before))
-            text = "".join((" " if c.space_before else "") + c.char for c in out)
-            readings.append(WordReading(text, out))
+            readings.append(WordReading.of_chars(out))
         return readings
 
     def _probs(self, images: np.ndarray) -> np.ndarray:

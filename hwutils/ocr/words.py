@@ -44,6 +44,11 @@ class WordReading:
     def boxes(self):
         return [c.box for c in self.chars]
 
+    @classmethod
+    def of_chars(cls, chars: list[CharReading]) -> WordReading:
+        """The reading of these characters, a space before each marked so."""
+        return cls("".join((" " if c.space_before else "") + c.char for c in chars), list(chars))
+
 
 def word_grays(images, blank: str, max_side: int) -> tuple[list[np.ndarray], list[float]]:
     """Word images as gray arrays, each scaled down to ``max_side`` when
