@@ -218,3 +218,50 @@ def test_harvest_counts_unreadable_words_and_keeps_letters_with_their_own_word(t
     assert "".join(CLASSES[k] for k in chars.labels) == "ABEFG"
     ink = (chars.images < 128).sum(axis=(1, 2))
     assert ink[:2].max() < ink[2:].min()  # A, B are the thin bars of a.png
+
+
+def test_pen_drawn_characters_every_class_reproducible_and_synthetic():
+    from hwutils.synth.pen import SKELETONS, make_pen_characters
+
+    assert set(SKELETONS) == set(CLASSES)
+    images, labels = make_pen_characters(CLASSES, 2, seed=5)
+    assert images.shape == (72, 64, 64) and images.dtype == np.uint8
+    assert list(labels) == [k for k in range(36) for _ in range(2)]
+    ink = images < 128
+    assert ink.any(axis=(1, 2)).all()  # every sample has ink ...
+    assert not ink[:, 0, :].any() and not ink[:, -1, :].any()  # ... inside its margins
+    again, _ = make_pen_characters(CLASSES, 2, seed=5)
+    other, _ = make_pen_characters(CLASSES, 2, seed=6)
+    assert np.array_equal(images, again) and not np.array_equal(images, other)
+    pen = D.pen_chars("AB", 3, seed=0)
+    assert pen.images.shape == (6, 32, 32) and set(pen.sources) == {"synthetic-pen"}
+    real_a = D.from_chars(pen.images[:1], ["A"], "harvested")
+    # pen-drawn samples are synthetic: a class with them alone is "synthetic only"
+    assert D.class_origins(D.concat(real_a, pen)) == {
+        "real": "A",
+        "synthetic_only": "B",
+        "missing": CLASSES.replace("A", "").replace("B", ""),
+    }
+    assert list(D.is_synthetic(["synthetic", "synthetic-pen", "harvested", "mnist"])) == [
+        True,
+        True,
+        False,
+        False,
+    ]
+
+
+def test_pen_drawn_letters_keep_their_shape():
+    from hwutils.synth.pen import make_pen_characters
+
+    images, labels = make_pen_characters("IL", 20, seed=0)
+    ratios = []
+    for im in images[labels == 0]:  # an I is a tall, narrow stroke
+        ys, xs = np.nonzero(im < 128)
+        ratios.append((np.ptp(xs) + 1) / (np.ptp(ys) + 1))
+    assert np.median(ratios) < 0.6
+    for im in images[labels == 1]:  # an L has more ink in its lower half than in its upper right quarter
+        h, w = im.shape
+        ink = im < 128
+        assert ink[h // 2 :].sum() > ink[: h // 2, w // 2 :].sum()
+    with pytest.raises(KeyError, match="no pen skeleton"):
+        make_pen_characters("a", 1)

@@ -130,10 +130,11 @@ def compose_strips(
     ``real_share``, else a synthetic one (any sample when a class has only
     one kind). Raises :class:`ParamsError` for a character no sample
     writes."""
+    from hwutils.ocr.data import is_synthetic
     from hwutils.ocr.segment import ink_crop
 
     rng = np.random.default_rng(seed)
-    real = charset.sources != "synthetic"
+    real = ~is_synthetic(charset.sources)
     by_class = {}
     for k, c in enumerate(CLASSES):
         of_class = charset.labels == k

@@ -159,6 +159,25 @@ def synthetic_chars(chars: str, per_class: int, seed: int) -> CharSet:
     )
 
 
+def pen_chars(chars: str, per_class: int, seed: int) -> CharSet:
+    """Pen-drawn synthetic characters (:mod:`hwutils.synth.pen`): stroke
+    skeletons drawn with one pen width, source ``synthetic-pen``."""
+    from hwutils.synth.pen import make_pen_characters
+
+    if per_class <= 0 or not chars:
+        return empty_set()
+    images, labels = make_pen_characters(chars, per_class, seed=seed)
+    return from_chars(
+        np.stack([normalize_char(im) for im in images]), [chars[i] for i in labels], "synthetic-pen"
+    )
+
+
+def is_synthetic(sources) -> np.ndarray:
+    """Which of ``sources`` (a source name or an array of them) are synthetic
+    (``synthetic``: font characters, ``synthetic-pen``: pen-drawn ones)."""
+    return np.char.startswith(np.asarray(sources, dtype=str), "synthetic")
+
+
 def forced_segments(image, n_chars: int, hyphens: str = "", max_ratio: float = 1.6, **segment_kwargs):
     """Cut a word image into exactly ``n_chars`` characters from geometry
     alone (for harvesting letters from labelled words): pieces of
@@ -303,8 +322,8 @@ def class_origins(charset: CharSet) -> dict[str, str]:
     ``{"real": "0123456789", "synthetic_only": "AB...Z", "missing": ""}``
     (each in class order; ``missing``: classes with no sample at all)."""
     by_source = class_sources(charset)
-    real = {c for s, cl in by_source.items() if s != "synthetic" for c in cl}
-    synthetic = set(by_source.get("synthetic", [])) - real
+    real = {c for s, cl in by_source.items() if not is_synthetic(s) for c in cl}
+    synthetic = {c for s, cl in by_source.items() if is_synthetic(s) for c in cl} - real
     return {
         "real": "".join(c for c in CLASSES if c in real),
         "synthetic_only": "".join(c for c in CLASSES if c in synthetic),

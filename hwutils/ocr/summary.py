@@ -28,6 +28,7 @@ SOURCE_NAMES = {
     "folders": "folder-per-class images (real)",
     "harvested": "letters harvested from labelled words (real)",
     "synthetic": "synthetic font characters",
+    "synthetic-pen": "synthetic pen-drawn characters",
 }
 
 

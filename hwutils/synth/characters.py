@@ -17,7 +17,9 @@ from hwutils.synth import glyphs
 DEFAULT_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
-def _distortion(seed: int):
+def distortion(seed: int):
+    """The elastic distortion, blur and noise every synthetic character gets
+    (albumentations, seeded); also used by :mod:`hwutils.synth.pen`."""
     import albumentations as A
 
     return A.Compose(
@@ -59,7 +61,7 @@ def make_characters(
     and labels ``(n,)``: the index of each character in ``chars``.
     """
     rng = np.random.default_rng(seed)
-    transform = _distortion(seed)
+    transform = distortion(seed)
     images, labels = [], []
     for label, char in enumerate(chars):
         for _ in range(per_class):
