@@ -205,6 +205,28 @@ def word_accuracy(references, hypotheses) -> float:
     return sum(r == h for r, h in pairs) / len(pairs) if pairs else float("nan")
 
 
+def reading_intervals(references, hypotheses, n_boot: int = 2000, level: float = 0.95, seed: int = 0) -> dict:
+    """Percentile bootstrap intervals over words of :func:`cer` and
+    :func:`word_accuracy`: ``{"cer": [low, high], "word_accuracy": [low,
+    high]}``. Each replicate draws as many words as there are, with
+    replacement (words are the independent units: a word's characters share
+    its writer and its image). Empty when there are no words."""
+    pairs = list(zip(references, hypotheses))
+    if not pairs:
+        return {}
+    errors = np.array([edit_distance(r, h) for r, h in pairs], np.float64)
+    lengths = np.array([len(r) for r, _ in pairs], np.float64)
+    right = np.array([r == h for r, h in pairs], np.float64)
+    draws = np.random.default_rng(seed).integers(0, len(pairs), (n_boot, len(pairs)))
+    chars = lengths[draws].sum(1)
+    cers = np.divide(errors[draws].sum(1), chars, out=np.zeros(n_boot), where=chars > 0)
+    tail = 100 * (1 - level) / 2
+    return {
+        name: [float(v) for v in np.percentile(values, [tail, 100 - tail])]
+        for name, values in (("cer", cers), ("word_accuracy", right[draws].mean(1)))
+    }
+
+
 # -------------------------------------------------------------- generative models
 def frechet_distance(feats_a, feats_b, eps: float = 1e-6) -> float:
     """Fréchet distance between Gaussians fitted to two feature sets (as in FID):

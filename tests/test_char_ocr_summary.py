@@ -55,6 +55,8 @@ def test_variants_are_scored_on_the_same_words(model):
     assert out["cer_geometry_only"] == geometry["cer"]
     assert out["word_accuracy_geometry_only"] == geometry["word_accuracy"]
     assert out["cer_without_lm"] == search["cer"]
+    lo, hi = out["cer_ci95"]  # the full reader's interval over the words
+    assert lo <= out["cer"] <= hi and out["word_accuracy_ci95"][0] <= out["word_accuracy"]
     assert out["read_seconds"] > 0
 
 
@@ -85,6 +87,8 @@ def test_word_results_compare_each_step_with_the_one_before():
     assert [r.beats for r in worse] == [False, False]
     alone = S.word_results(_words())
     assert [r.yardstick_value for r in alone] == [None, None]  # geometry-only reader: nothing simpler
+    with_ci = S.word_results(dict(_words(), cer_ci95=[0.071, 0.129]))
+    assert [r.note for r in with_ci] == ["50 words scored", "50 words scored; 95% CI 7.1% to 12.9%"]
 
 
 def test_word_sentence_says_when_a_step_does_not_help():
@@ -142,6 +146,7 @@ def test_data_record_and_final_table():
     assert shown == {"cer": "7.5%", "tta": "yes", "n_test_chars": "321", "classes_real": "none"}
     assert S.table_metrics({"train_seconds": 12.34, "word_accuracy": 1})["train_seconds"] == "12.3 s"
     assert S.table_metrics({"word_accuracy": 1})["word_accuracy"] == "100.0%"
+    assert S.table_metrics({"cer_ctc_ci95": [0.0712, 0.1]})["cer_ctc_ci95"] == "7.1% to 10.0%"
     groups = S.metric_groups({"accuracy_mnist": 0.9, "harvest_words_used": 3})
     assert (
         "accuracy_mnist" in groups["characters"] and "harvest_words_used" in groups["word labels and files"]

@@ -60,6 +60,22 @@ def test_text_metrics():
     assert M.word_accuracy(["ABC", "DE"], ["ABD", "DE"]) == 0.5
 
 
+def test_reading_intervals_over_words():
+    refs = ["ABCD", "EF", "GHIJ", "KL", "MNOP"] * 8
+    assert M.reading_intervals(refs, refs) == {"cer": [0.0, 0.0], "word_accuracy": [1.0, 1.0]}
+    assert M.reading_intervals([], []) == {}
+    hyps = ["ABCX", "EF", "GHIJ", "K", "MNOP"] * 8  # 2 errors in 16 characters, 3 of 5 words right
+    ci = M.reading_intervals(refs, hyps, seed=3)
+    assert ci == M.reading_intervals(refs, hyps, seed=3)  # seeded
+    lo, hi = ci["cer"]
+    assert M.cer(refs, hyps) == pytest.approx(2 / 16)
+    assert 0 <= lo < 2 / 16 < hi < 0.3
+    lo, hi = ci["word_accuracy"]
+    assert lo < 0.6 < hi and hi - lo < 0.45
+    wider = M.reading_intervals(refs[:5], hyps[:5], seed=3)  # fewer words, wider interval
+    assert wider["cer"][1] - wider["cer"][0] > ci["cer"][1] - ci["cer"][0]
+
+
 def test_frechet_and_diversity():
     rng = np.random.default_rng(0)
     a = rng.normal(size=(500, 3))

@@ -202,14 +202,18 @@ def evaluate_ctc(reader: CTCReader, items, source=None) -> tuple[dict, list[dict
     """Read and score the words with the CTC reader (:func:`evaluate_words`)
     and, when it uses a language model, without it on the same words.
     Returns metrics under ``_ctc`` keys (``cer_ctc``, ``word_accuracy_ctc``,
-    the letters-only figures, ``cer_ctc_without_lm``, ``read_seconds_ctc``)
+    the letters-only figures, their intervals ``cer_ctc_ci95``, ``cer_ctc_without_lm``, ``read_seconds_ctc``)
     and the rows."""
     import time
 
     items = list(items)
     t0 = time.perf_counter()
     m, rows = evaluate_words(reader, items, source=source)
-    out = {f"{k}_ctc{tail}": m[f"{k}{tail}"] for k in ("cer", "word_accuracy") for tail in ("", "_letters")}
+    out = {
+        f"{k}_ctc{tail}": m[f"{k}{tail}"]
+        for k in ("cer", "word_accuracy")
+        for tail in ("", "_letters", "_ci95")
+    }
     out["read_seconds_ctc"] = time.perf_counter() - t0
     if reader.lm_weight > 0:
         plain, _ = evaluate_words(reader.with_settings(lm_weight=0.0), items, source=source)

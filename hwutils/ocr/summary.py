@@ -257,10 +257,18 @@ def _word_pair(metrics: dict, label: str, suffix: str, base: str = "", base_suff
             yardstick=base if base_suffix is not None else "",
             yardstick_value=metrics[f"{key}{base_suffix}"] if base_suffix is not None else None,
             better=better,
-            note=f"{n:,} words scored",
+            note=f"{n:,} words scored{interval_note(metrics.get(f'{key}{suffix}_ci95'))}",
         )
         for key, what, better in (("word_accuracy", "word accuracy", "higher"), ("cer", "CER", "lower"))
     ]
+
+
+def interval_note(interval) -> str:
+    """``"; 95% CI 7.1% to 9.9%"`` for a ``[low, high]`` interval of a
+    fraction (:func:`hwutils.metrics.reading_intervals`), ``""`` without one."""
+    if not interval or len(interval) != 2:
+        return ""
+    return f"; 95% CI {pct(interval[0])} to {pct(interval[1])}"
 
 
 def word_sentence(metrics: dict) -> str:
@@ -429,7 +437,9 @@ def metric_groups(metrics: dict) -> dict[str, list[str]]:
             "words_source",
             "words_scored",
             "word_accuracy",
+            "word_accuracy_ci95",
             "cer",
+            "cer_ci95",
             "word_accuracy_letters",
             "cer_letters",
             "word_accuracy_without_lm",
@@ -438,14 +448,18 @@ def metric_groups(metrics: dict) -> dict[str, list[str]]:
             "cer_geometry_only",
             "read_seconds",
             "word_accuracy_ctc",
+            "word_accuracy_ctc_ci95",
             "cer_ctc",
+            "cer_ctc_ci95",
             "word_accuracy_ctc_letters",
             "cer_ctc_letters",
             "word_accuracy_ctc_without_lm",
             "cer_ctc_without_lm",
             "read_seconds_ctc",
             "word_accuracy_combined",
+            "word_accuracy_combined_ci95",
             "cer_combined",
+            "cer_combined_ci95",
             "word_accuracy_combined_letters",
             "cer_combined_letters",
             "read_seconds_combined",
@@ -511,7 +525,9 @@ METRIC_NAMES = {
     "tta": "test-time augmentation",
     "words_source": "words",
     "word_accuracy": "word accuracy (full reader)",
+    "word_accuracy_ci95": "word accuracy (full reader), 95% interval over the words",
     "cer": "CER (full reader)",
+    "cer_ci95": "CER (full reader), 95% interval over the words",
     "word_accuracy_letters": "word accuracy, letters only",
     "cer_letters": "CER, letters only",
     "word_accuracy_without_lm": "word accuracy without the language model",
@@ -520,14 +536,18 @@ METRIC_NAMES = {
     "cer_geometry_only": "CER, geometry-only segmentation",
     "read_seconds": "reading time (full reader)",
     "word_accuracy_ctc": "word accuracy, CTC reader",
+    "word_accuracy_ctc_ci95": "word accuracy, CTC reader, 95% interval over the words",
     "cer_ctc": "CER, CTC reader",
+    "cer_ctc_ci95": "CER, CTC reader, 95% interval over the words",
     "word_accuracy_ctc_letters": "word accuracy, CTC reader, letters only",
     "cer_ctc_letters": "CER, CTC reader, letters only",
     "word_accuracy_ctc_without_lm": "word accuracy, CTC reader without the language model",
     "cer_ctc_without_lm": "CER, CTC reader without the language model",
     "read_seconds_ctc": "reading time (CTC reader)",
     "word_accuracy_combined": "word accuracy, combined reader",
+    "word_accuracy_combined_ci95": "word accuracy, combined reader, 95% interval over the words",
     "cer_combined": "CER, combined reader",
+    "cer_combined_ci95": "CER, combined reader, 95% interval over the words",
     "word_accuracy_combined_letters": "word accuracy, combined reader, letters only",
     "cer_combined_letters": "CER, combined reader, letters only",
     "read_seconds_combined": "reading time (combined reader)",
@@ -557,6 +577,8 @@ def table_metrics(metrics: dict) -> dict:
     for k, v in metrics.items():
         if isinstance(v, bool):
             out[k] = "yes" if v else "no"
+        elif k.endswith("_ci95") and isinstance(v, (list, tuple)) and len(v) == 2:
+            out[k] = f"{pct(v[0])} to {pct(v[1])}"
         elif not isinstance(v, (int, float)):
             out[k] = v
         elif k.startswith(("cer", "val_cer")) or "accuracy" in k:

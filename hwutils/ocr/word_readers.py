@@ -149,7 +149,11 @@ def train_and_measure(
         t0 = time.perf_counter()
         combined = as_field_reader(combined, form, reader)
         m, combined_rows = evaluate_words(combined, eval_items, source=eval_source)
-        extra = {f"{k}_combined{t}": m[f"{k}{t}"] for k in ("cer", "word_accuracy") for t in ("", "_letters")}
+        extra = {
+            f"{k}_combined{t}": m[f"{k}{t}"]
+            for k in ("cer", "word_accuracy")
+            for t in ("", "_letters", "_ci95")
+        }
         extra["read_seconds_combined"] = time.perf_counter() - t0
         extra["combined_weight"] = combined.weight
         extra["combined_lm_weight"] = combined.lm_weight

@@ -141,7 +141,8 @@ def evaluate_words(
     ``label``). Returns ``(metrics, rows)``: ``cer`` (edit distance over
     reference length, spaces and hyphens included), ``word_accuracy``,
     ``cer_letters``/``word_accuracy_letters`` (spaces and hyphens ignored),
-    and counts of every kind of label and of unreadable files. One row per
+    ``cer_ci95``/``word_accuracy_ci95`` (95% bootstrap intervals over the
+    words, :func:`hwutils.metrics.reading_intervals`), and counts of every kind of label and of unreadable files. One row per
     item, in item order, each with its item's position (``index``), file
     name, label and reading; an unreadable file is a row of kind
     ``unreadable_file`` with its ``error`` (draw samples with
@@ -209,6 +210,7 @@ def evaluate_words(
         "word_accuracy_letters": metrics.word_accuracy(
             [letters_only(r) for r in refs], [letters_only(h) for h in hyps]
         ),
+        **{f"{k}_ci95": v for k, v in metrics.reading_intervals(refs, hyps).items()},
         "words_scored": counts["word"],
         "labels_empty": counts["empty"],
         "empty_read_as_empty": empty_ok,
