@@ -202,7 +202,8 @@ def evaluate_ctc(reader: CTCReader, items, source=None) -> tuple[dict, list[dict
     """Read and score the words with the CTC reader (:func:`evaluate_words`)
     and, when it uses a language model, without it on the same words.
     Returns metrics under ``_ctc`` keys (``cer_ctc``, ``word_accuracy_ctc``,
-    the letters-only figures, their intervals ``cer_ctc_ci95``, ``cer_ctc_without_lm``, ``read_seconds_ctc``)
+    the letters-only figures, the intervals ``cer_ctc_ci95`` and
+    ``word_accuracy_ctc_ci95``, ``cer_ctc_without_lm``, ``read_seconds_ctc``)
     and the rows."""
     import time
 

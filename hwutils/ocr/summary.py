@@ -496,8 +496,10 @@ def metric_groups(metrics: dict) -> dict[str, list[str]]:
 
 
 def metric_names(metrics: dict) -> dict[str, str]:
-    """Names of the final table's rows (:data:`METRIC_NAMES`, and the accuracy per source)."""
+    """Names of the final table's rows (:data:`METRIC_NAMES`, the intervals of
+    :data:`WITH_INTERVALS`, and the accuracy per source)."""
     names = dict(METRIC_NAMES)
+    names.update({f"{k}_ci95": f"{METRIC_NAMES[k]}, 95% interval over the words" for k in WITH_INTERVALS})
     for k in metrics:
         if k.startswith("accuracy_"):
             source = k[len("accuracy_") :]
@@ -506,6 +508,16 @@ def metric_names(metrics: dict) -> dict[str, str]:
             names[k] = "harvest: " + k[len("harvest_") :].replace("_", " ")
     return names
 
+
+WITH_INTERVALS = (
+    "word_accuracy",
+    "cer",
+    "word_accuracy_ctc",
+    "cer_ctc",
+    "word_accuracy_combined",
+    "cer_combined",
+)
+"""The word figures that carry a ``_ci95`` interval (:func:`hwutils.metrics.reading_intervals`)."""
 
 METRIC_NAMES = {
     "char_accuracy": "character accuracy (test split)",
@@ -525,9 +537,7 @@ METRIC_NAMES = {
     "tta": "test-time augmentation",
     "words_source": "words",
     "word_accuracy": "word accuracy (full reader)",
-    "word_accuracy_ci95": "word accuracy (full reader), 95% interval over the words",
     "cer": "CER (full reader)",
-    "cer_ci95": "CER (full reader), 95% interval over the words",
     "word_accuracy_letters": "word accuracy, letters only",
     "cer_letters": "CER, letters only",
     "word_accuracy_without_lm": "word accuracy without the language model",
@@ -536,18 +546,14 @@ METRIC_NAMES = {
     "cer_geometry_only": "CER, geometry-only segmentation",
     "read_seconds": "reading time (full reader)",
     "word_accuracy_ctc": "word accuracy, CTC reader",
-    "word_accuracy_ctc_ci95": "word accuracy, CTC reader, 95% interval over the words",
     "cer_ctc": "CER, CTC reader",
-    "cer_ctc_ci95": "CER, CTC reader, 95% interval over the words",
     "word_accuracy_ctc_letters": "word accuracy, CTC reader, letters only",
     "cer_ctc_letters": "CER, CTC reader, letters only",
     "word_accuracy_ctc_without_lm": "word accuracy, CTC reader without the language model",
     "cer_ctc_without_lm": "CER, CTC reader without the language model",
     "read_seconds_ctc": "reading time (CTC reader)",
     "word_accuracy_combined": "word accuracy, combined reader",
-    "word_accuracy_combined_ci95": "word accuracy, combined reader, 95% interval over the words",
     "cer_combined": "CER, combined reader",
-    "cer_combined_ci95": "CER, combined reader, 95% interval over the words",
     "word_accuracy_combined_letters": "word accuracy, combined reader, letters only",
     "cer_combined_letters": "CER, combined reader, letters only",
     "read_seconds_combined": "reading time (combined reader)",

@@ -142,8 +142,8 @@ def evaluate_words(
     reference length, spaces and hyphens included), ``word_accuracy``,
     ``cer_letters``/``word_accuracy_letters`` (spaces and hyphens ignored),
     ``cer_ci95``/``word_accuracy_ci95`` (95% bootstrap intervals over the
-    words, :func:`hwutils.metrics.reading_intervals`), and counts of every kind of label and of unreadable files. One row per
-    item, in item order, each with its item's position (``index``), file
+    words, :func:`hwutils.metrics.reading_intervals`), and counts of every
+    kind of label and of unreadable files. One row per item, in item order, each with its item's position (``index``), file
     name, label and reading; an unreadable file is a row of kind
     ``unreadable_file`` with its ``error`` (draw samples with
     :func:`hwutils.ocr.evaluate.sample_words`). Raises :class:`DataError`
