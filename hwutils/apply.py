@@ -274,13 +274,7 @@ def read(run, images, outputs=None, reader: str | None = None) -> Applied:
     )
     notes = [note]
     if isinstance(word_reader, FieldReader):  # read as fields of a printed form, as the run did
-        notes.append(
-            "read as form fields, as the run measured: a line read as a printed label ("
-            + (", ".join(word_reader.labels) or "none")
-            + ")"
-            + (" or as digits" if word_reader.probe is not None else "")
-            + " gives way to the next line"
-        )
+        notes.append(word_reader.describe())
     return Applied("read", str(run), "char_ocr", rows, cols, notes)
 
 

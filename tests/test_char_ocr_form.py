@@ -104,7 +104,7 @@ class _DigitProbe:
     segment_kwargs: dict = {}
     classes = "0123456789ABC"
 
-    def _probs(self, chars):
+    def char_probs(self, chars):
         out = np.zeros((len(chars), len(self.classes)))
         out[:, 10] = 1.0
         return out
@@ -121,7 +121,7 @@ def test_digit_shares_average_the_classifier_over_each_lines_characters():
     probe = _DigitProbe()
     img = _field()
     assert F.digit_shares(probe, [img]).tolist() == [0.0]
-    probe._probs = lambda chars: np.tile([0.5] * 2 + [0.0] * 11, (len(chars), 1))
+    probe.char_probs = lambda chars: np.tile([0.5] * 2 + [0.0] * 11, (len(chars), 1))
     assert F.digit_shares(probe, [img, np.full((20, 20), 255, np.uint8)]) == pytest.approx([1.0, 0.0])
 
 

@@ -18,6 +18,7 @@ from hwutils.ocr.words import (
     check_lm_weight,
     evaluate_words,
     label_kind,
+    reader_figures,
     scoreable_words,
     word_grays,
 )
@@ -210,11 +211,7 @@ def evaluate_ctc(reader: CTCReader, items, source=None) -> tuple[dict, list[dict
     items = list(items)
     t0 = time.perf_counter()
     m, rows = evaluate_words(reader, items, source=source)
-    out = {
-        f"{k}_ctc{tail}": m[f"{k}{tail}"]
-        for k in ("cer", "word_accuracy")
-        for tail in ("", "_letters", "_ci95")
-    }
+    out = reader_figures(m, "_ctc")
     out["read_seconds_ctc"] = time.perf_counter() - t0
     if reader.lm_weight > 0:
         plain, _ = evaluate_words(reader.with_settings(lm_weight=0.0), items, source=source)

@@ -112,7 +112,7 @@ def digit_shares(probe, grays) -> np.ndarray:
     chars = [c for cs in per_image for c in cs]
     if not chars:
         return np.zeros(len(grays))
-    probs = probe._probs(np.stack(chars))
+    probs = probe.char_probs(np.stack(chars))
     digits = [k for k, c in enumerate(probe.classes) if c.isdigit()]
     share = probs[:, digits].sum(1)
     out, k = np.zeros(len(grays)), 0
@@ -151,6 +151,16 @@ class FieldReader:
         if name == "reader":  # not yet set (copying, unpickling): no recursion
             raise AttributeError(name)
         return getattr(self.reader, name)
+
+    def describe(self) -> str:
+        """One line saying how this reader reads form fields (``hw read``'s note)."""
+        return (
+            "read as form fields, as the run measured: a line read as a printed label ("
+            + (", ".join(self.labels) or "none")
+            + ")"
+            + (" or as digits" if self.probe is not None else "")
+            + " gives way to the next line"
+        )
 
     def _like(self, reader) -> FieldReader:
         return FieldReader(reader, self.labels, self.max_lines, self.probe)

@@ -109,7 +109,7 @@ class Reader:
         else:
             all_segments, all_labels = self._search_segments(grays)
         chars = [s.image for segs in all_segments for s in segs if s.kind == "char"]
-        probs = self._probs(np.stack(chars)) if chars else np.zeros((0, len(self.classes)))
+        probs = self.char_probs(np.stack(chars)) if chars else np.zeros((0, len(self.classes)))
         k = 0
         readings = []
         for segs, labels, scale in zip(all_segments, all_labels, scales):
@@ -126,7 +126,8 @@ class Reader:
             readings.append(WordReading.of_chars(out))
         return readings
 
-    def _probs(self, images: np.ndarray) -> np.ndarray:
+    def char_probs(self, images: np.ndarray) -> np.ndarray:
+        """The classifier's probabilities ``(n, classes)`` of character images, the classes a reading may not use at 0."""
         probs = predict_probs(self.model, images) if len(images) else np.zeros((0, len(self.classes)))
         return probs if self.allowed_mask is None else np.where(self.allowed_mask, probs, 0.0)
 
@@ -156,7 +157,7 @@ class Reader:
         ]
         runs = [candidate_runs(w, self.search) if w is not None else [] for w in words]
         images = [w.segment(i, j).image for w, rs in zip(words, runs) for i, j in rs]
-        probs = self._probs(np.stack(images)) if images else np.zeros((0, len(self.classes)))
+        probs = self.char_probs(np.stack(images)) if images else np.zeros((0, len(self.classes)))
         letters = self.letters
         log_probs = np.log(np.maximum(probs[:, [self.classes.index(c) for c in letters]], 1e-6))
         out, k = [], 0

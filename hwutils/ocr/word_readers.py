@@ -13,7 +13,7 @@ from hwutils.ocr import combined as C
 from hwutils.ocr import ctc_reader as CR
 from hwutils.ocr.compose import train_reader
 from hwutils.ocr.language import CharBigram
-from hwutils.ocr.words import evaluate_words, label_kind
+from hwutils.ocr.words import evaluate_words, label_kind, reader_figures
 
 
 @dataclass
@@ -149,11 +149,7 @@ def train_and_measure(
         t0 = time.perf_counter()
         combined = as_field_reader(combined, form, reader)
         m, combined_rows = evaluate_words(combined, eval_items, source=eval_source)
-        extra = {
-            f"{k}_combined{t}": m[f"{k}{t}"]
-            for k in ("cer", "word_accuracy")
-            for t in ("", "_letters", "_ci95")
-        }
+        extra = reader_figures(m, "_combined")
         extra["read_seconds_combined"] = time.perf_counter() - t0
         extra["combined_weight"] = combined.weight
         extra["combined_lm_weight"] = combined.lm_weight

@@ -50,6 +50,17 @@ class WordReading:
         return cls("".join((" " if c.space_before else "") + c.char for c in chars), list(chars))
 
 
+READER_FIGURES = ("cer", "word_accuracy")
+FIGURE_TAILS = ("", "_letters", "_ci95")
+
+
+def reader_figures(metrics: dict, suffix: str) -> dict:
+    """A reader's figures of :func:`evaluate_words` (CER and word accuracy, the
+    letters-only forms and their intervals) under its ``suffix``
+    (``cer_ctc``, ``cer_combined_letters``, ``word_accuracy_ctc_ci95``)."""
+    return {f"{k}{suffix}{t}": metrics[f"{k}{t}"] for k in READER_FIGURES for t in FIGURE_TAILS}
+
+
 def word_grays(images, blank: str, max_side: int) -> tuple[list[np.ndarray], list[float]]:
     """Word images as gray arrays, each scaled down to ``max_side`` when
     larger, and the scale of each. ``blank``: ``"error"`` (a blank or
@@ -143,8 +154,8 @@ def evaluate_words(
     ``cer_letters``/``word_accuracy_letters`` (spaces and hyphens ignored),
     ``cer_ci95``/``word_accuracy_ci95`` (95% bootstrap intervals over the
     words, :func:`hwutils.metrics.reading_intervals`), and counts of every
-    kind of label and of unreadable files. One row per item, in item order, each with its item's position (``index``), file
-    name, label and reading; an unreadable file is a row of kind
+    kind of label and of unreadable files. One row per item, in item order,
+    each with its item's position (``index``), file name, label and reading; an unreadable file is a row of kind
     ``unreadable_file`` with its ``error`` (draw samples with
     :func:`hwutils.ocr.evaluate.sample_words`). Raises :class:`DataError`
     naming ``source`` (e.g. the labels CSV) when no word could be scored,
