@@ -21,6 +21,7 @@ import numpy as np
 from hwutils.errors import ParamsError
 from hwutils.ocr import CLASSES
 from hwutils.ocr.ctc import STRIP_H, STRIP_W, blank_strip, ink_strip
+from hwutils.ocr.data import is_synthetic
 
 
 def _word_variation(seed: int):
@@ -130,7 +131,6 @@ def compose_strips(
     ``real_share``, else a synthetic one (any sample when a class has only
     one kind). Raises :class:`ParamsError` for a character no sample
     writes."""
-    from hwutils.ocr.data import is_synthetic
     from hwutils.ocr.segment import ink_crop
 
     rng = np.random.default_rng(seed)

@@ -147,16 +147,21 @@ def folder_chars(root, cap: int | None = None, seed: int = 0) -> CharSet:
     return from_chars(images, [lab for _, lab in records], "folders")
 
 
+def _drawn_chars(make, chars: str, per_class: int, seed: int, source: str) -> CharSet:
+    """``per_class`` characters of each of ``chars`` drawn by ``make(chars,
+    per_class, seed=...)`` (a generator of :mod:`hwutils.synth`), normalised
+    like every other character, under ``source``; empty for none."""
+    if per_class <= 0 or not chars:
+        return empty_set()
+    images, labels = make(chars, per_class, seed=seed)
+    return from_chars(np.stack([normalize_char(im) for im in images]), [chars[i] for i in labels], source)
+
+
 def synthetic_chars(chars: str, per_class: int, seed: int) -> CharSet:
     """Font-based synthetic characters (:mod:`hwutils.synth.characters`)."""
     from hwutils.synth.characters import make_characters
 
-    if per_class <= 0 or not chars:
-        return empty_set()
-    images, labels = make_characters(chars, per_class, seed=seed)
-    return from_chars(
-        np.stack([normalize_char(im) for im in images]), [chars[i] for i in labels], "synthetic"
-    )
+    return _drawn_chars(make_characters, chars, per_class, seed, "synthetic")
 
 
 def pen_chars(chars: str, per_class: int, seed: int) -> CharSet:
@@ -164,12 +169,7 @@ def pen_chars(chars: str, per_class: int, seed: int) -> CharSet:
     skeletons drawn with one pen width, source ``synthetic-pen``."""
     from hwutils.synth.pen import make_pen_characters
 
-    if per_class <= 0 or not chars:
-        return empty_set()
-    images, labels = make_pen_characters(chars, per_class, seed=seed)
-    return from_chars(
-        np.stack([normalize_char(im) for im in images]), [chars[i] for i in labels], "synthetic-pen"
-    )
+    return _drawn_chars(make_pen_characters, chars, per_class, seed, "synthetic-pen")
 
 
 def is_synthetic(sources) -> np.ndarray:
