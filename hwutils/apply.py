@@ -121,11 +121,16 @@ def load_images(paths, what: str = "image") -> list[tuple[str, np.ndarray]]:
     return out
 
 
-def _lr_fields(log10_lr, h1: str, h2: str) -> dict:
+def _lr_fields(log10_lr, h1: str, h2: str, withheld: str | None = None) -> dict:
     from hwutils.calibration import verbal_scale
 
     if log10_lr is None:
-        return {"log10_lr": None, "lr": None, "support": "no LR calibration in this run"}
+        why = (
+            "no LR: too few references for this run's calibration"
+            if withheld
+            else "no LR calibration in this run"
+        )
+        return {"log10_lr": None, "lr": None, "support": why}
     v = float(log10_lr)
     if not math.isfinite(v):
         return {"log10_lr": None, "lr": None, "support": verbal_scale(v)}
@@ -206,6 +211,7 @@ def identify(run, images, lines: bool = False, top: int = 3, outputs=None) -> Ap
 def verify(run, references, questioned, outputs=None) -> Applied:
     """Each questioned signature against the references: decision, score,
     threshold and the log10 LR of genuine against skilled forgery."""
+    from hwutils.signatures.lr import lr_withheld
     from hwutils.signatures.verify import load_verifier
 
     folder = resolve_run(run, "signatures", outputs)
@@ -213,6 +219,8 @@ def verify(run, references, questioned, outputs=None) -> Applied:
     qs = load_images(questioned, "questioned signature")
     verifier = load_verifier(folder)
     enrolment = verifier.enrol([g for _, g in refs])
+    calibrator = getattr(verifier, "calibrator", None)
+    withheld = lr_withheld(calibrator, len(refs))  # calibrated on more references: no LR
     rows = []
     for name, g in qs:
         r = enrolment.verify(g)
@@ -222,14 +230,16 @@ def verify(run, references, questioned, outputs=None) -> Applied:
                 "decision": r["decision"],
                 "score": float(r["score"]),
                 "threshold": float(r["threshold"]),
-                **_lr_fields(r.get("log10_lr"), "a genuine signature", "a skilled forgery"),
+                **_lr_fields(r.get("log10_lr"), "a genuine signature", "a skilled forgery", withheld),
                 "references": len(refs),
             }
         )
     notes = [
         f"{len(refs)} reference signature(s); lower score = more genuine; genuine when score <= threshold",
-        "log10 LR: 'genuine signature of the reference person' against 'skilled forgery'"
-        if getattr(verifier, "calibrator", None) is not None
+        withheld
+        if withheld
+        else "log10 LR: 'genuine signature of the reference person' against 'skilled forgery'"
+        if calibrator is not None
         else "this run has no LR calibration: no likelihood ratios",
     ]
     cols = {

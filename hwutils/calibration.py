@@ -86,6 +86,9 @@ class LRCalibrator:
         self.bounds: tuple[float, float] | None = None
         self.source_bounds: tuple[float, float] | None = None
         self.n_same = self.n_different = 0
+        # what the calibration trials were made of, where it bounds the LRs' use (e.g. the
+        # signatures' ``n_references``: fewer references than this and the LRs overstate)
+        self.conditions: dict[str, int] = {}
 
     def fit(self, scores, same) -> LRCalibrator:
         from lir.algorithms.bayeserror import elub
@@ -143,6 +146,7 @@ class LRCalibrator:
             "n_same": self.n_same,
             "n_different": self.n_different,
             "source_bounds": list(self.source_bounds) if self.source_bounds else None,
+            "conditions": dict(self.conditions),
             "library": "lir LogitCalibrator (balanced) + ELUB bounds"
             + (" narrowed to the number of sources" if self.source_bounds else ""),
         }
@@ -154,6 +158,7 @@ class LRCalibrator:
             cal.coef, cal.intercept = float(d["coef"]), float(d["intercept"])
             cal.bounds = tuple(float(b) for b in d["bounds"]) if d.get("bounds") else None
             cal.n_same, cal.n_different = int(d.get("n_same", 0)), int(d.get("n_different", 0))
+            cal.conditions = dict(d.get("conditions") or {})
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ValueError(f"not an LR calibration ({type(exc).__name__}: {exc})") from None
         cal.check()
@@ -178,6 +183,9 @@ class LRCalibrator:
                 raise ValueError(f"key 'bounds' is [{lo}, {hi}]; beyond +-{MAX_ABS_LOG10_LR} log10 units")
         if self.n_same < 0 or self.n_different < 0:
             raise ValueError("keys 'n_same' and 'n_different' must not be negative")
+        for key, value in self.conditions.items():
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"key 'conditions.{key}' is {value!r}, not a whole number >= 1")
         return self
 
     def save(self, path) -> Path:

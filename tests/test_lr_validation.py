@@ -354,12 +354,17 @@ def test_signature_trials_per_number_of_references(tmp_path):
     )
 
     class Verifier:  # a made-up verifier: more references, stronger LRs
+        class calibrator:  # log10 LR = minus the distance-shaped score, as calibrated
+            @staticmethod
+            def log10_lr(x):
+                return np.asarray(x, float)
+
         def enrol(self, refs):
             n = len(refs)
 
-            class Person:
+            class Person:  # the LR is never taken from the result (hw verify withholds it with few refs)
                 def verify(self, path):
-                    return {"log10_lr": n / 2 if path.name[0] != "f" else -n / 2}
+                    return {"score": -n / 2 if path.name[0] != "f" else n / 2, "log10_lr": None}
 
             return Person()
 

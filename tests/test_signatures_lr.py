@@ -168,3 +168,49 @@ def test_pooled_lrs_known_answer_two_runs_each_separated_alone():
     assert both["lr_cllr_min"] > 0.1 and both["persons"] == 2
     assert both["lr_calibration_loss"] < 0.5 * (pa["lr_calibration_loss"] + pb["lr_calibration_loss"])
     assert both["lr_rmep"] == pytest.approx(0.5) and both["lr_rmed"] == pytest.approx(0.5)
+
+
+def test_fewer_references_than_the_calibration_was_fitted_with_get_no_lr(tmp_path):
+    """A run calibrated on verifications against 3 references states no LR
+    against 2 (it would overstate), states one against 3 or more, and says why."""
+    from hwutils.calibration import LRCalibrator
+    from hwutils.signatures import siamese, verify
+
+    cal = lr.fit_calibration(_scores(), n_references=3)
+    assert cal.conditions == {"n_references": 3}
+    assert lr.lr_withheld(cal, 2) is not None and "3 references" in lr.lr_withheld(cal, 2)
+    assert lr.lr_withheld(cal, 3) is None and lr.lr_withheld(cal, 8) is None
+    assert lr.lr_withheld(lr.fit_calibration(_scores()), 1) is None  # older runs: nothing recorded
+    assert lr.lr_withheld(None, 1) is None
+
+    tower = siamese.build_tower(16, 32, embedding_dim=4, base_filters=4)
+    folder = tmp_path / "run" / "artifacts" / "verifier"
+    verify.Verifier(tower, 0.5, 16, 32).save(folder)
+    path = lr.save_calibration(cal, tmp_path / "run" / "artifacts" / lr.LR_FILE)
+    assert LRCalibrator.load(path).conditions == {"n_references": 3}
+    v = verify.load_verifier(tmp_path / "run")
+    rng = np.random.default_rng(0)
+    refs = [rng.integers(0, 255, (16, 32), dtype=np.uint8) for _ in range(3)]
+    q = rng.integers(0, 255, (16, 32), dtype=np.uint8)
+    few = v.enrol(refs[:2]).verify(q)
+    assert few["log10_lr"] is None and "lr_support" not in few["details"]
+    assert "calibrated on verifications against 3 references" in few["details"]["lr_withheld"]
+    enough = v.enrol(refs).verify(q)
+    assert enough["log10_lr"] == pytest.approx(float(cal.log10_lr([-enough["score"]])[0]))
+    assert "lr_withheld" not in enough["details"]
+    assert few["score"] == pytest.approx(v.enrol(refs[:2]).verify(q)["score"])  # the decision is still given
+
+
+def test_a_calibration_whose_conditions_are_not_whole_numbers_is_refused(tmp_path):
+    import json
+
+    from hwutils.artifacts import ArtifactError
+    from hwutils.calibration import LRCalibrator
+
+    path = lr.save_calibration(lr.fit_calibration(_scores(), n_references=5), tmp_path / lr.LR_FILE)
+    for bad in (0, -5, 2.5, "5", True):
+        data = json.loads(path.read_text())
+        data["conditions"] = {"n_references": bad}
+        path.write_text(json.dumps(data))
+        with pytest.raises(ArtifactError, match="conditions.n_references"):
+            LRCalibrator.load(path)

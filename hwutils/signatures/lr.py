@@ -61,20 +61,43 @@ def can_fit(scores: dict) -> bool:
     return bool(np.any(t == "genuine") and np.any(t == "skilled"))
 
 
-def fit_calibration(val_scores: dict, method: str = "logistic", persons: int = 0) -> LRCalibrator:
+def fit_calibration(
+    val_scores: dict, method: str = "logistic", persons: int = 0, n_references: int = 0
+) -> LRCalibrator:
     """The score -> log10 LR calibrator fitted on the calibration persons'
     genuine vs skilled-forgery trials (the validation persons, or all development
     persons' out-of-fold scores). ``persons`` > 0: the LRs are also bounded by
     what that many persons support (:meth:`LRCalibrator.limit_to_sources` with
     :func:`hwutils.calibration.writer_sources`, as the writer_id stage does).
-    Raises :class:`HwError` when either kind is missing (no skilled forgeries
-    in the data: no LR for H2)."""
+    ``n_references`` > 0: the references per person in those trials, recorded in
+    the calibration (``conditions``): a verification with fewer references gets no
+    LR (:func:`lr_withheld`). Raises :class:`HwError` when either kind is missing
+    (no skilled forgeries in the data: no LR for H2)."""
     if not can_fit(val_scores):
         raise HwError(
             "cannot calibrate likelihood ratios: the validation persons need genuine and skilled-forgery trials"
         )
     cal = LRCalibrator(method).fit(*lr_trials(val_scores))
+    if n_references > 0:
+        cal.conditions["n_references"] = int(n_references)
     return cal.limit_to_sources(*writer_sources(persons)) if persons > 0 else cal
+
+
+def lr_withheld(calibrator: LRCalibrator | None, n_references: int) -> str | None:
+    """Why no LR may be stated for a verification against ``n_references``
+    references, or None: the calibration was fitted on trials with more
+    references per person, and with fewer the scores spread wider than those
+    trials show, so the calibrated LRs overstate (on sign_data test persons, a
+    run calibrated with 5 references gave Cllr 1.05 and LR > 1 for half the skilled
+    forgeries with 2; ``docs/results/lr_validation.md``). More references than
+    calibrated are allowed (validated with 8 against 5: Cllr 0.20)."""
+    needed = calibrator.conditions.get("n_references", 0) if calibrator is not None else 0
+    if n_references >= needed:
+        return None
+    return (
+        f"no LR: this run's LRs are calibrated on verifications against {needed} references and "
+        f"{n_references} given; with fewer references they overstate (give at least {needed})"
+    )
 
 
 def save_calibration(calibrator: LRCalibrator, path=None) -> Path:

@@ -26,7 +26,8 @@ Public API::
     v = load_verifier("outputs/signatures/<RUN_ID>")
     result = v.verify(["ref1.png", "ref2.png", ...], "questioned.png")
     result["decision"], result["score"], result["threshold"], result["details"]
-    result["log10_lr"]                                 # None when the run has no LR calibration
+    result["log10_lr"]                                 # None when the run has no LR calibration, or with
+                                                       # fewer references than it was calibrated on
     person = v.enrol(["ref1.png", "ref2.png", ...])   # fit once, then check many
     results = [person.verify(q) for q in questioned_paths]
 """
@@ -333,6 +334,10 @@ class Enrolment:
         genuine = bool(score <= v.threshold)
         details["margin"] = float(v.threshold - score)
         log10_lr = lr.log10_lr(v.calibrator, score)
+        withheld = lr.lr_withheld(v.calibrator, len(self.reference_embeddings))
+        if withheld is not None:  # calibrated on more references per person: it would overstate
+            details["lr_withheld"] = withheld
+            log10_lr = None
         if log10_lr is not None:
             details["lr_support"] = lr.support(log10_lr)
         return {
