@@ -147,6 +147,7 @@ def identify(run, images, lines: bool = False, top: int = 3, outputs=None) -> Ap
     known writer at all."""
     from hwutils.datasets.pages import segment_lines
     from hwutils.writer_id.identify import WriterIdentifier
+    from hwutils.writer_id.lr import short_document_note
 
     if top < 1:
         raise ParamsError(f"--top must be at least 1, got {top}")
@@ -186,6 +187,9 @@ def identify(run, images, lines: bool = False, top: int = 3, outputs=None) -> Ap
             f"{name}: {res.n_lines} line(s); {verdict} (similarity {res.similarity:.2f}, "
             f"threshold {wid.config['threshold']:.2f})"
         )
+        short = short_document_note(wid.lr_model, res.n_lines) if res.log10_lr is not None else None
+        if short:
+            notes.append(f"{name}: caveat: {short}")
     if wid.lr_model is None:
         notes.append(
             "this run has no usable LR calibration (see the warning above, if any): no likelihood ratios"

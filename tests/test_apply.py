@@ -54,6 +54,16 @@ def test_identify_lines_and_page_give_ranked_writers_with_lrs(writer_run, tmp_pa
     assert len(res.rows) == 2 and res.rows[0]["lines"] == len(lines)
     assert res.rows[0]["lr_unit"] == "page"
     assert "log10 LR" in res.table() and "page.png" in res.table()
+    # a page shorter than the pages the run's page LRs were calibrated on gets a caveat, a long enough one none
+    from hwutils.writer_id.lr import LRModel
+
+    calibrated = LRModel.load(writer_run / "artifacts").scorers["page"].conditions["page_lines"]
+    short = _png(tmp_path / "short.png", compose_page([as_gray(p) for p in lines[:2]]))
+    caveats = [n for n in apply.identify(writer_run, [short]).notes if "caveat" in n]
+    assert (len(caveats) == 1) == (calibrated > 2)
+    if caveats:
+        assert f"2 lines, fewer than the {calibrated}-line pages" in caveats[0]
+    assert not any("caveat" in n for n in res.notes) or len(lines) < calibrated
 
 
 def test_identify_works_from_a_copy_of_the_run_folder(writer_run, tmp_path):

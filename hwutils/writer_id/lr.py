@@ -404,6 +404,7 @@ class LRModel:
                     sources=writer_sources(len(set(calibration.writers.tolist()))),
                     pairs=pairs,
                     texture_pool=pool,
+                    conditions={"page_lines": int(page)} if unit == "page" else None,
                 )
             return cls(refs, scorers)
         scorers = {}
@@ -415,6 +416,7 @@ class LRModel:
             sims,
             same,
             source=f"validation pseudo-pages ({size} lines, 5 draws per writer) against every reference",
+            conditions={"page_lines": int(size)},
         )
         return cls(refs, scorers)
 
@@ -477,12 +479,37 @@ def _scorer_from(d: dict):
     from hwutils.writer_id.evidence import CaseScorer
 
     w = d["weights"]
+    conditions = d.get("conditions") or {}
+    if not isinstance(conditions, dict):
+        raise ValueError(f"conditions is {conditions!r}, not a mapping")
+    page_lines = conditions.get("page_lines", 1)
+    if isinstance(page_lines, bool) or not isinstance(page_lines, int) or page_lines < 1:
+        raise ValueError(f"conditions.page_lines is {page_lines!r}, not a whole number >= 1")
     return CaseScorer(
         np.array([float(w["texture"]), float(w["cnn"])]),
         float(d["intercept"]),
         LRCalibrator.from_dict(d["calibrator"]),
         str(d.get("source", "")),
         selection=d.get("selection") if isinstance(d.get("selection"), dict) else {},
+        conditions=dict(conditions),
+    )
+
+
+def short_document_note(model: LRModel | None, n_lines: int) -> str | None:
+    """A caveat when a document of ``n_lines`` lines (more than one: a page)
+    gets the page LRs but is shorter than the pages they were calibrated on:
+    with less writing its similarities spread wider than the calibration
+    trials', so its LRs may overstate (``lr_validation``: with 1 questioned
+    line, RMED 7.6% against 0.5% with the whole half-page on CSAFE). None
+    otherwise (and for runs that did not record their page size)."""
+    if model is None or n_lines < 2 or "page" not in model.scorers:
+        return None
+    page = int(model.scorers["page"].conditions.get("page_lines", 0))
+    if n_lines >= page:
+        return None
+    return (
+        f"{n_lines} lines, fewer than the {page}-line pages this run's page LRs are calibrated on: with less "
+        "writing they may overstate (writer_casework calibrates on documents of the case's own sizes)"
     )
 
 
