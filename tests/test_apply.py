@@ -57,7 +57,7 @@ def test_identify_lines_and_page_give_ranked_writers_with_lrs(writer_run, tmp_pa
     # a page shorter than the pages the run's page LRs were calibrated on gets a caveat, a long enough one none
     from hwutils.writer_id.lr import LRModel
 
-    calibrated = LRModel.load(writer_run / "artifacts").scorers["page"].conditions["page_lines"]
+    calibrated = LRModel.load(writer_run / "artifacts").scorers["page"].calibrator.conditions["page_lines"]
     short = _png(tmp_path / "short.png", compose_page([as_gray(p) for p in lines[:2]]))
     caveats = [n for n in apply.identify(writer_run, [short]).notes if "caveat" in n]
     assert (len(caveats) == 1) == (calibrated > 2)

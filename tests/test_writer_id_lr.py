@@ -303,10 +303,12 @@ def test_the_page_calibration_records_its_page_size_and_shorter_pages_get_a_cave
 
     train, val, test = (_lines(WRITERS, seed=s) for s in (1, 2, 3))
     model, _, _ = lr.fit_and_measure(train, val, test, leg=12, bins=16)
-    assert model.scorers["page"].conditions == {"page_lines": 4}  # the validation pages' median size
+    assert model.scorers["page"].calibrator.conditions == {
+        "page_lines": 4
+    }  # the validation pages' median size
     model.save(tmp_path)
     back = lr.LRModel.load(tmp_path)
-    assert back.scorers["page"].conditions == {"page_lines": 4}
+    assert back.scorers["page"].calibrator.conditions == {"page_lines": 4}
     note = lr.short_document_note(back, 2)
     assert note is not None and note.startswith("2 lines, fewer than the 4-line pages")
     assert lr.short_document_note(back, 4) is None and lr.short_document_note(back, 9) is None
@@ -316,9 +318,9 @@ def test_the_page_calibration_records_its_page_size_and_shorter_pages_get_a_cave
     for bad in (0, 2.5, "4", True, [4]):
         data = json.loads(path.read_text())
         if isinstance(bad, list):
-            data["units"]["page"]["conditions"] = bad
+            data["units"]["page"]["calibrator"]["conditions"] = bad
         else:
-            data["units"]["page"]["conditions"] = {"page_lines": bad}
+            data["units"]["page"]["calibrator"]["conditions"] = {"page_lines": bad}
         path.write_text(json.dumps(data))
         with pytest.raises(ArtifactError, match="units.page"):
             lr.LRModel.load(tmp_path)

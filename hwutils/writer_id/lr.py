@@ -404,8 +404,8 @@ class LRModel:
                     sources=writer_sources(len(set(calibration.writers.tolist()))),
                     pairs=pairs,
                     texture_pool=pool,
-                    conditions={"page_lines": int(page)} if unit == "page" else None,
                 )
+            scorers["page"].calibrator.conditions["page_lines"] = int(page)
             return cls(refs, scorers)
         scorers = {}
         sims, same = trials(refs, validation, "line")
@@ -416,8 +416,8 @@ class LRModel:
             sims,
             same,
             source=f"validation pseudo-pages ({size} lines, 5 draws per writer) against every reference",
-            conditions={"page_lines": int(size)},
         )
+        scorers["page"].calibrator.conditions["page_lines"] = int(size)
         return cls(refs, scorers)
 
     def log10_lr(self, lines: Lines, unit: str) -> np.ndarray:
@@ -479,19 +479,12 @@ def _scorer_from(d: dict):
     from hwutils.writer_id.evidence import CaseScorer
 
     w = d["weights"]
-    conditions = d.get("conditions") or {}
-    if not isinstance(conditions, dict):
-        raise ValueError(f"conditions is {conditions!r}, not a mapping")
-    page_lines = conditions.get("page_lines", 1)
-    if isinstance(page_lines, bool) or not isinstance(page_lines, int) or page_lines < 1:
-        raise ValueError(f"conditions.page_lines is {page_lines!r}, not a whole number >= 1")
     return CaseScorer(
         np.array([float(w["texture"]), float(w["cnn"])]),
         float(d["intercept"]),
         LRCalibrator.from_dict(d["calibrator"]),
         str(d.get("source", "")),
         selection=d.get("selection") if isinstance(d.get("selection"), dict) else {},
-        conditions=dict(conditions),
     )
 
 
@@ -504,7 +497,7 @@ def short_document_note(model: LRModel | None, n_lines: int) -> str | None:
     otherwise (and for runs that did not record their page size)."""
     if model is None or n_lines < 2 or "page" not in model.scorers:
         return None
-    page = int(model.scorers["page"].conditions.get("page_lines", 0))
+    page = int(model.scorers["page"].calibrator.conditions.get("page_lines", 0))
     if n_lines >= page:
         return None
     return (
