@@ -215,7 +215,6 @@ def identify(run, images, lines: bool = False, top: int = 3, outputs=None) -> Ap
 def verify(run, references, questioned, outputs=None) -> Applied:
     """Each questioned signature against the references: decision, score,
     threshold and the log10 LR of genuine against skilled forgery."""
-    from hwutils.signatures.lr import lr_withheld
     from hwutils.signatures.verify import load_verifier
 
     folder = resolve_run(run, "signatures", outputs)
@@ -223,11 +222,10 @@ def verify(run, references, questioned, outputs=None) -> Applied:
     qs = load_images(questioned, "questioned signature")
     verifier = load_verifier(folder)
     enrolment = verifier.enrol([g for _, g in refs])
-    calibrator = getattr(verifier, "calibrator", None)
-    withheld = lr_withheld(calibrator, len(refs))  # calibrated on more references: no LR
-    rows = []
+    rows, withheld = [], None
     for name, g in qs:
         r = enrolment.verify(g)
+        withheld = r["details"].get("lr_withheld")  # the verifier's reason for no LR (too few references)
         rows.append(
             {
                 "image": name,
@@ -243,7 +241,7 @@ def verify(run, references, questioned, outputs=None) -> Applied:
         withheld
         if withheld
         else "log10 LR: 'genuine signature of the reference person' against 'skilled forgery'"
-        if calibrator is not None
+        if getattr(verifier, "calibrator", None) is not None
         else "this run has no LR calibration: no likelihood ratios",
     ]
     cols = {

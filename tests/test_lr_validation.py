@@ -354,10 +354,10 @@ def test_signature_trials_per_number_of_references(tmp_path):
     )
 
     class Verifier:  # a made-up verifier: more references, stronger LRs
-        class calibrator:  # log10 LR = minus the distance-shaped score, as calibrated
-            @staticmethod
-            def log10_lr(x):
-                return np.asarray(x, float)
+        calibrator = object()  # it has one
+
+        def log10_lr(self, score):  # log10 LR = minus the distance-shaped score, as calibrated
+            return -score
 
         def enrol(self, refs):
             n = len(refs)

@@ -250,8 +250,7 @@ def signature_trials(verifier, protocol: dict, n_references: int) -> Trials:
             for path in paths:
                 # the calibrated LR of the score even where `hw verify` withholds it (fewer references
                 # than calibrated on): measuring what it would say there is what validation is for
-                # (the calibrator maps minus the distance-shaped score, as the verifier does)
-                value = verifier.calibrator.log10_lr([-float(person.verify(path)["score"])])[0]
+                value = verifier.log10_lr(person.verify(path)["score"])
                 llr.append(float(value))
                 same.append(kind)
                 group.append(p)

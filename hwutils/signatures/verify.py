@@ -153,6 +153,12 @@ class Verifier:
         self.signet = self._models.get("signet")  # kept (and saved) only when a feature set uses it
         self._with_pooled = siamese.embedding_and_pooled_model(tower) if "cnn" in self._models else None
 
+    def log10_lr(self, score: float) -> float | None:
+        """The calibrated log10 LR of a score (None without a calibration), whatever
+        the number of references: :meth:`Enrolment.verify` withholds it below the
+        calibration's; validation measures it there."""
+        return lr.log10_lr(self.calibrator, score)
+
     def embed(self, images) -> np.ndarray:
         """Embeddings of images given as paths, PIL images or arrays (any mode)."""
         return siamese.embed(self.tower, self._prepare(images))
@@ -333,7 +339,7 @@ class Enrolment:
             score = reduce_distances(d, v.reducer)
         genuine = bool(score <= v.threshold)
         details["margin"] = float(v.threshold - score)
-        log10_lr = lr.log10_lr(v.calibrator, score)
+        log10_lr = v.log10_lr(score)
         withheld = lr.lr_withheld(v.calibrator, len(self.reference_embeddings))
         if withheld is not None:  # calibrated on more references per person: it would overstate
             details["lr_withheld"] = withheld
