@@ -147,3 +147,24 @@ def test_parameters_parser_keeps_any_help_text_and_plain_assignments():
     assert specs["sizes"].type_name == "list[int]" and specs["sizes"].default == [1, 2]
     assert specs["ratio"].type_name == "float" and specs["name"].default == "a # not a comment"
     assert specs["name"].help == ""
+
+
+def test_parameters_taken_together_are_checked_before_a_run_folder(monkeypatch, tmp_path):
+    """writer_id: holding out more synthetic writers than leave 2 to train on is
+    a ParamsError naming the parameter, before any folder is made (exit 2)."""
+    from hwutils.runs.execute import RunRequest, prepare
+
+    monkeypatch.setenv("HW_PROJECT", str(Path(__file__).resolve().parents[1]))
+    monkeypatch.setenv("HW_OUTPUTS", str(tmp_path / "out"))
+    with pytest.raises(ParamsError, match=r"^calibration_writers: 16 held out, with 3 unknown_writers"):
+        prepare(RunRequest("writer_id", [], [("calibration_writers", "16")]))
+    with pytest.raises(ParamsError, match=r"^unknown_writers: 17 held out leaves fewer than 2 of the 18"):
+        prepare(RunRequest("writer_id", [], [("unknown_writers", "17")]))
+    assert not (tmp_path / "out").exists()
+    # 3 + 13 of 18 leaves 2: allowed; and the params file that holds 15 of 28 out
+    assert (
+        prepare(RunRequest("writer_id", [], [("calibration_writers", "13")]))[1]["calibration_writers"] == 13
+    )
+    assert prepare(RunRequest("writer_id", ["calibrated"], []))[1]["calibration_writers"] == 15
+    # with data_dir the writers are counted once the data is read, in the notebook
+    prepare(RunRequest("writer_id", [], [("data_dir", str(tmp_path)), ("calibration_writers", "40")]))

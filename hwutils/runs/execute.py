@@ -39,7 +39,7 @@ from hwutils.runfolder import RUN_DIR_ENV, RunFolder
 from hwutils.runmetrics import HEADLINE_KEY, headline_metrics
 from hwutils.runs import manifest as mf
 from hwutils.runs.index import rebuild_index
-from hwutils.runs.params import notebook_parameters, resolve
+from hwutils.runs.params import check_together, notebook_parameters, resolve
 from hwutils.runs.project import get_stage, outputs_root, project_root, resolve_params_file
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -72,6 +72,7 @@ def prepare(request: RunRequest):
     files = [resolve_params_file(stage, f) for f in request.files]
     specs = notebook_parameters(stage.notebook)
     effective, given, sources = resolve(stage.name, specs, files, request.overrides)
+    check_together(stage.name, effective)
     outputs = outputs_root()
     _check_writable(outputs, outputs / stage.name)
     label = request.label or "+".join([f.stem for f in files] or ["defaults"]) + (

@@ -167,3 +167,13 @@ def resolve(
         sources[key] = "-p"
     effective.update(given)
     return effective, given, sources
+
+
+def check_together(stage: str, effective: dict) -> None:
+    """The stage's check of its parameters taken together (``PARAMS_CHECKS``),
+    on the effective values: a :class:`ParamsError` naming the parameter
+    before any work starts."""
+    from hwutils.runs.project import PARAMS_CHECKS
+
+    if stage in PARAMS_CHECKS:
+        _validator(PARAMS_CHECKS[stage])(effective)

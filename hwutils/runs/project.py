@@ -18,6 +18,11 @@ from hwutils.errors import ParamsError, StageError
 
 STAGE_ORDER = ("writer_id", "signatures", "char_ocr", "single_image_vae")
 
+# Checks of parameters taken together, run on the effective parameters before a run folder is made
+# (one value's own range or choices are checked from the parameters cell's declarations): a
+# combination that cannot work is a ParamsError (exit 2), not a failed run.
+PARAMS_CHECKS = {"writer_id": "hwutils.writer_id.roles.check_params"}
+
 
 def project_root() -> Path:
     env = os.environ.get("HW_PROJECT")

@@ -37,3 +37,28 @@ def run_writers(run_dir) -> dict:
     if not all(isinstance(data[k], list) for k in ROLES):
         raise ArtifactError(f"{path}: each of {', '.join(ROLES)} must be a list of writer names")
     return {k: [str(w) for w in data[k]] for k in ROLES}
+
+
+def check_params(params: dict) -> None:
+    """Writers held out of a synthetic run's training (``unknown_writers``
+    then ``calibration_writers``) must leave at least 2 of its
+    ``synth_writers`` to train on: a :class:`~hwutils.errors.ParamsError`
+    naming the parameter otherwise, before any work. With ``data_dir`` the
+    writers are counted once the data is read (the notebook says it then)."""
+    from hwutils.errors import ParamsError
+
+    if params.get("data_dir"):
+        return
+    n, unknown, calib = (
+        int(params.get(k, 0)) for k in ("synth_writers", "unknown_writers", "calibration_writers")
+    )
+    if unknown > 0 and unknown >= n - 1:
+        raise ParamsError(
+            f"unknown_writers: {unknown} held out leaves fewer than 2 of the {n} synthetic writers (synth_writers) "
+            "to train on"
+        )
+    if calib > 0 and unknown + calib >= n - 1:
+        raise ParamsError(
+            f"calibration_writers: {calib} held out, with {unknown} unknown_writers, leaves fewer than 2 of the "
+            f"{n} synthetic writers (synth_writers) to train on"
+        )
