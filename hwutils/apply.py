@@ -147,7 +147,7 @@ def identify(run, images, lines: bool = False, top: int = 3, outputs=None) -> Ap
     known writer at all."""
     from hwutils.datasets.pages import segment_lines
     from hwutils.writer_id.identify import WriterIdentifier
-    from hwutils.writer_id.lr import short_document_note
+    from hwutils.writer_id.lr import short_document_note, unit_label
 
     if top < 1:
         raise ParamsError(f"--top must be at least 1, got {top}")
@@ -196,7 +196,7 @@ def identify(run, images, lines: bool = False, top: int = 3, outputs=None) -> Ap
         )
     else:
         units = sorted({r["lr_unit"] for r in rows if r.get("lr_unit")})
-        sources = "; ".join(f"per {u}, on {wid.lr_model.scorers[u].source}" for u in units)
+        sources = "; ".join(f"per {unit_label(u)}, on {wid.lr_model.scorers[u].source}" for u in units)
         notes.append(
             "log10 LR: 'this writer wrote it' against 'another writer wrote it', calibrated "
             + (sources or "on the run's calibration trials")

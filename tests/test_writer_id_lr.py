@@ -324,3 +324,46 @@ def test_the_page_calibration_records_its_page_size_and_shorter_pages_get_a_cave
         path.write_text(json.dumps(data))
         with pytest.raises(ArtifactError, match="units.page"):
             lr.LRModel.load(tmp_path)
+
+
+def test_pages_shorter_than_the_calibration_pages_get_a_scorer_of_their_own_size(tmp_path):
+    import json
+
+    from hwutils.artifacts import ArtifactError
+
+    refs = lr.References.fit(_lines(WRITERS[:4]), leg=12, bins=16)
+    calib = _lines(WRITERS[4:8], pages_per_writer=2, lines_per_page=5, seed=2)
+    model = lr.LRModel.fit(refs, _lines(WRITERS[:4], seed=1), calib, ref_lines=4)
+    assert sorted(model.scorers) == ["line", "page", "page:2", "page:3", "page:4"]
+    for n in (2, 3, 4):
+        scorer = model.scorers[f"page:{n}"]
+        assert scorer.calibrator.conditions == {"page_lines": n}
+        assert f"pages of {n} lines against references of 4 other lines" in scorer.source
+    assert model.scorers["page"].calibrator.conditions == {"page_lines": 5}
+    assert [model.unit_for(n) for n in (1, 2, 3, 4, 5, 9)] == [
+        "line",
+        "page:2",
+        "page:3",
+        "page:4",
+        "page",
+        "page",
+    ]
+    assert lr.page_sizes(8) == [2, 3, 4, 6] and lr.page_sizes(2) == []
+    assert lr.unit_label("page:3") == "3-line page" and lr.unit_label("page") == "page"
+    said = lr.calibration_sentence(model, WRITERS[4:8])
+    assert (
+        "calibrated on their pages of 5 lines and, for shorter documents, on pages of 2, 3, 4 lines" in said
+    )
+    # a page of a calibrated size gets no caveat
+    assert all(lr.short_document_note(model, n) is None for n in (2, 3, 4, 5))
+    model.save(tmp_path)
+    back = lr.LRModel.load(tmp_path)
+    assert sorted(back.scorers) == sorted(model.scorers)
+    sims = np.array([[-0.2, 0.5], [-0.9, 0.1]])
+    assert np.allclose(back.scorers["page:3"].log10_lr(sims), model.scorers["page:3"].log10_lr(sims))
+    # a sized scorer is checked like the others
+    data = json.loads((tmp_path / lr.LR_FILE).read_text())
+    data["units"]["page:3"]["intercept"] = float("nan")
+    (tmp_path / lr.LR_FILE).write_text(json.dumps(data))
+    with pytest.raises(ArtifactError, match=r"units\.page:3"):
+        lr.LRModel.load(tmp_path)

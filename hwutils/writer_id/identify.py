@@ -50,9 +50,10 @@ class Identification:
     ``n_lines``/``n_windows``: how much writing was scored;
     ``log10_lr``: for each writer with a reference (known and enrolled), the
     log10 likelihood ratio of "this writer wrote it" against "another writer
-    did", calibrated on the run's validation lines for ``lr_unit`` ("line"
-    for one line, "page" for several), largest first; None for a run saved
-    without LR calibration."""
+    did", calibrated for ``lr_unit`` ("line" for one line, "page:n" for a
+    page of n lines where the run calibrated pages of that size, "page" for
+    the calibration writers' page size or longer), largest first; None for a
+    run saved without LR calibration."""
 
     ranking: list
     similarity: float
@@ -186,7 +187,7 @@ class WriterIdentifier:
         sim = float(g_sims[0, 0])
         lrs, unit = None, None
         if self.lr_model is not None:
-            unit = "line" if len(images) == 1 else "page"
+            unit = self.lr_model.unit_for(len(images))  # line, page:n (calibrated at this size) or page
             refs = self.lr_model.refs
             v = self.lr_model.log10_lr_of(emb, texture_of(refs.leg, refs.bins), unit)
             lrs = sorted(((n, float(x)) for n, x in zip(refs.names, v)), key=lambda t: -t[1])
