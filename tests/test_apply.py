@@ -140,11 +140,19 @@ def test_verify_gives_decisions_scores_and_lrs(signatures_run):
     )
     assert proc.returncode == 0, proc.stderr
     assert "log10 LR" in proc.stdout and "2 reference signature(s)" in proc.stdout
-    # the smoke run is calibrated on verifications against 3 references: with 2 it states no LR, and says why
-    assert "calibrated on verifications against 3 references and 2 given" in proc.stdout
-    few = apply.verify(signatures_run, genuine[:2], [forged[0]])
+    # the smoke run calibrates verifications against its 3 references and against 2: with 2 an LR by the
+    # 2-reference calibration, with 1 none, and it says why
+    from hwutils.signatures.lr import find_fewer
+
+    fewer = find_fewer(signatures_run / "artifacts")
+    assert sorted(fewer) == [2] and fewer[2].conditions == {"n_references": 2}
+    two = apply.verify(signatures_run, genuine[:2], [forged[0]])
+    assert two.rows[0]["log10_lr"] == pytest.approx(float(fewer[2].log10_lr([-two.rows[0]["score"]])[0]))
+    assert "calibrated on verifications" not in proc.stdout
+    few = apply.verify(signatures_run, genuine[:1], [forged[0]])
     assert few.rows[0]["log10_lr"] is None and few.rows[0]["decision"] in ("genuine", "forgery")
     assert "too few references" in few.rows[0]["support"]
+    assert any("against 3 references (and against 2) and 1 given" in n for n in few.notes)
     assert json.loads(json.dumps(few.rows, allow_nan=False))[0]["log10_lr"] is None  # null in --json
 
 

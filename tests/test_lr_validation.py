@@ -354,10 +354,13 @@ def test_signature_trials_per_number_of_references(tmp_path):
     )
 
     class Verifier:  # a made-up verifier: more references, stronger LRs
-        calibrator = object()  # it has one
+        calibrator = object()  # it has one, for 4 references
+        fewer = {}  # count -> divisor of its own calibration
 
-        def log10_lr(self, score):  # log10 LR = minus the distance-shaped score, as calibrated
-            return -score
+        def log10_lr(self, score, n_references=None):  # log10 LR = minus the score, as calibrated
+            if n_references is None or n_references >= 4:
+                return -score
+            return -score / self.fewer[n_references] if n_references in self.fewer else None
 
         def enrol(self, refs):
             n = len(refs)
@@ -371,6 +374,12 @@ def test_signature_trials_per_number_of_references(tmp_path):
     measured = lrv.signature_conditions(Verifier(), protocol, [2, 4], seed=0, n_boot=20)
     assert [m.name for m in measured] == ["", "refs2"] and measured[0].info["references"] == 4
     assert measured[0].figures["h1_log10_lr_min"] == 2.0 and measured[1].figures["h1_log10_lr_min"] == 1.0
+    # no calibration of 2 references: measured by the run's own (what hw verify withholds), and said so
+    assert "no calibration of this count" in measured[1].label and "no calibration" not in measured[0].label
+    v = Verifier()
+    v.fewer = {2: 4.0}  # a run that calibrated 2 references: its LRs there are what hw verify states
+    again = lrv.signature_conditions(v, protocol, [2, 4], seed=0, n_boot=20)
+    assert again[1].figures["h1_log10_lr_min"] == 0.25 and "no calibration" not in again[1].label
     assert len(measured[0].trials) == 8 and measured[0].trials.n_groups == 2
     rows = lrv.coherence_rows(measured)
     assert {r["amount"] for r in rows} == {2, 4} and lrv.coherence(rows) == []

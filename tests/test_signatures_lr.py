@@ -201,6 +201,71 @@ def test_fewer_references_than_the_calibration_was_fitted_with_get_no_lr(tmp_pat
     assert few["score"] == pytest.approx(v.enrol(refs[:2]).verify(q)["score"])  # the decision is still given
 
 
+def test_fewer_references_get_the_calibration_of_their_own_count(tmp_path):
+    """A run that also calibrated verifications against 2 references states the
+    2-reference LR with 2, its own with 3 or more, none with 1 (and says which
+    counts it has); the file round-trips and a count that does not match its
+    calibrator is refused."""
+    import json
+
+    from hwutils.artifacts import ArtifactError
+    from hwutils.signatures import siamese, verify
+
+    cal = lr.fit_calibration(_scores(sep=2.0), n_references=3)
+    fewer = lr.fit_fewer(
+        {2: _scores(sep=1.0, seed=3), 1: {"type": np.array(["genuine"]), "distance": np.ones(1)}}
+    )
+    assert sorted(fewer) == [2] and fewer[2].conditions == {"n_references": 2}  # count 1: no skilled trials
+    assert lr.calibrator_for(cal, fewer, 2) is fewer[2]
+    assert lr.calibrator_for(cal, fewer, 3) is cal and lr.calibrator_for(cal, fewer, 7) is cal
+    assert lr.calibrator_for(cal, fewer, 1) is None and lr.calibrator_for(None, fewer, 2) is None
+    assert lr.lr_withheld(cal, 2, fewer) is None
+    said = lr.lr_withheld(cal, 1, fewer)
+    assert "against 3 references (and against 2) and 1 given" in said and "give at least 2" in said
+    # less separated trials (fewer references) give weaker LRs for the same score
+    assert abs(lr.log10_lr(fewer[2], 0.5)) < abs(lr.log10_lr(cal, 0.5))
+
+    run = tmp_path / "run" / "artifacts"
+    tower = siamese.build_tower(16, 32, embedding_dim=4, base_filters=4)
+    verify.Verifier(tower, 0.5, 16, 32).save(run / "verifier")
+    lr.save_calibration(cal, run / lr.LR_FILE)
+    lr.save_fewer(fewer, run / lr.FEWER_FILE)
+    assert lr.save_fewer({}, run / "none.json") is None and not (run / "none.json").exists()
+    back = lr.find_fewer(run / "verifier")
+    assert sorted(back) == [2] and back[2].coef == pytest.approx(fewer[2].coef)
+    v = verify.load_verifier(tmp_path / "run")
+    rng = np.random.default_rng(0)
+    refs = [rng.integers(0, 255, (16, 32), dtype=np.uint8) for _ in range(3)]
+    q = rng.integers(0, 255, (16, 32), dtype=np.uint8)
+    two = v.enrol(refs[:2]).verify(q)
+    assert two["log10_lr"] == pytest.approx(lr.log10_lr(fewer[2], two["score"]))
+    assert two["details"]["lr_calibrated_references"] == 2
+    three = v.enrol(refs).verify(q)
+    assert three["log10_lr"] == pytest.approx(lr.log10_lr(cal, three["score"]))
+    assert three["details"]["lr_calibrated_references"] == 3
+    one = v.enrol(refs[:1]).verify(q)
+    assert one["log10_lr"] is None and "and 1 given" in one["details"]["lr_withheld"]
+
+    path = run / lr.FEWER_FILE
+    good = json.loads(path.read_text())
+    for change, words in (
+        (
+            lambda d: d["by_references"].update({"4": d["by_references"]["2"]}),
+            "calibrated with 2 references, not 4",
+        ),
+        (lambda d: d["by_references"].update({"x": d["by_references"]["2"]}), "by_references.x"),
+        (lambda d: d["by_references"]["2"].update({"coef": float("nan")}), "by_references.2"),
+        (lambda d: d.update({"by_references": [1]}), "'by_references' is not an object"),
+    ):
+        data = json.loads(json.dumps(good))
+        change(data)
+        path.write_text(json.dumps(data))
+        with pytest.raises(ArtifactError, match=words):
+            lr.find_fewer(run)
+    path.unlink()
+    assert lr.find_fewer(run) == {}
+
+
 def test_a_calibration_whose_conditions_are_not_whole_numbers_is_refused(tmp_path):
     import json
 

@@ -240,7 +240,10 @@ def signature_trials(verifier, protocol: dict, n_references: int) -> Trials:
     """:class:`Trials` of a signatures run's verifier: each person's questioned
     genuine (H1) and skilled forgeries (H2) against their first
     ``n_references`` references, as ``log10_lr`` of "genuine signature of the
-    reference person" against "skilled forgery"."""
+    reference person" against "skilled forgery": by the run's calibration of
+    that many references where it has one (what ``hw verify`` states), else by
+    its own calibration (where ``hw verify`` states none: measuring what that
+    would say is what validation is for)."""
     if verifier.calibrator is None:
         raise HwError("the signatures run has no LR calibration (log10_lr is None)")
     llr, same, group, doc, cand = [], [], [], [], []
@@ -248,9 +251,10 @@ def signature_trials(verifier, protocol: dict, n_references: int) -> Trials:
         person = verifier.enrol(list(items["references"][:n_references]))
         for kind, paths in ((1, items["genuine"]), (0, items["skilled"])):
             for path in paths:
-                # the calibrated LR of the score even where `hw verify` withholds it (fewer references
-                # than calibrated on): measuring what it would say there is what validation is for
-                value = verifier.log10_lr(person.verify(path)["score"])
+                score = person.verify(path)["score"]
+                value = verifier.log10_lr(score, n_references)
+                if value is None:  # withheld by hw verify: what the run's own calibration would say
+                    value = verifier.log10_lr(score)
                 llr.append(float(value))
                 same.append(kind)
                 group.append(p)

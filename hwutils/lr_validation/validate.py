@@ -144,7 +144,12 @@ def signature_conditions(verifier, protocol: dict, n_references: list[int], seed
     for i, n in enumerate(sorted(set(n_references), reverse=True)):
         trials = signature_trials(verifier, protocol, n)
         name = "" if i == 0 else f"refs{n}"
-        label = f"{n} reference{'s' if n != 1 else ''}" + (" (baseline)" if i == 0 else "")
+        own = verifier.log10_lr(0.0, n) is not None or i == 0  # calibrated at this count (hw verify's LR)
+        label = (
+            f"{n} reference{'s' if n != 1 else ''}"
+            + (" (baseline)" if i == 0 else "")
+            + ("" if own else " (no calibration of this count: hw verify states no LR)")
+        )
         out.append(measure(name, label, trials, n_boot, seed, "references", n, {"references": n}))
     return out
 

@@ -36,6 +36,8 @@ from hwutils.calibration import (
 from hwutils.errors import HwError
 
 LR_FILE = "lr_calibration.json"
+# calibrations of verifications against fewer references than the run's (2 .. n_references - 1)
+FEWER_FILE = "lr_calibration_fewer_references.json"
 H1 = "genuine"
 H2 = "skilled forgery"
 NO_CALIBRATION = (
@@ -83,21 +85,116 @@ def fit_calibration(
     return cal.limit_to_sources(*writer_sources(persons)) if persons > 0 else cal
 
 
-def lr_withheld(calibrator: LRCalibrator | None, n_references: int) -> str | None:
+def calibrator_for(
+    calibrator: LRCalibrator | None, fewer: dict | None, n_references: int
+) -> LRCalibrator | None:
+    """The calibration for a verification against ``n_references`` references:
+    the run's own (``calibrator``, fitted with its ``n_references``) at or above
+    its count, the one fitted with exactly that many below it (``fewer``:
+    count -> calibrator, :func:`fit_fewer`), else None (no LR may be stated)."""
+    if calibrator is None:
+        return None
+    needed = calibrator.conditions.get("n_references", 0)
+    if n_references >= needed:
+        return calibrator
+    return (fewer or {}).get(int(n_references))
+
+
+def lr_withheld(calibrator: LRCalibrator | None, n_references: int, fewer: dict | None = None) -> str | None:
     """Why no LR may be stated for a verification against ``n_references``
     references, or None: the calibration was fitted on trials with more
     references per person, and with fewer the scores spread wider than those
     trials show, so the calibrated LRs overstate (on sign_data test persons, a
     run calibrated with 5 references gave Cllr 1.05 and LR > 1 for half the skilled
-    forgeries with 2; ``docs/results/lr_validation.md``). More references than
-    calibrated are allowed (validated with 8 against 5: Cllr 0.20)."""
-    needed = calibrator.conditions.get("n_references", 0) if calibrator is not None else 0
-    if n_references >= needed:
+    forgeries with 2; ``docs/results/lr_validation.md``), unless the run also
+    calibrated verifications with that many (``fewer``, :func:`fit_fewer`).
+    More references than calibrated are allowed (validated with 8 against 5: Cllr 0.20)."""
+    if calibrator is None or calibrator_for(calibrator, fewer, n_references) is not None:
         return None
+    needed = calibrator.conditions.get("n_references", 0)
+    counts = sorted(fewer or {})
+    also = f" (and against {', '.join(map(str, counts))})" if counts else ""
     return (
-        f"no LR: this run's LRs are calibrated on verifications against {needed} references and "
-        f"{n_references} given; with fewer references they overstate (give at least {needed})"
+        f"no LR: this run's LRs are calibrated on verifications against {needed} references{also} and "
+        f"{n_references} given; with fewer references they overstate (give at least {min([needed, *counts])})"
     )
+
+
+def fit_fewer(scores_by_count: dict, persons: int = 0, method: str = "logistic") -> dict:
+    """One calibrator per reference count: ``scores_by_count`` maps a count to
+    the calibration persons' scored trials verified against that many of their
+    references (:func:`hwutils.signatures.trials.with_references`), each fitted
+    as :func:`fit_calibration` (recording its count). Counts whose trials lack
+    genuine or skilled ones are left out."""
+    return {
+        int(k): fit_calibration(s, method, persons, int(k))
+        for k, s in sorted(scores_by_count.items())
+        if can_fit(s)
+    }
+
+
+def save_fewer(calibrators: dict, path=None) -> Path | None:
+    """Write the fewer-references calibrators (JSON, atomically) as the current
+    run's ``artifacts/lr_calibration_fewer_references.json`` or at ``path``;
+    nothing when there are none."""
+    from hwutils.report import write_json_atomic
+
+    if not calibrators:
+        return None
+    if path is None:
+        from hwutils import report
+
+        path = report.artifact_path(FEWER_FILE)
+    return write_json_atomic(
+        path, {"by_references": {str(k): c.to_dict() for k, c in sorted(calibrators.items())}}
+    )
+
+
+def find_fewer(folder) -> dict:
+    """The fewer-references calibrators saved beside a verifier (as
+    :func:`find_calibration` looks): count -> :class:`LRCalibrator`; ``{}``
+    when the run has none. A count that is not a whole number >= 1, a
+    calibrator whose recorded ``n_references`` differs from its key, or any
+    value a calibration cannot hold is an :class:`~hwutils.errors.ArtifactError`
+    naming the file and key."""
+    from hwutils import artifacts
+    from hwutils.errors import ArtifactError
+
+    folder = Path(folder)
+    for path in (folder / FEWER_FILE, folder.parent / FEWER_FILE):
+        if not path.is_file():
+            continue
+        data = artifacts.load_json(path, required=("by_references",))
+        table = data["by_references"]
+        if not isinstance(table, dict):
+            raise ArtifactError(f"{path}: key 'by_references' is not an object")
+        out = {}
+        for key, d in table.items():
+            if not (isinstance(key, str) and key.isdigit() and int(key) >= 1):
+                raise ArtifactError(f"{path}: key 'by_references.{key}' is not a reference count")
+            try:
+                cal = LRCalibrator.from_dict(d if isinstance(d, dict) else {})
+            except ValueError as exc:
+                raise ArtifactError(f"{path}: by_references.{key}: {exc}") from None
+            if cal.conditions.get("n_references") != int(key):
+                raise ArtifactError(
+                    f"{path}: by_references.{key}: calibrated with "
+                    f"{cal.conditions.get('n_references')} references, not {key}"
+                )
+            out[int(key)] = cal
+        return out
+    return {}
+
+
+def measure_fewer(calibrators: dict, scores_by_count: dict) -> dict:
+    """Each fewer-references calibrator measured on the test persons' trials
+    against that many references: the :func:`measure` figures with the suffix
+    ``_refs<k>`` (e.g. ``lr_cllr_refs2``, ``lr_rmed_refs3``)."""
+    out = {}
+    for k, cal in sorted(calibrators.items()):
+        if k in scores_by_count and can_fit(scores_by_count[k]):
+            out.update({f"{name}_refs{k}": v for name, v in measure(cal, scores_by_count[k]).items()})
+    return out
 
 
 def save_calibration(calibrator: LRCalibrator, path=None) -> Path:
@@ -207,6 +304,38 @@ def sentence(m: dict, calibrator: LRCalibrator) -> str:
             " on the calibration persons over- or understate the evidence for the test persons."
         )
     return text
+
+
+def fewer_table(m: dict, n_references: int, counts) -> str:
+    """The test persons' LR figures per reference count (the run's own count
+    first, then ``counts`` from :func:`measure_fewer`'s ``_refs<k>`` keys) as a
+    Markdown table, with a sentence on what it says."""
+    from hwutils.report import format_number
+
+    def pct(v):
+        return "-" if v is None else f"{100 * v:.1f}%"
+
+    rows = [(n_references, "")] + [(k, f"_refs{k}") for k in sorted(counts, reverse=True)]
+    lines = [
+        "| references | Cllr | Cllr_min | calibration loss | RMEP | RMED | strongest forgery log10 LR | genuine / forgery trials |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for k, sfx in rows:
+        if f"lr_cllr{sfx}" not in m:
+            continue
+        mx = m.get(f"lr_max_forgery_log10{sfx}")
+        lines.append(
+            f"| {k}{' (the run)' if not sfx else ''} | {format_number(m[f'lr_cllr{sfx}'])} |"
+            f" {format_number(m[f'lr_cllr_min{sfx}'])} | {format_number(m[f'lr_calibration_loss{sfx}'])} |"
+            f" {pct(m.get(f'lr_rmep{sfx}'))} | {pct(m.get(f'lr_rmed{sfx}'))} |"
+            f" {'-' if mx is None else f'{mx:+.2f}'} | {m[f'lr_n_genuine{sfx}']} / {m[f'lr_n_forgery{sfx}']} |"
+        )
+    return (
+        "Verifications against fewer references, each count with its own calibration (the calibration"
+        " persons' trials against that many references), measured on the test persons against as many:"
+        " `hw verify` uses the calibration of the number of references it is given (at least"
+        f" {min(counts)}).\n\n" + "\n".join(lines)
+    )
 
 
 TRIALS_FILE = "lr_trials"  # artifacts/lr_trials.csv: every test trial's log10 LR, for pooling over splits

@@ -53,6 +53,18 @@ def make_trials(
     return {"references": refs, "trials": trials}
 
 
+def with_references(protocol: dict, n_references: int) -> dict:
+    """The same trials against each person's first ``n_references`` references
+    (a verification with fewer references; the questioned signatures are
+    unchanged, the other references simply unused)."""
+    if n_references < 1:
+        raise HwError(f"n_references: at least 1, got {n_references}")
+    return {
+        "references": {p: list(r[:n_references]) for p, r in protocol["references"].items()},
+        "trials": list(protocol["trials"]),
+    }
+
+
 def reference_distances(emb_q: np.ndarray, emb_refs: np.ndarray) -> np.ndarray:
     """Euclidean distances of one questioned embedding to each reference."""
     return np.sqrt(np.maximum(np.sum((emb_refs - emb_q[None]) ** 2, axis=1), 0.0))

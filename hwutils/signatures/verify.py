@@ -54,6 +54,7 @@ from hwutils.signatures.trials import (
     reduce_distances,
     reference_distances,
     score_trials,
+    with_references,
 )
 from hwutils.signatures.wd_fitting import (
     NORMALISATIONS,
@@ -84,6 +85,7 @@ __all__ = [
     "reference_distances",
     "score_trials",
     "wd_feature_sets",
+    "with_references",
 ]
 
 DECISIONS = ("distance", "wd")
@@ -127,6 +129,7 @@ class Verifier:
         calibrator=None,
         spread: float = 0.0,
         spread_prior: float = 1.0,
+        fewer_calibrators: dict | None = None,
     ):
         check_choice("reducer", reducer, REDUCERS)
         check_choice("decision", decision, DECISIONS)
@@ -147,17 +150,24 @@ class Verifier:
         if not (np.isfinite(self.spread_prior) and self.spread_prior > 0):
             raise ParamsError(f"spread_prior: a positive number, got {spread_prior!r}")
         self.calibrator = calibrator
+        self.fewer_calibrators = dict(
+            fewer_calibrators or {}
+        )  # reference count -> calibrator below the run's
         # the feature models are built once here, not at every verify(); with the cnn set the
         # tower gives its embedding and its pooled features in one pass
         self._models = feature_models(tower, features, signet) if decision == "wd" else {}
         self.signet = self._models.get("signet")  # kept (and saved) only when a feature set uses it
         self._with_pooled = siamese.embedding_and_pooled_model(tower) if "cnn" in self._models else None
 
-    def log10_lr(self, score: float) -> float | None:
-        """The calibrated log10 LR of a score (None without a calibration), whatever
-        the number of references: :meth:`Enrolment.verify` withholds it below the
-        calibration's; validation measures it there."""
-        return lr.log10_lr(self.calibrator, score)
+    def log10_lr(self, score: float, n_references: int | None = None) -> float | None:
+        """The calibrated log10 LR of a score (None without a calibration). With
+        ``n_references``, by the calibration of verifications against that many
+        references (:func:`lr.calibrator_for`; None where the run has none, as
+        :meth:`Enrolment.verify` states); without, by the run's own calibration
+        whatever the count (validation measures what that would overstate)."""
+        if n_references is None:
+            return lr.log10_lr(self.calibrator, score)
+        return lr.log10_lr(lr.calibrator_for(self.calibrator, self.fewer_calibrators, n_references), score)
 
     def embed(self, images) -> np.ndarray:
         """Embeddings of images given as paths, PIL images or arrays (any mode)."""
@@ -298,6 +308,7 @@ def load_verifier(run_dir) -> Verifier:
         lr.find_calibration(folder),
         cfg.get("spread", 0.0),
         cfg.get("spread_prior", 1.0),
+        lr.find_fewer(folder),
     )
 
 
@@ -339,13 +350,16 @@ class Enrolment:
             score = reduce_distances(d, v.reducer)
         genuine = bool(score <= v.threshold)
         details["margin"] = float(v.threshold - score)
-        log10_lr = v.log10_lr(score)
-        withheld = lr.lr_withheld(v.calibrator, len(self.reference_embeddings))
-        if withheld is not None:  # calibrated on more references per person: it would overstate
+        n_refs = len(self.reference_embeddings)
+        log10_lr = v.log10_lr(score, n_refs)  # by the calibration of this many references
+        withheld = lr.lr_withheld(v.calibrator, n_refs, v.fewer_calibrators)
+        if withheld is not None:  # calibrated on more references per person only: it would overstate
             details["lr_withheld"] = withheld
             log10_lr = None
         if log10_lr is not None:
             details["lr_support"] = lr.support(log10_lr)
+            used = lr.calibrator_for(v.calibrator, v.fewer_calibrators, n_refs)
+            details["lr_calibrated_references"] = used.conditions.get("n_references")
         return {
             "decision": "genuine" if genuine else "forgery",
             "genuine": genuine,

@@ -12,7 +12,7 @@ import numpy as np
 
 from hwutils.errors import ParamsError, check_choice, check_unit_interval
 from hwutils.signatures import siamese, writer_dependent
-from hwutils.signatures.trials import calibrate_threshold, evaluate, make_trials
+from hwutils.signatures.trials import calibrate_threshold, evaluate, make_trials, with_references
 
 
 def wd_feature_sets(models: dict, images, features: str, scan: dict | None = None) -> dict:
@@ -120,6 +120,7 @@ def fit_writer_dependent(
     folds: int = 0,
     seed: int = 0,
     weights: str = "equal",
+    fewer_references=(),
 ) -> dict:
     """The writer-dependent decision fitted and scored on both protocols.
 
@@ -146,7 +147,12 @@ def fit_writer_dependent(
     the raw trials (``raw_val``, ``raw_test``, ``raw_shifted``: per set, with the
     references' leave-one-out scores, for :func:`compare_normalisations`),
     ``negatives``, ``scales``, ``prior`` and ``ablation``: per set, its skilled EER
-    alone and the fusion's without it, on validation and test (for the report only)."""
+    alone and the fusion's without it, on validation and test (for the report only).
+    ``fewer_references``: reference counts below the protocols' for which the
+    calibration and test trials are scored again against only that many of each
+    person's references (cross-fitted like the calibration trials; the same
+    scales): ``fewer`` maps each count to its ``cal_scores`` and ``test_scores``,
+    for the LR calibration of verifications with fewer references."""
     names = writer_dependent.parse_features(features)
     norm = check_unit_interval("wd_norm", norm)
     spread = check_unit_interval("wd_spread", spread)
@@ -160,7 +166,8 @@ def fit_writer_dependent(
         return writer_dependent.raw_trials(feature_sets, protocol, negatives, C, copies)
 
     raw_val = raw(sets, images, val_protocol)
-    raw_test = raw(wd_feature_sets(models, test_images, features, test_scan), test_images, test_protocol)
+    test_sets = wd_feature_sets(models, test_images, features, test_scan)
+    raw_test = raw(test_sets, test_images, test_protocol)
     raw_shifted = None
     if shifted is not None:
         raw_shifted = raw(
@@ -198,6 +205,24 @@ def fit_writer_dependent(
     def eer(r, sc):
         return evaluate(scored(r, sc), 0.0)["eer_skilled"]
 
+    fewer = {}
+    for k in sorted({int(n) for n in fewer_references}):
+        if raw_dev is not None:
+            raw_k, _ = cross_fitted_trials(
+                sets,
+                dev_records,
+                dev_persons,
+                k,
+                folds,
+                seed,
+                C,
+                writer_dependent.shifted_copies(names, images, shift),
+            )
+        else:
+            raw_k = raw(sets, images, with_references(val_protocol, k))
+        raw_test_k = raw(test_sets, test_images, with_references(test_protocol, k))
+        fewer[k] = {"cal_scores": scored(raw_k, scales), "test_scores": scored(raw_test_k, scales)}
+
     ablation = []
     for k in sets:
         rest = {j: scales[j] for j in scales if j != k}
@@ -228,6 +253,7 @@ def fit_writer_dependent(
         "other_weights": (other, other_scales, learned),
         "prior": writer_dependent.spread_prior(raw_cal, scales),
         "ablation": ablation,
+        "fewer": fewer,
     }
 
 
