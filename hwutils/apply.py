@@ -222,10 +222,11 @@ def verify(run, references, questioned, outputs=None) -> Applied:
     qs = load_images(questioned, "questioned signature")
     verifier = load_verifier(folder)
     enrolment = verifier.enrol([g for _, g in refs])
-    rows, withheld = [], None
+    rows, withheld, calibrated = [], None, None
     for name, g in qs:
         r = enrolment.verify(g)
         withheld = r["details"].get("lr_withheld")  # the verifier's reason for no LR (too few references)
+        calibrated = r["details"].get("lr_calibrated_references", calibrated)
         rows.append(
             {
                 "image": name,
@@ -244,6 +245,9 @@ def verify(run, references, questioned, outputs=None) -> Applied:
         if getattr(verifier, "calibrator", None) is not None
         else "this run has no LR calibration: no likelihood ratios",
     ]
+    own = (getattr(verifier, "calibrator", None) and verifier.calibrator.conditions.get("n_references")) or 0
+    if calibrated and calibrated < own:
+        notes.append(_fewer_references_note(folder, calibrated, own))
     cols = {
         "image": "questioned",
         "decision": "decision",
@@ -253,6 +257,26 @@ def verify(run, references, questioned, outputs=None) -> Applied:
         "support": "support",
     }
     return Applied("verify", str(run), "signatures", rows, cols, notes)
+
+
+def _fewer_references_note(folder, n: int, own: int) -> str:
+    """What the LRs of a verification against ``n`` references (fewer than the
+    run's ``own``) rest on, with their figures on the run's test persons."""
+    from hwutils.runmetrics import load_metrics
+
+    m = load_metrics(folder)
+    said = (
+        f"with {n} references the LRs come from the calibration of verifications against {n} (weaker evidence"
+        f" than with {own})"
+    )
+    keys = [f"lr_{k}_refs{n}" for k in ("cllr", "rmep", "rmed")]
+    if all(isinstance(m.get(k), (int, float)) for k in keys):
+        cllr, rmep, rmed = (float(m[k]) for k in keys)
+        said += (
+            f"; on the run's test persons with {n} references: Cllr {cllr:.2f}, {100 * rmep:.1f}% of genuine"
+            f" signatures with LR < 1, {100 * rmed:.1f}% of skilled forgeries with LR > 1"
+        )
+    return said
 
 
 def read(run, images, outputs=None, reader: str | None = None) -> Applied:

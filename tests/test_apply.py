@@ -149,6 +149,11 @@ def test_verify_gives_decisions_scores_and_lrs(signatures_run):
     two = apply.verify(signatures_run, genuine[:2], [forged[0]])
     assert two.rows[0]["log10_lr"] == pytest.approx(float(fewer[2].log10_lr([-two.rows[0]["score"]])[0]))
     assert "calibrated on verifications" not in proc.stdout
+    said = [n for n in two.notes if n.startswith("with 2 references the LRs come from the calibration")]
+    assert len(said) == 1 and "on the run's test persons with 2 references: Cllr" in said[0]
+    assert not any(
+        "the LRs come from" in n for n in apply.verify(signatures_run, genuine[:3], [forged[0]]).notes
+    )
     few = apply.verify(signatures_run, genuine[:1], [forged[0]])
     assert few.rows[0]["log10_lr"] is None and few.rows[0]["decision"] in ("genuine", "forgery")
     assert "too few references" in few.rows[0]["support"]
