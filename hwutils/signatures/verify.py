@@ -26,8 +26,8 @@ Public API::
     v = load_verifier("outputs/signatures/<RUN_ID>")
     result = v.verify(["ref1.png", "ref2.png", ...], "questioned.png")
     result["decision"], result["score"], result["threshold"], result["details"]
-    result["log10_lr"]                                 # None when the run has no LR calibration, or with
-                                                       # fewer references than it was calibrated on
+    result["log10_lr"]                                 # by the calibration of as many references (None when
+                                                       # the run has none for that count, or no LR calibration)
     person = v.enrol(["ref1.png", "ref2.png", ...])   # fit once, then check many
     results = [person.verify(q) for q in questioned_paths]
 """
