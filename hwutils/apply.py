@@ -267,7 +267,7 @@ def _fewer_references_note(folder, n: int, own: int) -> str:
     m = load_metrics(folder)
     said = (
         f"with {n} references the LRs come from the calibration of verifications against {n} (weaker evidence"
-        f" than with {own})"
+        f" than with {own}), and the decision from the threshold fixed with {n}"
     )
     keys = [f"lr_{k}_refs{n}" for k in ("cllr", "rmep", "rmed")]
     if all(isinstance(m.get(k), (int, float)) for k in keys):

@@ -149,6 +149,8 @@ def test_verify_gives_decisions_scores_and_lrs(signatures_run):
     two = apply.verify(signatures_run, genuine[:2], [forged[0]])
     assert two.rows[0]["log10_lr"] == pytest.approx(float(fewer[2].log10_lr([-two.rows[0]["score"]])[0]))
     assert "calibrated on verifications" not in proc.stdout
+    verifier_cfg = json.loads((signatures_run / "artifacts" / "verifier" / "verifier.json").read_text())
+    assert two.rows[0]["threshold"] == pytest.approx(verifier_cfg["thresholds_by_references"]["2"])
     said = [n for n in two.notes if n.startswith("with 2 references the LRs come from the calibration")]
     assert len(said) == 1 and "on the run's test persons with 2 references: Cllr" in said[0]
     assert not any(

@@ -279,3 +279,36 @@ def test_a_calibration_whose_conditions_are_not_whole_numbers_is_refused(tmp_pat
         path.write_text(json.dumps(data))
         with pytest.raises(ArtifactError, match="conditions.n_references"):
             LRCalibrator.load(path)
+
+
+def test_fewer_references_are_decided_at_the_threshold_fixed_with_as_many(tmp_path):
+    import json
+
+    from hwutils.artifacts import ArtifactError
+    from hwutils.signatures import siamese, verify
+
+    tower = siamese.build_tower(16, 32, embedding_dim=4, base_filters=4)
+    run = tmp_path / "run" / "artifacts"
+    verify.Verifier(tower, 0.5, 16, 32, fewer_thresholds={2: 9.0, 3: -9.0}).save(run / "verifier")
+    v = verify.load_verifier(tmp_path / "run")
+    assert v.fewer_thresholds == {2: 9.0, 3: -9.0}
+    assert (v.threshold_for(2), v.threshold_for(3), v.threshold_for(5), v.threshold_for(1)) == (
+        9.0,
+        -9.0,
+        0.5,
+        0.5,
+    )
+    rng = np.random.default_rng(0)
+    refs = [rng.integers(0, 255, (16, 32), dtype=np.uint8) for _ in range(4)]
+    q = rng.integers(0, 255, (16, 32), dtype=np.uint8)
+    two, three = v.enrol(refs[:2]).verify(q), v.enrol(refs[:3]).verify(q)
+    assert two["threshold"] == 9.0 and two["decision"] == "genuine"  # every distance is below 9
+    assert three["threshold"] == -9.0 and three["decision"] == "forgery"  # none below -9
+    assert v.enrol(refs).verify(q)["threshold"] == 0.5
+    path = run / "verifier" / "verifier.json"
+    for bad in ({"0": 1.0}, {"2": "x"}, {"2": float("nan")}, [1.0]):
+        data = json.loads(path.read_text())
+        data["thresholds_by_references"] = bad
+        path.write_text(json.dumps(data))
+        with pytest.raises(ArtifactError, match="thresholds_by_references"):
+            verify.load_verifier(tmp_path / "run")

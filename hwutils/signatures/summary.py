@@ -632,3 +632,42 @@ def shortfalls(results_list) -> str:
         for r in rows
     ]
     return "**Does not beat its yardstick:** " + "; ".join(parts) + "."
+
+
+def fewer_references_table(n_references: int, test_eval: dict, fewer_eval: dict) -> str:
+    """The test persons verified against fewer references (``fewer_eval``: count
+    -> ``(figures at that count's own threshold, figures at the run's
+    threshold)``, :func:`~hwutils.signatures.trials.evaluate`), beside the run's
+    own ``test_eval``, as Markdown with a sentence."""
+    lines = [
+        "| references | skilled EER | threshold fixed with | FRR | FAR skilled | at the run's threshold: FRR / FAR skilled |",
+        "| --- | --- | --- | --- | --- | --- |",
+        f"| {n_references} (the run) | {pct(test_eval.get('eer_skilled'))} | {n_references} |"
+        f" {pct(test_eval.get('frr'))} | {pct(test_eval.get('far_skilled'))} | - |",
+    ]
+    for k in sorted(fewer_eval, reverse=True):
+        own, run = fewer_eval[k]
+        lines.append(
+            f"| {k} | {pct(own.get('eer_skilled'))} | {k} | {pct(own.get('frr'))} | {pct(own.get('far_skilled'))} |"
+            f" {pct(run.get('frr'))} / {pct(run.get('far_skilled'))} |"
+        )
+    return (
+        "Verifications against fewer references (the test persons' same questioned signatures against only the"
+        " first references), each count at its own threshold, fixed the same way on the calibration persons'"
+        " trials against that many references: `hw verify` uses the threshold of the number of references it is"
+        " given.\n\n" + "\n".join(lines)
+    )
+
+
+def fewer_references_metrics(fewer_eval: dict) -> dict:
+    """metrics.json's figures of :func:`fewer_references_table`: ``test_eer_skilled_refs<k>``,
+    ``test_frr_refs<k>``, ``test_far_skilled_refs<k>`` at the count's threshold and
+    ``test_frr_refs<k>_run_threshold``, ``test_far_skilled_refs<k>_run_threshold``."""
+    out = {}
+    for k, (own, run) in sorted(fewer_eval.items()):
+        out[f"test_eer_skilled_refs{k}"] = own.get("eer_skilled")
+        out[f"test_frr_refs{k}"] = own.get("frr")
+        out[f"test_far_skilled_refs{k}"] = own.get("far_skilled")
+        out[f"test_frr_refs{k}_run_threshold"] = run.get("frr")
+        out[f"test_far_skilled_refs{k}_run_threshold"] = run.get("far_skilled")
+    return out

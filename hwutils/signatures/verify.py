@@ -130,6 +130,7 @@ class Verifier:
         spread: float = 0.0,
         spread_prior: float = 1.0,
         fewer_calibrators: dict | None = None,
+        fewer_thresholds: dict | None = None,
     ):
         check_choice("reducer", reducer, REDUCERS)
         check_choice("decision", decision, DECISIONS)
@@ -150,14 +151,22 @@ class Verifier:
         if not (np.isfinite(self.spread_prior) and self.spread_prior > 0):
             raise ParamsError(f"spread_prior: a positive number, got {spread_prior!r}")
         self.calibrator = calibrator
-        self.fewer_calibrators = dict(
-            fewer_calibrators or {}
-        )  # reference count -> calibrator below the run's
+        # below the run's reference count: count -> LR calibrator, count -> decision threshold
+        self.fewer_calibrators = dict(fewer_calibrators or {})
+        self.fewer_thresholds = {int(k): float(t) for k, t in (fewer_thresholds or {}).items()}
+        bad = [k for k, t in self.fewer_thresholds.items() if k < 1 or not np.isfinite(t)]
+        if bad:
+            raise ParamsError(f"fewer_thresholds: {bad[0]}: not a reference count with a finite threshold")
         # the feature models are built once here, not at every verify(); with the cnn set the
         # tower gives its embedding and its pooled features in one pass
         self._models = feature_models(tower, features, signet) if decision == "wd" else {}
         self.signet = self._models.get("signet")  # kept (and saved) only when a feature set uses it
         self._with_pooled = siamese.embedding_and_pooled_model(tower) if "cnn" in self._models else None
+
+    def threshold_for(self, n_references: int) -> float:
+        """The decision threshold of a verification against ``n_references``
+        references: the one fixed with that many (``fewer_thresholds``), else the run's."""
+        return self.fewer_thresholds.get(int(n_references), self.threshold)
 
     def log10_lr(self, score: float, n_references: int | None = None) -> float | None:
         """The calibrated log10 LR of a score (None without a calibration). With
@@ -258,6 +267,7 @@ class Verifier:
                 "norm": self.norm,
                 "spread": self.spread,
                 "spread_prior": self.spread_prior,
+                "thresholds_by_references": {str(k): t for k, t in sorted(self.fewer_thresholds.items())},
             },
         )
         return folder
@@ -309,7 +319,28 @@ def load_verifier(run_dir) -> Verifier:
         cfg.get("spread", 0.0),
         cfg.get("spread_prior", 1.0),
         lr.find_fewer(folder),
+        _thresholds(cfg_path, cfg.get("thresholds_by_references", {})),
     )
+
+
+def _thresholds(path, table) -> dict:
+    """``verifier.json``'s ``thresholds_by_references`` as ``{count: threshold}``;
+    a count that is not a whole number >= 1 or a threshold that is not a finite
+    number is an :class:`ArtifactError` naming the file and key."""
+    from hwutils.errors import ArtifactError
+
+    if not isinstance(table, dict):
+        raise ArtifactError(f"{path}: key 'thresholds_by_references' is not an object")
+    out = {}
+    for k, t in table.items():
+        ok = isinstance(k, str) and k.isdigit() and int(k) >= 1
+        ok = ok and isinstance(t, (int, float)) and not isinstance(t, bool) and bool(np.isfinite(t))
+        if not ok:
+            raise ArtifactError(
+                f"{path}: key 'thresholds_by_references.{k}' is not a reference count's threshold"
+            )
+        out[int(k)] = float(t)
+    return out
 
 
 class Enrolment:
@@ -348,8 +379,9 @@ class Enrolment:
                 details["reference_spread"] = float(np.std(self.loo, ddof=1))
         else:
             score = reduce_distances(d, v.reducer)
-        genuine = bool(score <= v.threshold)
-        details["margin"] = float(v.threshold - score)
+        threshold = v.threshold_for(len(self.reference_embeddings))  # fixed with as many references
+        genuine = bool(score <= threshold)
+        details["margin"] = float(threshold - score)
         n_refs = len(self.reference_embeddings)
         log10_lr = v.log10_lr(score, n_refs)  # by the calibration of this many references
         withheld = lr.lr_withheld(v.calibrator, n_refs, v.fewer_calibrators)
@@ -364,7 +396,7 @@ class Enrolment:
             "decision": "genuine" if genuine else "forgery",
             "genuine": genuine,
             "score": score,
-            "threshold": v.threshold,
+            "threshold": threshold,
             "log10_lr": log10_lr,
             "details": details,
         }
