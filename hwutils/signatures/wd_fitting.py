@@ -152,7 +152,7 @@ def fit_writer_dependent(
     calibration and test trials are scored again against only that many of each
     person's references (cross-fitted like the calibration trials; the same
     scales): ``fewer`` maps each count to its ``cal_scores`` and ``test_scores``,
-    for the LR calibration of verifications with fewer references."""
+    for the threshold and the LR calibration of verifications with fewer references."""
     names = writer_dependent.parse_features(features)
     norm = check_unit_interval("wd_norm", norm)
     spread = check_unit_interval("wd_spread", spread)
