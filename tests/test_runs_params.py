@@ -168,3 +168,17 @@ def test_parameters_taken_together_are_checked_before_a_run_folder(monkeypatch, 
     assert prepare(RunRequest("writer_id", ["calibrated"], []))[1]["calibration_writers"] == 15
     # with data_dir the writers are counted once the data is read, in the notebook
     prepare(RunRequest("writer_id", [], [("data_dir", str(tmp_path)), ("calibration_writers", "40")]))
+    # a sweep checks every point, a batch every item, before anything runs
+    from hwutils.runs.batch import parse_item
+    from hwutils.runs.sweep_plan import plan_sweep
+
+    with pytest.raises(
+        ParamsError, match=r"^sweep point 1 \(calibration_writers=16\): calibration_writers: 16"
+    ):
+        plan_sweep("writer_id", grid_args=["calibration_writers=5,16"])
+    assert len(plan_sweep("writer_id", grid_args=["calibration_writers=5,13"]).points) == 2
+    bad = tmp_path / "writer_id" / "bad.yaml"
+    bad.parent.mkdir()
+    bad.write_text("unknown_writers: 17\n")
+    with pytest.raises(ParamsError, match=r"bad\.yaml: unknown_writers: 17 held out"):
+        parse_item(str(bad))

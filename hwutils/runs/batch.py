@@ -27,7 +27,7 @@ from pathlib import Path
 
 from hwutils.errors import ParamsError
 from hwutils.runs.index import format_duration, text_table
-from hwutils.runs.params import check_value, notebook_parameters, read_params_file
+from hwutils.runs.params import check_together, check_value, notebook_parameters, read_params_file
 from hwutils.runs.project import get_stage, list_stages, project_root, resolve_params_file
 
 _STARTED = re.compile(r"^hw: run (\S+)/(\S+) started")
@@ -74,8 +74,14 @@ def parse_item(item: str) -> BatchItem:
     stage = get_stage(stage_name)
     params_file = resolve_params_file(stage, file)
     specs = notebook_parameters(stage.notebook)
-    for key, value in read_params_file(params_file).items():
-        check_value(stage.name, specs, key, value, str(params_file))
+    given = {
+        key: check_value(stage.name, specs, key, value, str(params_file))
+        for key, value in read_params_file(params_file).items()
+    }
+    try:
+        check_together(stage.name, {**{n: spec.default for n, spec in specs.items()}, **given})
+    except ParamsError as exc:
+        raise ParamsError(f"{params_file}: {exc}") from None
     return BatchItem(stage.name, params_file, f"{stage.name}:{params_file.stem}")
 
 

@@ -27,7 +27,7 @@ import yaml
 
 from hwutils.errors import ParamsError
 from hwutils.runs.coerce import parse_cli_value, split_top
-from hwutils.runs.params import check_value, notebook_parameters, read_params_file
+from hwutils.runs.params import check_together, check_value, notebook_parameters, read_params_file
 from hwutils.runs.project import get_stage, resolve_params_file
 
 
@@ -167,6 +167,16 @@ def plan_sweep(
         raise ParamsError(
             "sweep: nothing to sweep (give -g NAME=V1,V2, --seeds or a sweep file with grid:/list:)"
         )
+    fixed = {name: spec.default for name, spec in specs.items()}
+    for f in base_files:
+        fixed.update(read_params_file(f))
+    fixed.update(base_values)
+    for i, p in enumerate(points):  # the stage's check of its parameters together, at every point
+        try:
+            check_together(stage.name, {**fixed, **p})
+        except ParamsError as exc:
+            shown = ", ".join(f"{k}={v}" for k, v in p.items())
+            raise ParamsError(f"sweep point {i} ({shown}): {exc}") from None
     created = datetime.now().astimezone()
     digest = hashlib.sha256(
         json.dumps([stage.name, [str(f) for f in base_files], base_values, points], default=str).encode()
