@@ -379,10 +379,10 @@ class Enrolment:
                 details["reference_spread"] = float(np.std(self.loo, ddof=1))
         else:
             score = reduce_distances(d, v.reducer)
-        threshold = v.threshold_for(len(self.reference_embeddings))  # fixed with as many references
+        n_refs = len(self.reference_embeddings)
+        threshold = v.threshold_for(n_refs)  # fixed with as many references
         genuine = bool(score <= threshold)
         details["margin"] = float(threshold - score)
-        n_refs = len(self.reference_embeddings)
         log10_lr = v.log10_lr(score, n_refs)  # by the calibration of this many references
         withheld = lr.lr_withheld(v.calibrator, n_refs, v.fewer_calibrators)
         if withheld is not None:  # calibrated on more references per person only: it would overstate

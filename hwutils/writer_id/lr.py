@@ -371,7 +371,7 @@ class LRModel:
             units = [("line", "line", 0, "held-out calibration writers: lines against half-set references")]
             # one page scorer per page size up to the calibration writers' pages: a short page's similarities
             # differ from a whole page's (the chi-square texture distance shrinks with more writing), so a
-            # page of n lines is judged by trials of n-line pages (page_scorer_for)
+            # page of n lines is judged by trials of n-line pages (unit_for)
             for n in [*page_sizes(page), page]:
                 units.append(
                     (
