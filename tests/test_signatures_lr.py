@@ -312,3 +312,23 @@ def test_fewer_references_are_decided_at_the_threshold_fixed_with_as_many(tmp_pa
         path.write_text(json.dumps(data))
         with pytest.raises(ArtifactError, match="thresholds_by_references"):
             verify.load_verifier(tmp_path / "run")
+
+
+def test_the_fewer_references_tables_list_the_run_first_then_each_count():
+    cal = lr.fit_calibration(_scores(), n_references=3)
+    fewer = lr.fit_fewer({2: _scores(sep=1.0, seed=3)})
+    m = {**lr.measure(cal, _scores(seed=1)), **lr.measure_fewer(fewer, {2: _scores(sep=1.0, seed=4)})}
+    lines = lr.fewer_table(m, 3, [2]).splitlines()
+    assert lines[2].startswith("| references | Cllr | Cllr_min |")
+    assert lines[4].startswith("| 3 (the run) | ") and lines[5].startswith("| 2 | ")
+    assert f"{100 * m['lr_rmed_refs2']:.1f}%" in lines[5]
+    text = summary.fewer_references_table(
+        3, {"eer_skilled": 0.06, "frr": 0.05, "far_skilled": 0.07}, {2: ({"frr": 0.2}, {"far_skilled": 0.43})}
+    )
+    assert (
+        "| 3 (the run) | 6.0% | 3 | 5.0% | 7.0% | - |" in text
+        and "| 2 | - | 2 | 20.0% | - | - / 43.0% |" in text
+    )
+    assert summary.fewer_references_metrics({2: ({"frr": 0.2}, {"far_skilled": 0.43})})[
+        "test_far_skilled_refs2_run_threshold"
+    ] == pytest.approx(0.43)

@@ -310,31 +310,40 @@ def fewer_table(m: dict, n_references: int, counts) -> str:
     """The test persons' LR figures per reference count (the run's own count
     first, then ``counts`` from :func:`measure_fewer`'s ``_refs<k>`` keys) as a
     Markdown table, with a sentence on what it says."""
-    from hwutils.report import format_number
+    from hwutils.report import format_number, markdown_table, pct
 
-    def pct(v):
-        return "-" if v is None else f"{100 * v:.1f}%"
-
-    rows = [(n_references, "")] + [(k, f"_refs{k}") for k in sorted(counts, reverse=True)]
-    lines = [
-        "| references | Cllr | Cllr_min | calibration loss | RMEP | RMED | strongest forgery log10 LR | genuine / forgery trials |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
-    ]
-    for k, sfx in rows:
+    rows = []
+    for k, sfx in [(n_references, "")] + [(k, f"_refs{k}") for k in sorted(counts, reverse=True)]:
         if f"lr_cllr{sfx}" not in m:
             continue
         mx = m.get(f"lr_max_forgery_log10{sfx}")
-        lines.append(
-            f"| {k}{' (the run)' if not sfx else ''} | {format_number(m[f'lr_cllr{sfx}'])} |"
-            f" {format_number(m[f'lr_cllr_min{sfx}'])} | {format_number(m[f'lr_calibration_loss{sfx}'])} |"
-            f" {pct(m.get(f'lr_rmep{sfx}'))} | {pct(m.get(f'lr_rmed{sfx}'))} |"
-            f" {'-' if mx is None else f'{mx:+.2f}'} | {m[f'lr_n_genuine{sfx}']} / {m[f'lr_n_forgery{sfx}']} |"
+        rows.append(
+            {
+                "refs": f"{k}{'' if sfx else ' (the run)'}",
+                "cllr": format_number(m[f"lr_cllr{sfx}"]),
+                "cllr_min": format_number(m[f"lr_cllr_min{sfx}"]),
+                "loss": format_number(m[f"lr_calibration_loss{sfx}"]),
+                "rmep": pct(m.get(f"lr_rmep{sfx}")),
+                "rmed": pct(m.get(f"lr_rmed{sfx}")),
+                "max": "-" if mx is None else f"{mx:+.2f}",
+                "n": f"{m[f'lr_n_genuine{sfx}']} / {m[f'lr_n_forgery{sfx}']}",
+            }
         )
+    columns = {
+        "refs": "references",
+        "cllr": "Cllr",
+        "cllr_min": "Cllr_min",
+        "loss": "calibration loss",
+        "rmep": "RMEP",
+        "rmed": "RMED",
+        "max": "strongest forgery log10 LR",
+        "n": "genuine / forgery trials",
+    }
     return (
         "Verifications against fewer references, each count with its own calibration (the calibration"
         " persons' trials against that many references), measured on the test persons against as many:"
         " `hw verify` uses the calibration of the number of references it is given (at least"
-        f" {min(counts)}).\n\n" + "\n".join(lines)
+        f" {min(counts)}).\n\n" + markdown_table(rows, columns)
     )
 
 

@@ -639,23 +639,41 @@ def fewer_references_table(n_references: int, test_eval: dict, fewer_eval: dict)
     -> ``(figures at that count's own threshold, figures at the run's
     threshold)``, :func:`~hwutils.signatures.trials.evaluate`), beside the run's
     own ``test_eval``, as Markdown with a sentence."""
-    lines = [
-        "| references | skilled EER | threshold fixed with | FRR | FAR skilled | at the run's threshold: FRR / FAR skilled |",
-        "| --- | --- | --- | --- | --- | --- |",
-        f"| {n_references} (the run) | {pct(test_eval.get('eer_skilled'))} | {n_references} |"
-        f" {pct(test_eval.get('frr'))} | {pct(test_eval.get('far_skilled'))} | - |",
+    rows = [
+        {
+            "refs": f"{n_references} (the run)",
+            "eer": pct(test_eval.get("eer_skilled")),
+            "fixed": n_references,
+            "frr": pct(test_eval.get("frr")),
+            "far": pct(test_eval.get("far_skilled")),
+            "run": "-",
+        }
     ]
     for k in sorted(fewer_eval, reverse=True):
         own, run = fewer_eval[k]
-        lines.append(
-            f"| {k} | {pct(own.get('eer_skilled'))} | {k} | {pct(own.get('frr'))} | {pct(own.get('far_skilled'))} |"
-            f" {pct(run.get('frr'))} / {pct(run.get('far_skilled'))} |"
+        rows.append(
+            {
+                "refs": k,
+                "eer": pct(own.get("eer_skilled")),
+                "fixed": k,
+                "frr": pct(own.get("frr")),
+                "far": pct(own.get("far_skilled")),
+                "run": f"{pct(run.get('frr'))} / {pct(run.get('far_skilled'))}",
+            }
         )
+    columns = {
+        "refs": "references",
+        "eer": "skilled EER",
+        "fixed": "threshold fixed with",
+        "frr": "FRR",
+        "far": "FAR skilled",
+        "run": "at the run's threshold: FRR / FAR skilled",
+    }
     return (
         "Verifications against fewer references (the test persons' same questioned signatures against only the"
         " first references), each count at its own threshold, fixed the same way on the calibration persons'"
         " trials against that many references: `hw verify` uses the threshold of the number of references it is"
-        " given.\n\n" + "\n".join(lines)
+        " given.\n\n" + markdown_table(rows, columns)
     )
 
 
