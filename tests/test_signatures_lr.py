@@ -332,3 +332,21 @@ def test_the_fewer_references_tables_list_the_run_first_then_each_count():
     assert summary.fewer_references_metrics({2: ({"frr": 0.2}, {"far_skilled": 0.43})})[
         "test_far_skilled_refs2_run_threshold"
     ] == pytest.approx(0.43)
+
+
+def test_fewer_operating_points_fix_each_count_as_the_run_fixes_its_own():
+    from hwutils.signatures import verify
+
+    fewer = {2: {"cal_scores": _scores(sep=1.0, seed=5), "test_scores": _scores(sep=1.0, seed=6)}}
+    thresholds, evals = verify.fewer_operating_points(fewer, "eer", 0.5)
+    assert thresholds[2] == pytest.approx(verify.calibrate_threshold(fewer[2]["cal_scores"], "eer"))
+    own, run = evals[2]
+    assert own == verify.evaluate(fewer[2]["test_scores"], thresholds[2])
+    assert run == verify.evaluate(fewer[2]["test_scores"], 0.5)
+    emb = np.random.default_rng(0).normal(size=(6, 3))
+    protocol = {"references": {"p": [0, 1, 2]}, "trials": [("p", 3, "genuine"), ("p", 4, "skilled")]}
+    scored = verify.distance_fewer(emb, emb, protocol, protocol, [2], "mean")
+    assert np.allclose(
+        scored[2]["cal_scores"]["distance"],
+        verify.score_trials(emb, verify.with_references(protocol, 2), "mean")["distance"],
+    )

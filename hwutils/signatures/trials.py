@@ -65,6 +65,35 @@ def with_references(protocol: dict, n_references: int) -> dict:
     }
 
 
+def distance_fewer(
+    emb, emb_test, val_protocol: dict, test_protocol: dict, counts, reducer: str = "mean"
+) -> dict:
+    """The distance rule's calibration (``val_protocol``) and test trials scored
+    again against only the first ``k`` references of each person, for each
+    ``k`` of ``counts``: ``{k: {"cal_scores", "test_scores"}}`` (as
+    :func:`~hwutils.signatures.wd_fitting.fit_writer_dependent`'s ``fewer``)."""
+    return {
+        int(k): {
+            "cal_scores": score_trials(emb, with_references(val_protocol, k), reducer),
+            "test_scores": score_trials(emb_test, with_references(test_protocol, k), reducer),
+        }
+        for k in counts
+    }
+
+
+def fewer_operating_points(fewer: dict, operating_point: str, threshold: float) -> tuple[dict, dict]:
+    """For each reference count of ``fewer`` (``{k: {"cal_scores", "test_scores"}}``):
+    its threshold, fixed at ``operating_point`` on its calibration trials as the
+    run's is, and its test figures at that threshold and at the run's
+    ``threshold``. Returns ``(thresholds, {k: (at its own, at the run's)})``."""
+    thresholds = {k: calibrate_threshold(f["cal_scores"], operating_point) for k, f in fewer.items()}
+    evals = {
+        k: (evaluate(f["test_scores"], thresholds[k]), evaluate(f["test_scores"], threshold))
+        for k, f in fewer.items()
+    }
+    return thresholds, evals
+
+
 def reference_distances(emb_q: np.ndarray, emb_refs: np.ndarray) -> np.ndarray:
     """Euclidean distances of one questioned embedding to each reference."""
     return np.sqrt(np.maximum(np.sum((emb_refs - emb_q[None]) ** 2, axis=1), 0.0))
