@@ -8,7 +8,10 @@ the other folds' writers (and the run's training writers' texture, as the run
 does) and tested on pages of n lines of the held-out writers against
 references of ``--ref-lines`` other lines (``calibration_trials``, 20 draws).
 Prints Cllr, Cllr_min, RMEP, RMED and the extreme LRs per size and scorer;
-writes ``benchmarks/results/cv_writer_page_sizes.json``.
+writes ``benchmarks/results/cv_writer_page_sizes.json``. With ``--shorter-scorers``
+each size is also judged by the calibration of every shorter page size: the
+stand-in for a document longer than the run's calibration pages (which the
+calibration writers' own pages cannot show).
 
     HW_DATA=../shared/data hw run writer_id -f params/writer_id/csafe.yaml
     .venv/bin/python benchmarks/cv_writer_page_sizes.py outputs/writer_id/<RUN_ID> --ref-lines 5
@@ -42,6 +45,12 @@ def main():
     ap.add_argument(
         "--sizes", type=int, nargs="*", help="page sizes to test (default: 2, 3, 4, 6 and the page)"
     )
+    ap.add_argument(
+        "--shorter-scorers",
+        action="store_true",
+        help="also judge each size by every page scorer of a shorter page (page:2, page:3, ...): what a"
+        " page longer than the run's calibration pages is exposed to",
+    )
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "cv_writer_page_sizes.json"))
     args = ap.parse_args()
     art = artifacts_folder(Path(args.run), "writer_id.json", "writer_id")
@@ -69,7 +78,10 @@ def main():
             sims, same = wlr.calibration_trials(
                 test, refs, unit, draws=20, seed=100 + k, page_lines=n, reference_lines=ref_lines
             )
-            for name, key in (("page", "page"), ("own size", model.unit_for(n)), ("line", "line")):
+            scorers = [("page", "page"), ("own size", model.unit_for(n)), ("line", "line")]
+            if args.shorter_scorers:  # sized scorers of shorter pages than n (page:k, k < n)
+                scorers += [(k, k) for k in model.scorers if k.startswith("page:") and int(k[5:]) < n]
+            for name, key in scorers:
                 llr = model.scorers[key].log10_lr(sims)
                 kept.setdefault((n, name), ([], [], key))
                 kept[(n, name)][0].append(llr)

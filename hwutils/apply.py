@@ -222,23 +222,25 @@ def verify(run, references, questioned, outputs=None) -> Applied:
     qs = load_images(questioned, "questioned signature")
     verifier = load_verifier(folder)
     enrolment = verifier.enrol([g for _, g in refs])
-    rows, withheld, calibrated = [], None, None
+    rows, withheld, calibrated, undecided = [], None, None, None
     for name, g in qs:
         r = enrolment.verify(g)
         withheld = r["details"].get("lr_withheld")  # the verifier's reason for no LR (too few references)
+        undecided = r["details"].get("decision_withheld")  # ... and for no decision
         calibrated = r["details"].get("lr_calibrated_references", calibrated)
         rows.append(
             {
                 "image": name,
                 "decision": r["decision"],
                 "score": float(r["score"]),
-                "threshold": float(r["threshold"]),
+                "threshold": None if r["threshold"] is None else float(r["threshold"]),
                 **_lr_fields(r.get("log10_lr"), "a genuine signature", "a skilled forgery", withheld),
                 "references": len(refs),
             }
         )
     notes = [
         f"{len(refs)} reference signature(s); lower score = more genuine; genuine when score <= threshold",
+        *([undecided] if undecided else []),
         withheld
         if withheld
         else "log10 LR: 'genuine signature of the reference person' against 'skilled forgery'"

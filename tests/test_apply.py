@@ -151,15 +151,19 @@ def test_verify_gives_decisions_scores_and_lrs(signatures_run):
     assert "calibrated on verifications" not in proc.stdout
     verifier_cfg = json.loads((signatures_run / "artifacts" / "verifier" / "verifier.json").read_text())
     assert two.rows[0]["threshold"] == pytest.approx(verifier_cfg["thresholds_by_references"]["2"])
+    assert verifier_cfg["n_references"] == 3  # the count the run's own threshold was fixed with
     said = [n for n in two.notes if n.startswith("with 2 references the LRs come from the calibration")]
     assert len(said) == 1 and "on the run's test persons with 2 references: Cllr" in said[0]
     assert not any(
         "the LRs come from" in n for n in apply.verify(signatures_run, genuine[:3], [forged[0]]).notes
     )
     few = apply.verify(signatures_run, genuine[:1], [forged[0]])
-    assert few.rows[0]["log10_lr"] is None and few.rows[0]["decision"] in ("genuine", "forgery")
-    assert "too few references" in few.rows[0]["support"]
+    assert few.rows[0]["log10_lr"] is None and "too few references" in few.rows[0]["support"]
     assert any("against 3 references (and against 2) and 1 given" in n for n in few.notes)
+    # nor a decision: no threshold was fixed with 1 reference (the score cannot be made relative to it)
+    assert few.rows[0]["decision"] is None and few.rows[0]["threshold"] is None
+    assert any(n.startswith("no decision: this run's thresholds are fixed for") for n in few.notes)
+    assert "| -" in few.table() or " - " in few.table()
     assert json.loads(json.dumps(few.rows, allow_nan=False))[0]["log10_lr"] is None  # null in --json
 
 

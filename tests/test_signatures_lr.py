@@ -198,7 +198,11 @@ def test_fewer_references_than_the_calibration_was_fitted_with_get_no_lr(tmp_pat
     enough = v.enrol(refs).verify(q)
     assert enough["log10_lr"] == pytest.approx(float(cal.log10_lr([-enough["score"]])[0]))
     assert "lr_withheld" not in enough["details"]
-    assert few["score"] == pytest.approx(v.enrol(refs[:2]).verify(q)["score"])  # the decision is still given
+    assert few["score"] == pytest.approx(v.enrol(refs[:2]).verify(q)["score"])  # the score is still given
+    # ... but no decision: the run's only threshold was fixed with 3 references (the calibration's count)
+    assert few["decision"] is None and few["genuine"] is None and few["threshold"] is None
+    assert "fixed for verifications against 3 references and 2 given" in few["details"]["decision_withheld"]
+    assert enough["decision"] in ("genuine", "forgery") and "decision_withheld" not in enough["details"]
 
 
 def test_fewer_references_get_the_calibration_of_their_own_count(tmp_path):
@@ -245,6 +249,7 @@ def test_fewer_references_get_the_calibration_of_their_own_count(tmp_path):
     assert three["details"]["lr_calibrated_references"] == 3
     one = v.enrol(refs[:1]).verify(q)
     assert one["log10_lr"] is None and "and 1 given" in one["details"]["lr_withheld"]
+    assert one["decision"] is None and two["decision"] is None  # no threshold fixed with 1 or 2 here
 
     path = run / lr.FEWER_FILE
     good = json.loads(path.read_text())
@@ -311,6 +316,49 @@ def test_fewer_references_are_decided_at_the_threshold_fixed_with_as_many(tmp_pa
         data["thresholds_by_references"] = bad
         path.write_text(json.dumps(data))
         with pytest.raises(ArtifactError, match="thresholds_by_references"):
+            verify.load_verifier(tmp_path / "run")
+
+
+def test_no_decision_below_the_reference_counts_the_run_fixed_thresholds_with(tmp_path):
+    """A run that fixed its threshold with 4 references and others with 2 and 3
+    decides with 2 or more (4 and above by its own threshold) and states no
+    decision with 1; the count round-trips in verifier.json and a bad one is
+    refused; a verifier of unknown count (older runs) decides with any."""
+    import json
+
+    from hwutils.artifacts import ArtifactError
+    from hwutils.errors import ParamsError
+    from hwutils.signatures import siamese, verify
+
+    tower = siamese.build_tower(16, 32, embedding_dim=4, base_filters=4)
+    run = tmp_path / "run" / "artifacts"
+    verify.Verifier(tower, 0.5, 16, 32, fewer_thresholds={2: 9.0, 3: 9.0}, n_references=4).save(
+        run / "verifier"
+    )
+    v = verify.load_verifier(tmp_path / "run")
+    assert v.n_references == 4
+    assert [v.threshold_for(n) for n in (1, 2, 3, 4, 7)] == [None, 9.0, 9.0, 0.5, 0.5]
+    said = v.decision_withheld(1)
+    assert said.startswith("no decision:") and "against 2, 3, 4 references and 1 given" in said
+    assert "give at least 2" in said and v.decision_withheld(2) is None
+    rng = np.random.default_rng(0)
+    refs = [rng.integers(0, 255, (16, 32), dtype=np.uint8) for _ in range(4)]
+    q = rng.integers(0, 255, (16, 32), dtype=np.uint8)
+    one, two = v.enrol(refs[:1]).verify(q), v.enrol(refs[:2]).verify(q)
+    assert (one["decision"], one["genuine"], one["threshold"]) == (None, None, None)
+    assert one["details"]["decision_withheld"] == said and "margin" not in one["details"]
+    assert np.isfinite(one["score"]) and two["decision"] == "genuine"  # every distance is below 9
+    unknown = verify.Verifier(tower, 0.5, 16, 32, fewer_thresholds={2: 9.0})
+    assert unknown.threshold_for(1) == 0.5 and unknown.decision_withheld(1) is None
+    for bad in (0, 2.5, True):
+        with pytest.raises(ParamsError, match="n_references"):
+            verify.Verifier(tower, 0.5, 16, 32, n_references=bad)
+    path = run / "verifier" / "verifier.json"
+    for bad in (0, "4", 2.5, None):
+        data = json.loads(path.read_text())
+        data["n_references"] = bad
+        path.write_text(json.dumps(data))
+        with pytest.raises(ArtifactError, match="'n_references'"):
             verify.load_verifier(tmp_path / "run")
 
 

@@ -361,9 +361,9 @@ def examples_table(questioned, results, limit: int = 6) -> str:
         {
             "file": q.path.name,
             "truth": q.kind,
-            "decision": r["decision"],
+            "decision": r["decision"] or "-",
             "score": f"{r['score']:.3f}",
-            "threshold": f"{r['threshold']:.3f}",
+            "threshold": "-" if r["threshold"] is None else f"{r['threshold']:.3f}",
             "lr": "" if r.get("log10_lr") is None else f"{r['log10_lr']:+.2f}",
         }
         for q, r in list(zip(questioned, results))[:limit]

@@ -135,6 +135,7 @@ class Verifier:
         spread_prior: float = 1.0,
         fewer_calibrators: dict | None = None,
         fewer_thresholds: dict | None = None,
+        n_references: int | None = None,
     ):
         check_choice("reducer", reducer, REDUCERS)
         check_choice("decision", decision, DECISIONS)
@@ -161,16 +162,46 @@ class Verifier:
         bad = [k for k, t in self.fewer_thresholds.items() if k < 1 or not np.isfinite(t)]
         if bad:
             raise ParamsError(f"fewer_thresholds: {bad[0]}: not a reference count with a finite threshold")
+        # the reference count ``threshold`` was fixed with (None: unknown, older runs)
+        if n_references is not None and (isinstance(n_references, bool) or int(n_references) != n_references):
+            raise ParamsError(f"n_references: a whole number, got {n_references!r}")
+        if n_references is not None and n_references < 1:
+            raise ParamsError(f"n_references: at least 1, got {n_references}")
+        self.n_references = None if n_references is None else int(n_references)
         # the feature models are built once here, not at every verify(); with the cnn set the
         # tower gives its embedding and its pooled features in one pass
         self._models = feature_models(tower, features, signet) if decision == "wd" else {}
         self.signet = self._models.get("signet")  # kept (and saved) only when a feature set uses it
         self._with_pooled = siamese.embedding_and_pooled_model(tower) if "cnn" in self._models else None
 
-    def threshold_for(self, n_references: int) -> float:
+    def threshold_for(self, n_references: int) -> float | None:
         """The decision threshold of a verification against ``n_references``
-        references: the one fixed with that many (``fewer_thresholds``), else the run's."""
-        return self.fewer_thresholds.get(int(n_references), self.threshold)
+        references: the one fixed with that many (``fewer_thresholds``), else the
+        run's when ``n_references`` is at least the count it was fixed with (or that
+        count is unknown, as in older runs); None below it (:meth:`decision_withheld`)."""
+        n = int(n_references)
+        if n in self.fewer_thresholds:
+            return self.fewer_thresholds[n]
+        if self.n_references is None or n >= self.n_references:
+            return self.threshold
+        return None
+
+    def decision_withheld(self, n_references: int) -> str | None:
+        """Why no decision may be stated for a verification against
+        ``n_references`` references, or None. A threshold fixed on verifications
+        against more references does not hold for fewer: the scores of a person
+        with fewer references spread wider (on sign_data test persons the
+        5-reference threshold let 42.9% of the skilled forgeries through with 2,
+        against 6.7% with 5), and with one reference the score cannot be made
+        relative to the references' own level at all."""
+        if self.threshold_for(n_references) is not None:
+            return None
+        counts = sorted({*self.fewer_thresholds, self.n_references})
+        return (
+            f"no decision: this run's thresholds are fixed for verifications against "
+            f"{', '.join(map(str, counts))} references and {int(n_references)} given; with fewer the "
+            f"scores are not comparable with them (give at least {counts[0]})"
+        )
 
     def log10_lr(self, score: float, n_references: int | None = None) -> float | None:
         """The calibrated log10 LR of a score (None without a calibration). With
@@ -236,7 +267,9 @@ class Verifier:
         Returns ``{"decision": "genuine"|"forgery", "genuine": bool, "score":
         float, "threshold": float, "log10_lr": float | None, "details": {...}}``;
         lower score = more genuine; ``log10_lr`` > 0 supports genuine over skilled
-        forgery (None without a calibrator).
+        forgery (None without a calibrator). With fewer references than any
+        threshold of the run was fixed with, ``decision``, ``genuine`` and
+        ``threshold`` are None and ``details["decision_withheld"]`` says why.
         To check several signatures against the same references, :meth:`enrol` once.
         """
         return self.enrol(references).verify(questioned)
@@ -272,6 +305,7 @@ class Verifier:
                 "spread": self.spread,
                 "spread_prior": self.spread_prior,
                 "thresholds_by_references": {str(k): t for k, t in sorted(self.fewer_thresholds.items())},
+                **({} if self.n_references is None else {"n_references": self.n_references}),
             },
         )
         return folder
@@ -304,6 +338,7 @@ def load_verifier(run_dir) -> Verifier:
         if not path.is_file():
             raise HwError(f"{path}: missing (the writer-dependent verifier needs its negatives)")
         negatives[k] = artifacts.load_npy(path)
+    calibrator = lr.find_calibration(folder)
     return Verifier(
         tower,
         cfg["threshold"],
@@ -319,12 +354,28 @@ def load_verifier(run_dir) -> Verifier:
         cfg.get("shift", 0),
         cfg.get("norm", 0.0),
         signet,
-        lr.find_calibration(folder),
+        calibrator,
         cfg.get("spread", 0.0),
         cfg.get("spread_prior", 1.0),
         lr.find_fewer(folder),
         _thresholds(cfg_path, cfg.get("thresholds_by_references", {})),
+        _threshold_count(cfg_path, cfg, calibrator),
     )
+
+
+def _threshold_count(path, cfg: dict, calibrator) -> int | None:
+    """The reference count the run's threshold was fixed with: ``verifier.json``'s
+    ``n_references``, else (runs before it was saved) the LR calibration's, else
+    None (unknown: every count gets the threshold, as before). A value that is not
+    a whole number >= 1 is an :class:`ArtifactError` naming the file and key."""
+    from hwutils.errors import ArtifactError
+
+    if "n_references" not in cfg:
+        return calibrator.conditions.get("n_references") if calibrator is not None else None
+    n = cfg["n_references"]
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ArtifactError(f"{path}: key 'n_references' is not a reference count (got {n!r})")
+    return n
 
 
 def _thresholds(path, table) -> dict:
@@ -384,9 +435,12 @@ class Enrolment:
         else:
             score = reduce_distances(d, v.reducer)
         n_refs = len(self.reference_embeddings)
-        threshold = v.threshold_for(n_refs)  # fixed with as many references
-        genuine = bool(score <= threshold)
-        details["margin"] = float(threshold - score)
+        threshold = v.threshold_for(n_refs)  # fixed with as many references; None: none fixed
+        genuine = None if threshold is None else bool(score <= threshold)
+        if threshold is None:
+            details["decision_withheld"] = v.decision_withheld(n_refs)
+        else:
+            details["margin"] = float(threshold - score)
         log10_lr = v.log10_lr(score, n_refs)  # by the calibration of this many references
         withheld = lr.lr_withheld(v.calibrator, n_refs, v.fewer_calibrators)
         if withheld is not None:  # calibrated on more references per person only: it would overstate
@@ -397,7 +451,7 @@ class Enrolment:
             used = lr.calibrator_for(v.calibrator, v.fewer_calibrators, n_refs)
             details["lr_calibrated_references"] = used.conditions.get("n_references")
         return {
-            "decision": "genuine" if genuine else "forgery",
+            "decision": None if genuine is None else "genuine" if genuine else "forgery",
             "genuine": genuine,
             "score": score,
             "threshold": threshold,
