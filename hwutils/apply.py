@@ -222,9 +222,11 @@ def verify(run, references, questioned, outputs=None) -> Applied:
     qs = load_images(questioned, "questioned signature")
     verifier = load_verifier(folder)
     enrolment = verifier.enrol([g for _, g in refs])
-    rows, withheld, calibrated, undecided = [], None, None, None
+    rows, withheld, calibrated, undecided, outside = [], None, None, None, {}
     for name, g in qs:
         r = enrolment.verify(g)
+        for said in r["details"].get("outside_conditions", []):  # the references' once, each image's
+            outside.setdefault(said.replace("the questioned signature", name), None)
         withheld = r["details"].get("lr_withheld")  # the verifier's reason for no LR (too few references)
         undecided = r["details"].get("decision_withheld")  # ... and for no decision
         calibrated = r["details"].get("lr_calibrated_references", calibrated)
@@ -236,6 +238,7 @@ def verify(run, references, questioned, outputs=None) -> Applied:
                 "threshold": None if r["threshold"] is None else float(r["threshold"]),
                 **_lr_fields(r.get("log10_lr"), "a genuine signature", "a skilled forgery", withheld),
                 "references": len(refs),
+                "outside_conditions": r["details"].get("outside_conditions", []),
             }
         )
     notes = [
@@ -250,6 +253,8 @@ def verify(run, references, questioned, outputs=None) -> Applied:
     own = (getattr(verifier, "calibrator", None) and verifier.calibrator.conditions.get("n_references")) or 0
     if calibrated and calibrated < own:
         notes.append(_fewer_references_note(folder, calibrated, own))
+    if outside:
+        notes.append("caveat: " + verifier.conditions.caveat(list(outside)))
     cols = {
         "image": "questioned",
         "decision": "decision",

@@ -213,3 +213,23 @@ def test_generate_writes_pngs_and_never_overwrites(tmp_path):
     proc = run_hw("generate", run, "-n", "0", "--out", tmp_path / "none", outputs=smoke_outputs())
     assert proc.returncode == 2 and "-n must be between 1" in proc.stderr
     assert not (tmp_path / "none").exists()
+
+
+def test_verify_warns_on_scans_unlike_the_runs_development_scans(signatures_run, tmp_path):
+    """The same signatures re-rendered as another collection (another scanner's
+    paper tone, a broader pen) get a caveat naming what lies outside the run's
+    development scans; the warning is in --json too (strict JSON)."""
+    from hwutils.images import read_gray, save_gray
+    from hwutils.signatures.collection import recollect
+
+    g = signatures_run / "artifacts" / "synthetic_signatures"
+    person = sorted(p for p in g.iterdir() if p.is_dir() and not p.name.endswith("_forg"))[0]
+    genuine = sorted(person.glob("*.png"))[:4]
+    other = [save_gray(recollect(read_gray(p)), tmp_path / f"other_{p.name}") for p in genuine]
+    res = apply.verify(signatures_run, other[:3], [other[3]])
+    caveat = [n for n in res.notes if n.startswith("caveat: outside the conditions this run was developed")]
+    assert len(caveat) == 1 and "the references (median of 3): paper grey level" in caveat[0]
+    assert f"; {other[3]}: paper grey level" in caveat[0]  # the questioned scan named
+    row = json.loads(json.dumps(res.to_dict(), allow_nan=False))["results"][0]
+    assert any(s.startswith("the questioned signature: paper grey level") for s in row["outside_conditions"])
+    assert row["decision"] in ("genuine", "forgery")  # a warning, not a refusal

@@ -51,6 +51,12 @@ GROUPS = {
         "shifted_lr_rmep",
         "shifted_lr_rmed",
     ],
+    "image conditions (hw verify warns outside the development scans' ranges)": [
+        "test_conditions_refs_flagged",
+        "test_conditions_questioned_flagged",
+        "shifted_conditions_refs_flagged",
+        "shifted_conditions_questioned_flagged",
+    ],
     "likelihood ratios, test persons (genuine vs skilled forgery)": [
         "lr_cllr",
         "lr_cllr_min",
@@ -352,6 +358,24 @@ def transfer_sentence(test_eval: dict, shifted_eval: dict, described: str) -> st
     if worst:
         text += f" **The operating point misses its goal on: {', '.join(worst)}.**"
     return text
+
+
+def conditions_sentence(m: dict, persons: int, scans: int) -> str:
+    """How often the conditions check warns: on the test persons (scans like the
+    development ones: it should stay quiet) and on the other collection (it should not)."""
+    text = (
+        f"The ranges come from {persons} development persons and {scans} scans. On the test persons the"
+        f" references of {pct(m.get('test_conditions_refs_flagged'))} of the persons and"
+        f" {pct(m.get('test_conditions_questioned_flagged'))} of the questioned signatures lie outside them"
+        " (a warning there is a false alarm)"
+    )
+    if "shifted_conditions_refs_flagged" in m:
+        text += (
+            f"; re-rendered as another collection, {pct(m['shifted_conditions_refs_flagged'])} of the persons'"
+            f" references and {pct(m.get('shifted_conditions_questioned_flagged'))} of the questioned signatures"
+            " (a warning there is due)"
+        )
+    return text + "."
 
 
 def examples_table(questioned, results, limit: int = 6) -> str:

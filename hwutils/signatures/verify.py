@@ -40,6 +40,7 @@ import numpy as np
 
 from hwutils import artifacts
 from hwutils.errors import HwError, ParamsError, check_choice, check_unit_interval
+from hwutils.signatures import conditions as image_conditions
 from hwutils.signatures import lr, siamese, writer_dependent
 from hwutils.signatures.preprocess import preprocess, preprocess_with_scan, stack_scans
 
@@ -112,6 +113,11 @@ class Verifier:
     Either way lower = more genuine. ``calibrator``: the score -> log10 LR map
     (:class:`hwutils.calibration.LRCalibrator` fitted on minus the score, see
     :mod:`hwutils.signatures.lr`); None: results have ``log10_lr`` None.
+    ``n_references``: the reference count ``threshold`` was fixed with (fewer
+    get no decision unless ``fewer_thresholds`` has their count);
+    ``conditions``: the development scans' image conditions
+    (:class:`hwutils.signatures.conditions.Conditions`): a verification whose
+    scans lie outside them gets ``details["outside_conditions"]``.
     """
 
     def __init__(
@@ -136,6 +142,7 @@ class Verifier:
         fewer_calibrators: dict | None = None,
         fewer_thresholds: dict | None = None,
         n_references: int | None = None,
+        conditions=None,
     ):
         check_choice("reducer", reducer, REDUCERS)
         check_choice("decision", decision, DECISIONS)
@@ -168,6 +175,8 @@ class Verifier:
         if n_references is not None and n_references < 1:
             raise ParamsError(f"n_references: at least 1, got {n_references}")
         self.n_references = None if n_references is None else int(n_references)
+        # the image conditions of the development scans (conditions.Conditions; None: not checked)
+        self.conditions = conditions
         # the feature models are built once here, not at every verify(); with the cnn set the
         # tower gives its embedding and its pooled features in one pass
         self._models = feature_models(tower, features, signet) if decision == "wd" else {}
@@ -259,7 +268,8 @@ class Verifier:
             scorers = {k: v[0] for k, v in fitted.items()}
             if need_loo and len(references) >= 2:
                 loo = writer_dependent.fuse({k: v[1] for k, v in fitted.items()}, self.scales)
-        return Enrolment(self, emb, scorers, loo)
+        measured = image_conditions.measure_many(references) if self.conditions is not None else None
+        return Enrolment(self, emb, scorers, loo, measured)
 
     def verify(self, references, questioned) -> dict:
         """Is ``questioned`` a genuine signature of the person who wrote ``references``?
@@ -360,6 +370,7 @@ def load_verifier(run_dir) -> Verifier:
         lr.find_fewer(folder),
         _thresholds(cfg_path, cfg.get("thresholds_by_references", {})),
         _threshold_count(cfg_path, cfg, calibrator),
+        image_conditions.find(folder),
     )
 
 
@@ -407,10 +418,13 @@ class Enrolment:
         reference_embeddings: np.ndarray,
         scorers: dict,
         loo: np.ndarray | None = None,
+        reference_conditions: np.ndarray | None = None,
     ):
         self.verifier, self.reference_embeddings, self.scorers = verifier, reference_embeddings, scorers
         # the references' fused leave-one-out scores among themselves (wd with norm or spread)
         self.loo = np.zeros(0) if loo is None else np.asarray(loo, np.float64)
+        # the references' image conditions (conditions.measure_many), when the verifier checks them
+        self.reference_conditions = reference_conditions
 
     def verify(self, questioned) -> dict:
         """Score one questioned signature (path, PIL image or array) against the
@@ -446,6 +460,10 @@ class Enrolment:
         if withheld is not None:  # calibrated on more references per person only: it would overstate
             details["lr_withheld"] = withheld
             log10_lr = None
+        if v.conditions is not None and self.reference_conditions is not None:
+            outside = v.conditions.outside(self.reference_conditions, image_conditions.measure(questioned))
+            if outside:  # a warning: the threshold and LRs were not validated on such scans
+                details["outside_conditions"] = outside
         if log10_lr is not None:
             details["lr_support"] = lr.support(log10_lr)
             used = lr.calibrator_for(v.calibrator, v.fewer_calibrators, n_refs)
