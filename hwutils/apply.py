@@ -190,6 +190,13 @@ def identify(run, images, lines: bool = False, top: int = 3, outputs=None) -> Ap
         short = short_document_note(wid.lr_model, res.n_lines) if res.log10_lr is not None else None
         if short:
             notes.append(f"{name}: caveat: {short}")
+        if res.outside_conditions:  # another resolution, pen or paper than the run's writers
+            from hwutils.writer_id.conditions import CONSEQUENCE
+
+            notes.append(f"{name}: caveat: {wid.conditions.caveat(res.outside_conditions, CONSEQUENCE)}")
+        for r in rows:
+            if r["image"] == name:
+                r["outside_conditions"] = list(res.outside_conditions)
     if wid.lr_model is None:
         notes.append(
             "this run has no usable LR calibration (see the warning above, if any): no likelihood ratios"
@@ -254,7 +261,9 @@ def verify(run, references, questioned, outputs=None) -> Applied:
     if calibrated and calibrated < own:
         notes.append(_fewer_references_note(folder, calibrated, own))
     if outside:
-        notes.append("caveat: " + verifier.conditions.caveat(list(outside)))
+        from hwutils.signatures.conditions import CONSEQUENCE
+
+        notes.append("caveat: " + verifier.conditions.caveat(list(outside), CONSEQUENCE))
     cols = {
         "image": "questioned",
         "decision": "decision",

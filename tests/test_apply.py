@@ -68,6 +68,29 @@ def test_identify_lines_and_page_give_ranked_writers_with_lrs(writer_run, tmp_pa
     assert not any("caveat" in n for n in said.notes + res.notes)
 
 
+def test_identify_warns_on_writing_at_another_resolution(writer_run, tmp_path):
+    """A page and a line of the run's own writers as scanned get no caveat; the
+    same at half the resolution get one naming what lies outside the run's
+    development lines (in --json too), and are still identified."""
+    from hwutils.casework import compose_page
+    from hwutils.images import as_gray
+    from hwutils.writer_id.conditions import resampled
+
+    lines = [as_gray(p) for p in _lines(writer_run)]
+    page = _png(tmp_path / "page.png", compose_page(lines))
+    small = _png(tmp_path / "small.png", compose_page([resampled(g, 0.5) for g in lines]))
+    line = _png(tmp_path / "line.png", resampled(lines[0], 0.5))
+    assert not any("caveat" in n for n in apply.identify(writer_run, [page]).notes)
+    res = apply.identify(writer_run, [small])
+    said = [n for n in res.notes if n.startswith(f"{small}: caveat: outside the conditions")]
+    assert len(said) == 1 and f"the document (median of {len(lines)} lines): " in said[0]
+    assert "writing height" in said[0] and "development writers" in said[0]
+    row = json.loads(json.dumps(res.to_dict(), allow_nan=False))["results"][0]
+    assert row["outside_conditions"] and row["writer"]
+    one = apply.identify(writer_run, [line], lines=True)
+    assert any("the line: " in n and "development lines" in n for n in one.notes)
+
+
 def test_identify_works_from_a_copy_of_the_run_folder(writer_run, tmp_path):
     line = _lines(writer_run, 1, 1)
     copy = shutil.copytree(writer_run, tmp_path / "elsewhere" / "run")

@@ -1,4 +1,5 @@
-"""The image conditions a signatures run was developed under (hwutils.signatures.conditions)."""
+"""The image conditions a run was developed under (hwutils.scan_conditions) and
+the signatures stage's use of them (hwutils.signatures.conditions)."""
 
 import json
 from types import SimpleNamespace
@@ -6,6 +7,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from hwutils import scan_conditions as SC
 from hwutils.errors import ArtifactError
 from hwutils.signatures import conditions as C
 
@@ -18,13 +20,13 @@ def _bar(thickness: int = 4, ink: int = 40, paper: int = 255, length: int = 100)
 
 
 def test_a_scan_is_measured_as_drawn():
-    paper, ink, stroke, height = C.measure(_bar(4, 40, 250))
+    paper, ink, stroke, height = SC.measure(_bar(4, 40, 250))
     assert (paper, ink) == (250.0, 40.0)
     # twice the area (400) over the contour pixels (2 x 100 + 2 x 2): 3.92 px for a 4-px stroke
     assert stroke == pytest.approx(2 * 400 / 204)
     assert 2.9 <= height <= 3.0  # rows 28..31: the 2nd to 98th percentile
-    assert C.measure(_bar(8))[2] > C.measure(_bar(4))[2] + 3
-    assert np.isnan(C.measure(np.full((20, 20), 255, np.uint8))).all()  # no ink: nothing measured
+    assert SC.measure(_bar(8))[2] > SC.measure(_bar(4))[2] + 3
+    assert np.isnan(SC.measure(np.full((20, 20), 255, np.uint8))).all()  # no ink: nothing measured
 
 
 def _fitted():
@@ -33,53 +35,57 @@ def _fitted():
         p: np.array([[250 + 2 * i, 40 + 10 * i, 3.0 + i, 50 + 10 * i]] * 3) for i, p in enumerate("abc")
     }
     scans = np.concatenate(list(by_person.values()))
-    return C.Conditions.fit(by_person, scans)
+    return SC.Conditions.fit(by_person, scans, "persons", "scans")
 
 
-def test_ranges_are_the_persons_widened_by_a_tenth_or_the_floor():
+def test_ranges_are_the_sources_widened_by_a_tenth_or_the_floor():
     cond = _fitted()
-    assert (cond.persons, cond.scans) == (3, 9)
-    # paper span 4: widened by the floor (4), not a tenth (0.4); height span 20: by the floor 4 too
-    assert cond.references["paper"] == pytest.approx((246.0, 258.0))
-    assert cond.references["stroke_px"] == pytest.approx((3.0 - 0.25, 5.0 + 0.25))
-    assert cond.references["height_px"] == pytest.approx((46.0, 74.0))
+    assert (cond.n_sources, cond.n_scans) == (3, 9)
+    # paper span 4: widened by its floor (12), not a tenth (0.4); height span 20: by its floor 4, not 2
+    assert cond.sources["paper"] == pytest.approx((238.0, 266.0))
+    assert cond.sources["stroke_px"] == pytest.approx((3.0 - 0.25, 5.0 + 0.25))
+    assert cond.sources["height_px"] == pytest.approx((46.0, 74.0))
     inside = np.array([[252, 50, 4.0, 60]] * 5)
-    assert cond.outside(inside, np.array([252, 50, 4.0, 60])) == []
+    assert C.outside(cond, inside, np.array([252, 50, 4.0, 60])) == []
     broad = inside.copy()
     broad[:, 2] = 6.5  # a broader pen
-    said = cond.outside(broad)
-    assert said == [
+    assert C.outside(cond, broad) == [
         "the references (median of 5): stroke width 6.5 px (2.8-5.2 px), outside the ranges of its 3 development"
         " persons"
     ]
-    q = cond.outside(inside, np.array([225, 50, 4.0, 90]))
+    q = C.outside(cond, inside, np.array([225, 50, 4.0, 90]))
     assert q == [
-        "the questioned signature: paper grey level 225.0 (246.0-258.0), signature height 90.0 px (46.0-74.0 px),"
+        "the questioned signature: paper grey level 225.0 (238.0-266.0), writing height 90.0 px (46.0-74.0 px),"
         " outside the ranges of its 9 development scans"
     ]
-    assert cond.caveat([]) is None and "hw run lr_validation" in cond.caveat(q)
+    assert cond.caveat([], C.CONSEQUENCE) is None
+    said = cond.caveat(q, C.CONSEQUENCE)
+    assert said.startswith("outside the conditions") and "forgeries through); validate the run" in said
     with pytest.raises(ValueError, match="two development persons"):
-        C.Conditions.fit({"a": np.ones((2, 4))}, np.ones((2, 4)))
+        SC.Conditions.fit({"a": np.ones((2, 4))}, np.ones((2, 4)), "persons")
 
 
 def test_conditions_round_trip_and_a_bad_file_is_refused(tmp_path):
     cond = _fitted()
     path = C.save(cond, tmp_path / "artifacts" / C.FILE)
-    back = C.find(tmp_path / "artifacts" / "verifier")  # found beside the verifier folder
-    assert back == cond and C.find(tmp_path / "elsewhere") is None
+    back = SC.find(
+        tmp_path / "artifacts" / "verifier", tmp_path / "artifacts"
+    )  # the first folder that has one
+    assert back == cond and SC.find(tmp_path / "elsewhere") is None
     good = json.loads(path.read_text())
     for change, key in (
-        (lambda d: d["references"]["ink"].__setitem__(0, float("nan")), "references.ink"),
-        (lambda d: d["questioned"].__setitem__("stroke_px", [5.0, 3.0]), "questioned.stroke_px"),
-        (lambda d: d["references"].pop("paper"), "references.paper"),
-        (lambda d: d.update({"questioned": [1]}), "'questioned' is not an object"),
-        (lambda d: d.update({"persons": 0}), "'persons'"),
+        (lambda d: d["sources"]["ink"].__setitem__(0, float("nan")), "sources.ink"),
+        (lambda d: d["scans"].__setitem__("stroke_px", [5.0, 3.0]), "scans.stroke_px"),
+        (lambda d: d["sources"].pop("paper"), "sources.paper"),
+        (lambda d: d.update({"scans": [1]}), "'scans' is not an object"),
+        (lambda d: d.update({"n_sources": 0}), "'n_sources'"),
+        (lambda d: d.update({"scan_word": 3}), "'scan_word'"),
     ):
         data = json.loads(json.dumps(good))
         change(data)
         path.write_text(json.dumps(data))
         with pytest.raises(ArtifactError, match=key):
-            C.load(path)
+            SC.load(path)
 
 
 def test_protocol_flags_count_persons_and_questioned_scans():
@@ -97,16 +103,17 @@ def test_protocol_flags_count_persons_and_questioned_scans():
     }
     records = [SimpleNamespace(person=p, kind=k) for p, k in zip("aabbccc", ["genuine"] * 6 + ["forgery"])]
     fitted = C.fit_records(records, np.array([ok] * 6 + [broad]), "genuine")
-    assert fitted.persons == 3 and fitted.scans == 7  # the forgery counts for the questioned range only
-    assert fitted.references["stroke_px"] == pytest.approx((3.75, 4.25))
+    assert (fitted.n_sources, fitted.n_scans, fitted.source_word) == (3, 7, "persons")
+    assert fitted.sources["stroke_px"] == pytest.approx((3.75, 4.25))  # the forgery: single scans only
+    assert np.isnan(SC.flagged_share([]))
 
 
 def test_the_verifier_warns_outside_and_says_nothing_inside(tmp_path):
     from hwutils.signatures import siamese, verify
 
     tower = siamese.build_tower(16, 32, embedding_dim=4, base_filters=4)
-    by_person = {p: C.measure_many([_bar(t) for _ in range(3)]) for p, t in zip("abc", (3, 4, 5))}
-    cond = C.Conditions.fit(by_person, np.concatenate(list(by_person.values())))
+    by_person = {p: SC.measure_many([_bar(t) for _ in range(3)]) for p, t in zip("abc", (3, 4, 5))}
+    cond = SC.Conditions.fit(by_person, np.concatenate(list(by_person.values())), "persons")
     run = tmp_path / "run" / "artifacts"
     verify.Verifier(tower, 0.5, 16, 32).save(run / "verifier")
     C.save(cond, run / C.FILE)
@@ -118,6 +125,6 @@ def test_the_verifier_warns_outside_and_says_nothing_inside(tmp_path):
     assert len(out) == 1 and out[0].startswith("the questioned signature: stroke width")  # and its height
     broad = v.verify([_bar(12) for _ in range(3)], _bar(4))["details"]["outside_conditions"]
     assert broad[0].startswith("the references (median of 3): stroke width")
-    (run / C.FILE).write_text(json.dumps({**cond.to_dict(), "scans": -1}))
+    (run / C.FILE).write_text(json.dumps({**cond.to_dict(), "n_scans": -1}))
     with pytest.raises(ArtifactError, match="conditions.json"):
         verify.load_verifier(tmp_path / "run")

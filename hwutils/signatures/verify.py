@@ -370,7 +370,7 @@ def load_verifier(run_dir) -> Verifier:
         lr.find_fewer(folder),
         _thresholds(cfg_path, cfg.get("thresholds_by_references", {})),
         _threshold_count(cfg_path, cfg, calibrator),
-        image_conditions.find(folder),
+        image_conditions.find(folder, folder.parent),
     )
 
 
@@ -461,7 +461,9 @@ class Enrolment:
             details["lr_withheld"] = withheld
             log10_lr = None
         if v.conditions is not None and self.reference_conditions is not None:
-            outside = v.conditions.outside(self.reference_conditions, image_conditions.measure(questioned))
+            outside = image_conditions.outside(
+                v.conditions, self.reference_conditions, image_conditions.measure(questioned)
+            )
             if outside:  # a warning: the threshold and LRs were not validated on such scans
                 details["outside_conditions"] = outside
         if log10_lr is not None:

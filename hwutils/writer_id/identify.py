@@ -19,7 +19,7 @@ of :mod:`hwutils.writer_id.texture`); with likelihood ratios,
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -53,7 +53,10 @@ class Identification:
     did", calibrated for ``lr_unit`` ("line" for one line, "page:n" for a
     page of n lines where the run calibrated pages of that size, "page" for
     the calibration writers' page size or longer), largest first; None for a
-    run saved without LR calibration."""
+    run saved without LR calibration; ``outside_conditions``: where the writing
+    lies outside the image conditions the run was developed under
+    (:mod:`hwutils.writer_id.conditions`; empty inside them or for runs that
+    did not record them)."""
 
     ranking: list
     similarity: float
@@ -63,6 +66,7 @@ class Identification:
     n_windows: int
     log10_lr: list | None = None
     lr_unit: str | None = None
+    outside_conditions: list = field(default_factory=list)
 
     def lr_of(self, writer: str) -> float | None:
         """The log10 LR for ``writer`` (None without calibration or reference)."""
@@ -82,6 +86,7 @@ class Identification:
             "lr_unit": self.lr_unit,
             "n_lines": self.n_lines,
             "n_windows": self.n_windows,
+            "outside_conditions": list(self.outside_conditions),
         }
 
 
@@ -126,10 +131,13 @@ def save_for_identification(
 class WriterIdentifier:
     """A trained model with its writers, gallery and threshold."""
 
-    def __init__(self, model, config: dict, gallery: Gallery, texture_model=None, lr_model=None):
+    def __init__(
+        self, model, config: dict, gallery: Gallery, texture_model=None, lr_model=None, conditions=None
+    ):
         from hwutils.writer_id.models import with_embedding
 
         self.lr_model = lr_model
+        self.conditions = conditions  # the development lines' image conditions (None: not checked)
         self.model = model
         self.two_heads = with_embedding(model)
         self.config = config
@@ -159,7 +167,9 @@ class WriterIdentifier:
         except OutdatedArtifactError as exc:  # identification still works; no likelihood ratios
             warnings.warn(f"{exc}; identifying without likelihood ratios", stacklevel=2)
             lr_model = None
-        return cls(model, config, Gallery.load(art / GALLERY_FILE), tex, lr_model)
+        from hwutils.writer_id import conditions
+
+        return cls(model, config, Gallery.load(art / GALLERY_FILE), tex, lr_model, conditions.find(art))
 
     def _score(self, images) -> Identification:
         lines = to_ink([prepare_line(im, self.config["height"]) for im in images])
@@ -191,7 +201,13 @@ class WriterIdentifier:
             refs = self.lr_model.refs
             v = self.lr_model.log10_lr_of(emb, texture_of(refs.leg, refs.bins), unit)
             lrs = sorted(((n, float(x)) for n, x in zip(refs.names, v)), key=lambda t: -t[1])
+        outside = []
+        if self.conditions is not None:
+            from hwutils.writer_id import conditions
+
+            outside = conditions.outside(self.conditions, conditions.measure_many(images))
         return Identification(
+            outside_conditions=outside,
             ranking=[(self.writers[i], float(p[i])) for i in order],
             similarity=sim,
             known=sim >= self.config["threshold"],

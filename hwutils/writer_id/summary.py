@@ -42,6 +42,12 @@ GROUPS = {
         "fused_page_top1",
         "texture_weight",
     ],
+    "image conditions (hw identify warns outside the development lines' ranges)": [
+        "test_conditions_flagged",
+        "new_conditions_flagged",
+        "test_half_res_conditions_flagged",
+        "test_quarter_res_conditions_flagged",
+    ],
     "new writers": [
         "newwriter_auroc",
         "newwriter_threshold",
@@ -353,3 +359,21 @@ def shortfalls(results_list) -> str:
             f" ({report.format_number(r.yardstick_value, r.kind)})" + (f": {r.note}" if r.note else "")
         )
     return "**Does not beat its yardstick:** " + "; ".join(parts) + "."
+
+
+def conditions_sentence(m: dict, n_writers: int, n_lines: int) -> str:
+    """How often the conditions check warns: on test and new writers' documents
+    as scanned (false alarms) and resampled to a half and a quarter of their
+    resolution (warnings due)."""
+    text = (
+        f"The ranges come from {n_writers} writers' {n_lines} lines (training, validation and calibration"
+        f" writers; not the test documents). It warns on {pct(m.get('test_conditions_flagged'))} of the test"
+        " documents"
+    )
+    if "new_conditions_flagged" in m:
+        text += f" and {pct(m['new_conditions_flagged'])} of the new writers' documents"
+    return text + (
+        f" as scanned (each a false alarm), and on {pct(m.get('test_half_res_conditions_flagged'))} and"
+        f" {pct(m.get('test_quarter_res_conditions_flagged'))} of the test documents resampled to a half and a"
+        " quarter of their resolution (each warning due)."
+    )
