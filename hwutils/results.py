@@ -127,7 +127,7 @@ def readable_name(key: str) -> str:
 
 
 PERCENT_WORDS = frozenset(
-    "top1 top3 top5 eer far frr f1 precision recall rate auroc auc fraction share cer wer misleading".split()
+    "top1 top3 top5 eer far frr f1 precision recall rate auroc auc fraction share cer wer misleading flagged".split()
 )
 
 

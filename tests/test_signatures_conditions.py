@@ -106,6 +106,9 @@ def test_protocol_flags_count_persons_and_questioned_scans():
     assert (fitted.n_sources, fitted.n_scans, fitted.source_word) == (3, 7, "persons")
     assert fitted.sources["stroke_px"] == pytest.approx((3.75, 4.25))  # the forgery: single scans only
     assert np.isnan(SC.flagged_share([]))
+    from hwutils.results import kind_of
+
+    assert kind_of("test_conditions_refs_flagged", 0.5) == "percent"  # the report shows shares as percentages
 
 
 def test_the_verifier_warns_outside_and_says_nothing_inside(tmp_path):
