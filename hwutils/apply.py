@@ -140,11 +140,23 @@ def _lr_fields(log10_lr, h1: str, h2: str, withheld: str | None = None) -> dict:
 # --- the commands -----------------------------------------------------------------------------
 
 
+def _ranked(res) -> list:
+    """``(writer, classifier score or None)`` in the order a table shows them:
+    by log10 LR, largest first, when the run states LRs (the calibrated evidence,
+    and the only ranking that includes enrolled writers, whom the classifier
+    does not know; ties by the classifier's score), else by the classifier's score."""
+    scores = dict(res.ranking)
+    if not res.log10_lr:
+        return list(res.ranking)
+    order = sorted(res.log10_lr, key=lambda t: (-t[1], -scores.get(t[0], -1.0)))
+    return [(w, scores.get(w)) for w, _ in order]
+
+
 def identify(run, images, lines: bool = False, top: int = 3, outputs=None) -> Applied:
     """The writer of each page image (``lines``: of each line image): the top
-    ``top`` writers with the classifier's score and the log10 LR of "this
-    writer wrote it" against "another writer did"; whether it looks like a
-    known writer at all."""
+    ``top`` writers, by log10 LR of "this writer wrote it" against "another
+    writer did" where the run states LRs (enrolled writers included), else by
+    the classifier's score, with both; whether it looks like a known writer at all."""
     from hwutils.datasets.pages import segment_lines
     from hwutils.writer_id.identify import WriterIdentifier
     from hwutils.writer_id.lr import short_document_note, unit_label
@@ -166,7 +178,7 @@ def identify(run, images, lines: bool = False, top: int = 3, outputs=None) -> Ap
     rows, notes = [], []
     for name, found in units:
         res = wid.identify_lines(found)
-        for rank, (writer, score) in enumerate(res.ranking[:top], 1):
+        for rank, (writer, score) in enumerate(_ranked(res)[:top], 1):
             lr = res.lr_of(writer)
             rows.append(
                 {
@@ -207,6 +219,10 @@ def identify(run, images, lines: bool = False, top: int = 3, outputs=None) -> Ap
         notes.append(
             "log10 LR: 'this writer wrote it' against 'another writer wrote it', calibrated "
             + (sources or "on the run's calibration trials")
+        )
+        notes.append(
+            "writers ranked by log10 LR (enrolled writers included); score: the classifier's, for the writers"
+            " it was trained on (- for enrolled writers)"
         )
     cols = {
         "image": "image",

@@ -44,7 +44,9 @@ def test_identify_lines_and_page_give_ranked_writers_with_lrs(writer_run, tmp_pa
         assert r["lr"] == pytest.approx(10 ** r["log10_lr"])
         assert r["support"]
     first = [r for r in res.rows if r["image"] == str(lines[0])]
-    assert first[0]["score"] >= first[1]["score"] >= first[2]["score"]
+    # ranked by the calibrated evidence, enrolled writers included (the classifier knows only its own)
+    assert first[0]["log10_lr"] >= first[1]["log10_lr"] >= first[2]["log10_lr"]
+    assert any(n.startswith("writers ranked by log10 LR") for n in res.notes)
 
     from hwutils.casework import compose_page
     from hwutils.images import as_gray
@@ -89,6 +91,27 @@ def test_identify_warns_on_writing_at_another_resolution(writer_run, tmp_path):
     assert row["outside_conditions"] and row["writer"]
     one = apply.identify(writer_run, [line], lines=True)
     assert any("the line: " in n and "development lines" in n for n in one.notes)
+
+
+def test_identify_ranks_by_lr_so_an_enrolled_writer_is_shown():
+    """The classifier ranks only the writers it was trained on; a writer
+    enrolled after training has an LR but no classifier score, and is shown
+    where their LR puts them (ties by the classifier's score); without LRs the
+    classifier's ranking stays."""
+    from hwutils.writer_id.identify import Identification
+
+    res = Identification(
+        ranking=[("a", 0.7), ("b", 0.2), ("c", 0.1)],
+        similarity=0.9,
+        known=True,
+        gallery_ranking=[],
+        n_lines=3,
+        n_windows=9,
+        log10_lr=[("enrolled", 2.5), ("b", 1.0), ("c", 1.0), ("a", -1.0)],
+    )
+    assert apply._ranked(res) == [("enrolled", None), ("b", 0.2), ("c", 0.1), ("a", 0.7)]
+    res.log10_lr = None
+    assert apply._ranked(res) == [("a", 0.7), ("b", 0.2), ("c", 0.1)]
 
 
 def test_identify_works_from_a_copy_of_the_run_folder(writer_run, tmp_path):
