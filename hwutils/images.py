@@ -335,6 +335,14 @@ def resize(gray: np.ndarray, height: int, width: int) -> np.ndarray:
     return np.asarray(Image.fromarray(gray).resize((int(width), int(height)), method), np.uint8)
 
 
+def scale_by(gray: np.ndarray, scale: float, min_side: int = 8) -> np.ndarray:
+    """``gray`` as a scanner of ``scale`` times the resolution would give it
+    (bilinear; each side at least ``min_side``)."""
+    h, w = gray.shape
+    size = (max(min_side, round(w * scale)), max(min_side, round(h * scale)))
+    return np.asarray(Image.fromarray(gray).resize(size, Image.Resampling.BILINEAR), np.uint8)
+
+
 def resize_keep_aspect(
     gray: np.ndarray, height: int | None = None, width: int | None = None, max_side: int | None = None
 ) -> np.ndarray:

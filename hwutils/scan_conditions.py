@@ -203,6 +203,15 @@ class Conditions:
         return write_json_atomic(Path(path), self.to_dict())
 
 
+def save(conditions: Conditions, path=None) -> Path:
+    """Write ``conditions`` as the current run's ``artifacts/conditions.json`` or at ``path``."""
+    if path is None:
+        from hwutils import report
+
+        path = report.artifact_path(FILE)
+    return conditions.save(path)
+
+
 def load(path) -> Conditions:
     """Read a conditions file; anything it cannot hold is an
     :class:`~hwutils.errors.ArtifactError` naming the file and key."""

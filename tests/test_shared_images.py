@@ -279,3 +279,14 @@ def test_check_image_file_reads_the_header_only_with_the_same_errors(tmp_path, m
     ):
         with pytest.raises(ImageError, match=expected):
             I.check_image_file(bad)
+
+
+def test_scale_by_resamples_as_a_scanner_of_another_resolution():
+    from hwutils.images import scale_by
+
+    g = np.full((40, 100), 255, np.uint8)
+    g[10:30, 20:80] = 0
+    half = scale_by(g, 0.5)
+    assert half.shape == (20, 50) and half.dtype == np.uint8
+    assert half[10, 25] == 0 and half[0, 0] == 255
+    assert scale_by(g, 0.01).shape == (8, 8)  # no side below min_side

@@ -16,7 +16,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from PIL import Image
 from scipy import ndimage
 
 from hwutils import images
@@ -53,10 +52,7 @@ OTHER = Collection()
 def recollect(image, collection: Collection = OTHER) -> np.ndarray:
     """One scan (path, PIL image or array, paper white) re-rendered as
     ``collection`` would give it: uint8, paper white."""
-    gray = images.as_gray(image)
-    h, w = gray.shape
-    size = (max(8, round(w * collection.scale)), max(8, round(h * collection.scale)))
-    out = np.asarray(Image.fromarray(gray).resize(size, Image.Resampling.BILINEAR), np.uint8)
+    out = images.scale_by(images.as_gray(image), collection.scale)
     if collection.stroke:
         k = 2 * abs(collection.stroke) + 1
         grow = ndimage.grey_erosion if collection.stroke > 0 else ndimage.grey_dilation

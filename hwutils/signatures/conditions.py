@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hwutils.scan_conditions import FILE, Conditions, find, flagged_share, measure, measure_many
+from hwutils.scan_conditions import FILE, Conditions, find, flagged_share, measure, measure_many, save
 
 __all__ = [
     "CONSEQUENCE",
@@ -29,6 +29,7 @@ __all__ = [
     "measure_many",
     "outside",
     "protocol_flags",
+    "save",
 ]
 
 CONSEQUENCE = (
@@ -76,12 +77,3 @@ def protocol_flags(conditions: Conditions, protocol: dict, measured: np.ndarray,
             conditions.outside_scan(measured[i], "q") for i in scans
         ),
     }
-
-
-def save(conditions: Conditions, path=None):
-    """Write ``conditions`` as the current run's ``artifacts/conditions.json`` or at ``path``."""
-    if path is None:
-        from hwutils import report
-
-        path = report.artifact_path(FILE)
-    return conditions.save(path)

@@ -13,12 +13,21 @@ there. A warning, not a refusal.
 from __future__ import annotations
 
 import numpy as np
-from PIL import Image
 
 from hwutils import images
-from hwutils.scan_conditions import FILE, Conditions, find, flagged_share, measure, measure_many
+from hwutils.scan_conditions import FILE, Conditions, find, flagged_share, measure, measure_many, save
 
-__all__ = ["CONSEQUENCE", "FILE", "Conditions", "document_flags", "find", "fit_lines", "outside", "resampled"]
+__all__ = [
+    "CONSEQUENCE",
+    "FILE",
+    "Conditions",
+    "document_flags",
+    "find",
+    "fit_lines",
+    "outside",
+    "resampled",
+    "save",
+]
 
 CONSEQUENCE = (
     "Its identifications and LRs are not validated for such writing (at another resolution, pen or paper the"
@@ -52,10 +61,8 @@ def outside(conditions: Conditions, rows: np.ndarray) -> list[str]:
 
 
 def resampled(gray: np.ndarray, scale: float) -> np.ndarray:
-    """A line scanned at ``scale`` times the resolution (bilinear)."""
-    h, w = gray.shape
-    size = (max(8, round(w * scale)), max(8, round(h * scale)))
-    return np.asarray(Image.fromarray(gray).resize(size, Image.Resampling.BILINEAR), np.uint8)
+    """A line scanned at ``scale`` times the resolution (:func:`hwutils.images.scale_by`)."""
+    return images.scale_by(gray, scale)
 
 
 def document_flags(conditions: Conditions, records, scale: float = 1.0) -> float:
