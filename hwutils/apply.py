@@ -152,6 +152,26 @@ def _ranked(res) -> list:
     return [(w, scores.get(w)) for w, _ in order]
 
 
+def lr_summary(log10_lrs) -> str | None:
+    """What the LRs of one document say across every writer with a reference
+    (``[(writer, log10 LR)]``), beside the classifier's "looks like a known
+    writer": none supported, one, or several (which the evidence does not
+    single out when the first two lie within a factor of 10). None without LRs."""
+    if not log10_lrs:
+        return None
+    ranked = sorted(log10_lrs, key=lambda t: -t[1])
+    supported = [(w, v) for w, v in ranked if v > 0]
+    if not supported:
+        w, v = ranked[0]
+        return f"by the LRs no writer with a reference is supported (largest log10 LR {v:+.2f}, writer {w})"
+    listed = ", ".join(f"{w} ({v:+.2f})" for w, v in supported[:5])
+    more = f" and {len(supported) - 5} more" if len(supported) > 5 else ""
+    if len(supported) == 1:
+        return f"by the LRs only writer {listed} is supported"
+    tie = "; the evidence does not single one out" if supported[0][1] - supported[1][1] < 1 else ""
+    return f"by the LRs {len(supported)} writers are supported: {listed}{more}{tie}"
+
+
 def identify(run, images, lines: bool = False, top: int = 3, outputs=None) -> Applied:
     """The writer of each page image (``lines``: of each line image): the top
     ``top`` writers, by log10 LR of "this writer wrote it" against "another
@@ -195,9 +215,10 @@ def identify(run, images, lines: bool = False, top: int = 3, outputs=None) -> Ap
                 }
             )
         verdict = "looks like a known writer" if res.known else "looks like NONE of the known writers"
+        said = lr_summary(res.log10_lr)
         notes.append(
             f"{name}: {res.n_lines} line(s); {verdict} (similarity {res.similarity:.2f}, "
-            f"threshold {wid.config['threshold']:.2f})"
+            f"threshold {wid.config['threshold']:.2f})" + (f"; {said}" if said else "")
         )
         short = short_document_note(wid.lr_model, res.n_lines) if res.log10_lr is not None else None
         if short:

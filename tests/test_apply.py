@@ -114,6 +114,21 @@ def test_identify_ranks_by_lr_so_an_enrolled_writer_is_shown():
     assert apply._ranked(res) == [("a", 0.7), ("b", 0.2), ("c", 0.1)]
 
 
+def test_the_lr_summary_says_none_one_or_several_writers_are_supported():
+    assert apply.lr_summary(None) is None and apply.lr_summary([]) is None
+    none = apply.lr_summary([("a", -1.5), ("b", -0.2)])
+    assert none == "by the LRs no writer with a reference is supported (largest log10 LR -0.20, writer b)"
+    assert apply.lr_summary([("a", 2.0), ("b", -1.0)]) == "by the LRs only writer a (+2.00) is supported"
+    twins = apply.lr_summary([("a", 3.08), ("b", 3.08), ("c", 1.2), ("d", -1.0)])
+    assert twins == (
+        "by the LRs 3 writers are supported: a (+3.08), b (+3.08), c (+1.20); the evidence does not single one out"
+    )
+    apart = apply.lr_summary([("a", 3.0), ("b", 0.5)])
+    assert apart.startswith("by the LRs 2 writers are supported") and "single" not in apart
+    many = apply.lr_summary([(str(i), 1.0 + 0.5 * i) for i in range(7)])
+    assert many.endswith("and 2 more; the evidence does not single one out")
+
+
 def test_identify_works_from_a_copy_of_the_run_folder(writer_run, tmp_path):
     line = _lines(writer_run, 1, 1)
     copy = shutil.copytree(writer_run, tmp_path / "elsewhere" / "run")
