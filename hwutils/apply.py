@@ -212,6 +212,7 @@ def identify(run, images, lines: bool = False, top: int = 3, outputs=None) -> Ap
                     "threshold": float(wid.config["threshold"]),
                     "lines": res.n_lines,
                     "lr_unit": res.lr_unit,
+                    "outside_conditions": list(res.outside_conditions),
                 }
             )
         verdict = "looks like a known writer" if res.known else "looks like NONE of the known writers"
@@ -227,9 +228,6 @@ def identify(run, images, lines: bool = False, top: int = 3, outputs=None) -> Ap
             from hwutils.writer_id.conditions import CONSEQUENCE
 
             notes.append(f"{name}: caveat: {wid.conditions.caveat(res.outside_conditions, CONSEQUENCE)}")
-        for r in rows:
-            if r["image"] == name:
-                r["outside_conditions"] = list(res.outside_conditions)
     if wid.lr_model is None:
         notes.append(
             "this run has no usable LR calibration (see the warning above, if any): no likelihood ratios"

@@ -22,6 +22,7 @@ __all__ = [
     "FILE",
     "Conditions",
     "document_flags",
+    "document_flags_at",
     "find",
     "fit_lines",
     "outside",
@@ -68,8 +69,18 @@ def resampled(gray: np.ndarray, scale: float) -> np.ndarray:
 def document_flags(conditions: Conditions, records, scale: float = 1.0) -> float:
     """The share of documents (records grouped by ``.page``, or ``.group``)
     that :func:`outside` warns on, each line resampled by ``scale`` first."""
-    docs: dict = {}
+    return document_flags_at(conditions, records, (scale,))[scale]
+
+
+def document_flags_at(conditions: Conditions, records, scales) -> dict:
+    """:func:`document_flags` at each of ``scales`` (``{scale: share}``), every
+    line read once."""
+    docs: dict = {s: {} for s in scales}
     for r in records:
         g = _gray(r)
-        docs.setdefault(r.page or r.group, []).append(measure(g if scale == 1.0 else resampled(g, scale)))
-    return flagged_share(outside(conditions, np.array(rows)) for rows in docs.values())
+        for s in scales:
+            docs[s].setdefault(r.page or r.group, []).append(measure(g if s == 1.0 else resampled(g, s)))
+    return {
+        s: flagged_share(outside(conditions, np.array(rows)) for rows in by_doc.values())
+        for s, by_doc in docs.items()
+    }
